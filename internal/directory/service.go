@@ -1,0 +1,175 @@
+package directory
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+)
+
+// Stable codes for bad directory input.
+const (
+	CodeInvalidUPN          = "invalidUserPrincipalName"
+	CodeDuplicateUPN        = "duplicateUserPrincipalName"
+	CodeInvalidDisplayName  = "invalidDisplayName"
+	CodeInvalidID           = "invalidId"
+	CodeUnknownRole         = "unknownRoleDefinition"
+	CodeInvalidScope        = "invalidDirectoryScope"
+	CodeAlreadyMember       = "alreadyMember"
+	CodeDuplicateAssignment = "duplicateRoleAssignment"
+)
+
+const maxNameLen = 256
+
+// Service validates directory changes before they reach the Store.
+type Service struct {
+	Store Store
+}
+
+func (s *Service) CreateUser(ctx context.Context, u User) (User, error) {
+	u.UserPrincipalName = strings.TrimSpace(u.UserPrincipalName)
+	if err := ValidateUPN(u.UserPrincipalName); err != nil {
+		return User{}, err
+	}
+	if err := validateName("displayName", u.DisplayName); err != nil {
+		return User{}, err
+	}
+	u.ID = uuid.NewString()
+	return s.Store.CreateUser(ctx, u)
+}
+
+func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User, error) {
+	if err := ValidateID(id); err != nil {
+		return User{}, err
+	}
+	if p.UserPrincipalName != nil {
+		v := strings.TrimSpace(*p.UserPrincipalName)
+		if err := ValidateUPN(v); err != nil {
+			return User{}, err
+		}
+		p.UserPrincipalName = &v
+	}
+	if p.DisplayName != nil {
+		if err := validateName("displayName", *p.DisplayName); err != nil {
+			return User{}, err
+		}
+	}
+	return s.Store.UpdateUser(ctx, id, p)
+}
+
+func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
+	if err := validateName("displayName", g.DisplayName); err != nil {
+		return Group{}, err
+	}
+	if g.MailNickname == "" {
+		g.MailNickname = strings.ReplaceAll(g.DisplayName, " ", "")
+	}
+	// The lab models security groups with assigned membership only.
+	g.SecurityEnabled = true
+	g.MailEnabled = false
+	g.GroupTypes = []string{}
+	g.ID = uuid.NewString()
+	return s.Store.CreateGroup(ctx, g)
+}
+
+func (s *Service) UpdateGroup(ctx context.Context, id string, p GroupPatch) (Group, error) {
+	if err := ValidateID(id); err != nil {
+		return Group{}, err
+	}
+	if p.DisplayName != nil {
+		if err := validateName("displayName", *p.DisplayName); err != nil {
+			return Group{}, err
+		}
+	}
+	return s.Store.UpdateGroup(ctx, id, p)
+}
+
+func (s *Service) AddMember(ctx context.Context, groupID, userID string) error {
+	if err := ValidateID(groupID); err != nil {
+		return err
+	}
+	if err := ValidateID(userID); err != nil {
+		return err
+	}
+	return s.Store.AddMember(ctx, groupID, userID)
+}
+
+// AssignRole accepts a role by template id or by display name, as admins
+// type either.
+func (s *Service) AssignRole(ctx context.Context, a RoleAssignment) (RoleAssignment, error) {
+	if err := ValidateID(a.PrincipalID); err != nil {
+		return RoleAssignment{}, err
+	}
+	role, ok := RoleByID(a.RoleDefinitionID)
+	if !ok {
+		role, ok = RoleByName(a.RoleDefinitionID)
+	}
+	if !ok {
+		return RoleAssignment{}, apperr.Invalid(CodeUnknownRole, "roleDefinitionId %q is not a built-in role template id", a.RoleDefinitionID).WithTarget("roleDefinitionId")
+	}
+	a.RoleDefinitionID = role.ID
+	if a.DirectoryScopeID == "" {
+		a.DirectoryScopeID = "/"
+	}
+	if a.DirectoryScopeID != "/" {
+		return RoleAssignment{}, apperr.Invalid(CodeInvalidScope, "only the tenant-wide scope \"/\" is supported").WithTarget("directoryScopeId")
+	}
+	a.ID = uuid.NewString()
+	return s.Store.CreateRoleAssignment(ctx, a)
+}
+
+// RoleNamesOf returns the display names of the roles assigned to a user.
+func (s *Service) RoleNamesOf(ctx context.Context, userID string) ([]string, error) {
+	as, err := s.Store.ListRoleAssignments(ctx, userID, Page{Top: 1000})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(as))
+	for _, a := range as {
+		if r, ok := RoleByID(a.RoleDefinitionID); ok {
+			names = append(names, r.DisplayName)
+		}
+	}
+	return names, nil
+}
+
+// ValidateUPN checks the shape Entra requires: alias@domain, no spaces, at
+// most 113 characters before the @ and 256 in all.
+func ValidateUPN(upn string) error {
+	at := strings.LastIndexByte(upn, '@')
+	switch {
+	case upn == "":
+		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName is required").WithTarget("userPrincipalName")
+	case at <= 0 || at == len(upn)-1 || strings.Count(upn, "@") != 1:
+		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName must look like alias@domain").WithTarget("userPrincipalName")
+	case at > 113 || len(upn) > 256:
+		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName is too long").WithTarget("userPrincipalName")
+	case strings.ContainsAny(upn, " \t\r\n\"\\<>()[],;:"):
+		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName contains a character Entra does not allow").WithTarget("userPrincipalName")
+	case !strings.Contains(upn[at+1:], "."):
+		return apperr.Invalid(CodeInvalidUPN, "the domain of userPrincipalName must contain a dot").WithTarget("userPrincipalName")
+	}
+	return nil
+}
+
+// ValidateID checks that an id is a UUID, so a typo is a clear 400 rather
+// than a database error.
+func ValidateID(id string) error {
+	if err := uuid.Validate(id); err != nil {
+		return apperr.Invalid(CodeInvalidID, "%q is not a valid object id (a GUID)", id).WithTarget("id")
+	}
+	return nil
+}
+
+func validateName(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return apperr.Invalid(CodeInvalidDisplayName, "%s is required", field).WithTarget(field)
+	}
+	if utf8.RuneCountInString(v) > maxNameLen || !utf8.ValidString(v) {
+		return apperr.Invalid(CodeInvalidDisplayName, "%s must be valid text of at most %d characters", field, maxNameLen).WithTarget(field)
+	}
+	return nil
+}
