@@ -69,11 +69,11 @@ func TestLibraryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, cfg := range map[string]virtualauthn.Config{
-		"yubikey":        virtualauthn.YubiKey5(ca),
-		"msauth-ios":     virtualauthn.MicrosoftAuthenticatorIOS(ca),
-		"gpm":            virtualauthn.GooglePasswordManager(),
-		"icloud":         virtualauthn.ICloudKeychain(),
-		"packed-self":    {Format: virtualauthn.FormatPackedSelf, UserVerification: true},
+		"yubikey":     virtualauthn.YubiKey5(ca),
+		"msauth-ios":  virtualauthn.MicrosoftAuthenticatorIOS(ca),
+		"gpm":         virtualauthn.GooglePasswordManager(),
+		"icloud":      virtualauthn.ICloudKeychain(),
+		"packed-self": {Format: virtualauthn.FormatPackedSelf, UserVerification: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rp := newRP(t)

@@ -1,0 +1,213 @@
+package attestation
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-webauthn/webauthn/metadata"
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/google/uuid"
+)
+
+// Evaluate reports what att proves, for policy to act on. Call it after
+// webauthn.CreateCredential succeeded, with the AttestationObject the library
+// parsed (parsedResponse.Response.AttestationObject) and the SHA-256 of the
+// raw clientDataJSON. It never fails: problems become Result.Reason.
+//
+// For packed/apple/android-key the verdict our handler reached inside
+// CreateCredential is reused; if it is not in the memo (evicted, or att did
+// not come through the library) the statement is verified here. Formats
+// owned by go-webauthn (none, fido-u2f, tpm) are re-verified through
+// AttestationObject.VerifyAttestation with mds=nil, which costs one
+// signature check and avoids trusting the mutable att.Type field.
+func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *TrustStore, now time.Time) Result {
+	if len(att.AuthData.AttData.CredentialPublicKey) == 0 && len(att.RawAuthData) > 0 {
+		if err := att.AuthData.Unmarshal(att.RawAuthData); err != nil {
+			return Result{Format: att.Format, Reason: ReasonMalformed, Message: "authenticator data: " + err.Error()}
+		}
+	}
+	var aaguid uuid.UUID
+	if b := att.AuthData.AttData.AAGUID; len(b) == 16 {
+		copy(aaguid[:], b)
+	}
+	r := Result{Format: att.Format, AAGUID: aaguid.String(), Model: ModelName(aaguid.String())}
+
+	var v verdict
+	switch att.Format {
+	case "none":
+		if len(att.AttStatement) != 0 {
+			r.Reason, r.Message = ReasonStatementMalformed, "fmt none with a non-empty attStmt"
+			return r
+		}
+		r.AttestationType = TypeNone
+		r.Reason, r.Message = ReasonMissing, "authenticator provided no attestation (fmt none)"
+		return r
+	case "packed", "apple", "android-key":
+		var ok bool
+		if v, ok = verdicts.get(memoKey(att.Format, att.RawAuthData, clientDataHash, att.AttStatement)); !ok {
+			var e *Error
+			if v, e = verifyOurs(att.Format, att.AttStatement, authInfoOf(&att), clientDataHash, protocol.AndroidKeyAuthorizationScopeTEEEnforced); e != nil {
+				r.Reason, r.Message = e.Reason, e.Message
+				return r
+			}
+		}
+	case "fido-u2f", "tpm":
+		a := att
+		a.Type = ""
+		if err := a.VerifyAttestation(clientDataHash, nil, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
+			r.Reason, r.Message = ReasonStatementInvalid, libraryMessage(err)
+			return r
+		}
+		v.attType = ourType(a.Type)
+		chain, _, e := stmtX5C(att.AttStatement)
+		if e != nil {
+			r.Reason, r.Message = e.Reason, e.Message
+			return r
+		}
+		v.chain = chain
+	default:
+		r.Reason, r.Message = ReasonFormatUnsupported, fmt.Sprintf("attestation format %q is not supported", att.Format)
+		return r
+	}
+
+	r.AttestationType = v.attType
+	if len(v.chain) == 0 {
+		r.Reason, r.Message = ReasonMissing, "self attestation proves key possession only, not the authenticator model"
+		return r
+	}
+	r.Attested = true
+	for _, c := range v.chain {
+		r.ChainSubjects = append(r.ChainSubjects, c.Subject.String())
+	}
+	path, reason, msg := validateChain(v.chain, store.anchors(aaguid), now)
+	if reason != "" {
+		r.Reason, r.Message = reason, msg
+		return r
+	}
+	r.ChainSubjects = path
+	if st := store.revokedStatus(aaguid); st != "" {
+		r.Reason, r.Message = ReasonAuthenticatorRevoked, "FIDO MDS status for this AAGUID is "+st
+		return r
+	}
+	r.Trusted = true
+	return r
+}
+
+// validateChain checks validity periods explicitly first so an expired
+// certificate is reported as such even when it also fails to chain, then
+// builds a path to one of the anchors. Revocation is not checked (offline).
+func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now time.Time) (path []string, reason, msg string) {
+	for _, c := range chain {
+		if now.After(c.NotAfter) {
+			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", c.Subject.String(), c.NotAfter.Format(time.RFC3339))
+		}
+		if now.Before(c.NotBefore) {
+			return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", c.Subject.String(), c.NotBefore.Format(time.RFC3339))
+		}
+	}
+	if len(anchors) == 0 {
+		return nil, ReasonUntrustedRoot, "no trust anchors are configured for this AAGUID"
+	}
+	opts := x509.VerifyOptions{
+		Roots:         x509.NewCertPool(),
+		Intermediates: x509.NewCertPool(),
+		CurrentTime:   now,
+		// Attestation certificates carry no EKU requirement in §8.
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	}
+	for _, a := range anchors {
+		opts.Roots.AddCert(a)
+	}
+	for _, c := range chain[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	paths, err := chain[0].Verify(opts)
+	if err != nil {
+		var cie x509.CertificateInvalidError
+		if errors.As(err, &cie) && cie.Reason == x509.Expired {
+			return nil, ReasonCertExpired, err.Error()
+		}
+		return nil, ReasonUntrustedRoot, err.Error()
+	}
+	for _, c := range paths[0] {
+		path = append(path, c.Subject.String())
+	}
+	return path, "", ""
+}
+
+func ourType(libType string) string {
+	switch metadata.AuthenticatorAttestationType(libType) {
+	case metadata.BasicFull:
+		return TypeBasic
+	case metadata.BasicSurrogate:
+		return TypeSelf
+	case metadata.AttCA:
+		return TypeAttCA
+	case metadata.AnonCA:
+		return TypeAnonCA
+	case metadata.None:
+		return TypeNone
+	}
+	return libType
+}
+
+func libraryMessage(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Details != "" {
+		return pe.Details
+	}
+	return err.Error()
+}
+
+// Inspection is the offline report of `rpserver inspect`.
+type Inspection struct {
+	Result
+	RPIDHash     string          `json:"rpIdHash"`
+	Flags        map[string]bool `json:"flags"`
+	SignCount    uint32          `json:"signCount"`
+	CredentialID string          `json:"credentialId"`
+	ClientData   struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+		Origin    string `json:"origin"`
+	} `json:"clientData"`
+}
+
+// Inspect evaluates a registration from its raw attestationObject (CBOR) and
+// clientDataJSON, e.g. captured from a browser. It checks the attestation
+// only; challenge, origin and RP ID are reported, not verified, because an
+// offline tool has no session to compare them with. An error means the input
+// could not be decoded at all.
+func Inspect(attestationObject, clientDataJSON []byte, store *TrustStore, now time.Time) (*Inspection, error) {
+	if len(clientDataJSON) > MaxClientDataJSONSize {
+		return nil, fmt.Errorf("clientDataJSON is %d bytes, limit %d", len(clientDataJSON), MaxClientDataJSONSize)
+	}
+	in := &Inspection{}
+	if err := json.Unmarshal(clientDataJSON, &in.ClientData); err != nil {
+		return nil, fmt.Errorf("clientDataJSON: %w", err)
+	}
+	format, stmt, authData, err := decodeAttestationObject(attestationObject)
+	if err != nil {
+		return nil, fmt.Errorf("attestationObject: %w", err)
+	}
+	att := protocol.AttestationObject{Format: format, AttStatement: stmt, RawAuthData: authData}
+	if err := att.AuthData.Unmarshal(authData); err != nil {
+		return nil, fmt.Errorf("authenticator data: %w", err)
+	}
+	if !att.AuthData.Flags.HasAttestedCredentialData() {
+		return nil, errors.New("authenticator data has no attested credential data")
+	}
+	cdh := sha256.Sum256(clientDataJSON)
+	in.Result = Evaluate(att, cdh[:], store, now)
+	f := att.AuthData.Flags
+	in.Flags = map[string]bool{"UP": f.HasUserPresent(), "UV": f.HasUserVerified(), "BE": f.HasBackupEligible(), "BS": f.HasBackupState(), "AT": f.HasAttestedCredentialData(), "ED": f.HasExtensions()}
+	in.RPIDHash = fmt.Sprintf("%x", att.AuthData.RPIDHash)
+	in.SignCount = att.AuthData.Counter
+	in.CredentialID = base64.RawURLEncoding.EncodeToString(att.AuthData.AttData.CredentialID)
+	return in, nil
+}
