@@ -1,0 +1,171 @@
+package tap
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Alphabet is what passes are drawn from: letters, digits and a few symbols
+// like Entra's, minus everything easily misread when a helpdesk agent reads a
+// pass over the phone (0/O/o, 1/l/I/i) and minus symbols that are awkward on
+// non-US keyboards or in URLs and shells (@ " ' ` \ / < > space).
+// It has exactly 64 characters, so each character carries 6 bits and an
+// 8-character pass 48 bits.
+const Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ" + // 24: no I, O
+	"abcdefghjkmnpqrstuvwxyz" + // 23: no i, l, o
+	"23456789" + // 8: no 0, 1
+	"!#$%&*+=?" // 9
+
+// Generate returns a new pass of n characters from Alphabet using crypto/rand.
+func Generate(n int) (string, error) {
+	return generate(rand.Reader, n)
+}
+
+// generate draws one byte per character and rejects bytes at or above the
+// largest multiple of len(Alphabet), so every character is exactly uniform
+// (no modulo bias) even if the alphabet is later changed to a size that is
+// not a power of two.
+func generate(r io.Reader, n int) (string, error) {
+	if n < MinLength || n > MaxLength {
+		return "", verr(CodeLengthOutOfBounds, "length", "length must be between %d and %d, got %d", MinLength, MaxLength, n)
+	}
+	return draw(r, n, Alphabet)
+}
+
+func draw(r io.Reader, n int, alphabet string) (string, error) {
+	size := len(alphabet)
+	limit := 256 - 256%size
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", fmt.Errorf("tap: reading randomness: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) >= limit {
+				continue
+			}
+			out = append(out, alphabet[int(b)%size])
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// Argon2id parameters for new hashes. Verify reads the parameters stored in
+// each hash, so these can be raised later without invalidating live passes.
+// m=19 MiB, t=2, p=1 is OWASP's minimum argon2id recommendation: a few
+// milliseconds per attempt on a server, yet it takes an offline attacker
+// with the database from ~10^10 SHA-256 guesses/s per GPU down to thousands.
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024 // KiB
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// Ceilings on parameters read back from storage, so a tampered or corrupt
+// row cannot make one Verify allocate gigabytes.
+const (
+	maxArgonTime   = 10
+	maxArgonMemory = 256 * 1024
+)
+
+// Hash returns the PHC-style encoding of an argon2id hash of secret with a
+// fresh random salt: $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
+func Hash(secret string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("tap: reading salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+type argonParams struct {
+	memory  uint32
+	time    uint32
+	threads uint8
+	salt    []byte
+	key     []byte
+}
+
+func parseHash(encoded string) (argonParams, bool) {
+	var p argonParams
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, false
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, false
+	}
+	var threads uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &threads); err != nil {
+		return p, false
+	}
+	if p.time < 1 || p.time > maxArgonTime || p.memory < 8 || p.memory > maxArgonMemory || threads < 1 || threads > 255 {
+		return p, false
+	}
+	p.threads = uint8(threads)
+	var err error
+	b64 := base64.RawStdEncoding
+	if p.salt, err = b64.DecodeString(parts[4]); err != nil || len(p.salt) < 8 {
+		return p, false
+	}
+	if p.key, err = b64.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
+		return p, false
+	}
+	return p, true
+}
+
+// Verify reports whether secret matches encoded, in constant time with
+// respect to the secret. Surrounding whitespace is ignored because passes are
+// pasted from e-mails and chats; the alphabet contains none. A malformed
+// encoding never matches.
+func Verify(encoded, secret string) bool {
+	p, ok := parseHash(encoded)
+	if !ok {
+		return false
+	}
+	got := argon2.IDKey([]byte(strings.TrimSpace(secret)), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(got, p.key) == 1
+}
+
+// dummyHash is a valid hash of a secret nobody can type (it contains a space
+// and a NUL). Computed lazily so importing the package costs nothing.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := Hash("no such pass \x00")
+	if err != nil {
+		return "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	}
+	return h
+})
+
+// VerifyDummy burns the same time as Verify and always returns false. Call it
+// when the user has no pass, so response time does not reveal whether a
+// user holds one.
+func VerifyDummy(secret string) bool {
+	Verify(dummyHash(), secret)
+	return false
+}
+
+// NeedsRehash reports whether encoded was made with weaker parameters than
+// Hash uses now. Passes live at most 30 days, so the store may simply let old
+// ones expire; this is here for callers who prefer to upgrade on use.
+func NeedsRehash(encoded string) bool {
+	p, ok := parseHash(encoded)
+	return !ok || p.time < argonTime || p.memory < argonMemory || len(p.key) < argonKeyLen
+}
