@@ -62,7 +62,8 @@ type Subject struct {
 }
 
 // AttestationVerdict is what the attestation verifier concluded about the
-// attestation statement. This package does not verify anything itself.
+// attestation statement; its fields match internal/attestation.Result so the
+// ceremony can copy them across. This package does not verify anything itself.
 type AttestationVerdict struct {
 	// Format is the WebAuthn attestation statement format ("none", "packed", "tpm", ...).
 	Format string `json:"format"`
@@ -117,6 +118,9 @@ type Decision struct {
 	PasskeyProfileID string           `json:"passkeyProfileId,omitempty"`
 	PasskeyType      PasskeyType      `json:"passkeyType,omitempty"`
 	AttestationLevel AttestationLevel `json:"attestationLevel,omitempty"`
+	// AttestationReason is the verifier's code, kept so a refusal such as
+	// attestationRequired can be traced to e.g. a bad signature.
+	AttestationReason string `json:"attestationReason,omitempty"`
 	// Profiles lists every applicable profile's verdict so an admin can see
 	// why a user in several groups was refused.
 	Profiles []ProfileResult `json:"profiles,omitempty"`
@@ -275,8 +279,9 @@ func (c Fido2AuthenticationMethodConfiguration) Decide(s Subject, cred Credentia
 	}
 	profs, _ := c.applicable(s)
 	d := Decision{
-		PasskeyType:      cred.PasskeyType(),
-		AttestationLevel: AttestationLevelNotAttested,
+		PasskeyType:       cred.PasskeyType(),
+		AttestationLevel:  AttestationLevelNotAttested,
+		AttestationReason: cred.Attestation.Reason,
 	}
 	if cred.Attestation.Attested && cred.Attestation.Trusted {
 		d.AttestationLevel = AttestationLevelAttested

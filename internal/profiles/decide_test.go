@@ -96,6 +96,9 @@ func TestDecideSingleProfile(t *testing.T) {
 					t.Fatalf("accepted by %q level %q", d.PasskeyProfileID, d.AttestationLevel)
 				}
 			}
+			if tc.reason != ReasonInvalidBackupFlags && d.AttestationReason != tc.cred.Attestation.Reason {
+				t.Fatalf("attestation reason %q not carried", d.AttestationReason)
+			}
 			if d.PasskeyType != tc.ptype {
 				t.Fatalf("passkeyType %q, want %q", d.PasskeyType, tc.ptype)
 			}
