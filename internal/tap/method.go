@@ -103,10 +103,7 @@ func Issue(p MethodConfiguration, s Subject, req CreateRequest, now time.Time) (
 	if err != nil {
 		return Record{}, TemporaryAccessPassAuthenticationMethod{}, err
 	}
-	h, err := Hash(secret)
-	if err != nil {
-		return Record{}, TemporaryAccessPassAuthenticationMethod{}, err
-	}
+	h := Hash(secret)
 	rec := Record{
 		ID:                uuid.NewString(),
 		UserID:            s.UserID,

@@ -83,15 +83,15 @@ const (
 
 // Hash returns the PHC-style encoding of an argon2id hash of secret with a
 // fresh random salt: $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.
-func Hash(secret string) (string, error) {
+//
+// There is no error result: since Go 1.24 crypto/rand.Read never fails.
+func Hash(secret string) string {
 	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("tap: reading salt: %w", err)
-	}
+	_, _ = rand.Read(salt)
 	key := argon2.IDKey([]byte(secret), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 type argonParams struct {
@@ -146,13 +146,7 @@ func Verify(encoded, secret string) bool {
 
 // dummyHash is a valid hash of a secret nobody can type (it contains a space
 // and a NUL). Computed lazily so importing the package costs nothing.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := Hash("no such pass \x00")
-	if err != nil {
-		return "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	}
-	return h
-})
+var dummyHash = sync.OnceValue(func() string { return Hash("no such pass \x00") })
 
 // VerifyDummy burns the same time as Verify and always returns false. Call it
 // when the user has no pass, so response time does not reveal whether a
