@@ -99,13 +99,39 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = s.Stop()
 		return nil, err
 	}
+	// Other commands (rpserver admin token, migrate) find the running server here.
+	if err := os.WriteFile(s.dsnFile(), []byte(s.DSN+"\n"), 0o600); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
 	return s, nil
 }
+
+// Running returns the DSN of a server that Start left running in dir, if it
+// answers.
+func Running(ctx context.Context, dir string) (string, bool) {
+	raw, err := os.ReadFile(filepath.Join(dir, "dsn"))
+	if err != nil {
+		return "", false
+	}
+	dsn := strings.TrimSpace(string(raw))
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", false
+	}
+	conn.Close(ctx)
+	return dsn, true
+}
+
+func (s *Server) dsnFile() string { return filepath.Join(s.Dir, "dsn") }
 
 // Stop shuts the server down, waiting for it to exit.
 func (s *Server) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	_ = os.Remove(s.dsnFile())
 	return s.pgctl(ctx, "stop", "-m", "fast", "-w")
 }
 
@@ -113,6 +139,16 @@ func (s *Server) dataDir() string   { return filepath.Join(s.Dir, "data") }
 func (s *Server) socketDir() string { return filepath.Join(s.Dir, "run") }
 
 func (s *Server) prepareDir() error {
+	// The folder holding the cluster must be searchable by the postgres user.
+	parent := filepath.Dir(s.Dir)
+	if err := os.MkdirAll(parent, 0o711); err != nil {
+		return fmt.Errorf("pgdev: create %s: %w", parent, err)
+	}
+	if s.runAs != nil {
+		if fi, err := os.Stat(parent); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			_ = os.Chmod(parent, fi.Mode().Perm()|0o011)
+		}
+	}
 	for _, d := range []string{s.Dir, s.socketDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("pgdev: create %s: %w", d, err)

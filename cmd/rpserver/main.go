@@ -1,0 +1,44 @@
+// Command rpserver is the lab FIDO2/WebAuthn relying party: one binary with
+// the subcommands serve, migrate, admin, tap, inspect and loadtest.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `rpserver: a self-hosted FIDO2/WebAuthn relying party that replays an Entra ID passkey rollout.
+
+Usage:
+  rpserver serve    [flags]   run the server (starts a throwaway PostgreSQL when DATABASE_URL is empty)
+  rpserver migrate  [flags]   apply database migrations and exit
+  rpserver admin token --upn UPN [--role NAME]...   print an admin bearer token (creates the user and role assignment if needed)
+
+Run "rpserver <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = runServe(args)
+	case "migrate":
+		err = runMigrate(args)
+	case "admin":
+		err = runAdmin(args)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "rpserver: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rpserver:", err)
+		os.Exit(1)
+	}
+}

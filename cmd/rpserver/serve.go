@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/config"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/store"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	get := config.Flags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	c, err := get()
+	if err != nil {
+		return c, err
+	}
+	setupLogging(c)
+	return c, nil
+}
+
+func setupLogging(c config.Config) {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}
+
+// app is the wired server, shared by serve and the tests of cmd.
+type app struct {
+	db      *store.DB
+	handler http.Handler
+}
+
+func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
+	from, to, err := store.Migrate(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if from != to {
+		slog.Info("database migrated", "from", from, "to", to)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	key, err := c.LoadMasterKey()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	sealer, err := tokens.NewSealer(key)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	issuer, err := tokens.NewIssuer(ctx, db.Keys(), sealer, c.Issuer)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := api.New(api.Deps{
+		Directory:    &directory.Service{Store: db.Directory()},
+		Issuer:       issuer,
+		DB:           db,
+		MaxBodyBytes: c.MaxBodyBytes,
+		Registry:     reg,
+	})
+	return &app{db: db, handler: srv}, nil
+}
+
+func runServe(args []string) error {
+	c, err := loadConfig("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	dsn, stopDB, err := database(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	a, err := buildApp(ctx, c, dsn)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	slog.Info("rpserver listening", "addr", ln.Addr().String(), "rp_id", c.RPID, "origins", c.Origins, "data_dir", c.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		slog.Info("shutting down")
+		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer scancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runMigrate(args []string) error {
+	c, err := loadConfig("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	dsn, stopDB, err := database(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	from, to, err := store.Migrate(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("schema version %d -> %d\n", from, to)
+	return nil
+}

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+type ctxKey int
+
+const claimsKey ctxKey = iota
+
+// claimsOf returns the verified admin claims of the request.
+func claimsOf(ctx context.Context) *tokens.Claims {
+	c, _ := ctx.Value(claimsKey).(*tokens.Claims)
+	return c
+}
+
+// authenticate verifies the bearer token of admin API calls.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			writeError(w, r, apperr.Unauthenticated(tokens.CodeInvalidToken, "an Authorization: Bearer <token> header is required (mint one with `rpserver admin token --upn ...`)"))
+			return
+		}
+		c, err := s.deps.Issuer.Verify(tok, tokens.AudienceAdmin)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey, c)))
+	})
+}
+
+// allow admits callers holding at least one of the roles; Global
+// Administrator is always admitted.
+func allow(roles ...string) func(http.Handler) http.Handler {
+	set := map[string]bool{"Global Administrator": true}
+	for _, r := range roles {
+		set[r] = true
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c := claimsOf(r.Context())
+			if c != nil {
+				for _, role := range c.Roles {
+					if set[role] {
+						next.ServeHTTP(w, r)
+						return
+					}
+				}
+			}
+			writeError(w, r, apperr.Forbidden(CodeAuthorizationError, "insufficient privileges to complete the operation: this call needs one of the roles %s", strings.Join(sortedKeys(set), ", ")))
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// Pinger reports database readiness.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Directory    *directory.Service
+	Issuer       *tokens.Issuer
+	DB           Pinger
+	MaxBodyBytes int64
+	Registry     *prometheus.Registry
+}
+
+// Server is the HTTP surface.
+type Server struct {
+	deps    Deps
+	router  chi.Router
+	metrics *httpMetrics
+}
+
+// New builds the router.
+func New(deps Deps) *Server {
+	if deps.MaxBodyBytes == 0 {
+		deps.MaxBodyBytes = 64 << 10
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
+	r := s.router
+	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.limitBody)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, apperr.NotFound(CodeRouteNotFound, "no resource at %s", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, &apperr.Error{Kind: apperr.KindInvalid, Code: CodeMethodNotAllowed, Message: r.Method + " is not supported on " + r.URL.Path})
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	r.Get("/readyz", s.ready)
+	r.Handle("/metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
+	r.Get("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, deps.Issuer.JWKS()) })
+
+	for _, version := range []string{"/v1.0", "/beta"} {
+		r.Route(version, func(r chi.Router) {
+			r.Use(s.authenticate)
+			s.directoryRoutes(r)
+		})
+	}
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.deps.DB.Ping(ctx); err != nil {
+		slog.WarnContext(r.Context(), "readiness: database unreachable", "err", err)
+		writeError(w, r, apperr.Unavailable("databaseUnavailable", "the database does not answer"))
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// limitBody caps every request body; decodeJSON turns overruns into 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.deps.MaxBodyBytes {
+			writeError(w, r, apperr.TooLarge(CodeBodyTooLarge, "the request body exceeds %d bytes", s.deps.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.deps.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		// Paths only: query strings may carry secrets a client put there by mistake.
+		slog.InfoContext(r.Context(), "http", "request_id", middleware.GetReqID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(), "duration_ms", time.Since(start).Milliseconds())
+	})
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rpserver_http_requests_total", Help: "HTTP requests by route and status."}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rpserver_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+func (m *httpMetrics) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		m.requests.WithLabelValues(r.Method, route, fmtInt(ww.Status())).Inc()
+		m.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+	})
+}

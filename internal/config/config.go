@@ -1,0 +1,229 @@
+// Package config reads the server's settings from flags and environment
+// variables (flags win), fills working defaults, and validates them at start
+// so a bad setting fails with a message that names it, not later with a
+// confusing ceremony error.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything `rpserver serve` needs.
+type Config struct {
+	Listen        string        // RPSERVER_LISTEN
+	DatabaseURL   string        // DATABASE_URL; empty: start a throwaway PostgreSQL in DataDir
+	DataDir       string        // RPSERVER_DATA_DIR
+	RPID          string        // RPSERVER_RP_ID
+	RPDisplayName string        // RPSERVER_RP_NAME
+	Origins       []string      // RPSERVER_ORIGINS, comma-separated
+	Issuer        string        // RPSERVER_ISSUER: iss of tokens; defaults to the first origin
+	MasterKey     []byte        // RPSERVER_MASTER_KEY (base64, 32 bytes); else DataDir/master.key
+	AdminTokenTTL time.Duration // RPSERVER_ADMIN_TOKEN_TTL
+	MaxBodyBytes  int64         // RPSERVER_MAX_BODY_BYTES
+	LogLevel      string        // RPSERVER_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // RPSERVER_LOG_FORMAT: text or json
+	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
+	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
+	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
+}
+
+// DefaultDataDir is where the throwaway database and master key live.
+func DefaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/rpserver"
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".local", "share", "rpserver")
+	}
+	return filepath.Join(os.TempDir(), "rpserver")
+}
+
+// Flags registers the serve flags on fs, with environment defaults.
+func Flags(fs *flag.FlagSet) func() (Config, error) {
+	listen := fs.String("listen", env("RPSERVER_LISTEN", "127.0.0.1:8080"), "listen address (RPSERVER_LISTEN)")
+	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (DATABASE_URL); empty starts a throwaway PostgreSQL in the data folder")
+	dataDir := fs.String("data-dir", env("RPSERVER_DATA_DIR", DefaultDataDir()), "data folder for the throwaway PostgreSQL and the master key (RPSERVER_DATA_DIR)")
+	rpID := fs.String("rp-id", env("RPSERVER_RP_ID", "localhost"), "WebAuthn relying party id: a domain (RPSERVER_RP_ID)")
+	rpName := fs.String("rp-name", env("RPSERVER_RP_NAME", "rpserver lab"), "relying party display name (RPSERVER_RP_NAME)")
+	origins := fs.String("origins", os.Getenv("RPSERVER_ORIGINS"), "allowed WebAuthn origins, comma-separated (RPSERVER_ORIGINS); default http://localhost:<listen port>")
+	issuer := fs.String("issuer", os.Getenv("RPSERVER_ISSUER"), "token issuer (RPSERVER_ISSUER); default the first origin")
+	masterKey := fs.String("master-key", os.Getenv("RPSERVER_MASTER_KEY"), "base64 32-byte key sealing secrets at rest (RPSERVER_MASTER_KEY); default <data-dir>/master.key, made on first start")
+	ttl := fs.Duration("admin-token-ttl", envDuration("RPSERVER_ADMIN_TOKEN_TTL", 8*time.Hour), "lifetime of admin tokens (RPSERVER_ADMIN_TOKEN_TTL)")
+	maxBody := fs.Int64("max-body-bytes", envInt("RPSERVER_MAX_BODY_BYTES", 64<<10), "largest accepted request body (RPSERVER_MAX_BODY_BYTES)")
+	logLevel := fs.String("log-level", env("RPSERVER_LOG_LEVEL", "info"), "debug, info, warn or error (RPSERVER_LOG_LEVEL)")
+	logFormat := fs.String("log-format", env("RPSERVER_LOG_FORMAT", "text"), "text or json (RPSERVER_LOG_FORMAT)")
+	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, each 'path' (any AAGUID) or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
+	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file, never fetched (RPSERVER_MDS_BLOB)")
+	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	return func() (Config, error) {
+		c := Config{
+			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
+			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
+			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot,
+		}
+		if *masterKey != "" {
+			k, err := base64.StdEncoding.DecodeString(*masterKey)
+			if err != nil || len(k) != 32 {
+				return c, errors.New("config: RPSERVER_MASTER_KEY must be 32 bytes in standard base64 (openssl rand -base64 32)")
+			}
+			c.MasterKey = k
+		}
+		return c, c.complete()
+	}
+}
+
+func (c *Config) complete() error {
+	var errs []error
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q: want host:port", c.Listen))
+	}
+	if len(c.Origins) == 0 && err == nil {
+		if host == "" || host == "0.0.0.0" || host == "127.0.0.1" || host == "::" {
+			host = "localhost"
+		}
+		c.Origins = []string{"http://" + net.JoinHostPort(host, port)}
+	}
+	if c.RPID == "" || strings.ContainsAny(c.RPID, ":/ ") {
+		errs = append(errs, fmt.Errorf("RP ID %q: want a bare domain such as localhost or login.lab.example", c.RPID))
+	}
+	for _, o := range c.Origins {
+		if err := checkOrigin(o, c.RPID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Issuer == "" && len(c.Origins) > 0 {
+		c.Issuer = c.Origins[0]
+	}
+	if c.AdminTokenTTL < time.Minute || c.AdminTokenTTL > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("admin token lifetime %s: want between 1m and 168h", c.AdminTokenTTL))
+	}
+	if c.MaxBodyBytes < 4<<10 || c.MaxBodyBytes > 16<<20 {
+		errs = append(errs, fmt.Errorf("max body bytes %d: want between 4096 and 16777216", c.MaxBodyBytes))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q: want text or json", c.LogFormat))
+	}
+	for _, a := range c.TrustAnchors {
+		path := a
+		if i := strings.IndexByte(a, '='); i >= 0 {
+			path = a[i+1:]
+		}
+		if _, err := os.Stat(path); err != nil {
+			errs = append(errs, fmt.Errorf("trust anchor %q: %v", a, err))
+		}
+	}
+	for _, f := range []string{c.MDSBlob, c.MDSRoot} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("MDS file: %v", err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// checkOrigin applies WebAuthn's rule: the RP ID must be the origin's host or
+// a registrable suffix of it, and only localhost may use plain http.
+func checkOrigin(origin, rpID string) error {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("origin %q: want scheme://host[:port]", origin)
+	}
+	h := strings.ToLower(u.Hostname())
+	if u.Scheme != "https" && !(u.Scheme == "http" && (h == "localhost" || strings.HasSuffix(h, ".localhost"))) {
+		return fmt.Errorf("origin %q: browsers allow WebAuthn only on https (or http://localhost)", origin)
+	}
+	if h != rpID && !strings.HasSuffix(h, "."+rpID) {
+		return fmt.Errorf("origin %q: its host is not %q nor a subdomain of it, so browsers would refuse the RP ID", origin, rpID)
+	}
+	return nil
+}
+
+// LoadMasterKey returns the configured key or reads (making it on first use)
+// DataDir/master.key with owner-only permissions.
+func (c *Config) LoadMasterKey() ([]byte, error) {
+	if c.MasterKey != nil {
+		return c.MasterKey, nil
+	}
+	path := filepath.Join(c.DataDir, "master.key")
+	if raw, err := os.ReadFile(path); err == nil {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("config: %s is not a base64 32-byte key", path)
+		}
+		return k, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o711); err != nil {
+		return nil, fmt.Errorf("config: data folder: %w", err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("config: create master key: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, err
+	}
+	return k, f.Sync()
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(k string, def time.Duration) time.Duration {
+	if v := os.Getenv(k); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		return -1 // rejected by validation with a clear message
+	}
+	return def
+}
+
+func envInt(k string, def int64) int64 {
+	if v := os.Getenv(k); v != "" {
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+		return -1
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

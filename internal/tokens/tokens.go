@@ -1,0 +1,193 @@
+package tokens
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+)
+
+// StoredKey is a signing key as persisted.
+type StoredKey struct {
+	KID              string
+	Algorithm        string
+	SealedPrivateKey []byte
+	PublicKeyDER     []byte
+	CreatedAt        time.Time
+}
+
+// KeyStore persists signing keys.
+type KeyStore interface {
+	// EnsureSigningKey returns the active key, inserting the one made by
+	// generate when there is none; concurrent callers all get the same key.
+	EnsureSigningKey(ctx context.Context, generate func() (StoredKey, error)) (StoredKey, error)
+	// PublicKeys lists every key not retired, for the JWKS.
+	PublicKeys(ctx context.Context) ([]StoredKey, error)
+}
+
+// Audiences separate token uses so one kind is never accepted as another.
+const (
+	AudienceAdmin   = "rpserver-admin"
+	AudienceSession = "rpserver-session"
+)
+
+// Codes for token failures.
+const (
+	CodeInvalidToken = "InvalidAuthenticationToken"
+)
+
+// Claims are the claims the server puts in its tokens. Roles carries Entra
+// role display names; Wids their template ids, as Entra's access tokens do.
+type Claims struct {
+	jwt.RegisteredClaims
+	UPN   string   `json:"upn,omitempty"`
+	Name  string   `json:"name,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+	Wids  []string `json:"wids,omitempty"`
+	// Session tokens: methods used (Graph's authenticationMethodModes) and
+	// the session id that revokeSignInSessions can end.
+	AMR      []string `json:"amr,omitempty"`
+	SID      string   `json:"sid,omitempty"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+}
+
+// Issuer signs and verifies tokens.
+type Issuer struct {
+	issuer  string
+	kid     string
+	private *ecdsa.PrivateKey
+	public  map[string]*ecdsa.PublicKey
+	parser  *jwt.Parser
+}
+
+// NewIssuer loads (or makes, once) the signing key.
+func NewIssuer(ctx context.Context, ks KeyStore, sealer *Sealer, issuer string) (*Issuer, error) {
+	stored, err := ks.EnsureSigningKey(ctx, func() (StoredKey, error) {
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		sum := sha256.Sum256(pub)
+		kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+		sealed, err := sealer.Seal(der, "signing-key:"+kid)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		return StoredKey{KID: kid, Algorithm: "ES256", SealedPrivateKey: sealed, PublicKeyDER: pub}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tokens: signing key: %w", err)
+	}
+	der, err := sealer.Open(stored.SealedPrivateKey, "signing-key:"+stored.KID)
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: parse signing key: %w", err)
+	}
+	priv, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("tokens: signing key is %T, want ECDSA", k)
+	}
+	iss := &Issuer{issuer: issuer, kid: stored.KID, private: priv, public: map[string]*ecdsa.PublicKey{}}
+	pubs, err := ks.PublicKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, pk := range pubs {
+		p, err := x509.ParsePKIXPublicKey(pk.PublicKeyDER)
+		if err != nil {
+			return nil, fmt.Errorf("tokens: parse public key %s: %w", pk.KID, err)
+		}
+		if ec, ok := p.(*ecdsa.PublicKey); ok {
+			iss.public[pk.KID] = ec
+		}
+	}
+	iss.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
+		jwt.WithIssuer(issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(30*time.Second),
+	)
+	return iss, nil
+}
+
+// Mint signs claims for an audience with a lifetime.
+func (i *Issuer) Mint(c Claims, audience string, ttl time.Duration) (string, error) {
+	now := time.Now()
+	c.Issuer = i.issuer
+	c.Audience = jwt.ClaimStrings{audience}
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.NotBefore = jwt.NewNumericDate(now.Add(-5 * time.Second))
+	c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
+	if c.ID == "" {
+		raw := make([]byte, 12)
+		_, _ = rand.Read(raw)
+		c.ID = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+	t.Header["kid"] = i.kid
+	return t.SignedString(i.private)
+}
+
+// Verify checks signature, algorithm, issuer, audience and lifetime.
+func (i *Issuer) Verify(token, audience string) (*Claims, error) {
+	var c Claims
+	_, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if k, ok := i.public[kid]; ok {
+			return k, nil
+		}
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	})
+	if err != nil {
+		return nil, apperr.Unauthenticated(CodeInvalidToken, "the access token is invalid: %v", err)
+	}
+	okAud := false
+	for _, a := range c.Audience {
+		if a == audience {
+			okAud = true
+		}
+	}
+	if !okAud {
+		return nil, apperr.Unauthenticated(CodeInvalidToken, "the access token is not meant for this API (audience)")
+	}
+	return &c, nil
+}
+
+// JWKS returns the public keys as a JSON Web Key Set document.
+func (i *Issuer) JWKS() map[string]any {
+	keys := make([]map[string]string, 0, len(i.public))
+	for kid, k := range i.public {
+		keys = append(keys, map[string]string{
+			"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+			"x": b64(k.X, 32), "y": b64(k.Y, 32),
+		})
+	}
+	return map[string]any{"keys": keys}
+}
+
+func b64(n *big.Int, size int) string {
+	buf := make([]byte, size)
+	n.FillBytes(buf)
+	return base64.RawURLEncoding.EncodeToString(buf)
+}

@@ -1,0 +1,100 @@
+package tokens_test
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rpserver/rpserver/internal/testpg"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+func newSealer(t *testing.T) *tokens.Sealer {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	s, err := tokens.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestKeyPersistsAndIsSharedByConcurrentStarts(t *testing.T) {
+	db := testpg.Open(t)
+	sealer := newSealer(t)
+	ctx := context.Background()
+
+	issuers := make([]*tokens.Issuer, 4)
+	var wg sync.WaitGroup
+	for i := range issuers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iss, err := tokens.NewIssuer(ctx, db.Keys(), sealer, "https://lab")
+			if err != nil {
+				t.Error(err)
+			}
+			issuers[i] = iss
+		}()
+	}
+	wg.Wait()
+	tok, err := issuers[0].Mint(tokens.Claims{UPN: "admin@lab.example", Roles: []string{"Global Administrator"}}, tokens.AudienceAdmin, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, iss := range issuers {
+		c, err := iss.Verify(tok, tokens.AudienceAdmin)
+		if err != nil || c.UPN != "admin@lab.example" {
+			t.Fatalf("issuer %d: %v", i, err)
+		}
+		if n := len(iss.JWKS()["keys"].([]map[string]string)); n != 1 {
+			t.Fatalf("issuer %d publishes %d keys, want 1", i, n)
+		}
+	}
+
+	// A restart with the wrong master key must fail loudly, not mint with a new key.
+	if _, err := tokens.NewIssuer(ctx, db.Keys(), newSealer(t), "https://lab"); err == nil {
+		t.Fatal("wrong master key accepted")
+	}
+}
+
+func TestVerifyRefusesForgeries(t *testing.T) {
+	db := testpg.Open(t)
+	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), newSealer(t), "https://lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, time.Hour)
+
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": "https://lab", "aud": tokens.AudienceAdmin, "exp": time.Now().Add(time.Hour).Unix()})
+	noneTok, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "https://lab", "aud": tokens.AudienceAdmin, "exp": time.Now().Add(time.Hour).Unix()})
+	hsTok, _ := hs.SignedString([]byte("secret"))
+	expired, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, -time.Hour)
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + parts[1] + "x." + parts[2]
+
+	cases := map[string]struct{ tok, aud string }{
+		"alg none":       {noneTok, tokens.AudienceAdmin},
+		"HS256":          {hsTok, tokens.AudienceAdmin},
+		"expired":        {expired, tokens.AudienceAdmin},
+		"tampered":       {tampered, tokens.AudienceAdmin},
+		"wrong audience": {good, tokens.AudienceSession},
+		"garbage":        {"not.a.jwt", tokens.AudienceAdmin},
+	}
+	for name, c := range cases {
+		if _, err := iss.Verify(c.tok, c.aud); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := iss.Verify(good, tokens.AudienceAdmin); err != nil {
+		t.Fatalf("good token refused: %v", err)
+	}
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what rpserver needs on a fresh Debian machine and does nothing when
+# it is already there: the PostgreSQL server binaries (tests and the default
+# `serve` run a throwaway cluster from them) and, with --browser, Chromium for
+# the end-to-end tests. Go modules are fetched by `go mod download`.
+set -euo pipefail
+
+need_pg=1
+for d in /usr/lib/postgresql/*/bin; do
+  [ -x "$d/initdb" ] && need_pg=0
+done
+command -v initdb >/dev/null 2>&1 && need_pg=0
+
+need_browser=0
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  need_browser=1
+fi
+
+pkgs=()
+[ $need_pg = 1 ] && pkgs+=(postgresql)
+[ $need_browser = 1 ] && pkgs+=(chromium)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages: ${pkgs[*]}; install them with: sudo apt-get install -y ${pkgs[*]}" >&2
+    exit 1
+  fi
+  echo "installing ${pkgs[*]} from Debian's packages" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  # Debian's postgresql package starts a cluster of its own; the project never uses it.
+  if [ $need_pg = 1 ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+    service postgresql stop >/dev/null 2>&1 || true
+  fi
+fi
+
+cd "$(dirname "$0")/.."
+go mod download

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test, on a fresh machine too: installs PostgreSQL (and Chromium
+# for the browser tests) from Debian's packages when missing, fetches Go
+# modules, then runs vet and the tests with the race detector. Each test
+# package starts its own throwaway PostgreSQL (internal/testpg) unless
+# RPSERVER_TEST_DATABASE_URL names one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh --browser
+mkdir -p artifacts
+go vet ./...
+go test -race -count=1 -timeout 20m ./... 2>&1 | tee artifacts/test.log
