@@ -361,8 +361,7 @@ func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
 		} else {
 			r := Reason{Code: ReasonNotIncluded, Condition: users, Property: cp.userIncludeProps}
 			if cp.usersNone {
-				r.Property, r.Value = "includeUsers", ""
-				r.Value = ""
+				r.Property = "includeUsers"
 			}
 			return r, false
 		}
