@@ -67,7 +67,9 @@ func TestEvaluateScope(t *testing.T) {
 		{"not included", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.Users = ConditionalAccessUsers{IncludeUsers: []string{"u-bob"}, IncludeGroups: []string{"g-x"}}
 		}, ResultNotApplied, "not applied: user not in includeUsers, includeGroups"},
-		{"None users", func(p *ConditionalAccessPolicy, c *SignInContext) { p.Conditions.Users.IncludeUsers = []string{KeywordNone} }, ResultNotApplied, "not applied: user not in includeUsers"},
+		{"None users", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			p.Conditions.Users.IncludeUsers = []string{KeywordNone}
+		}, ResultNotApplied, "not applied: user not in includeUsers"},
 		{"exclude user wins over include user", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.Users = ConditionalAccessUsers{IncludeUsers: []string{alice}, ExcludeUsers: []string{alice}}
 		}, ResultNotApplied, "excluded: user in excludeUsers u-alice"},

@@ -36,7 +36,9 @@ func TestValidateConditionalAccessPolicy(t *testing.T) {
 		}, []string{CodeInvalidLocationKeyword}},
 		{"unknown risk", func(p *ConditionalAccessPolicy) { p.Conditions.SignInRiskLevels = []string{"hidden"} }, []string{CodeUnknownEnumValue}},
 		{"no controls at all", func(p *ConditionalAccessPolicy) { p.GrantControls = nil }, []string{CodeControlsRequired}},
-		{"empty grant", func(p *ConditionalAccessPolicy) { p.GrantControls = &ConditionalAccessGrantControls{Operator: OperatorOR} }, []string{CodeEmptyGrantControls}},
+		{"empty grant", func(p *ConditionalAccessPolicy) {
+			p.GrantControls = &ConditionalAccessGrantControls{Operator: OperatorOR}
+		}, []string{CodeEmptyGrantControls}},
 		{"bad operator", func(p *ConditionalAccessPolicy) { p.GrantControls.Operator = "XOR" }, []string{CodeInvalidOperator}},
 		{"unknown control", func(p *ConditionalAccessPolicy) { p.GrantControls.BuiltInControls = []string{"prayer"} }, []string{CodeUnknownEnumValue}},
 		{"mfa with strength refused", func(p *ConditionalAccessPolicy) {
@@ -251,7 +253,10 @@ func TestCheckTemporaryAccessPass(t *testing.T) {
 		{"expired at end", nil, nil, t0.Add(2 * time.Hour), TAPExpired},
 		{"expired later", nil, nil, t0.Add(5 * time.Hour), TAPExpired},
 		{"start defaults to created", nil, func(x TemporaryAccessPass) TemporaryAccessPass { x.StartDateTime = time.Time{}; return x }, t0.Add(10 * time.Minute), TAPEnabledByPolicy},
-		{"one-time used", nil, func(x TemporaryAccessPass) TemporaryAccessPass { x.LastUsedDateTime = t0.Add(80 * time.Minute); return x }, t0.Add(90 * time.Minute), TAPOneTimeUsed},
+		{"one-time used", nil, func(x TemporaryAccessPass) TemporaryAccessPass {
+			x.LastUsedDateTime = t0.Add(80 * time.Minute)
+			return x
+		}, t0.Add(90 * time.Minute), TAPOneTimeUsed},
 		{"multi-use used is fine", nil, func(x TemporaryAccessPass) TemporaryAccessPass {
 			x.IsUsableOnce, x.LastUsedDateTime = false, t0.Add(80*time.Minute)
 			return x
