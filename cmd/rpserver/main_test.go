@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 func TestUserSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	dsn := testpg.NewDatabase(t)
-	c := config.Config{DataDir: t.TempDir(), Issuer: "http://localhost:8080", AdminTokenTTL: 3600e9, MaxBodyBytes: 64 << 10}
+	c := config.Config{DataDir: t.TempDir(), Issuer: "http://localhost:8080", RPID: "localhost", Origins: []string{"http://localhost:8080"}, AdminTokenTTL: 3600e9, MaxBodyBytes: 64 << 10}
 
 	tok, err := bootstrapAdminToken(ctx, c, dsn, "admin@lab.example", []string{"Global Administrator"})
 	if err != nil {

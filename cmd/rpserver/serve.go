@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,8 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -53,8 +57,9 @@ func setupLogging(c config.Config) {
 
 // app is the wired server, shared by serve and the tests of cmd.
 type app struct {
-	db      *store.DB
-	handler http.Handler
+	db       *store.DB
+	handler  http.Handler
+	webauthn ceremony.Store
 }
 
 func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
@@ -84,6 +89,17 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	trust, err := loadTrust(c)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust},
+		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, nil)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Deps{
@@ -92,8 +108,46 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		DB:           db,
 		MaxBodyBytes: c.MaxBodyBytes,
 		Registry:     reg,
+		Ceremony:     cer,
+		// 20 failed ceremonies per client address per 5 minutes.
+		FailureLimiter: ratelimit.New(20, 5*time.Minute),
 	})
-	return &app{db: db, handler: srv}, nil
+	return &app{db: db, handler: srv, webauthn: db.WebAuthn()}, nil
+}
+
+// loadTrust builds the attestation trust store from the configured files.
+func loadTrust(c config.Config) (*attestation.TrustStore, error) {
+	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot}
+	for _, a := range c.TrustAnchors {
+		if strings.Contains(a, "=") {
+			tc.Entries = append(tc.Entries, a)
+		} else {
+			tc.CatchAll = append(tc.CatchAll, a)
+		}
+	}
+	ts, err := attestation.LoadTrustStore(tc, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("attestation trust anchors: %w", err)
+	}
+	return ts, nil
+}
+
+// purgeChallenges removes abandoned ceremonies so the table stays small.
+func purgeChallenges(ctx context.Context, s ceremony.Store) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := s.PurgeExpiredChallenges(ctx, now); err != nil {
+				slog.Warn("purging expired challenges", "err", err)
+			} else if n > 0 {
+				slog.Debug("purged expired challenges", "count", n)
+			}
+		}
+	}
 }
 
 func runServe(args []string) error {
@@ -114,6 +168,7 @@ func runServe(args []string) error {
 		return err
 	}
 	defer a.db.Close()
+	go purgeChallenges(ctx, a.webauthn)
 
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,19 +14,27 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) {
+	// Request logs would drown the test output; errors still fail tests.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	testpg.Main(m)
+}
 
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	issuer *tokens.Issuer
-	db     *store.DB
+	t        *testing.T
+	srv      *httptest.Server
+	issuer   *tokens.Issuer
+	db       *store.DB
+	ceremony *ceremony.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -37,10 +46,28 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := api.New(api.Deps{Directory: &directory.Service{Store: db.Directory()}, Issuer: iss, DB: db, MaxBodyBytes: 8 << 10})
+	e := &env{t: t, issuer: iss, db: db}
+	e.srv = e.newServer(nil)
+	return e
+}
+
+// testOrigin is the origin the virtual authenticators claim.
+const testOrigin = "http://localhost:8080"
+
+// newServer starts another server process-equivalent on the same database:
+// its own ceremony service, limiter and router.
+func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
+	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, Trust: trust},
+		e.db.WebAuthn(), ceremony.DirectoryUsers{Store: e.db.Directory()}, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.ceremony = cer
+	h := api.New(api.Deps{Directory: &directory.Service{Store: e.db.Directory()}, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
+		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute)})
 	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, issuer: iss, db: db}
+	e.t.Cleanup(srv.Close)
+	return srv
 }
 
 func (e *env) token(roles ...string) string {
@@ -59,11 +86,16 @@ type resp struct {
 
 func (e *env) do(method, path, token, body string) resp {
 	e.t.Helper()
+	return e.doOn(e.srv, method, path, token, body)
+}
+
+func (e *env) doOn(srv *httptest.Server, method, path, token, body string) resp {
+	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req, _ := http.NewRequest(method, srv.URL+path, rd)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -111,7 +143,7 @@ func TestDirectoryAPI(t *testing.T) {
 		{"wrong type", "POST", "/v1.0/users", ga, `{"userPrincipalName":7,"displayName":"B"}`, 400, api.CodeBadJSON},
 		{"bad UPN", "POST", "/v1.0/users", ga, `{"userPrincipalName":"no-at-sign","displayName":"B"}`, 400, directory.CodeInvalidUPN},
 		{"missing displayName", "POST", "/v1.0/users", ga, `{"userPrincipalName":"b@lab.example"}`, 400, directory.CodeInvalidDisplayName},
-		{"oversize body", "POST", "/v1.0/users", ga, `{"displayName":"` + strings.Repeat("x", 9000) + `"}`, 413, api.CodeBodyTooLarge},
+		{"oversize body", "POST", "/v1.0/users", ga, `{"displayName":"` + strings.Repeat("x", 70000) + `"}`, 413, api.CodeBodyTooLarge},
 		{"unknown id", "GET", "/v1.0/users/6f1c2a1e-0000-4000-8000-000000000000", ga, "", 404, "Request_ResourceNotFound"},
 		{"id not a GUID", "GET", "/v1.0/users/42", ga, "", 400, directory.CodeInvalidID},
 		{"no token", "GET", "/v1.0/users", "", "", 401, tokens.CodeInvalidToken},

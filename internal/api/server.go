@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -28,6 +30,11 @@ type Deps struct {
 	DB           Pinger
 	MaxBodyBytes int64
 	Registry     *prometheus.Registry
+
+	Ceremony       *ceremony.Service
+	SessionTTL     time.Duration
+	Sessions       SessionChecker            // nil: unexpired session tokens are valid
+	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
 }
 
 // Server is the HTTP surface.
@@ -41,6 +48,9 @@ type Server struct {
 func New(deps Deps) *Server {
 	if deps.MaxBodyBytes == 0 {
 		deps.MaxBodyBytes = 64 << 10
+	}
+	if deps.SessionTTL == 0 {
+		deps.SessionTTL = 8 * time.Hour
 	}
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
@@ -60,6 +70,7 @@ func New(deps Deps) *Server {
 	r.Handle("/metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
 	r.Get("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, deps.Issuer.JWKS()) })
 
+	s.webauthnRoutes(r)
 	for _, version := range []string{"/v1.0", "/beta"} {
 		r.Route(version, func(r chi.Router) {
 			r.Use(s.authenticate)

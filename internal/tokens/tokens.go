@@ -191,3 +191,9 @@ func b64(n *big.Int, size int) string {
 	n.FillBytes(buf)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
+
+// WithSubject returns c with its subject set.
+func (c Claims) WithSubject(sub string) Claims {
+	c.Subject = sub
+	return c
+}

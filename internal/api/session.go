@@ -1,0 +1,55 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// SessionCookie carries the end user's session token in browsers.
+const SessionCookie = "rpserver_session"
+
+const sessionKey ctxKey = iota + 100
+
+func sessionOf(ctx context.Context) *tokens.Claims {
+	c, _ := ctx.Value(sessionKey).(*tokens.Claims)
+	return c
+}
+
+// requireSession admits end users holding a valid session token, from the
+// session cookie or an Authorization: Bearer header.
+func (s *Server) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := ""
+		if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			tok = h
+		} else if c, err := r.Cookie(SessionCookie); err == nil {
+			tok = c.Value
+		}
+		if tok == "" {
+			writeError(w, r, apperr.Unauthenticated("sessionRequired", "sign in first: this call needs a session"))
+			return
+		}
+		c, err := s.deps.Issuer.Verify(tok, tokens.AudienceSession)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if s.deps.Sessions != nil {
+			if err := s.deps.Sessions.CheckSession(r.Context(), c); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey, c)))
+	})
+}
+
+// SessionChecker decides whether a verified session token is still valid
+// (not revoked). Nil means every unexpired token is valid.
+type SessionChecker interface {
+	CheckSession(ctx context.Context, c *tokens.Claims) error
+}

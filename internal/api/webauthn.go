@@ -1,0 +1,199 @@
+package api
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/profiles"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// CodeTooManyFailures is returned while a client is cooling down.
+const CodeTooManyFailures = "tooManyFailedAttempts"
+
+func (s *Server) webauthnRoutes(r chi.Router) {
+	r.Route("/webauthn", func(r chi.Router) {
+		r.Post("/authentication/begin", s.beginLogin)
+		r.Post("/authentication/finish", s.limited(s.finishLogin))
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireSession)
+			r.Post("/registration/begin", s.beginRegistration)
+			r.Post("/registration/finish", s.limited(s.finishRegistration))
+		})
+	})
+}
+
+// limited refuses clients that failed too often recently and counts
+// failures (any 4xx) of the wrapped handler.
+func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := clientKey(r)
+		if blocked, until := s.deps.FailureLimiter.Blocked(key); blocked {
+			writeError(w, r, apperr.RateLimited(CodeTooManyFailures, "too many failed attempts from this client; try again after %s", until.UTC().Format(time.RFC3339)))
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		if sw.status >= 400 && sw.status < 500 {
+			s.deps.FailureLimiter.Fail(key)
+		}
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// clientKey is the remote address without port: the server does not trust
+// forwarding headers unless it is told to (it is not, yet).
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// readBody reads the raw body (already capped by limitBody) for the
+// library's parsers.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	if len(b) == 0 {
+		return nil, apperr.Invalid(CodeBadJSON, "the request body is empty; send the PublicKeyCredential JSON")
+	}
+	return b, nil
+}
+
+type beginLoginRequest struct {
+	UserPrincipalName string `json:"userPrincipalName"`
+}
+
+func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
+	var req beginLoginRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	opts, err := s.deps.Ceremony.BeginLogin(r.Context(), req.UserPrincipalName)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+type loginResponse struct {
+	UserID            string `json:"userId"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	MethodID          string `json:"fido2MethodId"`
+	SessionToken      string `json:"sessionToken"`
+}
+
+func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := s.deps.Ceremony.FinishLogin(r.Context(), body)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	tok, err := s.deps.Issuer.Mint(tokens.Claims{
+		UPN: res.User.Name, Name: res.User.DisplayName, AMR: []string{"fido2"}, AuthTime: time.Now().Unix(),
+	}.WithSubject(res.User.ID), tokens.AudienceSession, s.deps.SessionTTL)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	setSessionCookie(w, r, tok, s.deps.SessionTTL)
+	writeJSON(w, http.StatusOK, loginResponse{UserID: res.User.ID, UserPrincipalName: res.User.Name, MethodID: res.Credential.MethodID, SessionToken: tok})
+}
+
+func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(ttl.Seconds()),
+	})
+}
+
+type beginRegistrationRequest struct {
+	DisplayName             string `json:"displayName"`
+	AuthenticatorAttachment string `json:"authenticatorAttachment"`
+}
+
+func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request) {
+	var req beginRegistrationRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	opts, err := s.deps.Ceremony.BeginRegistration(r.Context(), sessionOf(r.Context()).Subject,
+		ceremony.RegistrationOptions{DisplayName: req.DisplayName, Attachment: req.AuthenticatorAttachment})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+type registrationResponse struct {
+	profiles.Fido2AuthenticationMethod
+	Attestation attestation.Result `json:"attestation"`
+}
+
+func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	reg, err := s.deps.Ceremony.FinishRegistration(r.Context(), sessionOf(r.Context()).Subject, body)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, registrationResponse{Fido2AuthenticationMethod: Fido2Method(reg.Credential), Attestation: reg.Attestation})
+}
+
+// Fido2Method presents a stored credential as Graph's fido2AuthenticationMethod.
+func Fido2Method(c ceremony.Credential) profiles.Fido2AuthenticationMethod {
+	level := profiles.AttestationLevelNotAttested
+	if c.Attestation.Trusted {
+		level = profiles.AttestationLevelAttested
+	}
+	kind := profiles.PasskeyTypeDeviceBound
+	if c.BackupEligible {
+		kind = profiles.PasskeyTypeSynced
+	}
+	certs := c.Attestation.ChainSubjects
+	if certs == nil {
+		certs = []string{}
+	}
+	return profiles.Fido2AuthenticationMethod{
+		ODataType: "#microsoft.graph.fido2AuthenticationMethod", ID: c.MethodID, DisplayName: c.DisplayName,
+		CreatedDateTime: c.CreatedAt, LastUsedDateTime: c.LastUsedAt, AAGuid: c.AAGUID, Model: attestation.ModelName(c.AAGUID),
+		AttestationCertificates: certs, AttestationLevel: level, PasskeyType: kind,
+	}
+}

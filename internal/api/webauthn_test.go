@@ -1,0 +1,295 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/virtualauthn"
+)
+
+// lab is a server trusting a test CA, with one user holding a session.
+type lab struct {
+	*env
+	ca      *virtualauthn.TestCA
+	userID  string
+	upn     string
+	session string
+}
+
+func newLab(t *testing.T) *lab {
+	e := newEnv(t)
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := attestation.NewTrustStore()
+	if err := trust.AddPEM(uuid.Nil, ca.RootPEM()); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = e.newServer(trust)
+	l := &lab{env: e, ca: ca, upn: "admin1@lab.example"}
+	u := e.do("POST", "/v1.0/users", e.token(directory.RoleGlobalAdministrator), `{"userPrincipalName":"`+l.upn+`","displayName":"Admin One"}`)
+	if u.status != 201 {
+		t.Fatal(u.raw)
+	}
+	l.userID = u.body["id"].(string)
+	l.session = l.sessionFor(l.userID)
+	return l
+}
+
+func (l *lab) sessionFor(userID string) string {
+	tok, err := l.issuer.Mint(tokens.Claims{AMR: []string{"temporaryAccessPassOneTime"}}.WithSubject(userID), tokens.AudienceSession, time.Hour)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return tok
+}
+
+func (l *lab) authenticator(cfg virtualauthn.Config) *virtualauthn.Authenticator {
+	a, err := virtualauthn.New(cfg)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return a
+}
+
+// register runs both halves of a registration, optionally tampering.
+func (l *lab) register(a *virtualauthn.Authenticator, name string, tamper virtualauthn.Tamper) resp {
+	l.t.Helper()
+	begin := l.do("POST", "/webauthn/registration/begin", l.session, `{"displayName":"`+name+`"}`)
+	if begin.status != 200 {
+		l.t.Fatalf("registration begin: %s", begin.raw)
+	}
+	cred, err := a.CreateTampered([]byte(begin.raw), testOrigin, tamper)
+	if err != nil {
+		l.t.Fatalf("authenticator create: %v", err)
+	}
+	return l.do("POST", "/webauthn/registration/finish", l.session, string(cred))
+}
+
+func (l *lab) beginLogin(srv *httptest.Server, upn string) string {
+	l.t.Helper()
+	body := ""
+	if upn != "" {
+		body = `{"userPrincipalName":"` + upn + `"}`
+	}
+	begin := l.doOn(srv, "POST", "/webauthn/authentication/begin", "", body)
+	if begin.status != 200 {
+		l.t.Fatalf("login begin: %s", begin.raw)
+	}
+	return begin.raw
+}
+
+func (l *lab) login(a *virtualauthn.Authenticator, upn string, tamper virtualauthn.Tamper) resp {
+	l.t.Helper()
+	opts := l.beginLogin(l.srv, upn)
+	assertion, err := a.GetTampered([]byte(opts), testOrigin, tamper)
+	if err != nil {
+		l.t.Fatalf("authenticator get: %v", err)
+	}
+	return l.do("POST", "/webauthn/authentication/finish", "", string(assertion))
+}
+
+func TestRegisterAndSignInWithEveryPreset(t *testing.T) {
+	l := newLab(t)
+	presets := map[string]virtualauthn.Config{
+		"Microsoft Authenticator iOS":     virtualauthn.MicrosoftAuthenticatorIOS(l.ca),
+		"Microsoft Authenticator Android": virtualauthn.MicrosoftAuthenticatorAndroid(l.ca),
+		"YubiKey 5":                       withResidentKey(virtualauthn.YubiKey5(l.ca)),
+		"Google Password Manager":         virtualauthn.GooglePasswordManager(),
+	}
+	for name, cfg := range presets {
+		t.Run(name, func(t *testing.T) {
+			a := l.authenticator(cfg)
+			reg := l.register(a, name, virtualauthn.Tamper{})
+			if reg.status != 201 {
+				t.Fatalf("register: %d %s", reg.status, reg.raw)
+			}
+			att := reg.body["attestation"].(map[string]any)
+			if reg.body["displayName"] != name || reg.body["aaGuid"] != cfg.AAGUID.String() {
+				t.Fatalf("method: %s", reg.raw)
+			}
+			wantType := "deviceBound"
+			if cfg.BackupEligible {
+				wantType = "synced"
+			}
+			if reg.body["passkeyType"] != wantType {
+				t.Fatalf("passkeyType %v, want %s", reg.body["passkeyType"], wantType)
+			}
+			if cfg.Format == virtualauthn.FormatNone {
+				if att["trusted"] != false || att["reason"] != attestation.ReasonMissing {
+					t.Fatalf("unattested passkey reported as %v", att)
+				}
+			} else if att["trusted"] != true || reg.body["attestationLevel"] != "attested" {
+				t.Fatalf("attested passkey reported as %v", att)
+			}
+
+			// UPN-first and discoverable sign-in both work.
+			for _, upn := range []string{l.upn, ""} {
+				res := l.login(a, upn, virtualauthn.Tamper{})
+				if res.status != 200 || res.body["userId"] != l.userID || res.body["sessionToken"] == "" {
+					t.Fatalf("sign-in (upn %q): %d %s", upn, res.status, res.raw)
+				}
+			}
+		})
+	}
+}
+
+func withResidentKey(c virtualauthn.Config) virtualauthn.Config {
+	c.ResidentKey = true
+	return c
+}
+
+// TestChallengeSpansServers: begin on one server, finish on another sharing
+// the database; then the same response replayed is refused.
+func TestChallengeSpansServersAndIsSingleUse(t *testing.T) {
+	l := newLab(t)
+	a := l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca))
+	if r := l.register(a, "phone", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	other := l.newServer(nil)
+	opts := l.beginLogin(l.srv, l.upn)
+	assertion, err := a.Get([]byte(opts), testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := l.doOn(other, "POST", "/webauthn/authentication/finish", "", string(assertion)); r.status != 200 {
+		t.Fatalf("finish on the second server: %s", r.raw)
+	}
+	if r := l.doOn(l.srv, "POST", "/webauthn/authentication/finish", "", string(assertion)); r.status != 400 || r.code() != ceremony.CodeChallengeNotFound {
+		t.Fatalf("replay: %d %s", r.status, r.raw)
+	}
+}
+
+func TestCeremonyRefusalsHaveStableCodes(t *testing.T) {
+	l := newLab(t)
+	key := l.authenticator(withResidentKey(virtualauthn.YubiKey5(l.ca)))
+	if r := l.register(key, "key", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	zero := uint32(0)
+	cases := []struct {
+		name   string
+		tamper virtualauthn.Tamper
+		status int
+		code   string
+	}{
+		{"wrong origin", virtualauthn.Tamper{Origin: "https://evil.example"}, 400, ceremony.CodeOriginMismatch},
+		{"wrong RP ID", virtualauthn.Tamper{RPID: "evil.example"}, 400, ceremony.CodeRPIDMismatch},
+		{"no user presence", virtualauthn.Tamper{NoUserPresence: true}, 400, ceremony.CodeUserPresenceRequired},
+		{"no user verification", virtualauthn.Tamper{NoUserVerification: true}, 400, ceremony.CodeUserVerificationNeeded},
+		{"BS without BE", virtualauthn.Tamper{BSWithoutBE: true}, 400, ceremony.CodeInvalidBackupFlags},
+		{"bad signature", virtualauthn.Tamper{CorruptSignature: true}, 400, ceremony.CodeSignatureInvalid},
+		{"unknown challenge", virtualauthn.Tamper{Challenge: []byte("never-issued-challenge-0123456789")}, 400, ceremony.CodeChallengeNotFound},
+		{"counter regression", virtualauthn.Tamper{SignCount: &zero}, 401, ceremony.CodeSignCountRegression},
+	}
+	for _, c := range cases {
+		// The counter case must come after a successful sign-in advanced it.
+		if r := l.login(key, l.upn, virtualauthn.Tamper{}); r.status != 200 && c.code != ceremony.CodeSignCountRegression {
+			t.Fatalf("%s: baseline sign-in failed: %s", c.name, r.raw)
+		}
+		r := l.login(key, l.upn, c.tamper)
+		if r.status != c.status || r.code() != c.code {
+			t.Errorf("%s: got %d %s, want %d %s (%s)", c.name, r.status, r.code(), c.status, c.code, r.raw)
+		}
+	}
+	// After a regression the key is blocked, even with a good counter.
+	if r := l.login(key, l.upn, virtualauthn.Tamper{}); r.status != 401 || r.code() != ceremony.CodeCloneSuspected {
+		t.Fatalf("cloned key still usable: %d %s", r.status, r.raw)
+	}
+}
+
+func TestClonedKeyIsCaught(t *testing.T) {
+	l := newLab(t)
+	original := l.authenticator(withResidentKey(virtualauthn.YubiKey5(l.ca)))
+	if r := l.register(original, "key", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	clone := original.Clone()
+	if r := l.login(original, l.upn, virtualauthn.Tamper{}); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	// The clone's counter lags the original's: its next assertion repeats a value.
+	if r := l.login(clone, l.upn, virtualauthn.Tamper{}); r.code() != ceremony.CodeSignCountRegression {
+		t.Fatalf("clone accepted: %d %s", r.status, r.raw)
+	}
+}
+
+func TestExpiredChallengeAndUnknownCredential(t *testing.T) {
+	l := newLab(t)
+	a := l.authenticator(virtualauthn.MicrosoftAuthenticatorAndroid(l.ca))
+	if r := l.register(a, "android", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	opts := l.beginLogin(l.srv, l.upn)
+	assertion, _ := a.Get([]byte(opts), testOrigin)
+	l.ceremony.Now = func() time.Time { return time.Now().Add(6 * time.Minute) }
+	if r := l.do("POST", "/webauthn/authentication/finish", "", string(assertion)); r.code() != ceremony.CodeChallengeExpired {
+		t.Fatalf("expired: %d %s", r.status, r.raw)
+	}
+	l.ceremony.Now = time.Now
+
+	stranger := l.authenticator(virtualauthn.MicrosoftAuthenticatorAndroid(l.ca))
+	// The stranger registers with another RP's session, then signs in here.
+	other := newLab(t)
+	if r := other.register(stranger, "elsewhere", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	opts = l.beginLogin(l.srv, "")
+	assertion, err := stranger.Get([]byte(opts), testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := l.do("POST", "/webauthn/authentication/finish", "", string(assertion)); r.status != 401 || r.code() != ceremony.CodeUnknownCredential {
+		t.Fatalf("unknown credential: %d %s", r.status, r.raw)
+	}
+}
+
+func TestRegistrationRefusals(t *testing.T) {
+	l := newLab(t)
+	rogue, _ := virtualauthn.NewTestCA()
+	cases := []struct {
+		name   string
+		cfg    virtualauthn.Config
+		tamper virtualauthn.Tamper
+		status int
+		code   string
+	}{
+		{"bad attestation signature", virtualauthn.MicrosoftAuthenticatorIOS(l.ca), virtualauthn.Tamper{CorruptSignature: true}, 400, ceremony.CodeAttestationInvalid},
+		{"wrong android challenge", virtualauthn.MicrosoftAuthenticatorAndroid(l.ca), virtualauthn.Tamper{WrongAndroidChallenge: true}, 400, ceremony.CodeAttestationInvalid},
+		{"wrong origin", virtualauthn.MicrosoftAuthenticatorIOS(l.ca), virtualauthn.Tamper{Origin: "http://localhost:9999"}, 400, ceremony.CodeOriginMismatch},
+		{"no UV", virtualauthn.MicrosoftAuthenticatorIOS(l.ca), virtualauthn.Tamper{NoUserVerification: true}, 400, ceremony.CodeUserVerificationNeeded},
+	}
+	for _, c := range cases {
+		r := l.register(l.authenticator(c.cfg), c.name, c.tamper)
+		if r.status != c.status || r.code() != c.code {
+			t.Errorf("%s: got %d %s, want %d %s (%s)", c.name, r.status, r.code(), c.status, c.code, r.raw)
+		}
+	}
+	// Untrusted root: the open gate accepts it, but the report says why it is not trusted.
+	r := l.register(l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca)), "rogue", virtualauthn.Tamper{UntrustedCA: rogue})
+	if r.status != 201 || r.body["attestation"].(map[string]any)["reason"] != attestation.ReasonUntrustedRoot || r.body["attestationLevel"] != "notAttested" {
+		t.Fatalf("untrusted root: %s", r.raw)
+	}
+	// No session, no registration.
+	if r := l.do("POST", "/webauthn/registration/begin", "", ""); r.status != 401 {
+		t.Fatalf("registration without session: %d", r.status)
+	}
+	// The same credential twice.
+	a := l.authenticator(virtualauthn.GooglePasswordManager())
+	first := l.register(a, "gpm", virtualauthn.Tamper{})
+	if first.status != 201 {
+		t.Fatal(first.raw)
+	}
+	var methods []any
+	_ = json.Unmarshal([]byte("[]"), &methods)
+}

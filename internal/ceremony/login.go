@@ -1,0 +1,140 @@
+package ceremony
+
+import (
+	"context"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+)
+
+// BeginLogin returns the options for navigator.credentials.get. With a UPN
+// the user's passkeys are listed in allowCredentials; without one (or for an
+// unknown UPN, so the response does not reveal which accounts exist) the
+// ceremony is discoverable: the authenticator picks the passkey and returns
+// its user handle.
+func (s *Service) BeginLogin(ctx context.Context, upn string) (*protocol.CredentialAssertion, error) {
+	var (
+		assertion *protocol.CredentialAssertion
+		sd        *webauthn.SessionData
+		userID    string
+		err       error
+	)
+	uv := webauthn.WithUserVerification(protocol.VerificationRequired)
+	var user UserInfo
+	if upn != "" {
+		user, err = s.users.UserByName(ctx, upn)
+		if err != nil {
+			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
+				return nil, err
+			}
+			upn = ""
+		}
+	}
+	if upn != "" {
+		creds, lerr := s.store.ListCredentials(ctx, user.ID)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if len(creds) == 0 {
+			// A user with no passkey: answer like the discoverable case.
+			upn = ""
+		} else {
+			lib := make([]webauthn.Credential, len(creds))
+			for i := range creds {
+				lib[i] = toLibrary(&creds[i])
+			}
+			userID = user.ID
+			assertion, sd, err = s.wa.BeginLogin(&waUser{info: user, creds: lib}, uv)
+		}
+	}
+	if upn == "" {
+		assertion, sd, err = s.wa.BeginDiscoverableLogin(uv)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.saveSession(ctx, KindAuthentication, userID, sd); err != nil {
+		return nil, err
+	}
+	return assertion, nil
+}
+
+// LoginResult is a verified sign-in.
+type LoginResult struct {
+	User       UserInfo
+	Credential Credential
+}
+
+// FinishLogin verifies an assertion (the browser's PublicKeyCredential JSON)
+// and advances the credential's counter. This is the hot path: two database
+// round trips before the signature check (take challenge, load credential),
+// one after (counter), and no other I/O.
+func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, error) {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	if err != nil {
+		return LoginResult{}, invalid(CodeMalformedCredential, "the sign-in response is malformed: %v", protocolDetail(err))
+	}
+	cd := parsed.Response.CollectedClientData
+	ch, sd, err := s.takeSession(ctx, KindAuthentication, cd.Challenge)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if err := s.checkClientData(cd, protocol.AssertCeremony); err != nil {
+		return LoginResult{}, err
+	}
+	ad := &parsed.Response.AuthenticatorData
+	if err := s.checkAuthData(ad, sd.UserVerification == protocol.VerificationRequired); err != nil {
+		return LoginResult{}, err
+	}
+	cred, err := s.store.GetCredential(ctx, parsed.RawID)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return LoginResult{}, unauthenticated(CodeUnknownCredential, "this passkey is not registered here (it may have been deleted)")
+		}
+		return LoginResult{}, err
+	}
+	if ch.UserID != "" && cred.UserID != ch.UserID {
+		return LoginResult{}, unauthenticated(CodeCredentialNotAllowed, "this passkey belongs to another account than the one signing in")
+	}
+	if h := parsed.Response.UserHandle; len(h) > 0 && userIDFromHandle(h) != cred.UserID {
+		return LoginResult{}, unauthenticated(CodeUserHandleMismatch, "the user handle does not match the passkey's owner")
+	}
+	if cred.CloneSuspected {
+		return LoginResult{}, unauthenticated(CodeCloneSuspected, "this passkey was flagged as possibly cloned; an administrator must review and delete it")
+	}
+	if cred.BackupEligible != ad.Flags.HasBackupEligible() {
+		return LoginResult{}, unauthenticated(CodeBackupEligibilityChange, "the passkey's backup eligibility (BE) changed since registration")
+	}
+	user, err := s.activeUser(ctx, cred.UserID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	// Ownership and the allow list were checked above against the stored
+	// credential, so the library need not see the user's other credentials.
+	sd.AllowedCredentialIDs = nil
+	lib := toLibrary(&cred)
+	owner := &waUser{info: user, creds: []webauthn.Credential{lib}}
+	if ch.UserID == "" {
+		_, err = s.wa.ValidateDiscoverableLogin(func(_, _ []byte) (webauthn.User, error) { return owner, nil }, sd, parsed)
+	} else {
+		_, err = s.wa.ValidateLogin(owner, sd, parsed)
+	}
+	if err != nil {
+		return LoginResult{}, libraryError(err)
+	}
+	now := s.Now()
+	ok, err := s.store.RecordUse(ctx, cred.ID, ad.Counter, ad.Flags.HasBackupState(), now)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if !ok {
+		if err := s.store.MarkCloneSuspected(ctx, cred.ID); err != nil {
+			return LoginResult{}, err
+		}
+		return LoginResult{}, unauthenticated(CodeSignCountRegression, "the signature counter went from %d to %d: the passkey may have been cloned, so it is now blocked", cred.SignCount, ad.Counter)
+	}
+	cred.SignCount, cred.BackupState, cred.LastUsedAt = ad.Counter, ad.Flags.HasBackupState(), &now
+	return LoginResult{User: user, Credential: cred}, nil
+}

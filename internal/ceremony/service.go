@@ -1,0 +1,213 @@
+package ceremony
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/attestation"
+)
+
+// Config of the relying party.
+type Config struct {
+	RPID          string
+	RPDisplayName string
+	Origins       []string
+	// ChallengeTTL bounds the time between begin and finish (default 5 min).
+	ChallengeTTL time.Duration
+	Trust        *attestation.TrustStore
+}
+
+// Service runs the ceremonies.
+type Service struct {
+	wa      *webauthn.WebAuthn
+	cfg     Config
+	store   Store
+	users   Users
+	gate    RegistrationGate
+	origins map[string]bool
+	rpHash  [32]byte
+	Now     func() time.Time
+}
+
+// New validates the configuration and builds the service. gate may be nil
+// (OpenGate).
+func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service, error) {
+	if cfg.ChallengeTTL == 0 {
+		cfg.ChallengeTTL = 5 * time.Minute
+	}
+	if cfg.Trust == nil {
+		cfg.Trust = attestation.NewTrustStore()
+	}
+	if gate == nil {
+		gate = OpenGate{}
+	}
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          cfg.RPID,
+		RPDisplayName: cfg.RPDisplayName,
+		RPOrigins:     cfg.Origins,
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTTL},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTTL},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ceremony: %w", err)
+	}
+	s := &Service{wa: wa, cfg: cfg, store: store, users: users, gate: gate, origins: map[string]bool{}, rpHash: sha256.Sum256([]byte(cfg.RPID)), Now: time.Now}
+	for _, o := range cfg.Origins {
+		s.origins[o] = true
+	}
+	return s, nil
+}
+
+// waUser adapts a user and the credentials the library should see.
+type waUser struct {
+	info  UserInfo
+	creds []webauthn.Credential
+}
+
+func (u *waUser) WebAuthnID() []byte {
+	id, err := uuid.Parse(u.info.ID)
+	if err != nil {
+		return []byte(u.info.ID)
+	}
+	return id[:]
+}
+func (u *waUser) WebAuthnName() string                       { return u.info.Name }
+func (u *waUser) WebAuthnDisplayName() string                { return u.info.DisplayName }
+func (u *waUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
+
+func userIDFromHandle(h []byte) string {
+	if len(h) == 16 {
+		return uuid.UUID(h).String()
+	}
+	return ""
+}
+
+func toLibrary(c *Credential) webauthn.Credential {
+	aaguid, _ := uuid.Parse(c.AAGUID)
+	transports := make([]protocol.AuthenticatorTransport, len(c.Transports))
+	for i, t := range c.Transports {
+		transports[i] = protocol.AuthenticatorTransport(t)
+	}
+	return webauthn.Credential{
+		ID:                c.ID,
+		PublicKey:         c.PublicKey,
+		AttestationType:   c.AttestationType,
+		AttestationFormat: c.AttestationFormat,
+		Transport:         transports,
+		Flags: webauthn.CredentialFlags{
+			UserPresent: true, UserVerified: c.UserVerified,
+			BackupEligible: c.BackupEligible, BackupState: c.BackupState,
+		},
+		Authenticator: webauthn.Authenticator{AAGUID: aaguid[:], SignCount: c.SignCount, CloneWarning: c.CloneSuspected,
+			Attachment: protocol.AuthenticatorAttachment(c.Attachment)},
+	}
+}
+
+func (s *Service) activeUser(ctx context.Context, id string) (UserInfo, error) {
+	u, err := s.users.UserByID(ctx, id)
+	if err != nil {
+		return u, err
+	}
+	if !u.Enabled {
+		return u, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
+	}
+	return u, nil
+}
+
+// saveSession stores the library's session under the challenge's hash.
+func (s *Service) saveSession(ctx context.Context, kind, userID string, sd *webauthn.SessionData) error {
+	raw, err := sd.MarshalMsg(nil)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	h := sha256.Sum256([]byte(sd.Challenge))
+	return s.store.SaveChallenge(ctx, Challenge{Hash: h[:], Kind: kind, UserID: userID, SessionData: raw, ExpiresAt: s.Now().Add(s.cfg.ChallengeTTL)})
+}
+
+// takeSession finds and consumes the challenge the client echoed.
+func (s *Service) takeSession(ctx context.Context, kind, challenge string) (Challenge, webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	h := sha256.Sum256([]byte(challenge))
+	c, err := s.store.TakeChallenge(ctx, h[:], kind)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return c, sd, invalid(CodeChallengeNotFound, "the challenge was never issued or was already used; begin the ceremony again")
+		}
+		return c, sd, err
+	}
+	if !s.Now().Before(c.ExpiresAt) {
+		return c, sd, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if _, err := sd.UnmarshalMsg(c.SessionData); err != nil {
+		return c, sd, fmt.Errorf("decode session: %w", err)
+	}
+	return c, sd, nil
+}
+
+// checkClientData verifies the collected client data's type and origin.
+func (s *Service) checkClientData(cd protocol.CollectedClientData, want protocol.CeremonyType) error {
+	if cd.Type != want {
+		return invalid(CodeClientDataTypeMismatch, "clientDataJSON.type is %q, want %q", cd.Type, want)
+	}
+	if !s.origins[cd.Origin] {
+		return invalid(CodeOriginMismatch, "origin %q is not one of this relying party's origins", cd.Origin)
+	}
+	return nil
+}
+
+// checkAuthData verifies RP ID hash, UP, UV and the backup flag rule.
+func (s *Service) checkAuthData(ad *protocol.AuthenticatorData, requireUV bool) error {
+	if !bytes.Equal(ad.RPIDHash, s.rpHash[:]) {
+		return invalid(CodeRPIDMismatch, "the authenticator signed for another RP ID than %q", s.cfg.RPID)
+	}
+	if !ad.Flags.UserPresent() {
+		return invalid(CodeUserPresenceRequired, "the authenticator did not report user presence (UP)")
+	}
+	if requireUV && !ad.Flags.UserVerified() {
+		return invalid(CodeUserVerificationNeeded, "user verification (UV) is required and the authenticator did not perform it")
+	}
+	if !ad.Flags.HasBackupEligible() && ad.Flags.HasBackupState() {
+		return invalid(CodeInvalidBackupFlags, "backup state (BS) is set while backup eligibility (BE) is not, which WebAuthn forbids")
+	}
+	return nil
+}
+
+// libraryError classifies what go-webauthn refused after our own checks
+// passed.
+func libraryError(err error) error {
+	if reason, ok := attestation.ReasonOf(err); ok {
+		return invalid(CodeAttestationInvalid, "the attestation statement is invalid (%s): %v", reason, err).Wrap(err)
+	}
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		detail := pe.Details
+		if pe.DevInfo != "" {
+			detail += " (" + pe.DevInfo + ")"
+		}
+		if strings.Contains(strings.ToLower(pe.Details), "signature") {
+			return invalid(CodeSignatureInvalid, "the signature does not verify: %s", detail).Wrap(err)
+		}
+		return invalid(CodeVerificationFailed, "WebAuthn verification failed: %s", detail).Wrap(err)
+	}
+	return invalid(CodeVerificationFailed, "WebAuthn verification failed: %v", err).Wrap(err)
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func descriptor(c *Credential) protocol.CredentialDescriptor {
+	lib := toLibrary(c)
+	return lib.Descriptor()
+}

@@ -1,0 +1,126 @@
+package ceremony
+
+import (
+	"context"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/attestation"
+)
+
+// Credential is a registered passkey as stored.
+type Credential struct {
+	ID                []byte
+	MethodID          string // Graph fido2AuthenticationMethod id
+	UserID            string
+	PublicKey         []byte // COSE_Key
+	AAGUID            string
+	AttestationFormat string
+	AttestationType   string
+	Attestation       attestation.Result
+	BackupEligible    bool
+	BackupState       bool
+	UserVerified      bool
+	SignCount         uint32
+	CloneSuspected    bool
+	Transports        []string
+	Attachment        string
+	DisplayName       string
+	PasskeyProfileID  string
+	CreatedAt         time.Time
+	LastUsedAt        *time.Time
+}
+
+// Challenge is a begun ceremony awaiting its finish.
+type Challenge struct {
+	Hash        []byte // SHA-256 of the challenge as the browser echoes it
+	Kind        string // KindRegistration or KindAuthentication
+	UserID      string // empty for discoverable sign-in
+	SessionData []byte // go-webauthn SessionData, msgp-encoded
+	Label       string // registration: the passkey name asked for at begin
+	ExpiresAt   time.Time
+}
+
+const (
+	KindRegistration   = "registration"
+	KindAuthentication = "authentication"
+)
+
+// Store persists challenges and credentials.
+type Store interface {
+	SaveChallenge(ctx context.Context, c Challenge) error
+	// TakeChallenge deletes and returns the challenge; NotFound when it does
+	// not exist (never issued, or already used). Expired rows are returned so
+	// the caller can say "expired" rather than "unknown".
+	TakeChallenge(ctx context.Context, hash []byte, kind string) (Challenge, error)
+	// PurgeExpiredChallenges removes rows past their expiry; returns how many.
+	PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64, error)
+
+	// CreateCredential stores a new credential; Conflict when the id exists.
+	CreateCredential(ctx context.Context, c Credential) (Credential, error)
+	GetCredential(ctx context.Context, id []byte) (Credential, error)
+	ListCredentials(ctx context.Context, userID string) ([]Credential, error)
+	// RecordUse advances the counter only if it grows (or both old and new are
+	// zero, as synced passkeys report) and sets last use; false when the
+	// stored counter is not below the new one: a possible clone.
+	RecordUse(ctx context.Context, id []byte, signCount uint32, backupState bool, at time.Time) (bool, error)
+	MarkCloneSuspected(ctx context.Context, id []byte) error
+}
+
+// UserInfo is what the ceremony needs to know of a user.
+type UserInfo struct {
+	ID          string
+	Name        string // userPrincipalName
+	DisplayName string
+	Enabled     bool
+}
+
+// Users looks users up.
+type Users interface {
+	UserByID(ctx context.Context, id string) (UserInfo, error)
+	UserByName(ctx context.Context, upn string) (UserInfo, error)
+}
+
+// Requirements are what the gate wants of a registration ceremony.
+type Requirements struct {
+	// Attestation conveyance: "none", "indirect", "direct" or "enterprise".
+	Attestation string
+	// PasskeyProfileIDs that apply, recorded with the credential.
+	PasskeyProfileIDs []string
+}
+
+// NewCredentialFacts is what the gate decides on.
+type NewCredentialFacts struct {
+	AAGUID         string
+	BackupEligible bool
+	BackupState    bool
+	Attestation    attestation.Result
+}
+
+// Verdict of the gate: accepted, or refused with a stable reason.
+type Verdict struct {
+	Accepted         bool
+	Reason           string
+	Message          string
+	PasskeyProfileID string
+}
+
+// RegistrationGate decides whether a user may register and which credentials
+// are acceptable (internal/profiles implements it). PreCheck runs at begin so
+// a user who may not register never gets a challenge.
+type RegistrationGate interface {
+	PreCheck(ctx context.Context, userID string) (Requirements, error)
+	Decide(ctx context.Context, userID string, facts NewCredentialFacts) (Verdict, error)
+}
+
+// OpenGate accepts every well-formed credential and asks for direct
+// attestation so every registration gets an attestation report. It is the
+// gate until FIDO2 method policy is configured.
+type OpenGate struct{}
+
+func (OpenGate) PreCheck(context.Context, string) (Requirements, error) {
+	return Requirements{Attestation: "direct"}, nil
+}
+
+func (OpenGate) Decide(context.Context, string, NewCredentialFacts) (Verdict, error) {
+	return Verdict{Accepted: true}, nil
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ceremony"
+)
+
+// WebAuthn implements ceremony.Store.
+type WebAuthn struct{ db *DB }
+
+// WebAuthn returns the challenge and credential store.
+func (db *DB) WebAuthn() *WebAuthn { return &WebAuthn{db: db} }
+
+var _ ceremony.Store = (*WebAuthn)(nil)
+
+func nullUUID(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
+}
+
+func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) error {
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("save challenge: %w", err)
+	}
+	return nil
+}
+
+func (s *WebAuthn) TakeChallenge(ctx context.Context, hash []byte, kind string) (ceremony.Challenge, error) {
+	c := ceremony.Challenge{Hash: hash, Kind: kind}
+	var userID *string
+	err := s.db.Pool.QueryRow(ctx, `DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = $2
+		RETURNING user_id::text, session_data, label, expires_at`, hash, kind).Scan(&userID, &c.SessionData, &c.Label, &c.ExpiresAt)
+	if err != nil {
+		return c, fmt.Errorf("take challenge: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such challenge")))
+	}
+	if userID != nil {
+		c.UserID = *userID
+	}
+	return c, nil
+}
+
+func (s *WebAuthn) PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_challenges WHERE expires_at < $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("purge challenges: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+const credentialCols = `id, method_id::text, user_id::text, public_key, aaguid::text, attestation_format, attestation_type, attestation,
+	backup_eligible, backup_state, user_verified, sign_count, clone_suspected, transports, attachment, display_name,
+	passkey_profile_id, created_at, last_used_at`
+
+func scanCredential(row pgx.Row) (ceremony.Credential, error) {
+	var c ceremony.Credential
+	var att []byte
+	var count int64
+	err := row.Scan(&c.ID, &c.MethodID, &c.UserID, &c.PublicKey, &c.AAGUID, &c.AttestationFormat, &c.AttestationType, &att,
+		&c.BackupEligible, &c.BackupState, &c.UserVerified, &count, &c.CloneSuspected, &c.Transports, &c.Attachment, &c.DisplayName,
+		&c.PasskeyProfileID, &c.CreatedAt, &c.LastUsedAt)
+	if err != nil {
+		return c, err
+	}
+	c.SignCount = uint32(count)
+	if err := json.Unmarshal(att, &c.Attestation); err != nil {
+		return c, fmt.Errorf("decode attestation report: %w", err)
+	}
+	return c, nil
+}
+
+func (s *WebAuthn) CreateCredential(ctx context.Context, c ceremony.Credential) (ceremony.Credential, error) {
+	att, err := json.Marshal(c.Attestation)
+	if err != nil {
+		return c, err
+	}
+	if c.Transports == nil {
+		c.Transports = []string{}
+	}
+	out, err := scanCredential(s.db.Pool.QueryRow(ctx, `INSERT INTO webauthn_credentials
+		(id, method_id, user_id, public_key, aaguid, attestation_format, attestation_type, attestation, attested, trusted,
+		 backup_eligible, backup_state, user_verified, sign_count, transports, attachment, display_name, passkey_profile_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING `+credentialCols,
+		c.ID, c.MethodID, c.UserID, c.PublicKey, c.AAGUID, c.AttestationFormat, c.AttestationType, att, c.Attestation.Attested, c.Attestation.Trusted,
+		c.BackupEligible, c.BackupState, c.UserVerified, int64(c.SignCount), c.Transports, c.Attachment, c.DisplayName, c.PasskeyProfileID))
+	switch pgCode(err) {
+	case "":
+		return out, nil
+	case pgUniqueViolation:
+		return out, apperr.Conflict(ceremony.CodeCredentialExists, "this credential is already registered")
+	case pgForeignKeyViolation:
+		return out, errUserNotFound(c.UserID)
+	}
+	return out, fmt.Errorf("create credential: %w", err)
+}
+
+func errCredentialNotFound() *apperr.Error {
+	return apperr.NotFound(apperr.CodeNotFound, "no such credential")
+}
+
+func (s *WebAuthn) GetCredential(ctx context.Context, id []byte) (ceremony.Credential, error) {
+	c, err := scanCredential(s.db.Pool.QueryRow(ctx, `SELECT `+credentialCols+` FROM webauthn_credentials WHERE id = $1`, id))
+	if err != nil {
+		return c, fmt.Errorf("get credential: %w", notFound(err, errCredentialNotFound()))
+	}
+	return c, nil
+}
+
+func (s *WebAuthn) ListCredentials(ctx context.Context, userID string) ([]ceremony.Credential, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+credentialCols+` FROM webauthn_credentials WHERE user_id = $1 ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ceremony.Credential, error) { return scanCredential(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return out, nil
+}
+
+// RecordUse is one conditional UPDATE: of two concurrent assertions carrying
+// the same counter, exactly one advances it.
+func (s *WebAuthn) RecordUse(ctx context.Context, id []byte, signCount uint32, backupState bool, at time.Time) (bool, error) {
+	tag, err := s.db.Pool.Exec(ctx, `UPDATE webauthn_credentials SET sign_count = $2, backup_state = $3, last_used_at = $4
+		WHERE id = $1 AND NOT clone_suspected AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))`, id, int64(signCount), backupState, at)
+	if err != nil {
+		return false, fmt.Errorf("record credential use: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (s *WebAuthn) MarkCloneSuspected(ctx context.Context, id []byte) error {
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE webauthn_credentials SET clone_suspected = true WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("mark clone suspected: %w", err)
+	}
+	return nil
+}
