@@ -76,16 +76,8 @@ func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, invalid(CodeMalformedCredential, "the sign-in response is malformed: %v", protocolDetail(err))
 	}
-	cd := parsed.Response.CollectedClientData
-	ch, sd, err := s.takeSession(ctx, KindAuthentication, cd.Challenge)
+	ch, sd, err := s.takeSession(ctx, KindAuthentication, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return LoginResult{}, err
-	}
-	if err := s.checkClientData(cd, protocol.AssertCeremony); err != nil {
-		return LoginResult{}, err
-	}
-	ad := &parsed.Response.AuthenticatorData
-	if err := s.checkAuthData(ad, sd.UserVerification == protocol.VerificationRequired); err != nil {
 		return LoginResult{}, err
 	}
 	cred, err := s.store.GetCredential(ctx, parsed.RawID)
@@ -95,35 +87,14 @@ func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, er
 		}
 		return LoginResult{}, err
 	}
-	if ch.UserID != "" && cred.UserID != ch.UserID {
-		return LoginResult{}, unauthenticated(CodeCredentialNotAllowed, "this passkey belongs to another account than the one signing in")
-	}
-	if h := parsed.Response.UserHandle; len(h) > 0 && userIDFromHandle(h) != cred.UserID {
-		return LoginResult{}, unauthenticated(CodeUserHandleMismatch, "the user handle does not match the passkey's owner")
-	}
-	if cred.CloneSuspected {
-		return LoginResult{}, unauthenticated(CodeCloneSuspected, "this passkey was flagged as possibly cloned; an administrator must review and delete it")
-	}
-	if cred.BackupEligible != ad.Flags.HasBackupEligible() {
-		return LoginResult{}, unauthenticated(CodeBackupEligibilityChange, "the passkey's backup eligibility (BE) changed since registration")
-	}
 	user, err := s.activeUser(ctx, cred.UserID)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	// Ownership and the allow list were checked above against the stored
-	// credential, so the library need not see the user's other credentials.
-	sd.AllowedCredentialIDs = nil
-	lib := toLibrary(&cred)
-	owner := &waUser{info: user, creds: []webauthn.Credential{lib}}
-	if ch.UserID == "" {
-		_, err = s.wa.ValidateDiscoverableLogin(func(_, _ []byte) (webauthn.User, error) { return owner, nil }, sd, parsed)
-	} else {
-		_, err = s.wa.ValidateLogin(owner, sd, parsed)
+	if err := s.verifyAssertion(parsed, ch.UserID, sd, &cred, user); err != nil {
+		return LoginResult{}, err
 	}
-	if err != nil {
-		return LoginResult{}, libraryError(err)
-	}
+	ad := &parsed.Response.AuthenticatorData
 	now := s.Now()
 	ok, err := s.store.RecordUse(ctx, cred.ID, ad.Counter, ad.Flags.HasBackupState(), now)
 	if err != nil {
@@ -137,4 +108,44 @@ func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, er
 	}
 	cred.SignCount, cred.BackupState, cred.LastUsedAt = ad.Counter, ad.Flags.HasBackupState(), &now
 	return LoginResult{User: user, Credential: cred}, nil
+}
+
+// verifyAssertion is the verification core of a sign-in, free of I/O: the
+// precise checks with their codes, then the library's full verification
+// including the signature. sessionUserID is the user the ceremony was begun
+// for ("" for discoverable).
+func (s *Service) verifyAssertion(parsed *protocol.ParsedCredentialAssertionData, sessionUserID string, sd webauthn.SessionData, cred *Credential, user UserInfo) error {
+	if err := s.checkClientData(parsed.Response.CollectedClientData, protocol.AssertCeremony); err != nil {
+		return err
+	}
+	ad := &parsed.Response.AuthenticatorData
+	if err := s.checkAuthData(ad, sd.UserVerification == protocol.VerificationRequired); err != nil {
+		return err
+	}
+	if sessionUserID != "" && cred.UserID != sessionUserID {
+		return unauthenticated(CodeCredentialNotAllowed, "this passkey belongs to another account than the one signing in")
+	}
+	if h := parsed.Response.UserHandle; len(h) > 0 && userIDFromHandle(h) != cred.UserID {
+		return unauthenticated(CodeUserHandleMismatch, "the user handle does not match the passkey's owner")
+	}
+	if cred.CloneSuspected {
+		return unauthenticated(CodeCloneSuspected, "this passkey was flagged as possibly cloned; an administrator must review and delete it")
+	}
+	if cred.BackupEligible != ad.Flags.HasBackupEligible() {
+		return unauthenticated(CodeBackupEligibilityChange, "the passkey's backup eligibility (BE) changed since registration")
+	}
+	// Ownership and the allow list were checked above against the stored
+	// credential, so the library need not see the user's other credentials.
+	sd.AllowedCredentialIDs = nil
+	owner := &waUser{info: user, creds: []webauthn.Credential{toLibrary(cred)}}
+	var err error
+	if sessionUserID == "" {
+		_, err = s.wa.ValidateDiscoverableLogin(func(_, _ []byte) (webauthn.User, error) { return owner, nil }, sd, parsed)
+	} else {
+		_, err = s.wa.ValidateLogin(owner, sd, parsed)
+	}
+	if err != nil {
+		return libraryError(err)
+	}
+	return nil
 }
