@@ -1,0 +1,71 @@
+package signinlog
+
+import (
+	"context"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/policy"
+)
+
+// SignIn is Graph's signIn resource (v1.0 plus the beta properties Entra
+// admins read when rolling out passkeys: authenticationDetails,
+// authenticationRequirement), as the lab records it.
+type SignIn struct {
+	ID                               string                                  `json:"id"`
+	CreatedDateTime                  time.Time                               `json:"createdDateTime"`
+	UserID                           string                                  `json:"userId"`
+	UserPrincipalName                string                                  `json:"userPrincipalName"`
+	UserDisplayName                  string                                  `json:"userDisplayName"`
+	AppID                            string                                  `json:"appId"`
+	AppDisplayName                   string                                  `json:"appDisplayName"`
+	IPAddress                        string                                  `json:"ipAddress"`
+	ClientAppUsed                    string                                  `json:"clientAppUsed"`
+	CorrelationID                    string                                  `json:"correlationId"`
+	IsInteractive                    bool                                    `json:"isInteractive"`
+	ConditionalAccessStatus          string                                  `json:"conditionalAccessStatus"` // success, failure, notApplied
+	AppliedConditionalAccessPolicies []policy.AppliedConditionalAccessPolicy `json:"appliedConditionalAccessPolicies"`
+	AuthenticationDetails            []AuthenticationDetail                  `json:"authenticationDetails"`
+	AuthenticationRequirement        string                                  `json:"authenticationRequirement"` // singleFactorAuthentication, multiFactorAuthentication
+	AuthenticationMethodsUsed        []string                                `json:"authenticationMethodsUsed"`
+	RiskLevelDuringSignIn            string                                  `json:"riskLevelDuringSignIn"`
+	RiskLevelAggregated              string                                  `json:"riskLevelAggregated"`
+	RiskState                        string                                  `json:"riskState"`
+	Status                           SignInStatus                            `json:"status"`
+	DeviceDetail                     DeviceDetail                            `json:"deviceDetail"`
+
+	// IsEmergencyAccess marks a sign-in by a break-glass account; the writer
+	// raises an alert for it in the same transaction. Not a Graph property.
+	IsEmergencyAccess bool `json:"isEmergencyAccess"`
+}
+
+// SignInStatus is Graph's signInStatus: errorCode 0 is success.
+type SignInStatus struct {
+	ErrorCode         int    `json:"errorCode"`
+	FailureReason     string `json:"failureReason,omitempty"`
+	AdditionalDetails string `json:"additionalDetails,omitempty"`
+}
+
+// DeviceDetail is Graph's deviceDetail, as much as the lab knows.
+type DeviceDetail struct {
+	OperatingSystem string `json:"operatingSystem,omitempty"`
+	Browser         string `json:"browser,omitempty"`
+}
+
+// AuthenticationDetail is Graph's (beta) authenticationDetail: one step of
+// the sign-in, e.g. {authenticationMethod "Passkey (device-bound)",
+// succeeded true, authenticationStepResultDetail "MFA successfully
+// completed"}, or "Previously satisfied" when a session claim was reused.
+type AuthenticationDetail struct {
+	AuthenticationStepDateTime     time.Time `json:"authenticationStepDateTime"`
+	AuthenticationMethod           string    `json:"authenticationMethod"`
+	AuthenticationMethodDetail     string    `json:"authenticationMethodDetail,omitempty"`
+	Succeeded                      bool      `json:"succeeded"`
+	AuthenticationStepResultDetail string    `json:"authenticationStepResultDetail"`
+	AuthenticationStepRequirement  string    `json:"authenticationStepRequirement"` // "Primary authentication", "Multifactor authentication"
+}
+
+// Writer records sign-ins. Write returns only once the record is durable
+// (committed), so an acknowledged sign-in is never lost.
+type Writer interface {
+	Write(ctx context.Context, s SignIn) error
+}
