@@ -13,6 +13,7 @@ Usage:
   rpserver serve    [flags]   run the server (starts a throwaway PostgreSQL when DATABASE_URL is empty)
   rpserver migrate  [flags]   apply database migrations and exit
   rpserver admin token --upn UPN [--role NAME]...   print an admin bearer token (creates the user and role assignment if needed)
+  rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
 
 Run "rpserver <command> -h" for a command's flags.
 `
@@ -30,6 +31,8 @@ func main() {
 		err = runMigrate(args)
 	case "admin":
 		err = runAdmin(args)
+	case "inspect":
+		os.Exit(runInspect(args, os.Stdin, os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
