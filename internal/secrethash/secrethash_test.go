@@ -1,0 +1,30 @@
+package secrethash
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHashVerify(t *testing.T) {
+	h := Hash("correct horse")
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("encoding %q", h)
+	}
+	if !Verify(h, "correct horse") {
+		t.Fatal("right secret refused")
+	}
+	for _, wrong := range []string{"correct horse ", "Correct horse", "", "correct hors"} {
+		if Verify(h, wrong) {
+			t.Fatalf("%q accepted: passwords are compared exactly", wrong)
+		}
+	}
+	if Hash("x") == Hash("x") {
+		t.Fatal("salt not random")
+	}
+	if Verify("$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "x") || VerifyDummy("x") {
+		t.Fatal("malformed or dummy verified")
+	}
+	if NeedsRehash(h) || !NeedsRehash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5") {
+		t.Fatal("NeedsRehash wrong")
+	}
+}
