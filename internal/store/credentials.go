@@ -145,3 +145,34 @@ func (s *WebAuthn) MarkCloneSuspected(ctx context.Context, id []byte) error {
 	}
 	return nil
 }
+
+// GetCredentialByMethodID finds a user's credential by its Graph method id.
+func (s *WebAuthn) GetCredentialByMethodID(ctx context.Context, userID, methodID string) (ceremony.Credential, error) {
+	c, err := scanCredential(s.db.Pool.QueryRow(ctx, `SELECT `+credentialCols+` FROM webauthn_credentials WHERE user_id = $1 AND method_id = $2`, userID, methodID))
+	if err != nil {
+		return c, fmt.Errorf("get credential: %w", notFound(err, errCredentialNotFound()))
+	}
+	return c, nil
+}
+
+// RenameCredential sets a passkey's display name.
+func (s *WebAuthn) RenameCredential(ctx context.Context, userID, methodID, displayName string) (ceremony.Credential, error) {
+	c, err := scanCredential(s.db.Pool.QueryRow(ctx, `UPDATE webauthn_credentials SET display_name = $3
+		WHERE user_id = $1 AND method_id = $2 RETURNING `+credentialCols, userID, methodID, displayName))
+	if err != nil {
+		return c, fmt.Errorf("rename credential: %w", notFound(err, errCredentialNotFound()))
+	}
+	return c, nil
+}
+
+// DeleteCredentialByMethodID removes a user's passkey.
+func (s *WebAuthn) DeleteCredentialByMethodID(ctx context.Context, userID, methodID string) error {
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_credentials WHERE user_id = $1 AND method_id = $2`, userID, methodID)
+	if err != nil {
+		return fmt.Errorf("delete credential: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errCredentialNotFound()
+	}
+	return nil
+}

@@ -13,3 +13,10 @@ func TestMain(m *testing.M) { testpg.Main(m) }
 func TestDirectoryConformance(t *testing.T) {
 	storetest.Directory(t, func(t *testing.T) directory.Store { return testpg.Open(t).Directory() })
 }
+
+func TestMethodsConformance(t *testing.T) {
+	storetest.Methods(t, func(t *testing.T) storetest.MethodsStores {
+		db := testpg.Open(t)
+		return storetest.MethodsStores{Configs: db.Methods(), TAPs: db.Methods(), Creds: db.WebAuthn(), Directory: db.Directory(), WebAuthn: db.WebAuthn()}
+	})
+}

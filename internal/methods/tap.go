@@ -1,0 +1,203 @@
+package methods
+
+import (
+	"context"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/tap"
+)
+
+// IssueTAP creates a user's Temporary Access Pass. The response carries the
+// pass in clear; it is the only time it exists outside the caller's hands.
+func (s *Service) IssueTAP(ctx context.Context, c Caller, userID string, req tap.CreateRequest) (tap.TemporaryAccessPassAuthenticationMethod, error) {
+	var none tap.TemporaryAccessPassAuthenticationMethod
+	if _, err := s.directory.Store.GetUser(ctx, userID); err != nil {
+		return none, err
+	}
+	if err := s.mayManage(ctx, c, userID); err != nil {
+		return none, err
+	}
+	cfg, err := s.TAPConfig(ctx)
+	if err != nil {
+		return none, err
+	}
+	groups, err := s.groups(ctx, userID)
+	if err != nil {
+		return none, err
+	}
+	rec, out, err := tap.Issue(cfg, tap.Subject{UserID: userID, GroupIDs: groups}, req, s.Now())
+	if err != nil {
+		return none, classify(err)
+	}
+	if err := s.taps.CreateTAP(ctx, rec); err != nil {
+		return none, err
+	}
+	return out, nil
+}
+
+// ListTAPs returns the user's passes (zero or one) as Graph shows them.
+func (s *Service) ListTAPs(ctx context.Context, userID string) ([]tap.TemporaryAccessPassAuthenticationMethod, error) {
+	out := []tap.TemporaryAccessPassAuthenticationMethod{}
+	if _, err := s.directory.Store.GetUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	rec, err := s.taps.TAPOfUser(ctx, userID)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.view(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, g), nil
+}
+
+// GetTAP returns one pass by id.
+func (s *Service) GetTAP(ctx context.Context, userID, id string) (tap.TemporaryAccessPassAuthenticationMethod, error) {
+	if err := directory.ValidateID(id); err != nil {
+		return tap.TemporaryAccessPassAuthenticationMethod{}, err
+	}
+	rec, err := s.taps.TAPOfUser(ctx, userID)
+	if err == nil && rec.ID != id {
+		err = apperr.NotFound(apperr.CodeNotFound, "no such temporaryAccessPassMethod")
+	}
+	if err != nil {
+		return tap.TemporaryAccessPassAuthenticationMethod{}, err
+	}
+	return s.view(ctx, rec)
+}
+
+func (s *Service) view(ctx context.Context, rec tap.Record) (tap.TemporaryAccessPassAuthenticationMethod, error) {
+	cfg, err := s.TAPConfig(ctx)
+	if err != nil {
+		return tap.TemporaryAccessPassAuthenticationMethod{}, err
+	}
+	groups, err := s.groups(ctx, rec.UserID)
+	if err != nil {
+		return tap.TemporaryAccessPassAuthenticationMethod{}, err
+	}
+	return rec.ToGraph(cfg, tap.Subject{UserID: rec.UserID, GroupIDs: groups}, s.Now()), nil
+}
+
+// DeleteTAP removes a user's pass.
+func (s *Service) DeleteTAP(ctx context.Context, c Caller, userID, id string) error {
+	if err := directory.ValidateID(id); err != nil {
+		return err
+	}
+	if err := s.mayManage(ctx, c, userID); err != nil {
+		return err
+	}
+	return s.taps.DeleteTAP(ctx, userID, id)
+}
+
+// Redeemed is a successful TAP sign-in.
+type Redeemed struct {
+	User directory.User
+	Pass tap.Record
+}
+
+func errInvalidTAP() *apperr.Error {
+	return apperr.Unauthenticated(CodeInvalidTAP, "the user name or Temporary Access Pass is not correct")
+}
+
+// RedeemTAP signs a user in with a Temporary Access Pass. Wrong pass,
+// unknown user and a user without a pass all fail the same way, after the
+// same argon2id work; reasons such as expiry are told only once the pass
+// matched.
+func (s *Service) RedeemTAP(ctx context.Context, upn, pass string) (Redeemed, error) {
+	u, err := s.directory.Store.GetUserByUPN(ctx, upn)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindNotFound || e.Kind == apperr.KindInvalid) {
+			s.verify(ctx, "", pass)
+			return Redeemed{}, errInvalidTAP()
+		}
+		return Redeemed{}, err
+	}
+	now := s.Now()
+	n, windowStart, err := s.taps.ReserveTAPAttempt(ctx, u.ID, now, s.FailureWindow)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	if s.MaxFailedAttempts > 0 && n > s.MaxFailedAttempts {
+		return Redeemed{}, apperr.RateLimited(CodeTooManyAttempts, "too many failed Temporary Access Pass attempts for this user; try again after %s",
+			windowStart.Add(s.FailureWindow).UTC().Format(time.RFC3339))
+	}
+	rec, err := s.taps.TAPOfUser(ctx, u.ID)
+	hash := ""
+	if err == nil {
+		hash = rec.SecretHash
+	} else if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
+		return Redeemed{}, err
+	}
+	if !s.verify(ctx, hash, pass) {
+		return Redeemed{}, errInvalidTAP() // the reserved attempt stays counted
+	}
+	if err := s.taps.ReleaseTAPAttempt(ctx, u.ID); err != nil {
+		return Redeemed{}, err
+	}
+	if !u.AccountEnabled {
+		return Redeemed{}, apperr.Unauthenticated(CodeUserDisabled, "the account is disabled")
+	}
+	cfg, err := s.TAPConfig(ctx)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	groups, err := s.groups(ctx, u.ID)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	subject := tap.Subject{UserID: u.ID, GroupIDs: groups}
+	now = s.Now()
+	if ok, reason := rec.Usability(cfg, subject, now); !ok {
+		return Redeemed{}, unusable(reason)
+	}
+	used, ok, err := s.taps.RedeemTAP(ctx, rec.ID, now)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	if !ok {
+		// Someone else redeemed it first, it was deleted, or time moved on.
+		cur, err := s.taps.TAPOfUser(ctx, u.ID)
+		if err != nil || cur.ID != rec.ID {
+			return Redeemed{}, errInvalidTAP()
+		}
+		if _, reason := cur.Usability(cfg, subject, s.Now()); reason != tap.ReasonEnabledByPolicy {
+			return Redeemed{}, unusable(reason)
+		}
+		return Redeemed{}, unusable(tap.ReasonOneTimeUsed)
+	}
+	return Redeemed{User: u, Pass: used}, nil
+}
+
+func unusable(r tap.MethodUsabilityReason) error {
+	switch r {
+	case tap.ReasonExpired:
+		return apperr.Unauthenticated(CodeTAPExpired, "the Temporary Access Pass has expired")
+	case tap.ReasonNotYetValid:
+		return apperr.Unauthenticated(CodeTAPNotYetValid, "the Temporary Access Pass is not valid yet")
+	case tap.ReasonOneTimeUsed:
+		return apperr.Unauthenticated(CodeTAPUsed, "the Temporary Access Pass can be used once and was already used")
+	default:
+		return apperr.Unauthenticated(CodeTAPDisabledByPolicy, "the Temporary Access Pass method is not enabled for this user")
+	}
+}
+
+// verify runs argon2id under the semaphore; an empty hash burns the same
+// time against a dummy and fails.
+func (s *Service) verify(ctx context.Context, hash, pass string) bool {
+	select {
+	case s.verifySlots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	defer func() { <-s.verifySlots }()
+	if hash == "" {
+		return tap.VerifyDummy(pass)
+	}
+	return tap.Verify(hash, pass)
+}
