@@ -1,0 +1,454 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rpserver/rpserver/virtualauthn"
+)
+
+// User is a virtual user as the session source sees it.
+type User struct {
+	ID                string
+	UserPrincipalName string
+	DisplayName       string
+}
+
+// SessionFunc returns a session token with which u may register a passkey.
+// The default (nil in Config) issues a Temporary Access Pass with the admin
+// token and redeems it at /signin/tap, as a new user does in Entra ID.
+type SessionFunc func(ctx context.Context, u User) (sessionToken string, err error)
+
+// Config of one run. Zero values get the defaults documented per field.
+type Config struct {
+	Target      string // base URL of the running server; must be loopback
+	Origin      string // origin the authenticators claim; default http://localhost:<target port>
+	AdminToken  string // bearer token allowed to create users (and TAPs)
+	Mix         []MixEntry
+	Users       int // virtual users/authenticators; default Concurrency
+	Concurrency int // parallel ceremonies; default 4
+
+	// Bounds of the timed phase; at least one is required so a run always
+	// ends by itself. Both: whichever comes first.
+	Duration time.Duration
+	SignIns  int // sign-in attempts (successful or not)
+
+	Discoverable   bool   // sign in with {} (passkey autofill) instead of the UPN
+	UPNDomain      string // default lab.example
+	RunID          string // part of every UPN so runs do not collide; default random
+	CA             *virtualauthn.TestCA
+	Sessions       SessionFunc
+	HTTPClient     *http.Client  // default NewHTTPClient(Concurrency, RequestTimeout)
+	RequestTimeout time.Duration // default 30s
+
+	// Progress, when set, is called every ProgressEvery (default 1s) and once
+	// at the end of each phase, from one goroutine.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Report of a run; this is the -json output.
+type Report struct {
+	Target           string     `json:"target"`
+	Origin           string     `json:"origin"`
+	RunID            string     `json:"runId"`
+	Mix              []MixEntry `json:"mix"`
+	Users            int        `json:"users"`
+	UsersReady       int        `json:"usersReady"` // registered and used in the timed phase
+	Concurrency      int        `json:"concurrency"`
+	DurationLimit    float64    `json:"durationLimitSeconds,omitempty"`
+	SignInsLimit     int        `json:"signInsLimit,omitempty"`
+	Discoverable     bool       `json:"discoverable"`
+	StoppedBy        string     `json:"stoppedBy"` // duration, sign-ins, interrupted, setup-failed
+	Setup            Phase      `json:"setup"`
+	SignIn           Phase      `json:"signIn"`
+	SessionBootstrap string     `json:"sessionBootstrap"` // tap or custom
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	u, err := CheckLoopback(c.Target)
+	if err != nil {
+		return err
+	}
+	c.Target = u.String()
+	if c.Concurrency == 0 {
+		c.Concurrency = 4
+	}
+	if c.Concurrency < 1 || c.Concurrency > 4096 {
+		return fmt.Errorf("concurrency %d: want 1..4096", c.Concurrency)
+	}
+	if c.Users == 0 {
+		c.Users = c.Concurrency
+	}
+	if c.Users < 1 || c.Users > 100000 {
+		return fmt.Errorf("users %d: want 1..100000", c.Users)
+	}
+	if c.Duration < 0 || c.SignIns < 0 {
+		return errors.New("duration and sign-ins must not be negative")
+	}
+	if c.Duration == 0 && c.SignIns == 0 {
+		return errors.New("give a duration or a sign-in count: a run must end by itself")
+	}
+	if len(c.Mix) == 0 {
+		c.Mix = []MixEntry{{Preset: "ms-ios", Weight: 1}}
+	}
+	for _, m := range c.Mix {
+		if _, ok := Presets[m.Preset]; !ok || m.Weight < 1 {
+			return fmt.Errorf("mix: bad entry %+v", m)
+		}
+	}
+	if c.Origin == "" {
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		c.Origin = u.Scheme + "://" + net.JoinHostPort("localhost", port)
+	}
+	if _, err := url.Parse(c.Origin); err != nil {
+		return fmt.Errorf("origin %q: %w", c.Origin, err)
+	}
+	if c.UPNDomain == "" {
+		c.UPNDomain = "lab.example"
+	}
+	if c.RunID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		c.RunID = hex.EncodeToString(b)
+	}
+	if c.Sessions == nil && c.AdminToken == "" {
+		return errors.New("an admin token is required (rpserver admin token --upn ...)")
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = time.Second
+	}
+	return nil
+}
+
+type vuser struct {
+	User
+	preset  string
+	auth    *virtualauthn.Authenticator
+	session string
+}
+
+type engine struct {
+	cfg Config
+	c   *client
+}
+
+// Run performs setup and the timed sign-in phase. It returns the report even
+// when it also returns an error (setup failed for every user, or ctx was
+// cancelled), so a partial run can still be shown.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.CA == nil {
+		ca, err := virtualauthn.NewTestCA()
+		if err != nil {
+			return nil, err
+		}
+		cfg.CA = ca
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = NewHTTPClient(cfg.Concurrency, cfg.RequestTimeout)
+		defer hc.CloseIdleConnections()
+	}
+	e := &engine{cfg: cfg, c: &client{http: hc, base: cfg.Target}}
+	rep := &Report{Target: cfg.Target, Origin: cfg.Origin, RunID: cfg.RunID, Mix: cfg.Mix, Users: cfg.Users, Concurrency: cfg.Concurrency,
+		DurationLimit: cfg.Duration.Seconds(), SignInsLimit: cfg.SignIns, Discoverable: cfg.Discoverable, SessionBootstrap: "tap"}
+	if cfg.Sessions != nil {
+		rep.SessionBootstrap = "custom"
+	}
+
+	ready, setup := e.setup(ctx)
+	rep.Setup = setup
+	rep.UsersReady = len(ready)
+	if ctx.Err() != nil {
+		rep.StoppedBy = "interrupted"
+		return rep, ctx.Err()
+	}
+	if len(ready) == 0 {
+		rep.StoppedBy = "setup-failed"
+		return rep, fmt.Errorf("setup: none of the %d users could register a passkey (errors: %v)", cfg.Users, setup.Errors)
+	}
+	rep.SignIn, rep.StoppedBy = e.signInPhase(ctx, ready)
+	if rep.StoppedBy == "interrupted" {
+		return rep, ctx.Err()
+	}
+	return rep, nil
+}
+
+// progress reports rec every ProgressEvery until stop is closed, then once
+// more so the display ends on the final numbers.
+func (e *engine) progress(rec *Recorder, phase, op string, stop <-chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	if e.cfg.Progress == nil {
+		return
+	}
+	t := time.NewTicker(e.cfg.ProgressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			e.cfg.Progress(rec.Progress(phase, op))
+			return
+		case <-t.C:
+			e.cfg.Progress(rec.Progress(phase, op))
+		}
+	}
+}
+
+// setup creates, bootstraps and registers every user with Concurrency
+// workers, and returns the users that are ready to sign in.
+func (e *engine) setup(ctx context.Context) ([]*vuser, Phase) {
+	rec := NewRecorder()
+	stop := make(chan struct{})
+	var pg sync.WaitGroup
+	pg.Add(1)
+	go e.progress(rec, "setup", OpRegistration, stop, &pg)
+
+	presets := assign(e.cfg.Mix, e.cfg.Users)
+	users := make([]*vuser, e.cfg.Users)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(e.cfg.Concurrency, e.cfg.Users) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(users) {
+					return
+				}
+				users[i] = e.setupUser(ctx, rec, i, presets[i])
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(rec.start)
+	close(stop)
+	pg.Wait()
+
+	var ready []*vuser
+	for _, u := range users {
+		if u != nil {
+			ready = append(ready, u)
+		}
+	}
+	return ready, rec.Summary(elapsed)
+}
+
+// timed runs fn, records its latency under op on success, and on failure
+// records the code unless the run is being stopped (an abandoned call
+// measures cancellation, not the server).
+func timed(ctx context.Context, rec *Recorder, op string, step bool, fn func() error) error {
+	t0 := time.Now()
+	err := fn()
+	if err == nil {
+		rec.Observe(op, time.Since(t0))
+		return nil
+	}
+	if ctx.Err() == nil {
+		if step {
+			rec.FailStep(op, ErrorCode(err))
+		} else {
+			rec.Fail(op, ErrorCode(err))
+		}
+	}
+	return err
+}
+
+func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset string) *vuser {
+	auth, err := virtualauthn.New(Presets[preset](e.cfg.CA))
+	if err != nil {
+		rec.Fail(OpRegistration, CodeAuthenticator)
+		return nil
+	}
+	u := &vuser{preset: preset, auth: auth, User: User{
+		UserPrincipalName: fmt.Sprintf("load-%s-%05d@%s", e.cfg.RunID, i, e.cfg.UPNDomain),
+		DisplayName:       fmt.Sprintf("Load %s %d (%s)", e.cfg.RunID, i, preset),
+	}}
+	err = timed(ctx, rec, OpUserCreate, false, func() error {
+		var created struct {
+			ID string `json:"id"`
+		}
+		err := e.c.callJSON(ctx, "/v1.0/users", e.cfg.AdminToken,
+			map[string]any{"userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName, "accountEnabled": true}, http.StatusCreated, &created)
+		if err == nil && created.ID == "" {
+			err = &badResponseError{msg: "user created without an id"}
+		}
+		u.ID = created.ID
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	if e.cfg.Sessions != nil {
+		err = timed(ctx, rec, OpSession, false, func() (err error) {
+			u.session, err = e.cfg.Sessions(ctx, u.User)
+			return err
+		})
+	} else {
+		err = e.tapSession(ctx, rec, u)
+	}
+	if err != nil {
+		return nil
+	}
+	if err := e.register(ctx, rec, u); err != nil {
+		return nil
+	}
+	return u
+}
+
+// tapSession follows the contract of the TAP endpoints: an admin issues a
+// one-time pass, the user redeems it for a session.
+func (e *engine) tapSession(ctx context.Context, rec *Recorder, u *vuser) error {
+	var tap struct {
+		Pass string `json:"temporaryAccessPass"`
+	}
+	err := timed(ctx, rec, OpTAPCreate, false, func() error {
+		err := e.c.callJSON(ctx, "/v1.0/users/"+url.PathEscape(u.ID)+"/authentication/temporaryAccessPassMethods", e.cfg.AdminToken,
+			struct{}{}, http.StatusCreated, &tap)
+		if err == nil && tap.Pass == "" {
+			err = &badResponseError{msg: "TAP created without temporaryAccessPass"}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return timed(ctx, rec, OpTAPSignIn, false, func() error {
+		var s struct {
+			Token string `json:"sessionToken"`
+		}
+		err := e.c.callJSON(ctx, "/signin/tap", "",
+			map[string]string{"userPrincipalName": u.UserPrincipalName, "temporaryAccessPass": tap.Pass}, http.StatusOK, &s)
+		if err == nil && s.Token == "" {
+			err = &badResponseError{msg: "TAP sign-in without sessionToken"}
+		}
+		u.session = s.Token
+		return err
+	})
+}
+
+// ceremony runs begin, the authenticator, and finish, timing each call and
+// the whole; the whole counts the attempt once in Phase.Errors.
+func (e *engine) ceremony(ctx context.Context, rec *Recorder, op, beginOp, finishOp, beginPath, finishPath, bearer string, beginBody []byte,
+	authenticate func(opts []byte) ([]byte, error), finishStatus int) error {
+	t0 := time.Now()
+	fail := func(err error) error {
+		if ctx.Err() == nil {
+			rec.Fail(op, ErrorCode(err))
+		}
+		return err
+	}
+	var opts []byte
+	if err := timed(ctx, rec, beginOp, true, func() (err error) {
+		opts, err = e.c.call(ctx, beginPath, bearer, beginBody, http.StatusOK)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	out, err := authenticate(opts)
+	if err != nil {
+		return fail(&authenticatorError{err: err})
+	}
+	if err := timed(ctx, rec, finishOp, true, func() error {
+		_, err := e.c.call(ctx, finishPath, bearer, out, finishStatus)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	rec.Observe(op, time.Since(t0))
+	return nil
+}
+
+func (e *engine) register(ctx context.Context, rec *Recorder, u *vuser) error {
+	body, _ := json.Marshal(map[string]string{"displayName": u.preset})
+	return e.ceremony(ctx, rec, OpRegistration, OpRegistrationBegin, OpRegistrationFinish,
+		"/webauthn/registration/begin", "/webauthn/registration/finish", u.session, body,
+		func(opts []byte) ([]byte, error) { return u.auth.Create(opts, e.cfg.Origin) }, http.StatusCreated)
+}
+
+func (e *engine) signIn(ctx context.Context, rec *Recorder, u *vuser) error {
+	body := []byte(`{}`)
+	if !e.cfg.Discoverable {
+		body, _ = json.Marshal(map[string]string{"userPrincipalName": u.UserPrincipalName})
+	}
+	return e.ceremony(ctx, rec, OpSignIn, OpSignInBegin, OpSignInFinish,
+		"/webauthn/authentication/begin", "/webauthn/authentication/finish", "", body,
+		func(opts []byte) ([]byte, error) { return u.auth.Get(opts, e.cfg.Origin) }, http.StatusOK)
+}
+
+// signInPhase signs the ready users in until the duration or the count is
+// reached. Users circulate through a pool so none is used by two workers
+// at once (see doc.go); effective concurrency is min(Concurrency, users).
+func (e *engine) signInPhase(parent context.Context, ready []*vuser) (Phase, string) {
+	ctx := parent
+	var cancel context.CancelFunc = func() {}
+	if e.cfg.Duration > 0 {
+		ctx, cancel = context.WithTimeout(parent, e.cfg.Duration)
+	}
+	defer cancel()
+
+	pool := make(chan *vuser, len(ready))
+	for _, u := range ready {
+		pool <- u
+	}
+	rec := NewRecorder()
+	stop := make(chan struct{})
+	var pg sync.WaitGroup
+	pg.Add(1)
+	go e.progress(rec, "signin", OpSignIn, stop, &pg)
+
+	var issued atomic.Int64
+	var wg sync.WaitGroup
+	for range e.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if e.cfg.SignIns > 0 && issued.Add(1) > int64(e.cfg.SignIns) {
+					return
+				}
+				var u *vuser
+				select {
+				case u = <-pool:
+				case <-ctx.Done():
+					return
+				}
+				_ = e.signIn(ctx, rec, u)
+				pool <- u
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(rec.start)
+	close(stop)
+	pg.Wait()
+
+	stoppedBy := "sign-ins"
+	switch {
+	case parent.Err() != nil:
+		stoppedBy = "interrupted"
+	case ctx.Err() != nil:
+		stoppedBy = "duration"
+	}
+	return rec.Summary(elapsed), stoppedBy
+}

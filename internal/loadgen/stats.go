@@ -1,0 +1,210 @@
+package loadgen
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Operation names, stable in the JSON report.
+const (
+	OpUserCreate         = "user.create"
+	OpTAPCreate          = "tap.create"
+	OpTAPSignIn          = "tap.signin"
+	OpSession            = "session" // a custom session source, as one step
+	OpRegistrationBegin  = "registration.begin"
+	OpRegistrationFinish = "registration.finish"
+	OpRegistration       = "registration" // begin + authenticator + finish
+	OpSignInBegin        = "signin.begin"
+	OpSignInFinish       = "signin.finish"
+	OpSignIn             = "signin" // begin + authenticator + finish
+)
+
+// opOrder is the display order; unknown operations sort after, by name.
+var opOrder = []string{OpUserCreate, OpSession, OpTAPCreate, OpTAPSignIn, OpRegistrationBegin, OpRegistrationFinish, OpRegistration,
+	OpSignInBegin, OpSignInFinish, OpSignIn}
+
+// Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
+// sorted samples: the smallest value with at least p% of samples at or
+// below it. It returns 0 for no samples.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	rank = min(max(rank, 1), n)
+	return sorted[rank-1]
+}
+
+// Recorder collects latency samples and error codes of one phase. It is safe
+// for concurrent use; one mutex is plenty at the few thousand operations per
+// second a single server reaches, and it keeps every sample exact.
+type Recorder struct {
+	mu     sync.Mutex
+	start  time.Time
+	ops    map[string]*opRecord
+	errors map[string]int
+}
+
+type opRecord struct {
+	samples []time.Duration
+	errors  map[string]int
+}
+
+// NewRecorder starts a phase now.
+func NewRecorder() *Recorder {
+	return &Recorder{start: time.Now(), ops: map[string]*opRecord{}, errors: map[string]int{}}
+}
+
+func (r *Recorder) op(name string) *opRecord {
+	o := r.ops[name]
+	if o == nil {
+		o = &opRecord{errors: map[string]int{}}
+		r.ops[name] = o
+	}
+	return o
+}
+
+// Observe records one successful operation.
+func (r *Recorder) Observe(op string, d time.Duration) {
+	r.mu.Lock()
+	o := r.op(op)
+	o.samples = append(o.samples, d)
+	r.mu.Unlock()
+}
+
+// Fail records one failed ceremony (or setup step a user could not get
+// past) under its stable error code; these make up Phase.Errors, one per
+// failed attempt.
+func (r *Recorder) Fail(op, code string) {
+	r.mu.Lock()
+	r.op(op).errors[code]++
+	r.errors[code]++
+	r.mu.Unlock()
+}
+
+// FailStep records a failed step inside a ceremony (a begin or finish call)
+// without adding to Phase.Errors: the ceremony's own Fail counts the attempt
+// once.
+func (r *Recorder) FailStep(op, code string) {
+	r.mu.Lock()
+	r.op(op).errors[code]++
+	r.mu.Unlock()
+}
+
+// Progress is a point-in-time view of one operation, for the live display.
+type Progress struct {
+	Phase    string        `json:"phase"`
+	Elapsed  time.Duration `json:"-"`
+	Done     int           `json:"done"`
+	Errors   int           `json:"errors"`
+	Rate     float64       `json:"ratePerSecond"`
+	P50, P95 time.Duration `json:"-"`
+}
+
+// Progress summarises op so far. It copies and sorts that op's samples,
+// which is cheap at display rates (a few times a second).
+func (r *Recorder) Progress(phase, op string) Progress {
+	r.mu.Lock()
+	elapsed := time.Since(r.start)
+	o := r.op(op)
+	s := slices.Clone(o.samples)
+	errs := 0
+	for _, n := range o.errors {
+		errs += n
+	}
+	r.mu.Unlock()
+	slices.Sort(s)
+	p := Progress{Phase: phase, Elapsed: elapsed, Done: len(s), Errors: errs, P50: Percentile(s, 50), P95: Percentile(s, 95)}
+	if sec := elapsed.Seconds(); sec > 0 {
+		p.Rate = float64(len(s)) / sec
+	}
+	return p
+}
+
+// OpStats is the summary of one operation. Latencies are milliseconds.
+type OpStats struct {
+	Name       string         `json:"name"`
+	Count      int            `json:"count"` // successful
+	Errors     int            `json:"errors"`
+	Throughput float64        `json:"throughputPerSecond"` // successful per second of the phase
+	MeanMs     float64        `json:"meanMs"`
+	P50Ms      float64        `json:"p50Ms"`
+	P95Ms      float64        `json:"p95Ms"`
+	P99Ms      float64        `json:"p99Ms"`
+	MaxMs      float64        `json:"maxMs"`
+	ErrorCodes map[string]int `json:"errorCodes,omitempty"`
+}
+
+// Phase is the report of one phase (setup or sign-in).
+type Phase struct {
+	ElapsedSeconds float64        `json:"elapsedSeconds"`
+	Operations     []OpStats      `json:"operations"`
+	Errors         map[string]int `json:"errors"` // failed attempts (ceremonies, setup steps), by stable code
+}
+
+// Op returns the named operation's stats (zero value when absent).
+func (p Phase) Op(name string) OpStats {
+	for _, o := range p.Operations {
+		if o.Name == name {
+			return o
+		}
+	}
+	return OpStats{Name: name}
+}
+
+// Summary freezes the phase; elapsed is the wall time the phase took.
+func (r *Recorder) Summary(elapsed time.Duration) Phase {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ph := Phase{ElapsedSeconds: elapsed.Seconds(), Errors: map[string]int{}}
+	for code, n := range r.errors {
+		ph.Errors[code] = n
+	}
+	for name, o := range r.ops {
+		s := slices.Clone(o.samples)
+		slices.Sort(s)
+		st := OpStats{Name: name, Count: len(s), P50Ms: ms(Percentile(s, 50)), P95Ms: ms(Percentile(s, 95)), P99Ms: ms(Percentile(s, 99))}
+		if len(s) > 0 {
+			var sum time.Duration
+			for _, d := range s {
+				sum += d
+			}
+			st.MeanMs = ms(sum / time.Duration(len(s)))
+			st.MaxMs = ms(s[len(s)-1])
+		}
+		if elapsed > 0 {
+			st.Throughput = float64(len(s)) / elapsed.Seconds()
+		}
+		for code, n := range o.errors {
+			if st.ErrorCodes == nil {
+				st.ErrorCodes = map[string]int{}
+			}
+			st.ErrorCodes[code] = n
+			st.Errors += n
+		}
+		if st.Count+st.Errors > 0 {
+			ph.Operations = append(ph.Operations, st)
+		}
+	}
+	sort.Slice(ph.Operations, func(i, j int) bool {
+		a, b := rank(ph.Operations[i].Name), rank(ph.Operations[j].Name)
+		if a != b {
+			return a < b
+		}
+		return ph.Operations[i].Name < ph.Operations[j].Name
+	})
+	return ph
+}
+
+func rank(op string) int {
+	if i := slices.Index(opOrder, op); i >= 0 {
+		return i
+	}
+	return len(opOrder)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
