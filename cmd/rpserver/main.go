@@ -14,6 +14,7 @@ Usage:
   rpserver migrate  [flags]   apply database migrations and exit
   rpserver admin token --upn UPN [--role NAME]...   print an admin bearer token (creates the user and role assignment if needed)
   rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
+  rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
 
 Run "rpserver <command> -h" for a command's flags.
 `
@@ -33,6 +34,8 @@ func main() {
 		err = runAdmin(args)
 	case "inspect":
 		os.Exit(runInspect(args, os.Stdin, os.Stdout, os.Stderr))
+	case "loadtest":
+		err = runLoadtest(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/virtualauthn"
+)
+
+const loadtestUsage = `Usage: rpserver loadtest [flags]
+
+Creates users on a running rpserver (loopback only), gives each a session
+with a Temporary Access Pass, registers one virtual passkey per user, then
+signs them in until -duration or -sign-ins is reached (default -duration 30s).
+Progress goes to stderr; the report to stdout (-json for machines).
+
+`
+
+func runLoadtest(args []string) error {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return loadtest(ctx, args, os.Stdout, os.Stderr, isTerminal(os.Stderr), nil)
+}
+
+// isTerminal says whether f is a character device, which is enough to
+// choose between a redrawn line and plain log lines (no x/term needed).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// loadtest is the command without process globals; sessions overrides the
+// TAP bootstrap (tests on a server without TAP).
+func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool, sessions loadgen.SessionFunc) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, loadtestUsage); fs.PrintDefaults() }
+	target := fs.String("target", envOr("RPSERVER_LOADTEST_TARGET", "http://127.0.0.1:8080"), "server base URL; must be 127.0.0.0/8, ::1 or localhost")
+	token := fs.String("token", os.Getenv("RPSERVER_ADMIN_TOKEN"), "admin bearer token that may create users and TAPs (RPSERVER_ADMIN_TOKEN; rpserver admin token --upn ...)")
+	mixFlag := fs.String("mix", "ms-ios=2,ms-android=2,yubikey=1,synced=1", "authenticator presets and weights: "+strings.Join(loadgen.PresetNames(), ", "))
+	users := fs.Int("users", 0, "virtual users, one passkey each (default: -concurrency)")
+	conc := fs.Int("concurrency", 8, "ceremonies in flight at once (at most -users are useful: one user signs in once at a time)")
+	duration := fs.Duration("duration", 0, "length of the timed sign-in phase (default 30s when -sign-ins is 0)")
+	signIns := fs.Int("sign-ins", 0, "stop after this many sign-in attempts")
+	discoverable := fs.Bool("discoverable", false, "sign in with an empty begin body (discoverable credential) instead of the UPN")
+	origin := fs.String("origin", "", "origin the authenticators claim (default http://localhost:<target port>, the server's default)")
+	domain := fs.String("upn-domain", "lab.example", "domain of the generated user principal names")
+	caCert := fs.String("ca-cert", "", "attestation CA certificate PEM (with -ca-key); the server trusts it via -trust-anchors. Default: a fresh CA per run, so attestation is reported untrusted")
+	caKey := fs.String("ca-key", "", "private key PEM of -ca-cert")
+	writeCA := fs.String("write-ca", "", "write a new attestation CA to PREFIX.pem and PREFIX-key.pem and exit")
+	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	asJSON := fs.Bool("json", false, "print the report as JSON on stdout")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h: the usage was the answer
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("loadtest: unexpected argument %q", fs.Arg(0))
+	}
+	if *writeCA != "" {
+		return writeTestCA(*writeCA, stdout)
+	}
+	mix, err := loadgen.ParseMix(*mixFlag)
+	if err != nil {
+		return err
+	}
+	if *duration == 0 && *signIns == 0 {
+		*duration = 30 * time.Second
+	}
+	var ca *virtualauthn.TestCA
+	if *caCert != "" || *caKey != "" {
+		if ca, err = loadTestCA(*caCert, *caKey); err != nil {
+			return err
+		}
+	}
+	if *token == "" && sessions == nil {
+		return errors.New("loadtest: an admin token is required: -token or RPSERVER_ADMIN_TOKEN (rpserver admin token --upn admin@lab.example)")
+	}
+
+	cfg := loadgen.Config{
+		Target: *target, Origin: *origin, AdminToken: *token, Mix: mix, Users: *users, Concurrency: *conc,
+		Duration: *duration, SignIns: *signIns, Discoverable: *discoverable, UPNDomain: *domain, CA: ca,
+		Sessions: sessions, RequestTimeout: *timeout,
+	}
+	// A redrawn line can update often; plain lines (CI logs, files) should
+	// not flood, so they come every 5 seconds.
+	if tty {
+		cfg.ProgressEvery = 250 * time.Millisecond
+	} else {
+		cfg.ProgressEvery = 5 * time.Second
+	}
+	lastPhase := ""
+	cfg.Progress = func(p loadgen.Progress) {
+		line := fmt.Sprintf("%-7s %6.1fs  done %d  %.1f/s  errors %d  p50 %s  p95 %s",
+			p.Phase, p.Elapsed.Seconds(), p.Done, p.Rate, p.Errors, fmtMs(p.P50), fmtMs(p.P95))
+		if !tty {
+			fmt.Fprintln(stderr, line)
+			return
+		}
+		if lastPhase != "" && lastPhase != p.Phase {
+			fmt.Fprintln(stderr)
+		}
+		lastPhase = p.Phase
+		fmt.Fprint(stderr, "\r\x1b[K"+line)
+	}
+
+	rep, runErr := loadgen.Run(ctx, cfg)
+	if tty && lastPhase != "" {
+		fmt.Fprintln(stderr)
+	}
+	if rep == nil {
+		return runErr
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(stdout, rep)
+	}
+	return runErr
+}
+
+func fmtMs(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+func printReport(w io.Writer, r *loadgen.Report) {
+	var mix []string
+	for _, m := range r.Mix {
+		mix = append(mix, fmt.Sprintf("%s=%d", m.Preset, m.Weight))
+	}
+	fmt.Fprintf(w, "target %s (origin %s), run %s, mix %s, concurrency %d, session bootstrap %s\n",
+		r.Target, r.Origin, r.RunID, strings.Join(mix, ","), r.Concurrency, r.SessionBootstrap)
+	fmt.Fprintf(w, "\nsetup: %d of %d users registered in %.2fs\n", r.UsersReady, r.Users, r.Setup.ElapsedSeconds)
+	printPhase(w, r.Setup)
+	if r.StoppedBy == "setup-failed" {
+		fmt.Fprintln(w, "\nno user could register: no sign-in phase")
+		return
+	}
+	s := r.SignIn.Op(loadgen.OpSignIn)
+	fmt.Fprintf(w, "\nsign-in: %d ok, %d failed in %.2fs = %.1f sign-ins/s (stopped by %s)\n",
+		s.Count, s.Errors, r.SignIn.ElapsedSeconds, s.Throughput, r.StoppedBy)
+	printPhase(w, r.SignIn)
+}
+
+func printPhase(w io.Writer, p loadgen.Phase) {
+	fmt.Fprintf(w, "  %-20s %7s %6s %9s %8s %8s %8s %8s %8s\n", "operation", "ok", "errors", "ok/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms")
+	for _, o := range p.Operations {
+		fmt.Fprintf(w, "  %-20s %7d %6d %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f\n", o.Name, o.Count, o.Errors, o.Throughput, o.MeanMs, o.P50Ms, o.P95Ms, o.P99Ms, o.MaxMs)
+	}
+	if len(p.Errors) == 0 {
+		return
+	}
+	codes := make([]string, 0, len(p.Errors))
+	for c := range p.Errors {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		if p.Errors[codes[i]] != p.Errors[codes[j]] {
+			return p.Errors[codes[i]] > p.Errors[codes[j]]
+		}
+		return codes[i] < codes[j]
+	})
+	fmt.Fprintln(w, "  errors by code:")
+	for _, c := range codes {
+		fmt.Fprintf(w, "    %-30s %d\n", c, p.Errors[c])
+	}
+}
+
+func loadTestCA(certPath, keyPath string) (*virtualauthn.TestCA, error) {
+	if certPath == "" || keyPath == "" {
+		return nil, errors.New("loadtest: -ca-cert and -ca-key go together")
+	}
+	c, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, err
+	}
+	k, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	return virtualauthn.LoadTestCA(c, k)
+}
+
+func writeTestCA(prefix string, stdout io.Writer) error {
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		return err
+	}
+	key, err := ca.KeyPEM()
+	if err != nil {
+		return err
+	}
+	certPath, keyPath := prefix+".pem", prefix+"-key.pem"
+	// O_EXCL: never overwrite a CA a server may already trust.
+	for _, f := range []struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{{certPath, ca.RootPEM(), 0o644}, {keyPath, key, 0o600}} {
+		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+		if err != nil {
+			return err
+		}
+		if _, err := fh.Write(f.data); err != nil {
+			fh.Close()
+			return err
+		}
+		if err := fh.Close(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\nserver:   rpserver serve -trust-anchors %s\nloadtest: rpserver loadtest -ca-cert %s -ca-key %s ...\n",
+		certPath, keyPath, certPath, certPath, keyPath)
+	return nil
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpserver/rpserver/internal/loadgen"
+)
+
+func TestLoadtestRefusesBadSetups(t *testing.T) {
+	t.Setenv("RPSERVER_ADMIN_TOKEN", "")
+	for name, args := range map[string][]string{
+		"remote target":  {"-target", "http://192.0.2.10:8080", "-token", "x", "-sign-ins", "1"},
+		"no token":       {"-target", "http://127.0.0.1:1", "-sign-ins", "1"},
+		"unknown preset": {"-mix", "nokia=1", "-token", "x"},
+		"half a CA":      {"-ca-cert", "x.pem", "-token", "x"},
+		"stray argument": {"-token", "x", "now"},
+	} {
+		var out, errb bytes.Buffer
+		if err := loadtest(context.Background(), args, &out, &errb, false, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLoadtestWriteCA(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "lab-ca")
+	var out bytes.Buffer
+	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadTestCA(prefix+".pem", prefix+"-key.pem"); err != nil {
+		t.Fatalf("written CA does not load: %v", err)
+	}
+	if st, _ := os.Stat(prefix + "-key.pem"); st.Mode().Perm() != 0o600 {
+		t.Fatalf("key mode %v", st.Mode())
+	}
+	// Never overwrite a CA a server may already trust.
+	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil); err == nil {
+		t.Fatal("overwrote an existing CA")
+	}
+}
+
+func TestPrintReport(t *testing.T) {
+	r := &loadgen.Report{Target: "http://127.0.0.1:8080", Origin: "http://localhost:8080", RunID: "ab12", Users: 2, UsersReady: 2, Concurrency: 2,
+		Mix: []loadgen.MixEntry{{Preset: "ms-ios", Weight: 1}}, StoppedBy: "duration", SessionBootstrap: "tap",
+		SignIn: loadgen.Phase{ElapsedSeconds: 2, Errors: map[string]int{"tooManyFailedAttempts": 3},
+			Operations: []loadgen.OpStats{{Name: loadgen.OpSignIn, Count: 100, Errors: 3, Throughput: 50, P50Ms: 4, P95Ms: 9, P99Ms: 12}}}}
+	var out bytes.Buffer
+	printReport(&out, r)
+	for _, want := range []string{"setup: 2 of 2 users registered", "sign-in: 100 ok, 3 failed in 2.00s = 50.0 sign-ins/s (stopped by duration)",
+		"signin", "tooManyFailedAttempts          3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}

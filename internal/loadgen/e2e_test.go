@@ -1,0 +1,131 @@
+package loadgen_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/testpg"
+	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/virtualauthn"
+)
+
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	testpg.Main(m)
+}
+
+// inProcess is a real server (router, ceremonies, PostgreSQL) on an
+// httptest listener, built as internal/api's tests build theirs, trusting ca.
+func inProcess(t *testing.T, ca *virtualauthn.TestCA, origin string) (*httptest.Server, *tokens.Issuer) {
+	t.Helper()
+	db := testpg.Open(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sealer, _ := tokens.NewSealer(key)
+	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), sealer, "http://localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := attestation.NewTrustStore()
+	if err := trust.AddPEM(uuid.Nil, ca.RootPEM()); err != nil {
+		t.Fatal(err)
+	}
+	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{origin}, Trust: trust},
+		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(api.Deps{Directory: &directory.Service{Store: db.Directory()}, Issuer: iss, DB: db, MaxBodyBytes: 64 << 10,
+		Ceremony: cer, FailureLimiter: ratelimit.New(20, 5*time.Minute)})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, iss
+}
+
+// mintSessions stands in for the TAP bootstrap: the session a TAP sign-in
+// would return, minted directly (as internal/api's sessionFor does).
+func mintSessions(iss *tokens.Issuer) loadgen.SessionFunc {
+	return func(_ context.Context, u loadgen.User) (string, error) {
+		return iss.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"}}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+	}
+}
+
+func TestEndToEndAgainstRealServer(t *testing.T) {
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "http://localhost:8080"
+	srv, iss := inProcess(t, ca, origin)
+	admin, err := iss.Mint(tokens.Claims{UPN: "admin@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, _ := loadgen.ParseMix("ms-ios=2,ms-android=2,yubikey=1,synced=1")
+
+	for _, discoverable := range []bool{false, true} {
+		name := "upn-first"
+		if discoverable {
+			name = "discoverable"
+		}
+		t.Run(name, func(t *testing.T) {
+			rep, err := loadgen.Run(context.Background(), loadgen.Config{
+				Target: srv.URL, Origin: origin, AdminToken: admin, Mix: mix, Users: 6, Concurrency: 4, SignIns: 60,
+				Discoverable: discoverable, CA: ca, Sessions: mintSessions(iss),
+			})
+			if err != nil {
+				t.Fatalf("%v\n%+v", err, rep)
+			}
+			if rep.UsersReady != 6 || rep.StoppedBy != "sign-ins" || len(rep.Setup.Errors) != 0 {
+				t.Fatalf("setup: ready %d, stopped by %s, errors %v", rep.UsersReady, rep.StoppedBy, rep.Setup.Errors)
+			}
+			s := rep.SignIn.Op(loadgen.OpSignIn)
+			// Counter-incrementing YubiKeys included: no signCountRegression,
+			// because a user is never signed in twice at once.
+			if s.Count != 60 || s.Errors != 0 || len(rep.SignIn.Errors) != 0 {
+				t.Fatalf("sign-in %+v errors %v", s, rep.SignIn.Errors)
+			}
+			if s.P50Ms <= 0 || s.P95Ms < s.P50Ms || s.P99Ms < s.P95Ms || s.Throughput <= 0 {
+				t.Fatalf("latency %+v", s)
+			}
+			for _, op := range []string{loadgen.OpSignInBegin, loadgen.OpSignInFinish} {
+				if rep.SignIn.Op(op).Count != 60 {
+					t.Fatalf("%s: %+v", op, rep.SignIn.Op(op))
+				}
+			}
+		})
+	}
+
+	t.Run("refusals are counted by the server's code", func(t *testing.T) {
+		// Authenticators claiming an origin the server does not allow: every
+		// registration is refused with originMismatch, and after 20 failures
+		// the server's limiter answers tooManyFailedAttempts.
+		rep, err := loadgen.Run(context.Background(), loadgen.Config{
+			Target: srv.URL, Origin: "http://localhost:9999", AdminToken: admin, Users: 25, Concurrency: 1, SignIns: 1,
+			CA: ca, Sessions: mintSessions(iss),
+		})
+		if err == nil || !strings.Contains(err.Error(), "none of the 25 users") || rep.StoppedBy != "setup-failed" {
+			t.Fatalf("err %v, report %+v", err, rep)
+		}
+		if rep.Setup.Errors[ceremony.CodeOriginMismatch] != 20 || rep.Setup.Errors[api.CodeTooManyFailures] != 5 {
+			t.Fatalf("errors %v", rep.Setup.Errors)
+		}
+		if reg := rep.Setup.Op(loadgen.OpRegistrationFinish); reg.ErrorCodes[ceremony.CodeOriginMismatch] != 20 {
+			t.Fatalf("finish %+v", reg)
+		}
+	})
+}
