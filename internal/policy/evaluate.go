@@ -24,6 +24,10 @@ type SignInContext struct {
 	// RegisteredMethods are the authenticationMethodModes the user could
 	// perform now; they drive step-up prompts and authenticationStrengthResult.
 	RegisteredMethods ModeSet
+	// Final says the sign-in is over and nothing more will be prompted, so a
+	// report-only policy whose controls are unmet "would have failed" it
+	// (reportOnlyFailure) rather than merely interrupted it.
+	Final bool
 }
 
 // appliedConditionalAccessPolicyResult values.
@@ -322,7 +326,7 @@ func (cp *compiledPolicy) evaluate(ctx *SignInContext, f *methodFacts) (AppliedC
 		a.Result = ResultReportOnlySuccess
 	case g.ok:
 		a.Result = ResultSuccess
-	case cp.state == stReportOnly && g.interactive:
+	case cp.state == stReportOnly && g.interactive && !ctx.Final:
 		a.Result = ResultReportOnlyInterrupted
 	case cp.state == stReportOnly:
 		a.Result = ResultReportOnlyFailure

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"time"
@@ -39,7 +40,15 @@ type KeyStore interface {
 const (
 	AudienceAdmin   = "rpserver-admin"
 	AudienceSession = "rpserver-session"
+	AudienceFlow    = "rpserver-signin-flow"
 )
+
+func init() {
+	// Millisecond iat/exp (NumericDate may be fractional, RFC 7519 §2) so
+	// revokeSignInSessions can tell a token minted just before a revocation
+	// from one minted just after it.
+	jwt.TimePrecision = time.Millisecond
+}
 
 // Codes for token failures.
 const (
@@ -59,6 +68,9 @@ type Claims struct {
 	AMR      []string `json:"amr,omitempty"`
 	SID      string   `json:"sid,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
+	// Data carries a component's own claims (the sign-in flow's state and
+	// the methods behind a session), opaque to this package.
+	Data json.RawMessage `json:"dat,omitempty"`
 }
 
 // Issuer signs and verifies tokens.

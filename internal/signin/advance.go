@@ -1,0 +1,340 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/policy"
+	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// Entra's error codes, so a lab log reads like a tenant's.
+const (
+	errBlockedByCA     = 53003  // access has been blocked by Conditional Access policies
+	errStrongAuth      = 50074  // strong authentication is required
+	errUserDisabled    = 50057  // the user account is disabled
+	errInvalidPassword = 50126  // invalid username or password
+	errMFAFailed       = 500121 // authentication failed during strong authentication request
+)
+
+var firstFactors = map[string]bool{"password": true, "fido2": true, "temporaryAccessPassOneTime": true, "temporaryAccessPassMultiUse": true}
+
+// advance decides what a flow needs next, and completes it when nothing.
+func (s *Service) advance(ctx context.Context, f *flow, _ bool) (Outcome, error) {
+	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, MethodsSatisfied: modes(f.Steps)}
+	if !facts.Enabled {
+		s.log(ctx, f, &facts, nil, errUserDisabled, "User account is disabled.")
+		return out, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
+	}
+	registered := registeredModes(&facts)
+	primary := false
+	for _, st := range f.Steps {
+		primary = primary || firstFactors[st.Mode]
+	}
+	if !primary {
+		choice := policy.ChooseSystemPreferredMethod(registered&firstFactorSet, 0, [][]policy.ModeSet{{ms(policy.ModeFido2), ms(policy.ModeTemporaryAccessPassOneTime), ms(policy.ModePassword)}})
+		out.Status, out.Prompt = "credentialRequired", &choice
+		return s.withFlowToken(out, f)
+	}
+
+	sc := policy.SignInContext{
+		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
+		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
+		RegisteredMethods: registered,
+	}
+	for _, st := range f.Steps {
+		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
+	}
+	if s.d.Risk != nil {
+		if sc.UserRiskLevel, err = s.d.Risk.UserRisk(ctx, facts.UserID); err != nil {
+			return Outcome{}, err
+		}
+	}
+	var ev policy.Evaluation
+	compiled, err := s.compiled(ctx)
+	switch {
+	case errors.Is(err, errNoPolicies):
+		ev = policy.Evaluation{Decision: policy.DecisionAllow, ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{}}
+	case err != nil:
+		return Outcome{}, err
+	default:
+		ev = compiled.Evaluate(&sc)
+		if ev.Decision == policy.DecisionAllow {
+			// The sign-in ends here: report-only policies are judged on
+			// what it finished with.
+			sc.Final = true
+			ev = compiled.Evaluate(&sc)
+		}
+	}
+
+	switch ev.Decision {
+	case policy.DecisionAllow:
+		return s.complete(ctx, f, &facts, &ev, out)
+	case policy.DecisionBlock:
+		rec := s.log(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.")
+		out.Log = rec
+		return out, apperr.Forbidden(CodeBlocked, "access has been blocked by Conditional Access policies%s", policyNames(ev.UnmetRequirements))
+	}
+	// Step-up: an enforced policy wants more than the sign-in has proven.
+	out.Status, out.Prompt, out.Requirements = "stepUpRequired", ev.Prompt, ev.UnmetRequirements
+	out.ErrorCode, out.Message = CodeMFARequired, "Conditional Access requires multifactor authentication"+policyNames(ev.UnmetRequirements)
+	for _, r := range ev.UnmetRequirements {
+		if r.AuthenticationStrength != nil {
+			out.ErrorCode, out.Message = CodeStrengthRequired, "Conditional Access requires the authentication strength "+r.AuthenticationStrength.DisplayName+policyNames(ev.UnmetRequirements)
+			break
+		}
+	}
+	if ev.Prompt != nil && ev.Prompt.RegistrationRequired {
+		out.ErrorCode = CodeRegistrationRequired
+		out.Message += "; the user has no registered method that satisfies it and must register one"
+	}
+	out.Log = s.log(ctx, f, &facts, &ev, errStrongAuth, out.Message)
+	return s.withFlowToken(out, f)
+}
+
+func policyNames(reqs []policy.Requirement) string {
+	if len(reqs) == 0 {
+		return ""
+	}
+	s := " (policy"
+	if len(reqs) > 1 {
+		s += "ies"
+	}
+	for i, r := range reqs {
+		if i > 0 {
+			s += ","
+		}
+		s += " \"" + r.DisplayName + "\""
+	}
+	return s + ")"
+}
+
+func (s *Service) withFlowToken(out Outcome, f *flow) (Outcome, error) {
+	tok, err := s.d.Issuer.Mint(tokens.Claims{Data: mustJSON(f)}.WithSubject(f.UserID), tokens.AudienceFlow, s.d.FlowTTL)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.FlowToken = tok
+	return out, nil
+}
+
+// complete issues the session and logs the success.
+func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, out Outcome) (Outcome, error) {
+	now := s.d.Now()
+	steps := dedupe(f.Steps)
+	tok, err := s.d.Issuer.Mint(tokens.Claims{
+		UPN: facts.UserPrincipalName, Name: facts.DisplayName, AMR: modes(steps), AuthTime: now.Unix(),
+		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps}),
+	}.WithSubject(facts.UserID), tokens.AudienceSession, s.d.SessionTTL)
+	if err != nil {
+		return Outcome{}, err
+	}
+	rec := s.log(ctx, f, facts, ev, 0, "")
+	out.Status, out.SessionToken, out.SessionTTL, out.Log = "completed", tok, s.d.SessionTTL, rec
+	if rec != nil {
+		out.SignInID = rec.ID
+	}
+	return out, nil
+}
+
+// fail logs a failed factor and returns the error.
+func (s *Service) fail(ctx context.Context, f *flow, mode string, cause error, code int) (Outcome, error) {
+	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
+	if err != nil {
+		return Outcome{}, cause
+	}
+	reason := cause.Error()
+	if e, ok := apperr.As(cause); ok {
+		reason = e.Message
+	}
+	failed := append(append([]Step(nil), f.Steps...), Step{Mode: mode, At: s.d.Now()})
+	g := *f
+	g.Steps = failed
+	rec := s.logSteps(ctx, &g, &facts, nil, code, reason, len(failed)-1)
+	return Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, Log: rec}, cause
+}
+
+func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string) *signinlog.SignIn {
+	return s.logSteps(ctx, f, facts, ev, code, reason, -1)
+}
+
+// logSteps writes the sign-in record; failedStep marks the step that failed
+// (-1: none). A log failure is reported but does not undo the sign-in's
+// outcome: the user's answer must not depend on the log's health.
+func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) *signinlog.SignIn {
+	now := s.d.Now()
+	rec := signinlog.SignIn{
+		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
+		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: appName(f.AppID), IPAddress: f.IP,
+		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
+		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
+		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: "none", RiskState: "none",
+		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
+		IsEmergencyAccess: facts.IsEmergencyAccess,
+	}
+	if ev != nil {
+		rec.ConditionalAccessStatus = ev.ConditionalAccessStatus
+		rec.AppliedConditionalAccessPolicies = ev.AppliedConditionalAccessPolicies
+	}
+	var used policy.ModeSet
+	for i, st := range f.Steps {
+		ok := i != failedStep
+		rec.AuthenticationDetails = append(rec.AuthenticationDetails, detailOf(st, ok, i == 0 || firstFactors[st.Mode]))
+		if m, known := policy.ParseMode(st.Mode); known && ok {
+			used = used.With(m)
+		}
+		if ok && !st.Previous {
+			rec.AuthenticationMethodsUsed = appendUnique(rec.AuthenticationMethodsUsed, methodName(st.Mode, st.Detail))
+		}
+	}
+	if policy.IsMultifactor(used) {
+		rec.AuthenticationRequirement = "multiFactorAuthentication"
+	}
+	if rec.AuthenticationMethodsUsed == nil {
+		rec.AuthenticationMethodsUsed = []string{}
+	}
+	if s.d.Log == nil {
+		return &rec
+	}
+	if err := s.d.Log.Write(ctx, rec); err != nil {
+		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)
+		return nil
+	}
+	return &rec
+}
+
+func appName(id string) string {
+	if n, ok := Applications[id]; ok {
+		return n
+	}
+	return id
+}
+
+// clientAppUsed maps the CA client app type to the sign-in log's wording.
+func clientAppUsed(t string) string {
+	switch t {
+	case "browser":
+		return "Browser"
+	case "mobileAppsAndDesktopClients":
+		return "Mobile Apps and Desktop clients"
+	case "exchangeActiveSync":
+		return "Exchange ActiveSync"
+	}
+	return "Other clients"
+}
+
+// methodName is the authenticationMethod text Entra's sign-in log shows.
+func methodName(mode, detail string) string {
+	switch mode {
+	case "password":
+		return "Password"
+	case "fido2":
+		if detail != "" {
+			if len(detail) >= 22 && detail[:22] == "Passkey (device-bound)" {
+				return "Passkey (device-bound)"
+			}
+			if len(detail) >= 16 && detail[:16] == "Passkey (synced)" {
+				return "Passkey (synced)"
+			}
+		}
+		return "FIDO2 security key"
+	case "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse":
+		return "Temporary Access Pass"
+	case "microsoftAuthenticatorPush":
+		return "Mobile app notification"
+	case "softwareOath":
+		return "OATH verification code"
+	}
+	return mode
+}
+
+func detailOf(st Step, ok, primary bool) signinlog.AuthenticationDetail {
+	d := signinlog.AuthenticationDetail{AuthenticationStepDateTime: st.At, AuthenticationMethod: methodName(st.Mode, st.Detail),
+		AuthenticationMethodDetail: st.Detail, Succeeded: ok, AuthenticationStepRequirement: "Primary authentication"}
+	if !primary {
+		d.AuthenticationStepRequirement = "Multifactor authentication"
+	}
+	switch {
+	case st.Previous && primary:
+		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "First factor requirement satisfied by claim in the token"
+	case st.Previous:
+		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "MFA requirement satisfied by claim in the token"
+	case !ok && st.Mode == "password":
+		d.AuthenticationStepResultDetail = "Invalid username or password or Invalid on-premise username or password."
+	case !ok:
+		d.AuthenticationStepResultDetail = "Authentication failed"
+	case st.Mode == "password":
+		d.AuthenticationStepResultDetail = "Correct password"
+	default:
+		d.AuthenticationStepResultDetail = "MFA successfully completed"
+	}
+	return d
+}
+
+func modes(steps []Step) []string {
+	out := []string{}
+	for _, st := range steps {
+		out = appendUnique(out, st.Mode)
+	}
+	return out
+}
+
+// dedupe keeps the latest step of each mode, so a session does not grow
+// with every sign-in that reuses it.
+func dedupe(steps []Step) []Step {
+	seen := map[string]int{}
+	var out []Step
+	for _, st := range steps {
+		if i, ok := seen[st.Mode]; ok {
+			if !st.Previous {
+				out[i] = st
+			}
+			continue
+		}
+		seen[st.Mode] = len(out)
+		out = append(out, st)
+	}
+	for i := range out {
+		out[i].Previous = false
+	}
+	return out
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func ms(m policy.Mode) policy.ModeSet { return policy.ModeSet(m) }
+
+var firstFactorSet = ms(policy.ModeFido2) | ms(policy.ModeTemporaryAccessPassOneTime) | ms(policy.ModeTemporaryAccessPassMultiUse) | ms(policy.ModePassword)
+
+func registeredModes(f *Facts) policy.ModeSet {
+	var m policy.ModeSet
+	if f.HasPassword {
+		m = m.With(policy.ModePassword)
+	}
+	if f.HasPasskey {
+		m = m.With(policy.ModeFido2)
+	}
+	if f.HasTOTP {
+		m = m.With(policy.ModeSoftwareOath)
+	}
+	if f.HasPush {
+		m = m.With(policy.ModeMicrosoftAuthenticatorPush)
+	}
+	return m
+}

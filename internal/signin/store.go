@@ -1,0 +1,86 @@
+package signin
+
+import (
+	"context"
+	"time"
+)
+
+// TOTPMethod is a registered softwareOath method; the secret stays sealed.
+type TOTPMethod struct {
+	ID           string
+	UserID       string
+	SealedSecret []byte
+	LastStep     int64
+	CreatedAt    time.Time
+}
+
+// PushMethod is a registered (emulated) Microsoft Authenticator app.
+type PushMethod struct {
+	ID              string
+	UserID          string
+	DisplayName     string
+	DeviceTokenHash []byte
+	CreatedAt       time.Time
+}
+
+// PushRequest is one push notification awaiting the phone's answer.
+type PushRequest struct {
+	ID          string
+	UserID      string
+	NumberMatch int
+	Status      string // pending, approved, denied
+	AppName     string
+	ExpiresAt   time.Time
+}
+
+// FactorStore persists the non-passkey methods and session revocation.
+// Implementations return apperr NotFound for unknown ids.
+type FactorStore interface {
+	SetPassword(ctx context.Context, userID, hash string) error
+	PasswordHash(ctx context.Context, userID string) (string, error)
+
+	AddTOTP(ctx context.Context, m TOTPMethod) (TOTPMethod, error)
+	ListTOTP(ctx context.Context, userID string) ([]TOTPMethod, error)
+	DeleteTOTP(ctx context.Context, userID, id string) error
+	// UseTOTPStep records step as used if it is above the last used one;
+	// false means the code was already used (replay).
+	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
+
+	AddPushMethod(ctx context.Context, m PushMethod) (PushMethod, error)
+	ListPushMethods(ctx context.Context, userID string) ([]PushMethod, error)
+	DeletePushMethod(ctx context.Context, userID, id string) error
+	PushMethodByToken(ctx context.Context, tokenHash []byte) (PushMethod, error)
+
+	CreatePushRequest(ctx context.Context, r PushRequest) error
+	// DecidePushRequest moves a pending, unexpired request of the user to
+	// approved or denied; false when there is none to decide.
+	DecidePushRequest(ctx context.Context, id, userID string, approve bool, now time.Time) (bool, error)
+	// TakePushRequest deletes and returns the user's request once decided;
+	// a pending one is returned without being deleted.
+	TakePushRequest(ctx context.Context, id, userID string) (PushRequest, error)
+
+	SessionsValidFrom(ctx context.Context, userID string) (time.Time, error)
+	RevokeSessions(ctx context.Context, userID string, at time.Time) error
+}
+
+// Facts is everything a sign-in decision needs to know about the user,
+// gathered in one round trip.
+type Facts struct {
+	UserID            string
+	UserPrincipalName string
+	DisplayName       string
+	Enabled           bool
+	IsEmergencyAccess bool
+	GroupIDs          []string
+	RoleTemplateIDs   []string
+	HasPassword       bool
+	HasPasskey        bool
+	HasTOTP           bool
+	HasPush           bool
+	SessionsValidFrom time.Time
+}
+
+// FactsStore loads Facts (NotFound for an unknown user).
+type FactsStore interface {
+	SignInFacts(ctx context.Context, userID string) (Facts, error)
+}
