@@ -22,6 +22,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
@@ -94,8 +95,10 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	dir := &directory.Service{Store: db.Directory()}
+	policy := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir)
 	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust},
-		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, nil)
+		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, policy)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -111,6 +114,7 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		Ceremony:     cer,
 		// 20 failed ceremonies per client address per 5 minutes.
 		FailureLimiter: ratelimit.New(20, 5*time.Minute),
+		Methods:        policy,
 	})
 	return &app{db: db, handler: srv, webauthn: db.WebAuthn()}, nil
 }

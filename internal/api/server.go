@@ -14,6 +14,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -35,6 +36,8 @@ type Deps struct {
 	SessionTTL     time.Duration
 	Sessions       SessionChecker            // nil: unexpired session tokens are valid
 	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
+
+	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
 }
 
 // Server is the HTTP surface.
@@ -71,10 +74,12 @@ func New(deps Deps) *Server {
 	r.Get("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, deps.Issuer.JWKS()) })
 
 	s.webauthnRoutes(r)
+	s.methodSessionRoutes(r)
 	for _, version := range []string{"/v1.0", "/beta"} {
 		r.Route(version, func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.directoryRoutes(r)
+			s.methodRoutes(r)
 		})
 	}
 	return s
