@@ -14,6 +14,7 @@ import (
 	d "github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/profiles"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tap"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -293,6 +294,7 @@ func (s *Server) deleteMyFido2(w http.ResponseWriter, r *http.Request) {
 }
 
 type tapSignInRequest struct {
+	FlowToken           string `json:"flowToken"` // optional: continue a /signin/begin flow
 	UserPrincipalName   string `json:"userPrincipalName"`
 	TemporaryAccessPass string `json:"temporaryAccessPass"`
 }
@@ -327,6 +329,19 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 	amr := AMRTAPMultiUse
 	if res.Pass.IsUsableOnce {
 		amr = AMRTAPOneTime
+	}
+	if s.deps.SignIn != nil {
+		// The pass is a verified factor; Conditional Access, the session and
+		// the sign-in log are the sign-in flow's business.
+		step := signin.Step{Mode: amr}
+		var out signin.Outcome
+		if req.FlowToken != "" {
+			out, err = s.deps.SignIn.Continue(r.Context(), req.FlowToken, res.User.ID, step)
+		} else {
+			out, err = s.deps.SignIn.CompleteWith(r.Context(), res.User.ID, clientKey(r), step)
+		}
+		s.writeOutcome(w, r, out, err)
+		return
 	}
 	tok, err := s.deps.Issuer.Mint(tokens.Claims{
 		UPN: res.User.UserPrincipalName, Name: res.User.DisplayName, AMR: []string{amr}, AuthTime: time.Now().Unix(),

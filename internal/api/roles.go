@@ -13,10 +13,11 @@ var (
 		d.RoleAuthenticationAdministrator, d.RolePrivilegedAuthenticationAdministrator,
 		d.RoleAuthenticationPolicyAdministrator, d.RoleConditionalAccessAdministrator,
 		d.RoleSecurityAdministrator, d.RoleSecurityReader, d.RoleReportsReader, d.RolePrivilegedRoleAdministrator}
-	userWriters  = []string{d.RoleUserAdministrator}
-	groupWriters = []string{d.RoleUserAdministrator, d.RoleGroupsAdministrator}
-	roleWriters  = []string{d.RolePrivilegedRoleAdministrator}
-	roleReaders  = []string{d.RoleGlobalReader, d.RolePrivilegedRoleAdministrator, d.RoleSecurityAdministrator, d.RoleSecurityReader}
+	userWriters     = []string{d.RoleUserAdministrator}
+	groupWriters    = []string{d.RoleUserAdministrator, d.RoleGroupsAdministrator}
+	roleWriters     = []string{d.RolePrivilegedRoleAdministrator}
+	sessionRevokers = []string{d.RoleUserAdministrator, d.RolePrivilegedAuthenticationAdministrator, d.RoleAuthenticationAdministrator, d.RoleSecurityAdministrator}
+	roleReaders     = []string{d.RoleGlobalReader, d.RolePrivilegedRoleAdministrator, d.RoleSecurityAdministrator, d.RoleSecurityReader}
 )
 
 func sortedKeys(m map[string]bool) []string {

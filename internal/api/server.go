@@ -16,6 +16,7 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -38,6 +39,7 @@ type Deps struct {
 	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
 
 	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
+	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
 }
 
 // Server is the HTTP surface.
@@ -75,11 +77,13 @@ func New(deps Deps) *Server {
 
 	s.webauthnRoutes(r)
 	s.methodSessionRoutes(r)
+	s.signInFlowRoutes(r)
 	for _, version := range []string{"/v1.0", "/beta"} {
 		r.Route(version, func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.directoryRoutes(r)
 			s.methodRoutes(r)
+			s.adminSignInRoutes(r)
 		})
 	}
 	return s

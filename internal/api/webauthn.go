@@ -118,6 +118,11 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if s.deps.SignIn != nil {
+		out, err := s.deps.SignIn.PasskeySignIn(r.Context(), res, clientKey(r))
+		s.writeOutcome(w, r, out, err)
+		return
+	}
 	tok, err := s.deps.Issuer.Mint(tokens.Claims{
 		UPN: res.User.Name, Name: res.User.DisplayName, AMR: []string{"fido2"}, AuthTime: time.Now().Unix(),
 	}.WithSubject(res.User.ID), tokens.AudienceSession, s.deps.SessionTTL)

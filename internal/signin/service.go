@@ -534,3 +534,20 @@ type DirectoryUsers struct {
 func (d DirectoryUsers) UserIDByName(ctx context.Context, upn string) (string, error) {
 	return d.ByUPN(ctx, upn)
 }
+
+// Continue adds a factor verified elsewhere (a redeemed TAP) to a flow; the
+// factor must be the flow user's.
+func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Step) (Outcome, error) {
+	f, err := s.readFlow(flowToken)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if f.UserID != userID {
+		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this factor belongs to another account than the one signing in")
+	}
+	if st.At.IsZero() {
+		st.At = s.d.Now()
+	}
+	f.Steps = append(f.Steps, st)
+	return s.advance(ctx, f, false)
+}
