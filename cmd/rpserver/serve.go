@@ -24,6 +24,7 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -103,6 +104,13 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	signIn := signin.New(signin.Deps{
+		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
+		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
+			u, err := db.Directory().GetUserByUPN(ctx, upn)
+			return u.ID, err
+		}},
+	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Deps{
@@ -115,6 +123,8 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		// 20 failed ceremonies per client address per 5 minutes.
 		FailureLimiter: ratelimit.New(20, 5*time.Minute),
 		Methods:        policy,
+		SignIn:         signIn,
+		Sessions:       signIn,
 	})
 	return &app{db: db, handler: srv, webauthn: db.WebAuthn()}, nil
 }

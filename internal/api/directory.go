@@ -8,6 +8,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/signin"
 )
 
 func (s *Server) directoryRoutes(r chi.Router) {
@@ -41,11 +42,30 @@ func idParam(r *http.Request, name string) (string, error) {
 }
 
 type createUserRequest struct {
-	UserPrincipalName string `json:"userPrincipalName"`
-	DisplayName       string `json:"displayName"`
-	AccountEnabled    *bool  `json:"accountEnabled"`
-	IsEmergencyAccess bool   `json:"isEmergencyAccess"`
-	MailNickname      string `json:"mailNickname"` // accepted for Graph compatibility; not stored
+	UserPrincipalName string           `json:"userPrincipalName"`
+	DisplayName       string           `json:"displayName"`
+	AccountEnabled    *bool            `json:"accountEnabled"`
+	IsEmergencyAccess bool             `json:"isEmergencyAccess"`
+	MailNickname      string           `json:"mailNickname"` // accepted for Graph compatibility; not stored
+	PasswordProfile   *passwordProfile `json:"passwordProfile"`
+}
+
+// passwordProfile is Graph's passwordProfile; the password is hashed with
+// argon2id and never returned.
+type passwordProfile struct {
+	Password                      string `json:"password"`
+	ForceChangePasswordNextSignIn bool   `json:"forceChangePasswordNextSignIn"` // accepted; the lab does not force changes
+}
+
+// checkPassword validates a passwordProfile before anything is written.
+func (s *Server) checkPassword(p *passwordProfile) error {
+	if p == nil {
+		return nil
+	}
+	if s.deps.SignIn == nil {
+		return apperr.Invalid("passwordsUnsupported", "this server has no sign-in service to hold passwords").WithTarget("passwordProfile")
+	}
+	return signin.ValidatePassword(p.Password)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -54,11 +74,21 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.checkPassword(req.PasswordProfile); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	enabled := req.AccountEnabled == nil || *req.AccountEnabled
 	u, err := s.deps.Directory.CreateUser(r.Context(), directory.User{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
 		AccountEnabled: enabled, IsEmergencyAccess: req.IsEmergencyAccess,
 	})
+	if err == nil && req.PasswordProfile != nil {
+		if err = s.deps.SignIn.SetPassword(r.Context(), u.ID, req.PasswordProfile.Password); err != nil {
+			// Do not leave a user behind whose requested password was not set.
+			_ = s.deps.Directory.Store.DeleteUser(r.Context(), u.ID)
+		}
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -99,10 +129,11 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 type updateUserRequest struct {
-	UserPrincipalName *string `json:"userPrincipalName"`
-	DisplayName       *string `json:"displayName"`
-	AccountEnabled    *bool   `json:"accountEnabled"`
-	IsEmergencyAccess *bool   `json:"isEmergencyAccess"`
+	UserPrincipalName *string          `json:"userPrincipalName"`
+	DisplayName       *string          `json:"displayName"`
+	AccountEnabled    *bool            `json:"accountEnabled"`
+	IsEmergencyAccess *bool            `json:"isEmergencyAccess"`
+	PasswordProfile   *passwordProfile `json:"passwordProfile"`
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +146,17 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	u, err := s.deps.Directory.UpdateUser(r.Context(), id, directory.UserPatch(req))
+	if err := s.checkPassword(req.PasswordProfile); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, err := s.deps.Directory.UpdateUser(r.Context(), id, directory.UserPatch{
+		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
+		AccountEnabled: req.AccountEnabled, IsEmergencyAccess: req.IsEmergencyAccess,
+	})
+	if err == nil && req.PasswordProfile != nil {
+		err = s.deps.SignIn.SetPassword(r.Context(), id, req.PasswordProfile.Password)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

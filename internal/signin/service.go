@@ -431,11 +431,20 @@ func (s *Service) PasskeySignIn(ctx context.Context, res ceremony.LoginResult, i
 
 // SetPassword sets (or replaces) a user's password.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	return s.d.Factors.SetPassword(ctx, userID, secrethash.Hash(password))
+}
+
+// ValidatePassword applies the lab's password rule (8 to 256 characters), so
+// callers can refuse a bad password before writing anything.
+func ValidatePassword(password string) error {
 	n := utf8.RuneCountInString(password)
 	if n < 8 || n > 256 || !utf8.ValidString(password) {
 		return apperr.Invalid(CodeWeakPassword, "the password must be 8 to 256 characters").WithTarget("passwordProfile.password")
 	}
-	return s.d.Factors.SetPassword(ctx, userID, secrethash.Hash(password))
+	return nil
 }
 
 // NewTOTP registers an authenticator app for verification codes; the secret
