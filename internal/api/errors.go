@@ -79,5 +79,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Target != "" {
 		body.Error.Details = []errorDetail{{Code: e.Code, Message: e.Message, Target: e.Target}}
 	}
+	if len(e.Details) > 0 {
+		body.Error.Details = make([]errorDetail, len(e.Details))
+		for i, d := range e.Details {
+			body.Error.Details[i] = errorDetail(d)
+		}
+	}
 	writeJSON(w, status, body)
 }

@@ -31,6 +31,17 @@ type Error struct {
 	Message string // human explanation; safe to show to the caller
 	Target  string // the offending property, when there is one
 	Err     error  // cause, for logs only
+	// Details lists every problem when there are several (Graph's
+	// error.details), so a client fixes them all in one round; empty means
+	// the error itself is the only detail.
+	Details []Detail
+}
+
+// Detail is one entry of Graph's error.details.
+type Detail struct {
+	Code    string
+	Message string
+	Target  string
 }
 
 func (e *Error) Error() string {
@@ -83,6 +94,13 @@ func RateLimited(code, format string, args ...any) *Error {
 }
 func Unavailable(code, format string, args ...any) *Error {
 	return newf(KindUnavailable, code, format, args...)
+}
+
+// WithDetails lists every problem found.
+func (e *Error) WithDetails(details ...Detail) *Error {
+	c := *e
+	c.Details = details
+	return &c
 }
 
 // As returns the classified error in err's chain, if any.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"testing"
 
+	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/store/storetest"
 	"github.com/rpserver/rpserver/internal/testpg"
@@ -19,4 +20,12 @@ func TestMethodsConformance(t *testing.T) {
 		db := testpg.Open(t)
 		return storetest.MethodsStores{Configs: db.Methods(), TAPs: db.Methods(), Creds: db.WebAuthn(), Directory: db.Directory(), WebAuthn: db.WebAuthn()}
 	})
+}
+
+func TestConditionalAccessConformance(t *testing.T) {
+	storetest.ConditionalAccess(t, func(t *testing.T) conditionalaccess.Store { return testpg.Open(t).ConditionalAccess() })
+}
+
+func TestEmergencyAccessUsers(t *testing.T) {
+	storetest.EmergencyAccess(t, func(t *testing.T) storetest.EmergencyDirectory { return testpg.Open(t).Directory() })
 }
