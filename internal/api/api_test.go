@@ -18,6 +18,8 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
@@ -33,8 +35,13 @@ type env struct {
 	t        *testing.T
 	srv      *httptest.Server
 	issuer   *tokens.Issuer
+	sealer   *tokens.Sealer
 	db       *store.DB
 	ceremony *ceremony.Service
+	signIn   *signin.Service
+	// Optional sign-in collaborators, set before newServer.
+	policies signin.PolicySource
+	log      signinlog.Writer
 }
 
 func newEnv(t *testing.T) *env {
@@ -46,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, issuer: iss, db: db}
+	e := &env{t: t, issuer: iss, sealer: sealer, db: db}
 	e.srv = e.newServer(nil)
 	return e
 }
@@ -63,8 +70,13 @@ func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
 		e.t.Fatal(err)
 	}
 	e.ceremony = cer
+	e.signIn = signin.New(signin.Deps{Issuer: e.issuer, Sealer: e.sealer, Factors: e.db.Factors(), Ceremony: cer, Policies: e.policies,
+		Log: e.log, Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
+			u, err := e.db.Directory().GetUserByUPN(ctx, upn)
+			return u.ID, err
+		}}})
 	h := api.New(api.Deps{Directory: &directory.Service{Store: e.db.Directory()}, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
-		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute)})
+		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute), SignIn: e.signIn, Sessions: e.signIn})
 	srv := httptest.NewServer(h)
 	e.t.Cleanup(srv.Close)
 	return srv
