@@ -5,6 +5,8 @@ import (
 
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/risk"
+	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store/storetest"
 	"github.com/rpserver/rpserver/internal/testpg"
 )
@@ -28,4 +30,15 @@ func TestConditionalAccessConformance(t *testing.T) {
 
 func TestEmergencyAccessUsers(t *testing.T) {
 	storetest.EmergencyAccess(t, func(t *testing.T) storetest.EmergencyDirectory { return testpg.Open(t).Directory() })
+}
+
+func TestSignInLogConformance(t *testing.T) {
+	storetest.SignInLog(t, func(t *testing.T) signinlog.Store { return testpg.Open(t).SignIns() })
+}
+
+func TestRiskyUsersConformance(t *testing.T) {
+	storetest.RiskyUsers(t, func(t *testing.T) (risk.Store, directory.Store) {
+		db := testpg.Open(t)
+		return db.RiskyUsers(), db.Directory()
+	})
 }

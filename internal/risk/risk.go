@@ -1,0 +1,151 @@
+package risk
+
+import (
+	"context"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/directory"
+)
+
+// RiskyUser is Graph's riskyUser.
+type RiskyUser struct {
+	ID                      string    `json:"id"` // the user's id
+	UserPrincipalName       string    `json:"userPrincipalName"`
+	UserDisplayName         string    `json:"userDisplayName"`
+	RiskLevel               string    `json:"riskLevel"`  // low, medium, high, hidden, none
+	RiskState               string    `json:"riskState"`  // atRisk, confirmedCompromised, dismissed, remediated, none
+	RiskDetail              string    `json:"riskDetail"` // Graph's riskDetail: why the state is what it is
+	RiskLastUpdatedDateTime time.Time `json:"riskLastUpdatedDateTime"`
+	IsDeleted               bool      `json:"isDeleted"`
+	IsProcessing            bool      `json:"isProcessing"`
+}
+
+// Risk levels and states (Graph's riskLevel and riskState).
+const (
+	LevelLow    = "low"
+	LevelMedium = "medium"
+	LevelHigh   = "high"
+	LevelHidden = "hidden"
+	LevelNone   = "none"
+
+	StateAtRisk               = "atRisk"
+	StateConfirmedCompromised = "confirmedCompromised"
+	StateDismissed            = "dismissed"
+	StateRemediated           = "remediated"
+	StateNone                 = "none"
+)
+
+// Stable codes.
+const (
+	CodeInvalidRiskLevel = "invalidRiskLevel"
+	CodeInvalidUserIDs   = "invalidUserIds"
+)
+
+// MaxUserIDs is how many users one dismiss or confirmCompromised call may
+// name (Graph's limit).
+const MaxUserIDs = 60
+
+// Change is what an action writes to each named user's record.
+type Change struct {
+	RiskLevel, RiskState, RiskDetail string
+	At                               time.Time
+}
+
+// Store persists risky users.
+type Store interface {
+	// Get returns the user's risk record; NotFound when the user never had one.
+	Get(ctx context.Context, userID string) (RiskyUser, error)
+	// List returns the records in id order after p.After.
+	List(ctx context.Context, p directory.Page) ([]RiskyUser, error)
+	// Apply writes c to every user in one transaction, creating records as
+	// needed; NotFound (and no change at all) when a user does not exist.
+	Apply(ctx context.Context, userIDs []string, c Change) error
+	// UserRisk is Checker.UserRisk.
+	UserRisk(ctx context.Context, userID string) (string, error)
+}
+
+// Checker is what the sign-in flow asks before Conditional Access: the
+// user's current risk level, "none" (or "") when not at risk. Dismissed and
+// remediated users are "none"; confirmedCompromised users are "high".
+type Checker interface {
+	UserRisk(ctx context.Context, userID string) (riskLevel string, err error)
+}
+
+// Service validates administrator actions and applies them through Store.
+type Service struct {
+	Store Store
+	Now   func() time.Time // default time.Now
+}
+
+var _ Checker = (*Service)(nil)
+
+// UserRisk implements Checker.
+func (s *Service) UserRisk(ctx context.Context, userID string) (string, error) {
+	return s.Store.UserRisk(ctx, userID)
+}
+
+// Dismiss is Graph's riskyUsers/dismiss: the risk is set aside
+// (riskState dismissed, riskLevel none).
+func (s *Service) Dismiss(ctx context.Context, userIDs []string) error {
+	return s.apply(ctx, userIDs, LevelNone, StateDismissed, "adminDismissedAllRiskForUser")
+}
+
+// ConfirmCompromised is Graph's riskyUsers/confirmCompromised
+// (riskState confirmedCompromised, riskLevel high).
+func (s *Service) ConfirmCompromised(ctx context.Context, userIDs []string) error {
+	return s.apply(ctx, userIDs, LevelHigh, StateConfirmedCompromised, "adminConfirmedUserCompromised")
+}
+
+// SetRiskLevel is the lab's stand-in for a risk detection, which Graph
+// cannot trigger: low, medium or high put the user at risk; none clears it
+// (riskState remediated, as when a user resolves their own risk).
+func (s *Service) SetRiskLevel(ctx context.Context, userID, level string) (RiskyUser, error) {
+	if err := directory.ValidateID(userID); err != nil {
+		return RiskyUser{}, err
+	}
+	var err error
+	switch level {
+	case LevelLow, LevelMedium, LevelHigh:
+		err = s.apply(ctx, []string{userID}, level, StateAtRisk, "none")
+	case LevelNone:
+		err = s.apply(ctx, []string{userID}, LevelNone, StateRemediated, "none")
+	default:
+		return RiskyUser{}, apperr.Invalid(CodeInvalidRiskLevel, "riskLevel must be low, medium, high or none, not %q", level).WithTarget("riskLevel")
+	}
+	if err != nil {
+		return RiskyUser{}, err
+	}
+	return s.Store.Get(ctx, userID)
+}
+
+func (s *Service) apply(ctx context.Context, userIDs []string, level, state, detail string) error {
+	ids, err := validateUserIDs(userIDs)
+	if err != nil {
+		return err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return s.Store.Apply(ctx, ids, Change{RiskLevel: level, RiskState: state, RiskDetail: detail, At: now().UTC()})
+}
+
+// validateUserIDs checks the list and removes repeats.
+func validateUserIDs(ids []string) ([]string, error) {
+	if len(ids) == 0 || len(ids) > MaxUserIDs {
+		return nil, apperr.Invalid(CodeInvalidUserIDs, "userIds must name 1 to %d users, not %d", MaxUserIDs, len(ids)).WithTarget("userIds")
+	}
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if err := directory.ValidateID(id); err != nil {
+			return nil, apperr.Invalid(directory.CodeInvalidID, "userIds: %q is not a valid object id (a GUID)", id).WithTarget("userIds")
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/signinlog"
+)
+
+// SignIns implements signinlog.Store.
+type SignIns struct{ db *DB }
+
+// SignIns returns the sign-in log and alert store.
+func (db *DB) SignIns() *SignIns { return &SignIns{db: db} }
+
+var _ signinlog.Store = (*SignIns)(nil)
+
+// Multi-row inserts as one statement each: arrays unnested server side, so
+// a batch of any size is one round trip and one plan. ON CONFLICT DO NOTHING
+// makes a retried record (same id) a no-op, and the alert follows its
+// sign-in (sign_in_id is unique).
+const (
+	insertSignIns = `INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
+			conditional_access_status, is_emergency_access, record)
+		SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec::jsonb
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[])
+			AS x(id, t, uid, upn, app, code, cas, em, rec)
+		ON CONFLICT (id) DO NOTHING`
+	insertAlerts = `INSERT INTO security_alerts (id, sign_in_id, created_date_time, last_update_date_time, status, severity,
+			title, description, user_id, user_principal_name, user_display_name)
+		SELECT id::uuid, sid::uuid, t, t, 'new', sev, title, descr, NULLIF(uid, '')::uuid, upn, dn
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+			AS x(id, sid, t, sev, title, descr, uid, upn, dn)
+		ON CONFLICT (sign_in_id) DO NOTHING`
+)
+
+func (s *SignIns) InsertSignIns(ctx context.Context, recs []signinlog.SignIn) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	n := len(recs)
+	ids, uids, upns, apps, cass, docs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	times, codes, ems := make([]time.Time, n), make([]int32, n), make([]bool, n)
+	var alerts []signinlog.Alert
+	for i, r := range recs {
+		doc, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
+		}
+		ids[i], times[i], uids[i], upns[i], apps[i] = r.ID, r.CreatedDateTime, r.UserID, r.UserPrincipalName, r.AppID
+		codes[i], cass[i], ems[i], docs[i] = int32(r.Status.ErrorCode), r.ConditionalAccessStatus, r.IsEmergencyAccess, string(doc)
+		if r.IsEmergencyAccess {
+			alerts = append(alerts, signinlog.EmergencyAlert(uuid.NewString(), r))
+		}
+	}
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		// Acknowledged means durable: never let a server-wide
+		// synchronous_commit=off turn a commit into a promise.
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit TO on`)
+		b.Queue(insertSignIns, ids, times, uids, upns, apps, codes, cass, ems, docs)
+		if len(alerts) > 0 {
+			m := len(alerts)
+			aids, sids, sevs, titles, descs, auids, aupns, dns := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
+			ats := make([]time.Time, m)
+			for i, a := range alerts {
+				u := a.Evidence[0].UserAccount
+				aids[i], sids[i], ats[i], sevs[i], titles[i], descs[i] = a.ID, a.SignInID, a.CreatedDateTime, a.Severity, a.Title, a.Description
+				auids[i], aupns[i], dns[i] = u.AzureADUserID, u.UserPrincipalName, u.DisplayName
+			}
+			b.Queue(insertAlerts, aids, sids, ats, sevs, titles, descs, auids, aupns, dns)
+		}
+		// One round trip for the whole batch.
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d sign-ins: %w", n, err)
+	}
+	return nil
+}
+
+func errSignInNotFound(id string) *apperr.Error {
+	return apperr.NotFound(apperr.CodeNotFound, "sign-in %q does not exist", id)
+}
+
+func (s *SignIns) GetSignIn(ctx context.Context, id string) (signinlog.SignIn, error) {
+	var out signinlog.SignIn
+	var doc []byte
+	if err := s.db.Pool.QueryRow(ctx, `SELECT record FROM signin_logs WHERE id = $1`, id).Scan(&doc); err != nil {
+		return out, fmt.Errorf("get sign-in: %w", notFound(err, errSignInNotFound(id)))
+	}
+	if err := json.Unmarshal(doc, &out); err != nil {
+		return out, fmt.Errorf("get sign-in %s: decode: %w", id, err)
+	}
+	return out, nil
+}
+
+// where collects conditions with numbered parameters; values only ever
+// travel as parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func keyset(w *where, after *signinlog.Cursor) {
+	if after != nil {
+		w.add("(created_date_time, id) < (?, ?::uuid)", after.CreatedDateTime, after.ID)
+	}
+}
+
+func (s *SignIns) ListSignIns(ctx context.Context, f signinlog.Filter, p signinlog.Page) ([]signinlog.SignIn, error) {
+	var w where
+	if f.UserID != "" {
+		w.add("user_id = ?::uuid", f.UserID)
+	}
+	if f.UserPrincipalName != "" {
+		w.add("lower(user_principal_name) = lower(?)", f.UserPrincipalName)
+	}
+	if f.AppID != "" {
+		w.add("app_id = ?", f.AppID)
+	}
+	if !f.From.IsZero() {
+		w.add("created_date_time "+map[bool]string{true: ">", false: ">="}[f.FromExclusive]+" ?", f.From)
+	}
+	if !f.To.IsZero() {
+		w.add("created_date_time "+map[bool]string{true: "<", false: "<="}[f.ToExclusive]+" ?", f.To)
+	}
+	if f.ErrorCode != nil {
+		w.add("error_code "+map[bool]string{true: "<>", false: "="}[f.ErrorCodeNot]+" ?", *f.ErrorCode)
+	}
+	if f.ConditionalAccessStatus != "" {
+		w.add("conditional_access_status = ?", f.ConditionalAccessStatus)
+	}
+	keyset(&w, p.After)
+	q := `SELECT record FROM signin_logs` + w.sql() + ` ORDER BY created_date_time DESC, id DESC LIMIT ` + strconv.Itoa(clampTop(p.Top))
+	rows, err := s.db.Pool.Query(ctx, q, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sign-ins: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signinlog.SignIn, error) {
+		var doc []byte
+		var si signinlog.SignIn
+		if err := r.Scan(&doc); err != nil {
+			return si, err
+		}
+		return si, json.Unmarshal(doc, &si)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sign-ins: %w", err)
+	}
+	return out, nil
+}
+
+const alertCols = `id::text, sign_in_id::text, created_date_time, last_update_date_time, resolved_date_time, status, severity,
+	title, description, COALESCE(user_id::text, ''), user_principal_name, user_display_name`
+
+func scanAlert(row pgx.Row) (signinlog.Alert, error) {
+	var a signinlog.Alert
+	var u signinlog.UserAccount
+	err := row.Scan(&a.ID, &a.SignInID, &a.CreatedDateTime, &a.LastUpdateDateTime, &a.ResolvedDateTime, &a.Status, &a.Severity,
+		&a.Title, &a.Description, &u.AzureADUserID, &u.UserPrincipalName, &u.DisplayName)
+	if err != nil {
+		return a, err
+	}
+	a.CreatedDateTime = a.CreatedDateTime.UTC()
+	a.LastUpdateDateTime = a.LastUpdateDateTime.UTC()
+	if a.ResolvedDateTime != nil {
+		t := a.ResolvedDateTime.UTC()
+		a.ResolvedDateTime = &t
+	}
+	a.ServiceSource = "azureAdIdentityProtection"
+	a.Evidence = []signinlog.AlertEvidence{{ODataType: "#microsoft.graph.security.userEvidence", CreatedDateTime: a.CreatedDateTime, UserAccount: u}}
+	return a, nil
+}
+
+func errAlertNotFound(id string) *apperr.Error {
+	return apperr.NotFound(apperr.CodeNotFound, "alert %q does not exist", id)
+}
+
+func (s *SignIns) ListAlerts(ctx context.Context, p signinlog.Page) ([]signinlog.Alert, error) {
+	var w where
+	keyset(&w, p.After)
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+alertCols+` FROM security_alerts`+w.sql()+
+		` ORDER BY created_date_time DESC, id DESC LIMIT `+strconv.Itoa(clampTop(p.Top)), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signinlog.Alert, error) { return scanAlert(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	return out, nil
+}
+
+func (s *SignIns) GetAlert(ctx context.Context, id string) (signinlog.Alert, error) {
+	a, err := scanAlert(s.db.Pool.QueryRow(ctx, `SELECT `+alertCols+` FROM security_alerts WHERE id = $1`, id))
+	if err != nil {
+		return a, fmt.Errorf("get alert: %w", notFound(err, errAlertNotFound(id)))
+	}
+	return a, nil
+}
+
+func (s *SignIns) SetAlertStatus(ctx context.Context, id, status string, now time.Time) (signinlog.Alert, error) {
+	if err := signinlog.ValidateAlertStatus(status); err != nil {
+		return signinlog.Alert{}, err
+	}
+	// resolvedDateTime records the first resolution and is cleared when an
+	// alert is reopened.
+	a, err := scanAlert(s.db.Pool.QueryRow(ctx, `UPDATE security_alerts SET status = $2, last_update_date_time = $3,
+			resolved_date_time = CASE WHEN $2 = 'resolved' THEN COALESCE(resolved_date_time, $3) END
+		WHERE id = $1 RETURNING `+alertCols, id, status, now))
+	if err != nil {
+		return a, fmt.Errorf("set alert status: %w", notFound(err, errAlertNotFound(id)))
+	}
+	return a, nil
+}
