@@ -29,7 +29,9 @@ func newBenchLab(tb testing.TB) *benchLab {
 		tb.Fatal(err)
 	}
 	users := memUsers{"6f9619ff-8b86-4011-b42d-00c04fc964ff": {ID: "6f9619ff-8b86-4011-b42d-00c04fc964ff", Name: "admin1@lab.example", DisplayName: "Admin", Enabled: true}}
-	svc, err := New(Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{benchOrigin}}, newMemStore(), users, nil)
+	ms := newMemStore()
+	ms.users = users
+	svc, err := New(Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{benchOrigin}}, ms, users, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ type memStore struct {
 	mu         sync.Mutex
 	challenges map[string]Challenge
 	creds      map[string]Credential
+	users      memUsers // the owners, as a join would find them
 }
 
 func newMemStore() *memStore {
@@ -36,6 +37,22 @@ func (m *memStore) TakeChallenge(_ context.Context, hash []byte, kind string) (C
 	}
 	delete(m.challenges, string(hash))
 	return c, nil
+}
+
+func (m *memStore) TakeAssertionChallenge(ctx context.Context, hash, credID []byte) (Challenge, *Credential, *UserInfo, error) {
+	c, err := m.TakeChallenge(ctx, hash, KindAuthentication)
+	if err != nil {
+		return c, nil, nil, err
+	}
+	cred, err := m.GetCredential(ctx, credID)
+	if err != nil {
+		return c, nil, nil, nil
+	}
+	u, ok := m.users[cred.UserID]
+	if !ok {
+		return c, nil, nil, nil
+	}
+	return c, &cred, &u, nil
 }
 
 func (m *memStore) PurgeExpiredChallenges(context.Context, time.Time) (int64, error) { return 0, nil }

@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"context"
+	"crypto/sha256"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -76,20 +77,21 @@ func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, invalid(CodeMalformedCredential, "the sign-in response is malformed: %v", protocolDetail(err))
 	}
-	ch, sd, err := s.takeSession(ctx, KindAuthentication, parsed.Response.CollectedClientData.Challenge)
+	h := sha256.Sum256([]byte(parsed.Response.CollectedClientData.Challenge))
+	ch, credp, userp, err := s.store.TakeAssertionChallenge(ctx, h[:], parsed.RawID)
+	if err != nil {
+		return LoginResult{}, challengeError(err)
+	}
+	sd, err := s.openSession(ch)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	cred, err := s.store.GetCredential(ctx, parsed.RawID)
-	if err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-			return LoginResult{}, unauthenticated(CodeUnknownCredential, "this passkey is not registered here (it may have been deleted)")
-		}
-		return LoginResult{}, err
+	if credp == nil {
+		return LoginResult{}, unauthenticated(CodeUnknownCredential, "this passkey is not registered here (it may have been deleted)")
 	}
-	user, err := s.activeUser(ctx, cred.UserID)
-	if err != nil {
-		return LoginResult{}, err
+	cred, user := *credp, *userp
+	if !user.Enabled {
+		return LoginResult{}, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
 	}
 	if err := s.verifyAssertion(parsed, ch.UserID, sd, &cred, user); err != nil {
 		return LoginResult{}, err

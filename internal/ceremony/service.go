@@ -139,22 +139,33 @@ func (s *Service) saveSession(ctx context.Context, kind, userID string, sd *weba
 
 // takeSession finds and consumes the challenge the client echoed.
 func (s *Service) takeSession(ctx context.Context, kind, challenge string) (Challenge, webauthn.SessionData, error) {
-	var sd webauthn.SessionData
 	h := sha256.Sum256([]byte(challenge))
 	c, err := s.store.TakeChallenge(ctx, h[:], kind)
 	if err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-			return c, sd, invalid(CodeChallengeNotFound, "the challenge was never issued or was already used; begin the ceremony again")
-		}
-		return c, sd, err
+		return c, webauthn.SessionData{}, challengeError(err)
 	}
+	sd, err := s.openSession(c)
+	return c, sd, err
+}
+
+// challengeError turns "no such challenge" into its stable code.
+func challengeError(err error) error {
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+		return invalid(CodeChallengeNotFound, "the challenge was never issued or was already used; begin the ceremony again")
+	}
+	return err
+}
+
+// openSession refuses an expired challenge and decodes the library session.
+func (s *Service) openSession(c Challenge) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
 	if !s.Now().Before(c.ExpiresAt) {
-		return c, sd, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", c.ExpiresAt.UTC().Format(time.RFC3339))
+		return sd, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", c.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if _, err := sd.UnmarshalMsg(c.SessionData); err != nil {
-		return c, sd, fmt.Errorf("decode session: %w", err)
+		return sd, fmt.Errorf("decode session: %w", err)
 	}
-	return c, sd, nil
+	return sd, nil
 }
 
 // checkClientData verifies the collected client data's type and origin.

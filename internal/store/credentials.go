@@ -176,3 +176,52 @@ func (s *WebAuthn) DeleteCredentialByMethodID(ctx context.Context, userID, metho
 	}
 	return nil
 }
+
+// TakeAssertionChallenge deletes the challenge and, in the same statement,
+// reads the credential and its owner. No row: no such challenge; NULL
+// credential columns: no such credential.
+func (s *WebAuthn) TakeAssertionChallenge(ctx context.Context, hash, credentialID []byte) (ceremony.Challenge, *ceremony.Credential, *ceremony.UserInfo, error) {
+	ch := ceremony.Challenge{Hash: hash, Kind: ceremony.KindAuthentication}
+	var (
+		userID                                  *string
+		credID                                  []byte
+		methodID, owner, aaguid, format, attTyp *string
+		pub, att                                []byte
+		be, bs, uv, clone                       *bool
+		count                                   *int64
+		transports                              []string
+		attachment, name, profile               *string
+		created                                 *time.Time
+		lastUsed                                *time.Time
+		upn, display                            *string
+		enabled                                 *bool
+	)
+	err := s.db.Pool.QueryRow(ctx, `WITH taken AS (
+			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication'
+			RETURNING user_id, session_data, label, expires_at)
+		SELECT t.user_id::text, t.session_data, t.label, t.expires_at,
+			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type, c.attestation,
+			c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected, c.transports, c.attachment, c.display_name,
+			c.passkey_profile_id, c.created_at, c.last_used_at, u.user_principal_name, u.display_name, u.account_enabled
+		FROM taken t LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON c.id = $2`, hash, credentialID).Scan(
+		&userID, &ch.SessionData, &ch.Label, &ch.ExpiresAt,
+		&credID, &methodID, &owner, &pub, &aaguid, &format, &attTyp, &att,
+		&be, &bs, &uv, &count, &clone, &transports, &attachment, &name,
+		&profile, &created, &lastUsed, &upn, &display, &enabled)
+	if err != nil {
+		return ch, nil, nil, fmt.Errorf("take assertion challenge: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such challenge")))
+	}
+	if userID != nil {
+		ch.UserID = *userID
+	}
+	if credID == nil {
+		return ch, nil, nil, nil
+	}
+	c := &ceremony.Credential{ID: credID, MethodID: *methodID, UserID: *owner, PublicKey: pub, AAGUID: *aaguid, AttestationFormat: *format,
+		AttestationType: *attTyp, BackupEligible: *be, BackupState: *bs, UserVerified: *uv, SignCount: uint32(*count), CloneSuspected: *clone,
+		Transports: transports, Attachment: *attachment, DisplayName: *name, PasskeyProfileID: *profile, CreatedAt: *created, LastUsedAt: lastUsed}
+	if err := json.Unmarshal(att, &c.Attestation); err != nil {
+		return ch, nil, nil, fmt.Errorf("decode attestation report: %w", err)
+	}
+	return ch, c, &ceremony.UserInfo{ID: *owner, Name: *upn, DisplayName: *display, Enabled: *enabled}, nil
+}

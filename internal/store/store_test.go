@@ -3,6 +3,7 @@ package store_test
 import (
 	"testing"
 
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/risk"
@@ -40,5 +41,12 @@ func TestRiskyUsersConformance(t *testing.T) {
 	storetest.RiskyUsers(t, func(t *testing.T) (risk.Store, directory.Store) {
 		db := testpg.Open(t)
 		return db.RiskyUsers(), db.Directory()
+	})
+}
+
+func TestWebAuthnConformance(t *testing.T) {
+	storetest.WebAuthn(t, func(t *testing.T) (ceremony.Store, directory.Store) {
+		db := testpg.Open(t)
+		return db.WebAuthn(), db.Directory()
 	})
 }
