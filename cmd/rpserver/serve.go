@@ -20,6 +20,7 @@ import (
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
@@ -111,6 +112,7 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 			return u.ID, err
 		}},
 	})
+	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), conditionalaccess.PasskeyModes(db.WebAuthn()))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Deps{
@@ -125,6 +127,8 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		Methods:        policy,
 		SignIn:         signIn,
 		Sessions:       signIn,
+
+		ConditionalAccess: ca,
 	})
 	return &app{db: db, handler: srv, webauthn: db.WebAuthn()}, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
@@ -37,6 +38,8 @@ type Deps struct {
 	SessionTTL     time.Duration
 	Sessions       SessionChecker            // nil: unexpired session tokens are valid
 	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
+
+	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if; nil: routes absent
 
 	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
 	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
@@ -82,6 +85,7 @@ func New(deps Deps) *Server {
 		r.Route(version, func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.directoryRoutes(r)
+			s.conditionalAccessRoutes(r)
 			s.methodRoutes(r)
 			s.adminSignInRoutes(r)
 		})
