@@ -127,6 +127,8 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		Methods:        policy,
 		SignIn:         signIn,
 		Sessions:       signIn,
+		// The pages' origins, for the CSRF check of cookie-carrying calls.
+		Origins: c.Origins,
 
 		ConditionalAccess: ca,
 	})

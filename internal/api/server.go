@@ -43,6 +43,11 @@ type Deps struct {
 
 	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
 	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
+
+	// Origins are the browser origins of the server's own pages: unsafe
+	// requests whose Origin names another are refused (CSRF). Empty: only
+	// the request's own origin (scheme://Host) is accepted.
+	Origins []string
 }
 
 // Server is the HTTP surface.
@@ -66,6 +71,7 @@ func New(deps Deps) *Server {
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router
 	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.limitBody)
+	r.Use(s.refuseCrossSite)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.NotFound(CodeRouteNotFound, "no resource at %s", r.URL.Path))
 	})
@@ -81,6 +87,7 @@ func New(deps Deps) *Server {
 	s.webauthnRoutes(r)
 	s.methodSessionRoutes(r)
 	s.signInFlowRoutes(r)
+	s.browserRoutes(r)
 	for _, version := range []string{"/v1.0", "/beta"} {
 		r.Route(version, func(r chi.Router) {
 			r.Use(s.authenticate)

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/web"
+)
+
+// CodeAdminRoleRequired answers an admin-token exchange by a user who holds
+// no directory role.
+const CodeAdminRoleRequired = "adminRoleRequired"
+
+// AdminPortalTokenTTL is the lifetime of tokens minted for the admin pages:
+// short, because the pages keep them in sessionStorage and a signed-in
+// session can always mint a fresh one.
+const AdminPortalTokenTTL = 30 * time.Minute
+
+type adminTokenResponse struct {
+	TokenType   string   `json:"token_type"`
+	AccessToken string   `json:"access_token"`
+	ExpiresIn   int      `json:"expires_in"`
+	Roles       []string `json:"roles"`
+}
+
+// browserRoutes are what the browser uses besides the JSON API: the pages
+// of the web package and the admin pages' token exchange.
+func (s *Server) browserRoutes(r chi.Router) {
+	web.Register(r)
+	r.With(s.requireSession).Post("/admin/token", s.adminToken)
+}
+
+// adminToken exchanges a session for an admin bearer token carrying the
+// roles the user holds now (read from the directory, never from the
+// session, so a removed assignment takes effect at the next exchange).
+func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
+	c := sessionOf(r.Context())
+	u, err := s.deps.Directory.Store.GetUser(r.Context(), c.Subject)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !u.AccountEnabled {
+		writeError(w, r, apperr.Unauthenticated("userDisabled", "the account is disabled"))
+		return
+	}
+	held, err := s.deps.Directory.RoleNamesOf(r.Context(), u.ID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	wids := make([]string, 0, len(held))
+	for _, n := range held {
+		if role, ok := directory.RoleByName(n); ok {
+			wids = append(wids, role.ID)
+		}
+	}
+	if len(held) == 0 {
+		writeError(w, r, apperr.Forbidden(CodeAdminRoleRequired, "%s holds no admin role; ask a Privileged Role Administrator for a role assignment", u.UserPrincipalName))
+		return
+	}
+	tok, err := s.deps.Issuer.Mint(tokens.Claims{
+		UPN: u.UserPrincipalName, Name: u.DisplayName, Roles: held, Wids: wids,
+	}.WithSubject(u.ID), tokens.AudienceAdmin, AdminPortalTokenTTL)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, adminTokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(AdminPortalTokenTTL.Seconds()), Roles: held})
+}
