@@ -25,7 +25,9 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -63,6 +65,8 @@ type app struct {
 	db       *store.DB
 	handler  http.Handler
 	webauthn ceremony.Store
+	// signInLog must be closed (drained) before db.
+	signInLog *signinlog.BatchWriter
 }
 
 func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
@@ -105,7 +109,10 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
+	riskSvc := &risk.Service{Store: db.RiskyUsers()}
 	signIn := signin.New(signin.Deps{
+		Log: signInLog, Risk: riskSvc,
 		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
@@ -131,8 +138,10 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 		Origins: c.Origins,
 
 		ConditionalAccess: ca,
+		SignInLogs:        db.SignIns(),
+		Risk:              riskSvc,
 	})
-	return &app{db: db, handler: srv, webauthn: db.WebAuthn()}, nil
+	return &app{db: db, handler: srv, webauthn: db.WebAuthn(), signInLog: signInLog}, nil
 }
 
 // loadTrust builds the attestation trust store from the configured files.
@@ -188,6 +197,15 @@ func runServe(args []string) error {
 		return err
 	}
 	defer a.db.Close()
+	// Deferred after db.Close, so it runs before it: queued sign-ins are
+	// committed once the HTTP server has stopped, while the pool is open.
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		if err := a.signInLog.Close(cctx); err != nil {
+			slog.Error("sign-in log not drained", "err", err)
+		}
+	}()
 	go purgeChallenges(ctx, a.webauthn)
 
 	ln, err := net.Listen("tcp", c.Listen)

@@ -17,7 +17,9 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -43,6 +45,9 @@ type Deps struct {
 
 	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
 	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
+
+	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2; nil: routes absent
+	Risk       *risk.Service   // /identityProtection/riskyUsers; nil: routes absent
 
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF). Empty: only
@@ -95,6 +100,7 @@ func New(deps Deps) *Server {
 			s.conditionalAccessRoutes(r)
 			s.methodRoutes(r)
 			s.adminSignInRoutes(r)
+			s.reportRoutes(r)
 		})
 	}
 	return s

@@ -178,6 +178,8 @@ func TestBatchWriterEmergencySignInRaisesAlert(t *testing.T) {
 // trips differ); "durable" starts a cluster with fsync on, where each commit
 // waits for a WAL flush, which is the case batching exists for. Set
 // RPSERVER_BENCH_DURABLE=0 to skip it.
+var benchWait, _ = time.ParseDuration(os.Getenv("BENCH_WAIT"))
+
 func BenchmarkSignInLogWrite(b *testing.B) {
 	run := func(b *testing.B, dsn string) {
 		db, err := store.Open(context.Background(), dsn)
@@ -186,7 +188,7 @@ func BenchmarkSignInLogWrite(b *testing.B) {
 		}
 		defer db.Close()
 		b.Run("groupCommit", func(b *testing.B) {
-			w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
+			w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{MaxWait: benchWait})
 			b.SetParallelism(16) // 16 x GOMAXPROCS concurrent sign-ins
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
