@@ -24,6 +24,7 @@ import (
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	capolicy "github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -111,15 +112,17 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 	}
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	riskSvc := &risk.Service{Store: db.RiskyUsers()}
+	var ca *conditionalaccess.Service
 	signIn := signin.New(signin.Deps{
 		Log: signInLog, Risk: riskSvc,
-		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
+		Policies: signin.PolicyFunc(func(ctx context.Context) (*capolicy.CompiledPolicies, error) { return ca.Compiled(ctx) }),
+		Issuer:   issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err
 		}},
 	})
-	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), conditionalaccess.PasskeyModes(db.WebAuthn()))
+	ca = conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signIn.RegisteredModes)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Deps{

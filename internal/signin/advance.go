@@ -336,5 +336,25 @@ func registeredModes(f *Facts) policy.ModeSet {
 	if f.HasPush {
 		m = m.With(policy.ModeMicrosoftAuthenticatorPush)
 	}
+	if f.HasTAP {
+		m = m.With(policy.ModeTemporaryAccessPassOneTime)
+	}
 	return m
 }
+
+// RegisteredModes reports the methods a user could perform now (for the
+// lockout check of Conditional Access, which must know whether an admin
+// could meet a requirement).
+func (s *Service) RegisteredModes(ctx context.Context, userID string) (policy.ModeSet, error) {
+	facts, err := s.d.Factors.SignInFacts(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	return registeredModes(&facts), nil
+}
+
+// PolicyFunc adapts a function to PolicySource, to break the construction
+// cycle between the sign-in service and the Conditional Access service.
+type PolicyFunc func(ctx context.Context) (*policy.CompiledPolicies, error)
+
+func (f PolicyFunc) Compiled(ctx context.Context) (*policy.CompiledPolicies, error) { return f(ctx) }

@@ -77,6 +77,7 @@ type Facts struct {
 	HasPasskey        bool
 	HasTOTP           bool
 	HasPush           bool
+	HasTAP            bool // a pass that is usable now or later
 	SessionsValidFrom time.Time
 }
 

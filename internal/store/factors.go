@@ -213,9 +213,11 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 		EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = u.id AND NOT clone_suspected),
 		EXISTS (SELECT 1 FROM totp_methods WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM push_methods WHERE user_id = u.id),
+		EXISTS (SELECT 1 FROM temporary_access_passes WHERE user_id = u.id AND now() < start_at + make_interval(mins => lifetime_minutes)
+			AND (NOT is_usable_once OR last_used_at IS NULL)),
 		CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END
 		FROM users u WHERE u.id = $1`, userID).Scan(&f.UserID, &f.UserPrincipalName, &f.DisplayName, &f.Enabled, &f.IsEmergencyAccess,
-		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.SessionsValidFrom)
+		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.HasTAP, &f.SessionsValidFrom)
 	if err != nil {
 		return f, fmt.Errorf("sign-in facts: %w", notFound(err, errUserNotFound(userID)))
 	}
