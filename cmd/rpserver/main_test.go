@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,7 +14,11 @@ import (
 	"github.com/rpserver/rpserver/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) {
+	// Request logs would drown the test output; failures still fail tests.
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	testpg.Main(m)
+}
 
 // TestUserSurvivesRestart plays the foundation's acceptance: a token from
 // `admin token`, a user created through the API, the server rebuilt from
@@ -41,13 +47,13 @@ func TestUserSurvivesRestart(t *testing.T) {
 	}
 	res.Body.Close()
 	srv.Close()
-	first.db.Close()
+	first.close()
 
 	second, err := buildApp(ctx, c, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.db.Close()
+	defer second.close()
 	srv = httptest.NewServer(second.handler)
 	defer srv.Close()
 	req, _ = http.NewRequest("GET", srv.URL+"/v1.0/users/kept@lab.example", nil)

@@ -62,6 +62,17 @@ func setupLogging(c config.Config) {
 }
 
 // app is the wired server, shared by serve and the tests of cmd.
+// close drains the sign-in log (queued records are committed while the pool
+// is still open) and then closes the pool.
+func (a *app) close() {
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ccancel()
+	if err := a.signInLog.Close(cctx); err != nil {
+		slog.Error("sign-in log not drained", "err", err)
+	}
+	a.db.Close()
+}
+
 type app struct {
 	db       *store.DB
 	handler  http.Handler
@@ -199,16 +210,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
-	// Deferred after db.Close, so it runs before it: queued sign-ins are
-	// committed once the HTTP server has stopped, while the pool is open.
-	defer func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		if err := a.signInLog.Close(cctx); err != nil {
-			slog.Error("sign-in log not drained", "err", err)
-		}
-	}()
+	defer a.close()
 	go purgeChallenges(ctx, a.webauthn)
 
 	ln, err := net.Listen("tcp", c.Listen)

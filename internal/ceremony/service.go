@@ -43,6 +43,10 @@ type Service struct {
 // New validates the configuration and builds the service. gate may be nil
 // (OpenGate).
 func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service, error) {
+	if cfg.RPDisplayName == "" {
+		// Browsers show it when creating a passkey; the RP ID is better than nothing.
+		cfg.RPDisplayName = cfg.RPID
+	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
 	}
