@@ -125,7 +125,7 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 	riskSvc := &risk.Service{Store: db.RiskyUsers()}
 	var ca *conditionalaccess.Service
 	signIn := signin.New(signin.Deps{
-		Log: signInLog, Risk: riskSvc,
+		Log:      signInLog,
 		Policies: signin.PolicyFunc(func(ctx context.Context) (*capolicy.CompiledPolicies, error) { return ca.Compiled(ctx) }),
 		Issuer:   issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {

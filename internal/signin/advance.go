@@ -49,15 +49,10 @@ func (s *Service) advance(ctx context.Context, f *flow, _ bool) (Outcome, error)
 	sc := policy.SignInContext{
 		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
 		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
-		RegisteredMethods: registered,
+		RegisteredMethods: registered, UserRiskLevel: facts.UserRiskLevel,
 	}
 	for _, st := range f.Steps {
 		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
-	}
-	if s.d.Risk != nil {
-		if sc.UserRiskLevel, err = s.d.Risk.UserRisk(ctx, facts.UserID); err != nil {
-			return Outcome{}, err
-		}
 	}
 	var ev policy.Evaluation
 	compiled, err := s.compiled(ctx)
@@ -177,7 +172,7 @@ func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *polic
 		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: appName(f.AppID), IPAddress: f.IP,
 		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
 		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
-		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: "none", RiskState: "none",
+		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
 		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
 		IsEmergencyAccess: facts.IsEmergencyAccess,
 	}
@@ -358,3 +353,17 @@ func (s *Service) RegisteredModes(ctx context.Context, userID string) (policy.Mo
 type PolicyFunc func(ctx context.Context) (*policy.CompiledPolicies, error)
 
 func (f PolicyFunc) Compiled(ctx context.Context) (*policy.CompiledPolicies, error) { return f(ctx) }
+
+func riskOr(level string) string {
+	if level == "" {
+		return "none"
+	}
+	return level
+}
+
+func riskState(level string) string {
+	if level == "" || level == "none" {
+		return "none"
+	}
+	return "atRisk"
+}

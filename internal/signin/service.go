@@ -27,18 +27,13 @@ type PolicySource interface {
 	Compiled(ctx context.Context) (*policy.CompiledPolicies, error)
 }
 
-// RiskSource tells a user's risk level ("" or "none" when not at risk).
-type RiskSource interface {
-	UserRisk(ctx context.Context, userID string) (string, error)
-}
-
 // Directory finds users by name.
 type Directory interface {
 	UserIDByName(ctx context.Context, upn string) (string, error)
 }
 
-// Deps are the collaborators of the service; Policies, Risk and Log may be
-// nil (no Conditional Access, no risk, no log).
+// Deps are the collaborators of the service; Policies and Log may be nil (no
+// Conditional Access, no log). The user's risk comes with the sign-in facts.
 type Deps struct {
 	Issuer  *tokens.Issuer
 	Sealer  *tokens.Sealer
@@ -49,7 +44,6 @@ type Deps struct {
 	}
 	Ceremony *ceremony.Service
 	Policies PolicySource
-	Risk     RiskSource
 	Log      signinlog.Writer
 	// RPName is the issuer shown in authenticator apps for TOTP.
 	RPName     string

@@ -77,7 +77,8 @@ type Facts struct {
 	HasPasskey        bool
 	HasTOTP           bool
 	HasPush           bool
-	HasTAP            bool // a pass that is usable now or later
+	HasTAP            bool   // a pass that is usable now or later
+	UserRiskLevel     string // riskyUser.riskLevel while at risk or confirmed compromised; "none" otherwise
 	SessionsValidFrom time.Time
 }
 

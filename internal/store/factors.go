@@ -202,8 +202,8 @@ func (s *Factors) deleteOwned(ctx context.Context, table, userID, id string) err
 
 var _ signin.FactsStore = (*Factors)(nil)
 
-// SignInFacts gathers the user, memberships, roles and registered methods in
-// one query: the sign-in path runs it for every decision.
+// SignInFacts gathers the user, memberships, roles, registered methods and
+// current risk in one query: the sign-in path runs it for every decision.
 func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts, error) {
 	var f signin.Facts
 	err := s.db.Pool.QueryRow(ctx, `SELECT u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access,
@@ -213,11 +213,12 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 		EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = u.id AND NOT clone_suspected),
 		EXISTS (SELECT 1 FROM totp_methods WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM push_methods WHERE user_id = u.id),
+		COALESCE((SELECT risk_level FROM risky_users WHERE user_id = u.id AND risk_state IN ('atRisk', 'confirmedCompromised')), 'none'),
 		EXISTS (SELECT 1 FROM temporary_access_passes WHERE user_id = u.id AND now() < start_at + make_interval(mins => lifetime_minutes)
 			AND (NOT is_usable_once OR last_used_at IS NULL)),
 		CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END
 		FROM users u WHERE u.id = $1`, userID).Scan(&f.UserID, &f.UserPrincipalName, &f.DisplayName, &f.Enabled, &f.IsEmergencyAccess,
-		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.HasTAP, &f.SessionsValidFrom)
+		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.UserRiskLevel, &f.HasTAP, &f.SessionsValidFrom)
 	if err != nil {
 		return f, fmt.Errorf("sign-in facts: %w", notFound(err, errUserNotFound(userID)))
 	}
