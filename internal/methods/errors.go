@@ -1,11 +1,11 @@
 package methods
 
 import (
+	"github.com/rpserver/rpserver/internal/methodtarget"
+
 	"errors"
 
 	"github.com/rpserver/rpserver/internal/apperr"
-	"github.com/rpserver/rpserver/internal/profiles"
-	"github.com/rpserver/rpserver/internal/tap"
 )
 
 // Stable codes of this package (besides those of internal/profiles and
@@ -26,13 +26,9 @@ const (
 // classify turns the pure packages' validation errors into apperr errors
 // (400 with the package's code and the JSON path as target).
 func classify(err error) error {
-	var pv *profiles.ValidationError
-	if errors.As(err, &pv) {
-		return apperr.Invalid(string(pv.Code), "%s", pv.Message).WithTarget(pv.Target)
-	}
-	var tv *tap.ValidationError
-	if errors.As(err, &tv) {
-		return apperr.Invalid(string(tv.Code), "%s", tv.Message).WithTarget(tv.Target)
+	var v *methodtarget.ValidationError
+	if errors.As(err, &v) {
+		return apperr.Invalid(string(v.Code), "%s", v.Message).WithTarget(v.Target)
 	}
 	return err
 }

@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"github.com/rpserver/rpserver/internal/methodtarget"
+
 	"strings"
 
 	"github.com/google/uuid"
@@ -56,10 +58,7 @@ func (r ReasonCode) stage() int {
 
 // Subject is the user attempting registration, with the ids of every group
 // they belong to (transitively; the directory resolves nesting).
-type Subject struct {
-	UserID   string
-	GroupIDs []string
-}
+type Subject = methodtarget.Subject
 
 // AttestationVerdict is what the attestation verifier concluded about the
 // attestation statement; its fields match internal/attestation.Result so the
@@ -174,14 +173,14 @@ func (c Fido2AuthenticationMethodConfiguration) applicable(s Subject) ([]Passkey
 		return nil, ReasonMethodDisabled
 	}
 	for _, t := range c.ExcludeTargets {
-		if matches(t.ID, t.TargetType, s) {
+		if methodtarget.Matches(t.ID, t.TargetType, s) {
 			return nil, ReasonMethodNotEnabledForUser
 		}
 	}
 	wanted := map[string]bool{}
 	targeted := false
 	for _, t := range c.IncludeTargets {
-		if !matches(t.ID, t.TargetType, s) {
+		if !methodtarget.Matches(t.ID, t.TargetType, s) {
 			continue
 		}
 		targeted = true
@@ -207,21 +206,6 @@ func (c Fido2AuthenticationMethodConfiguration) applicable(s Subject) ([]Passkey
 		return nil, ReasonMethodNotEnabledForUser
 	}
 	return out, ""
-}
-
-func matches(id string, tt AuthenticationMethodTargetType, s Subject) bool {
-	if strings.EqualFold(id, AllUsersTargetID) {
-		return true
-	}
-	if tt == TargetTypeUser {
-		return strings.EqualFold(id, s.UserID)
-	}
-	for _, g := range s.GroupIDs {
-		if strings.EqualFold(g, id) {
-			return true
-		}
-	}
-	return false
 }
 
 // PreCheck runs before a challenge is issued: it refuses users who could not

@@ -1,11 +1,11 @@
 package profiles
 
-import "fmt"
+import "github.com/rpserver/rpserver/internal/methodtarget"
 
 // ErrorCode is a stable, machine-readable validation code. The HTTP layer puts
 // it in the Graph error envelope's inner code; clients and tests match on it,
 // so a value is never renamed once shipped.
-type ErrorCode string
+type ErrorCode = methodtarget.Code
 
 const (
 	CodeInvalidState                      ErrorCode = "invalidState"
@@ -40,32 +40,10 @@ const (
 	CodeInvalidDefaultPasskeyProfileValue ErrorCode = "invalidDefaultPasskeyProfile"
 )
 
-// ValidationError carries everything a Graph error envelope needs:
-//
-//	{"error":{"code":"badRequest","message":...,"details":[{"code":Code,"message":Message,"target":Target}]}}
-//
-// Target is the JSON path of the offending property (for example
-// "passkeyProfiles[2].keyRestrictions.aaGuids[0]") so an admin UI can point at it.
-// Every ValidationError maps to HTTP 400.
-type ValidationError struct {
-	Code    ErrorCode `json:"code"`
-	Message string    `json:"message"`
-	Target  string    `json:"target,omitempty"`
-}
-
-func (e *ValidationError) Error() string {
-	if e.Target == "" {
-		return fmt.Sprintf("%s: %s", e.Code, e.Message)
-	}
-	return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Target)
-}
-
-// Is lets errors.Is match on the code alone: errors.Is(err, &ValidationError{Code: X}).
-func (e *ValidationError) Is(target error) bool {
-	t, ok := target.(*ValidationError)
-	return ok && t.Code == e.Code
-}
+// ValidationError is the shared validation error (code, message, JSON
+// path of the offending property); every one maps to HTTP 400.
+type ValidationError = methodtarget.ValidationError
 
 func verr(code ErrorCode, target, format string, args ...any) *ValidationError {
-	return &ValidationError{Code: code, Target: target, Message: fmt.Sprintf(format, args...)}
+	return methodtarget.Invalid(code, target, format, args...)
 }

@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"github.com/rpserver/rpserver/internal/methodtarget"
+
 	"strings"
 	"time"
 )
@@ -20,7 +22,7 @@ const (
 	Fido2ConfigurationID = "Fido2"
 
 	// AllUsersTargetID is Graph's pseudo group id meaning "every user".
-	AllUsersTargetID = "all_users"
+	AllUsersTargetID = methodtarget.AllUsers
 
 	// DefaultPasskeyProfileID and DefaultPasskeyProfileName are the values Graph
 	// shows for the profile that the migration creates (see the v1.0 and beta
@@ -51,11 +53,11 @@ const (
 
 // AuthenticationMethodTargetType is Graph's authenticationMethodTargetType.
 // "user" is deprecated by Graph but still accepted so old documents load.
-type AuthenticationMethodTargetType string
+type AuthenticationMethodTargetType = methodtarget.Type
 
 const (
-	TargetTypeGroup AuthenticationMethodTargetType = "group"
-	TargetTypeUser  AuthenticationMethodTargetType = "user"
+	TargetTypeGroup = methodtarget.Group
+	TargetTypeUser  = methodtarget.User
 )
 
 // Fido2RestrictionEnforcementType is Graph's fido2RestrictionEnforcementType.

@@ -1,6 +1,8 @@
 package tap
 
 import (
+	"github.com/rpserver/rpserver/internal/methodtarget"
+
 	"fmt"
 	"strings"
 	"time"
@@ -14,7 +16,7 @@ const (
 	// ConfigurationID is the id Graph gives the TAP method configuration.
 	ConfigurationID = "TemporaryAccessPass"
 
-	AllUsersTargetID = "all_users"
+	AllUsersTargetID = methodtarget.AllUsers
 )
 
 // Graph's documented bounds.
@@ -27,7 +29,7 @@ const (
 
 // ErrorCode is a stable machine code; the HTTP layer maps every
 // *ValidationError to a Graph error envelope with status 400.
-type ErrorCode string
+type ErrorCode = methodtarget.Code
 
 const (
 	CodeInvalidState               ErrorCode = "invalidState"
@@ -46,29 +48,12 @@ const (
 	CodeStartDateTimeTooFar        ErrorCode = "startDateTimeTooFarInFuture"
 )
 
-// ValidationError carries Code, a human Message and the JSON property it is
-// about, ready for the details of a Graph error envelope.
-type ValidationError struct {
-	Code    ErrorCode `json:"code"`
-	Message string    `json:"message"`
-	Target  string    `json:"target,omitempty"`
-}
-
-func (e *ValidationError) Error() string {
-	if e.Target == "" {
-		return fmt.Sprintf("%s: %s", e.Code, e.Message)
-	}
-	return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Target)
-}
-
-// Is matches on Code alone.
-func (e *ValidationError) Is(target error) bool {
-	t, ok := target.(*ValidationError)
-	return ok && t.Code == e.Code
-}
+// ValidationError is the shared validation error (code, message, JSON
+// path of the offending property); every one maps to HTTP 400.
+type ValidationError = methodtarget.ValidationError
 
 func verr(code ErrorCode, target, format string, args ...any) *ValidationError {
-	return &ValidationError{Code: code, Target: target, Message: fmt.Sprintf(format, args...)}
+	return methodtarget.Invalid(code, target, format, args...)
 }
 
 // MethodState is Graph's authenticationMethodState.
@@ -80,11 +65,11 @@ const (
 )
 
 // TargetType is Graph's authenticationMethodTargetType.
-type TargetType string
+type TargetType = methodtarget.Type
 
 const (
-	TargetTypeGroup TargetType = "group"
-	TargetTypeUser  TargetType = "user"
+	TargetTypeGroup = methodtarget.Group
+	TargetTypeUser  = methodtarget.User
 )
 
 // AuthenticationMethodTarget is Graph's authenticationMethodTarget.
@@ -186,10 +171,7 @@ func validateTarget(id string, tt TargetType, at string) error {
 }
 
 // Subject is the user a TAP is for, with their (transitive) group ids.
-type Subject struct {
-	UserID   string
-	GroupIDs []string
-}
+type Subject = methodtarget.Subject
 
 // EnabledFor reports whether the policy lets s hold a TAP. Exclusions win.
 func (p MethodConfiguration) EnabledFor(s Subject) bool {
@@ -197,27 +179,12 @@ func (p MethodConfiguration) EnabledFor(s Subject) bool {
 		return false
 	}
 	for _, t := range p.ExcludeTargets {
-		if matches(t.ID, t.TargetType, s) {
+		if methodtarget.Matches(t.ID, t.TargetType, s) {
 			return false
 		}
 	}
 	for _, t := range p.IncludeTargets {
-		if matches(t.ID, t.TargetType, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func matches(id string, tt TargetType, s Subject) bool {
-	if strings.EqualFold(id, AllUsersTargetID) {
-		return true
-	}
-	if tt == TargetTypeUser {
-		return strings.EqualFold(id, s.UserID)
-	}
-	for _, g := range s.GroupIDs {
-		if strings.EqualFold(g, id) {
+		if methodtarget.Matches(t.ID, t.TargetType, s) {
 			return true
 		}
 	}
