@@ -384,7 +384,7 @@
       const name = m.displayName || '(unnamed passkey)';
       const tr = el('tr', {'data-id': m.id},
         el('th', {scope: 'row', class: 'name'}, name),
-        el('td', {}, m.model || m.aaGuid || 'Unknown'),
+        el('td', {}, m.model || el('span', {}, 'Unknown authenticator', el('br'), el('small', {class: 'code'}, m.aaGuid || ''))),
         el('td', {}, m.passkeyType === 'synced' ? 'Synced' : m.passkeyType === 'deviceBound' ? 'Device-bound' : (m.passkeyType || '—')),
         el('td', {}, m.attestationLevel === 'attested' ? 'Attested' : m.attestationLevel === 'notAttested' ? 'Not attested' : (m.attestationLevel || '—')),
         el('td', {}, fmtDate(m.createdDateTime)),
@@ -545,6 +545,7 @@
     }
 
     function table(caption, headers, rows) {
+      if (!rows.length) return el('p', {}, el('strong', {}, caption + ': '), 'none');
       return el('table', {},
         el('caption', {}, caption),
         el('thead', {}, el('tr', {}, headers.map((h) => el('th', {scope: 'col'}, h)))),
@@ -606,7 +607,8 @@
       const exc = [].concat(u.excludeUsers || [], u.excludeGroups || [], u.excludeRoles || []);
       parts.push('Users: ' + list(inc) + (exc.length ? '; excluding ' + list(exc) : ''));
       const a = c.applications || {};
-      parts.push('Apps: ' + list(a.includeApplications) + ((a.excludeApplications || []).length ? '; excluding ' + list(a.excludeApplications) : ''));
+      const apps = (ids) => (ids && ids.length ? ids.map((id) => ({All: 'All resources', None: 'None', Office365: 'Office 365'}[id] || id)).join(', ') : '—');
+      parts.push('Apps: ' + apps(a.includeApplications) + ((a.excludeApplications || []).length ? '; excluding ' + apps(a.excludeApplications) : ''));
       if ((c.clientAppTypes || []).length) parts.push('Client apps: ' + c.clientAppTypes.join(', '));
       if (c.platforms) parts.push('Platforms: ' + list(c.platforms.includePlatforms));
       if ((c.userRiskLevels || []).length) parts.push('User risk: ' + c.userRiskLevels.join(', '));
@@ -628,12 +630,12 @@
       await directoryNames();
       const ps = res.data.value || [];
       if (!ps.length) { view.append(el('p', {}, 'No Conditional Access policies.')); return; }
-      view.append(table(ps.length + ' policies', ['Policy', 'State', 'Conditions', 'Grant'],
+      view.append(table('Policies (' + ps.length + ')', ['Policy', 'State', 'Conditions', 'Grant'],
         ps.map((p) => el('tr', {}, el('th', {scope: 'row'}, p.displayName), el('td', {}, badge(p.state)),
           el('td', {class: 'small'}, conditionsSummary(p.conditions || {})), el('td', {}, grantSummary(p.grantControls))))));
     }
 
-    const reasonText = (r) => !r || !r.code ? '' : [r.code, r.condition, r.property && r.value ? r.property + ' = ' + r.value : r.property || r.value,
+    const reasonText = (r) => !r || !r.code ? '' : [r.code, r.condition, r.property && r.value ? r.property + ' = ' + nameOf(r.value) : r.property || r.value,
       r.matched && 'matched ' + r.matched, r.previouslySatisfied && 'previously satisfied'].filter(Boolean).join(' · ');
 
     function signInDetails(s) {
@@ -664,6 +666,7 @@
     async function signIns() {
       heading('Sign-in logs');
       const res = await graph('/auditLogs/signIns?$top=100');
+      await directoryNames();
       if (res.status === 404 && codeOf(res) === 'Request_UnsupportedQuery') {
         view.append(el('p', {}, 'This server does not serve /auditLogs/signIns yet.'));
         return;
