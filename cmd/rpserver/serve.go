@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -226,6 +227,9 @@ func runServe(args []string) error {
 		MaxHeaderBytes:    32 << 10,
 	}
 	slog.Info("rpserver listening", "addr", ln.Addr().String(), "rp_id", c.RPID, "origins", c.Origins, "data_dir", c.DataDir)
+	if c.PprofListen != "" {
+		go servePprof(c.PprofListen)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -261,4 +265,19 @@ func runMigrate(args []string) error {
 	}
 	fmt.Printf("schema version %d -> %d\n", from, to)
 	return nil
+}
+
+// servePprof exposes Go's profiles on a separate loopback listener, for
+// finding where a load test's time goes; never on the public listener.
+func servePprof(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	slog.Info("pprof listening", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		slog.Error("pprof listener", "err", err)
+	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
 	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
 	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
+	PprofListen   string        // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 }
 
 // DefaultDataDir is where the throwaway database and master key live.
@@ -65,11 +66,12 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, each 'path' (any AAGUID) or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file, never fetched (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
 	return func() (Config, error) {
 		c := Config{
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
-			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot,
+			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen,
 		}
 		if *masterKey != "" {
 			k, err := base64.StdEncoding.DecodeString(*masterKey)
@@ -126,6 +128,13 @@ func (c *Config) complete() error {
 		}
 		if _, err := os.Stat(path); err != nil {
 			errs = append(errs, fmt.Errorf("trust anchor %q: %v", a, err))
+		}
+	}
+	if c.PprofListen != "" {
+		// Profiles reveal internals: never on anything but loopback.
+		h, _, err := net.SplitHostPort(c.PprofListen)
+		if ip := net.ParseIP(h); err != nil || (h != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			errs = append(errs, fmt.Errorf("pprof listen address %q: want a loopback host:port such as 127.0.0.1:6060", c.PprofListen))
 		}
 	}
 	for _, f := range []string{c.MDSBlob, c.MDSRoot} {
