@@ -176,8 +176,9 @@ func loadTrust(c config.Config) (*attestation.TrustStore, error) {
 	return ts, nil
 }
 
-// purgeChallenges removes abandoned ceremonies so the table stays small.
-func purgeChallenges(ctx context.Context, s ceremony.Store) {
+// purgeAbandoned removes abandoned ceremonies and push requests so those
+// tables stay small.
+func purgeAbandoned(ctx context.Context, s ceremony.Store, pushes signin.FactorStore) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -189,6 +190,11 @@ func purgeChallenges(ctx context.Context, s ceremony.Store) {
 				slog.Warn("purging expired challenges", "err", err)
 			} else if n > 0 {
 				slog.Debug("purged expired challenges", "count", n)
+			}
+			if n, err := pushes.PurgeExpiredPushRequests(ctx, now); err != nil {
+				slog.Warn("purging expired push requests", "err", err)
+			} else if n > 0 {
+				slog.Debug("purged expired push requests", "count", n)
 			}
 		}
 	}
@@ -212,7 +218,7 @@ func runServe(args []string) error {
 		return err
 	}
 	defer a.close()
-	go purgeChallenges(ctx, a.webauthn)
+	go purgeAbandoned(ctx, a.webauthn, a.db.Factors())
 
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -58,6 +58,8 @@ type FactorStore interface {
 	// TakePushRequest deletes and returns the user's request once decided;
 	// a pending one is returned without being deleted.
 	TakePushRequest(ctx context.Context, id, userID string) (PushRequest, error)
+	// PurgeExpiredPushRequests removes requests nobody completed; returns how many.
+	PurgeExpiredPushRequests(ctx context.Context, now time.Time) (int64, error)
 
 	SessionsValidFrom(ctx context.Context, userID string) (time.Time, error)
 	RevokeSessions(ctx context.Context, userID string, at time.Time) error

@@ -167,6 +167,16 @@ func (s *Factors) TakePushRequest(ctx context.Context, id, userID string) (signi
 	return r, nil
 }
 
+func (s *Factors) PurgeExpiredPushRequests(ctx context.Context, now time.Time) (int64, error) {
+	// A decided request is kept for a minute past its expiry so the sign-in
+	// screen can still complete it; after that it is abandoned.
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM push_requests WHERE expires_at < $1`, now.Add(-time.Minute))
+	if err != nil {
+		return 0, fmt.Errorf("purge push requests: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 func (s *Factors) SessionsValidFrom(ctx context.Context, userID string) (time.Time, error) {
 	var t time.Time
 	err := s.db.Pool.QueryRow(ctx, `SELECT CASE WHEN sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE sign_in_sessions_valid_from END FROM users WHERE id = $1`, userID).Scan(&t)

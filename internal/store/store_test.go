@@ -50,3 +50,10 @@ func TestWebAuthnConformance(t *testing.T) {
 		return db.WebAuthn(), db.Directory()
 	})
 }
+
+func TestFactorsConformance(t *testing.T) {
+	storetest.Factors(t, func(t *testing.T) (storetest.FactorStore, directory.Store) {
+		db := testpg.Open(t)
+		return db.Factors(), db.Directory()
+	})
+}
