@@ -496,17 +496,17 @@ func (s *Service) Revoke(ctx context.Context, userID string) error {
 // CheckSession refuses session tokens issued before the user's last
 // revocation, and sessions of disabled accounts.
 func (s *Service) CheckSession(ctx context.Context, c *tokens.Claims) error {
-	facts, err := s.d.Factors.SignInFacts(ctx, c.Subject)
+	validFrom, enabled, err := s.d.Factors.SessionState(ctx, c.Subject)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
 			return apperr.Unauthenticated(CodeSessionRevoked, "the session's account no longer exists")
 		}
 		return err
 	}
-	if !facts.Enabled {
+	if !enabled {
 		return apperr.Unauthenticated(CodeUserDisabled, "the account is disabled")
 	}
-	if c.IssuedAt == nil || c.IssuedAt.Time.Before(facts.SessionsValidFrom) {
+	if c.IssuedAt == nil || c.IssuedAt.Time.Before(validFrom) {
 		return apperr.Unauthenticated(CodeSessionRevoked, "the session was revoked; sign in again")
 	}
 	return nil

@@ -61,7 +61,9 @@ type FactorStore interface {
 	// PurgeExpiredPushRequests removes requests nobody completed; returns how many.
 	PurgeExpiredPushRequests(ctx context.Context, now time.Time) (int64, error)
 
-	SessionsValidFrom(ctx context.Context, userID string) (time.Time, error)
+	// SessionState is what every session-carrying request checks: whether
+	// the account is enabled and from when its sessions are valid.
+	SessionState(ctx context.Context, userID string) (validFrom time.Time, enabled bool, err error)
 	RevokeSessions(ctx context.Context, userID string, at time.Time) error
 }
 

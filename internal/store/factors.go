@@ -177,13 +177,15 @@ func (s *Factors) PurgeExpiredPushRequests(ctx context.Context, now time.Time) (
 	return tag.RowsAffected(), nil
 }
 
-func (s *Factors) SessionsValidFrom(ctx context.Context, userID string) (time.Time, error) {
+func (s *Factors) SessionState(ctx context.Context, userID string) (time.Time, bool, error) {
 	var t time.Time
-	err := s.db.Pool.QueryRow(ctx, `SELECT CASE WHEN sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE sign_in_sessions_valid_from END FROM users WHERE id = $1`, userID).Scan(&t)
+	var enabled bool
+	err := s.db.Pool.QueryRow(ctx, `SELECT CASE WHEN sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz
+		ELSE sign_in_sessions_valid_from END, account_enabled FROM users WHERE id = $1`, userID).Scan(&t, &enabled)
 	if err != nil {
-		return t, fmt.Errorf("sessions valid from: %w", notFound(err, errUserNotFound(userID)))
+		return t, false, fmt.Errorf("session state: %w", notFound(err, errUserNotFound(userID)))
 	}
-	return t, nil
+	return t, enabled, nil
 }
 
 func (s *Factors) RevokeSessions(ctx context.Context, userID string, at time.Time) error {

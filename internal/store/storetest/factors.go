@@ -142,8 +142,8 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 		if !f.HasPassword || len(f.GroupIDs) != 1 || f.GroupIDs[0] != g.ID || !f.SessionsValidFrom.Equal(at) {
 			t.Fatalf("facts after changes: %+v", f)
 		}
-		if v, err := s.SessionsValidFrom(ctx, u.ID); err != nil || !v.Equal(at) {
-			t.Fatalf("valid from %v %v", v, err)
+		if v, enabled, err := s.SessionState(ctx, u.ID); err != nil || !v.Equal(at) || !enabled {
+			t.Fatalf("session state %v %v %v", v, enabled, err)
 		}
 		_, err = s.SignInFacts(ctx, uuid.NewString())
 		wantKind(t, err, apperr.KindNotFound)
