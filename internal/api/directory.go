@@ -150,6 +150,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	u, err := s.deps.Directory.UpdateUser(r.Context(), id, directory.UserPatch{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
 		AccountEnabled: req.AccountEnabled, IsEmergencyAccess: req.IsEmergencyAccess,
@@ -166,6 +170,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
+	if err == nil {
+		err = s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id)
+	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteUser(r.Context(), id)
 	}

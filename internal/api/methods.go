@@ -321,6 +321,13 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "userPrincipalName and temporaryAccessPass are required"))
 		return
 	}
+	if req.FlowToken != "" && s.deps.SignIn != nil {
+		// Check the flow before spending a one-time pass on it.
+		if err := s.flowIsFor(r, req.FlowToken, req.UserPrincipalName); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 	res, err := s.deps.Methods.RedeemTAP(r.Context(), req.UserPrincipalName, req.TemporaryAccessPass)
 	if err != nil {
 		writeError(w, r, err)
@@ -352,4 +359,18 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 	}
 	setSessionCookie(w, r, tok, s.deps.SessionTTL)
 	writeJSON(w, http.StatusOK, tapSignInResponse{UserID: res.User.ID, UserPrincipalName: res.User.UserPrincipalName, SessionToken: tok})
+}
+
+// flowIsFor checks that a sign-in flow token is valid and names the user
+// with this UPN.
+func (s *Server) flowIsFor(r *http.Request, flowToken, upn string) error {
+	uid, err := s.deps.SignIn.FlowUserID(flowToken)
+	if err != nil {
+		return err
+	}
+	u, err := s.deps.Directory.Store.GetUserByUPN(r.Context(), upn)
+	if err != nil || u.ID != uid {
+		return apperr.Forbidden(signin.CodeWrongUser, "this sign-in flow is for another account")
+	}
+	return nil
 }

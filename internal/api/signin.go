@@ -224,6 +224,10 @@ func (s *Server) registerMyTOTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.deps.SignIn.MayRegisterMethod(r.Context(), c); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	m, err := s.deps.SignIn.RegisterTOTP(r.Context(), c.Subject, c.UPN)
 	if err != nil {
 		writeError(w, r, err)
@@ -244,6 +248,10 @@ func (s *Server) registerMyPush(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.deps.SignIn.MayRegisterMethod(r.Context(), sessionOf(r.Context())); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	m, err := s.deps.SignIn.RegisterPush(r.Context(), sessionOf(r.Context()).Subject, req.DisplayName)
 	if err != nil {
 		writeError(w, r, err)
@@ -263,6 +271,9 @@ func (s *Server) revokeMySessions(w http.ResponseWriter, r *http.Request) {
 // revokeSessions is Graph's user: revokeSignInSessions.
 func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
+	if err == nil {
+		err = s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id)
+	}
 	if err == nil {
 		err = s.deps.SignIn.Revoke(r.Context(), id)
 	}

@@ -191,6 +191,17 @@ func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	if steps[0].(map[string]any)["authenticationMethod"] != "Previously satisfied" {
 		t.Fatalf("details: %v", steps)
 	}
+	// A session from a sign-in to SharePoint does not open the portal's own
+	// pages: Conditional Access was evaluated for SharePoint, not the portal.
+	if r := b.get("/me"); r.status != 401 || r.code() != signin.CodeSessionNotForPortal {
+		t.Fatalf("SharePoint session opened the portal: %s", r.raw)
+	}
+	if r := b.post("/signin/begin", `{"userPrincipalName":"mia@lab.example"}`); str(r.body, "status") != "completed" {
+		t.Fatalf("portal sign-in with previously satisfied factors: %s", r.raw)
+	}
+	if r := b.get("/me"); r.status != 200 {
+		t.Fatalf("portal session refused: %s", r.raw)
+	}
 
 	// Revoking ends the session: /me refuses it and sign-in starts afresh.
 	if r := e.do("POST", "/v1.0/users/"+str(u.body, "id")+"/revokeSignInSessions", ga, ""); r.status != 200 || r.body["value"] != true {

@@ -154,6 +154,12 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.deps.SignIn != nil {
+		if err := s.deps.SignIn.MayRegisterMethod(r.Context(), sessionOf(r.Context())); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 	opts, err := s.deps.Ceremony.BeginRegistration(r.Context(), sessionOf(r.Context()).Subject,
 		ceremony.RegistrationOptions{DisplayName: req.DisplayName, Attachment: req.AuthenticatorAttachment})
 	if err != nil {

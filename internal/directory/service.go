@@ -173,3 +173,29 @@ func validateName(field, v string) error {
 	}
 	return nil
 }
+
+// CodeAuthorizationDenied is Graph's code for a caller lacking privileges.
+const CodeAuthorizationDenied = "Authorization_RequestDenied"
+
+// MayManage enforces Entra's rule for acting on a user who holds an admin
+// role (changing their password, sign-in state or methods, deleting them,
+// revoking their sessions): only a Global Administrator or a Privileged
+// Authentication Administrator may. Otherwise a User or Authentication
+// Administrator could take over a Global Administrator's account.
+func (s *Service) MayManage(ctx context.Context, callerRoles []string, userID string) error {
+	for _, r := range callerRoles {
+		if r == RoleGlobalAdministrator || r == RolePrivilegedAuthenticationAdministrator {
+			return nil
+		}
+	}
+	roles, err := s.RoleNamesOf(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if PrivilegedRoles[r] {
+			return apperr.Forbidden(CodeAuthorizationDenied, "the user holds the admin role %q; only a Privileged Authentication Administrator or Global Administrator may manage them", r)
+		}
+	}
+	return nil
+}

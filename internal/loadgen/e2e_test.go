@@ -18,6 +18,7 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/loadgen"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
 	"github.com/rpserver/rpserver/virtualauthn"
@@ -60,7 +61,7 @@ func inProcess(t *testing.T, ca *virtualauthn.TestCA, origin string) (*httptest.
 // would return, minted directly (as internal/api's sessionFor does).
 func mintSessions(iss *tokens.Issuer) loadgen.SessionFunc {
 	return func(_ context.Context, u loadgen.User) (string, error) {
-		return iss.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"}}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+		return iss.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"}, Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
 	}
 }
 

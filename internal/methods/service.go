@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,8 +32,6 @@ type Service struct {
 	MaxFailedAttempts int
 	FailureWindow     time.Duration
 	Now               func() time.Time
-
-	verifySlots chan struct{}
 }
 
 // New builds the service.
@@ -42,7 +39,6 @@ func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directo
 	return &Service{
 		configs: configs, taps: taps, creds: creds, directory: dir,
 		MaxFailedAttempts: DefaultMaxFailedAttempts, FailureWindow: DefaultFailureWindow, Now: time.Now,
-		verifySlots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 	}
 }
 
@@ -227,19 +223,7 @@ func (c Caller) has(role string) bool {
 // mayManage enforces Entra's rule: only a Global Administrator or a
 // Privileged Authentication Administrator manages methods of admins.
 func (s *Service) mayManage(ctx context.Context, c Caller, userID string) error {
-	if c.has(directory.RoleGlobalAdministrator) || c.has(directory.RolePrivilegedAuthenticationAdministrator) {
-		return nil
-	}
-	roles, err := s.directory.RoleNamesOf(ctx, userID)
-	if err != nil {
-		return err
-	}
-	for _, r := range roles {
-		if directory.PrivilegedRoles[r] {
-			return apperr.Forbidden(CodeAuthorization, "the user holds the admin role %q; only a Privileged Authentication Administrator or Global Administrator may manage their authentication methods", r)
-		}
-	}
-	return nil
+	return s.directory.MayManage(ctx, c.Roles, userID)
 }
 
 // ListFido2 lists a user's passkeys.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/secrethash"
 	"github.com/rpserver/rpserver/internal/tap"
 )
 
@@ -187,15 +188,14 @@ func unusable(r tap.MethodUsabilityReason) error {
 	}
 }
 
-// verify runs argon2id under the semaphore; an empty hash burns the same
+// verify runs argon2id in one of the process-wide hashing slots; an empty hash burns the same
 // time against a dummy and fails.
 func (s *Service) verify(ctx context.Context, hash, pass string) bool {
-	select {
-	case s.verifySlots <- struct{}{}:
-	case <-ctx.Done():
+	release, err := secrethash.Acquire(ctx)
+	defer release()
+	if err != nil {
 		return false
 	}
-	defer func() { <-s.verifySlots }()
 	if hash == "" {
 		return tap.VerifyDummy(pass)
 	}

@@ -6,10 +6,12 @@
 package secrethash
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -114,4 +116,20 @@ func VerifyDummy(secret string) bool {
 func NeedsRehash(encoded string) bool {
 	p, ok := parseHash(encoded)
 	return !ok || p.time < argonTime || p.memory < argonMemory || len(p.key) < argonKeyLen
+}
+
+// slots bounds how many argon2id computations run at once, process-wide:
+// each takes 19 MiB, so an unauthenticated burst of sign-in attempts must
+// queue for a slot rather than exhaust memory.
+var slots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+// Acquire waits for a hashing slot, or gives up when ctx ends. Call release
+// when the Verify (or Hash) is done.
+func Acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return func() {}, ctx.Err()
+	}
 }

@@ -1,8 +1,10 @@
 package secrethash
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHashVerify(t *testing.T) {
@@ -26,5 +28,30 @@ func TestHashVerify(t *testing.T) {
 	}
 	if NeedsRehash(h) || !NeedsRehash("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5") {
 		t.Fatal("NeedsRehash wrong")
+	}
+}
+
+func TestAcquireBoundsConcurrentHashing(t *testing.T) {
+	var releases []func()
+	for i := 0; i < cap(slots); i++ {
+		r, err := Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := Acquire(ctx); err == nil {
+		t.Fatal("a slot was handed out beyond the bound")
+	}
+	releases[0]()
+	r, err := Acquire(context.Background())
+	if err != nil {
+		t.Fatal("a released slot was not reusable")
+	}
+	r()
+	for _, r := range releases[1:] {
+		r()
 	}
 }

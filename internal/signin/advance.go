@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -29,6 +30,9 @@ func (s *Service) advance(ctx context.Context, f *flow, _ bool) (Outcome, error)
 	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if !f.issuedAt.IsZero() && revoked(f.issuedAt, facts.SessionsValidFrom) {
+		return Outcome{}, apperr.Invalid(CodeInvalidFlow, "the user's sessions were revoked after this sign-in began; begin again").WithTarget("flowToken")
 	}
 	out := Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, MethodsSatisfied: modes(f.Steps)}
 	if !facts.Enabled {
@@ -128,7 +132,7 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	steps := dedupe(f.Steps)
 	tok, err := s.d.Issuer.Mint(tokens.Claims{
 		UPN: facts.UserPrincipalName, Name: facts.DisplayName, AMR: modes(steps), AuthTime: now.Unix(),
-		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps}),
+		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID}),
 	}.WithSubject(facts.UserID), tokens.AudienceSession, s.d.SessionTTL)
 	if err != nil {
 		return Outcome{}, err
@@ -366,4 +370,11 @@ func riskState(level string) string {
 		return "none"
 	}
 	return "atRisk"
+}
+
+// revoked reports whether a token issued at iat predates the user's
+// sessions-valid-from instant. Both have microsecond precision (tokens and
+// PostgreSQL), so the comparison is exact.
+func revoked(iat, validFrom time.Time) bool {
+	return iat.Before(validFrom.Truncate(time.Microsecond))
 }

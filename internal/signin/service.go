@@ -74,30 +74,32 @@ func New(d Deps) *Service {
 
 // Stable codes of the sign-in flow.
 const (
-	CodeUserNotFound         = "userNotFound"
-	CodeUserDisabled         = "userDisabled"
-	CodeInvalidFlow          = "invalidSignInFlow"
-	CodeInvalidPassword      = "invalidPassword"
-	CodePasswordNotSet       = "passwordNotSet"
-	CodeWeakPassword         = "passwordPolicyViolation"
-	CodeInvalidCode          = "invalidVerificationCode"
-	CodeCodeReused           = "verificationCodeAlreadyUsed"
-	CodeNoSuchMethod         = "methodNotRegistered"
-	CodePushPending          = "pushPending"
-	CodePushDenied           = "pushDenied"
-	CodePushExpired          = "pushExpired"
-	CodePushNumberMismatch   = "pushNumberMismatch"
-	CodeWrongUser            = "signInUserMismatch"
-	CodeFirstFactorRequired  = "firstFactorRequired"
-	CodeBlocked              = "conditionalAccessBlocked"
-	CodeStrengthRequired     = "authenticationStrengthRequired"
-	CodeMFARequired          = "mfaRequired"
-	CodeRegistrationRequired = "methodRegistrationRequired"
-	CodeSessionRevoked       = "sessionRevoked"
-	CodeInvalidApplicationID = "invalidApplicationId"
-	CodeInvalidClientAppType = "invalidClientAppType"
-	CodeInvalidPlatform      = "invalidPlatform"
-	CodeInvalidDisplayName   = "invalidDisplayName"
+	CodeUserNotFound          = "userNotFound"
+	CodeUserDisabled          = "userDisabled"
+	CodeInvalidFlow           = "invalidSignInFlow"
+	CodeInvalidPassword       = "invalidPassword"
+	CodePasswordNotSet        = "passwordNotSet"
+	CodeWeakPassword          = "passwordPolicyViolation"
+	CodeInvalidCode           = "invalidVerificationCode"
+	CodeCodeReused            = "verificationCodeAlreadyUsed"
+	CodeNoSuchMethod          = "methodNotRegistered"
+	CodePushPending           = "pushPending"
+	CodePushDenied            = "pushDenied"
+	CodePushExpired           = "pushExpired"
+	CodePushNumberMismatch    = "pushNumberMismatch"
+	CodeWrongUser             = "signInUserMismatch"
+	CodeFirstFactorRequired   = "firstFactorRequired"
+	CodeBlocked               = "conditionalAccessBlocked"
+	CodeStrengthRequired      = "authenticationStrengthRequired"
+	CodeMFARequired           = "mfaRequired"
+	CodeRegistrationRequired  = "methodRegistrationRequired"
+	CodeSessionRevoked        = "sessionRevoked"
+	CodeSessionNotForPortal   = "sessionNotForPortal"
+	CodeMFARequiredToRegister = "mfaRequiredToRegisterMethod"
+	CodeInvalidApplicationID  = "invalidApplicationId"
+	CodeInvalidClientAppType  = "invalidClientAppType"
+	CodeInvalidPlatform       = "invalidPlatform"
+	CodeInvalidDisplayName    = "invalidDisplayName"
 )
 
 // DefaultApplicationID is the lab portal itself: what a sign-in is for when
@@ -132,11 +134,22 @@ type flow struct {
 	IP            string `json:"ip,omitempty"`
 	CorrelationID string `json:"cid"`
 	Steps         []Step `json:"steps"`
+
+	// issuedAt is when the presented flow token was minted (zero for a flow
+	// begun in this request): a flow older than the user's last session
+	// revocation is refused.
+	issuedAt time.Time
 }
 
-// sessionData is what a session token carries besides amr.
+// sessionData is what a session token carries besides amr: the factors
+// behind it and the application it was issued for. Only a session issued
+// for the lab portal (DefaultApplicationID) opens the portal's own pages
+// and APIs; one from a sign-in to another app only lends its factors as
+// "previously satisfied" to the next sign-in, which Conditional Access then
+// evaluates for the app being signed in to.
 type sessionData struct {
 	Steps []Step `json:"steps"`
+	App   string `json:"app"`
 }
 
 // Outcome is the answer to every step of the flow.
@@ -202,7 +215,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.C
 	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: req.ClientAppType, Platform: req.Platform, IP: req.IP, CorrelationID: uuid.NewString()}
 	if session != nil && session.Subject == userID {
 		var sd sessionData
-		if json.Unmarshal(session.Data, &sd) == nil && s.CheckSession(ctx, session) == nil {
+		if json.Unmarshal(session.Data, &sd) == nil && s.sessionValid(ctx, session) == nil {
 			for _, st := range sd.Steps {
 				st.Previous = true
 				f.Steps = append(f.Steps, st)
@@ -221,7 +234,32 @@ func (s *Service) readFlow(token string) (*flow, error) {
 	if err := json.Unmarshal(c.Data, &f); err != nil || f.UserID == "" {
 		return nil, apperr.Invalid(CodeInvalidFlow, "the sign-in flow token is malformed").WithTarget("flowToken")
 	}
+	if c.IssuedAt != nil {
+		f.issuedAt = c.IssuedAt.Time
+	}
 	return &f, nil
+}
+
+// requirePrimary refuses a second factor before the first: a push or a code
+// alone proves nothing here, and a push to the user's phone must not be
+// triggerable by anyone who merely knows the UPN.
+func requirePrimary(f *flow) error {
+	for _, st := range f.Steps {
+		if firstFactors[st.Mode] {
+			return nil
+		}
+	}
+	return apperr.Invalid(CodeFirstFactorRequired, "sign in with a passkey, a Temporary Access Pass or a password first")
+}
+
+// FlowUserID names the user a flow token is for, so a caller can check a
+// factor belongs to that user before spending it (a one-time TAP).
+func (s *Service) FlowUserID(flowToken string) (string, error) {
+	f, err := s.readFlow(flowToken)
+	if err != nil {
+		return "", err
+	}
+	return f.UserID, nil
 }
 
 // Password checks the user's password as the first factor.
@@ -231,24 +269,42 @@ func (s *Service) Password(ctx context.Context, flowToken, password string) (Out
 		return Outcome{}, err
 	}
 	hash, err := s.d.Factors.PasswordHash(ctx, f.UserID)
-	if err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-			secrethash.VerifyDummy(password)
-			return s.fail(ctx, f, "password", apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), 50126)
-		}
+	if e, ok := apperr.As(err); err != nil && (!ok || e.Kind != apperr.KindNotFound) {
 		return Outcome{}, err
 	}
-	if !secrethash.Verify(hash, password) {
+	ok, err := checkPassword(ctx, hash, password)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !ok {
 		return s.fail(ctx, f, "password", apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), 50126)
 	}
 	f.Steps = append(f.Steps, Step{Mode: "password", At: s.d.Now()})
 	return s.advance(ctx, f, false)
 }
 
+// checkPassword runs argon2id (19 MiB) in one of the process-wide hashing
+// slots; with no hash it spends the same time and fails, so timing does not
+// tell which users have a password.
+func checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	release, err := secrethash.Acquire(ctx)
+	defer release()
+	if err != nil {
+		return false, apperr.Unavailable("requestCancelled", "the request ended while waiting to check the password")
+	}
+	if hash == "" {
+		return secrethash.VerifyDummy(password), nil
+	}
+	return secrethash.Verify(hash, password), nil
+}
+
 // TOTP checks a verification code from an authenticator app.
 func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, error) {
 	f, err := s.readFlow(flowToken)
 	if err != nil {
+		return Outcome{}, err
+	}
+	if err := requirePrimary(f); err != nil {
 		return Outcome{}, err
 	}
 	methods, err := s.d.Factors.ListTOTP(ctx, f.UserID)
@@ -292,6 +348,9 @@ type PushChallenge struct {
 func (s *Service) PushBegin(ctx context.Context, flowToken string) (PushChallenge, error) {
 	f, err := s.readFlow(flowToken)
 	if err != nil {
+		return PushChallenge{}, err
+	}
+	if err := requirePrimary(f); err != nil {
 		return PushChallenge{}, err
 	}
 	devices, err := s.d.Factors.ListPushMethods(ctx, f.UserID)
@@ -493,9 +552,20 @@ func (s *Service) Revoke(ctx context.Context, userID string) error {
 	return s.d.Factors.RevokeSessions(ctx, userID, s.d.Now())
 }
 
-// CheckSession refuses session tokens issued before the user's last
-// revocation, and sessions of disabled accounts.
+// CheckSession admits a session to the portal's own pages and APIs: it must
+// be valid (sessionValid) and have been issued by a sign-in to the portal,
+// where Conditional Access was evaluated for the portal.
 func (s *Service) CheckSession(ctx context.Context, c *tokens.Claims) error {
+	var sd sessionData
+	if err := json.Unmarshal(c.Data, &sd); err != nil || sd.App != DefaultApplicationID {
+		return apperr.Unauthenticated(CodeSessionNotForPortal, "this session was issued for another application; sign in to the lab portal")
+	}
+	return s.sessionValid(ctx, c)
+}
+
+// sessionValid refuses session tokens issued before the user's last
+// revocation, and sessions of disabled accounts.
+func (s *Service) sessionValid(ctx context.Context, c *tokens.Claims) error {
 	validFrom, enabled, err := s.d.Factors.SessionState(ctx, c.Subject)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
@@ -506,7 +576,7 @@ func (s *Service) CheckSession(ctx context.Context, c *tokens.Claims) error {
 	if !enabled {
 		return apperr.Unauthenticated(CodeUserDisabled, "the account is disabled")
 	}
-	if c.IssuedAt == nil || c.IssuedAt.Time.Before(validFrom) {
+	if c.IssuedAt == nil || revoked(c.IssuedAt.Time, validFrom) {
 		return apperr.Unauthenticated(CodeSessionRevoked, "the session was revoked; sign in again")
 	}
 	return nil
@@ -553,4 +623,40 @@ func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Ste
 	}
 	f.Steps = append(f.Steps, st)
 	return s.advance(ctx, f, false)
+}
+
+// MayRegisterMethod decides whether a session may add a sign-in method. A
+// user who already holds a second factor must prove multifactor
+// authentication (or a Temporary Access Pass) first: otherwise a stolen
+// password would be enough to enrol an attacker's own authenticator and
+// satisfy every MFA policy from then on. A user with none may enrol their
+// first with whatever got them in (a TAP being the intended way).
+func (s *Service) MayRegisterMethod(ctx context.Context, c *tokens.Claims) error {
+	facts, err := s.d.Factors.SignInFacts(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	if !facts.HasPasskey && !facts.HasTOTP && !facts.HasPush {
+		return nil
+	}
+	var used policy.ModeSet
+	for _, m := range c.AMR {
+		if mode, ok := policy.ParseMode(m); ok {
+			used = used.With(mode)
+		}
+	}
+	if policy.IsMultifactor(used) {
+		return nil
+	}
+	return apperr.Forbidden(CodeMFARequiredToRegister, "you already have a second factor: sign in with multifactor authentication (or a Temporary Access Pass) before adding a method")
+}
+
+// PortalSessionData is the session payload of a sign-in to the lab portal
+// with the given factors, for tools and tests that mint sessions directly.
+func PortalSessionData(modes ...string) json.RawMessage {
+	sd := sessionData{App: DefaultApplicationID}
+	for _, m := range modes {
+		sd.Steps = append(sd.Steps, Step{Mode: m})
+	}
+	return mustJSON(sd)
 }

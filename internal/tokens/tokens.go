@@ -44,10 +44,10 @@ const (
 )
 
 func init() {
-	// Millisecond iat/exp (NumericDate may be fractional, RFC 7519 §2) so
-	// revokeSignInSessions can tell a token minted just before a revocation
-	// from one minted just after it.
-	jwt.TimePrecision = time.Millisecond
+	// Microsecond iat/exp (NumericDate may be fractional, RFC 7519 §2), the
+	// precision PostgreSQL keeps, so revokeSignInSessions can tell a token
+	// minted just before a revocation from one minted just after it.
+	jwt.TimePrecision = time.Microsecond
 }
 
 // Codes for token failures.

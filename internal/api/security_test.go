@@ -1,0 +1,101 @@
+package api_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/signin"
+)
+
+// TestUserAdministratorCannotTakeOverAdmins: changing an admin's password,
+// disabling, deleting them or revoking their sessions needs a Global
+// Administrator or Privileged Authentication Administrator.
+func TestUserAdministratorCannotTakeOverAdmins(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	admin := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"boss@lab.example","displayName":"Boss"}`).body["id"].(string)
+	plain := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"pat@lab.example","displayName":"Pat"}`).body["id"].(string)
+	if r := e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", ga, `{"principalId":"`+admin+`","roleDefinitionId":"Global Administrator"}`); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	ua := e.token(directory.RoleUserAdministrator)
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", "/v1.0/users/" + admin, `{"passwordProfile":{"password":"attacker chosen pw"}}`},
+		{"PATCH", "/v1.0/users/" + admin, `{"accountEnabled":false}`},
+		{"DELETE", "/v1.0/users/" + admin, ""},
+		{"POST", "/v1.0/users/" + admin + "/revokeSignInSessions", ""},
+	} {
+		if r := e.do(c.method, c.path, ua, c.body); r.status != 403 || r.code() != directory.CodeAuthorizationDenied {
+			t.Errorf("%s %s by a User Administrator: %d %s", c.method, c.path, r.status, r.raw)
+		}
+	}
+	// The same calls on a user without an admin role are fine.
+	if r := e.do("PATCH", "/v1.0/users/"+plain, ua, `{"passwordProfile":{"password":"a fine password"}}`); r.status != 200 {
+		t.Fatalf("User Administrator on a plain user: %s", r.raw)
+	}
+	if r := e.do("PATCH", "/v1.0/users/"+admin, ga, `{"accountEnabled":true}`); r.status != 200 {
+		t.Fatalf("Global Administrator refused: %s", r.raw)
+	}
+}
+
+// TestStolenPasswordCannotEnrolMethods: once a user has a second factor, a
+// password-only session may not add another (TOTP, push or passkey).
+func TestStolenPasswordCannotEnrolMethods(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	u := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"vic@lab.example","displayName":"Vic","passwordProfile":{"password":"correct horse battery"}}`)
+	id := str(u.body, "id")
+	owner := &browser{e: e, cookie: mustSession(t, e, id)}
+	if r := owner.post("/me/authentication/microsoftAuthenticatorMethods", `{}`); r.status != 201 {
+		t.Fatalf("first method: %s", r.raw)
+	}
+	// The attacker knows only the password: no policy asks for MFA here.
+	thief := &browser{e: e}
+	begin := thief.post("/signin/begin", `{"userPrincipalName":"vic@lab.example"}`)
+	if r := thief.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`); str(r.body, "status") != "completed" {
+		t.Fatalf("password sign-in: %s", r.raw)
+	}
+	for _, path := range []string{"/me/authentication/softwareOathMethods", "/me/authentication/microsoftAuthenticatorMethods", "/webauthn/registration/begin"} {
+		if r := thief.post(path, `{}`); r.status != 403 || r.code() != signin.CodeMFARequiredToRegister {
+			t.Errorf("%s with a password-only session: %d %s", path, r.status, r.raw)
+		}
+	}
+	// A push or a code is a second factor: it cannot start a sign-in.
+	stranger := &browser{e: e}
+	begin = stranger.post("/signin/begin", `{"userPrincipalName":"vic@lab.example"}`)
+	if r := stranger.post("/signin/push/begin", `{"flowToken":"`+str(begin.body, "flowToken")+`"}`); r.code() != signin.CodeFirstFactorRequired {
+		t.Fatalf("push before a first factor: %s", r.raw)
+	}
+}
+
+// TestFlowTokenDiesWithRevocation: a sign-in begun before revokeSignInSessions
+// cannot be finished after it.
+func TestFlowTokenDiesWithRevocation(t *testing.T) {
+	e := newEnv(t)
+	e.policies = requireMFAForAll(t)
+	e.srv = e.newServer(nil)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	id := str(e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"rae@lab.example","displayName":"Rae","passwordProfile":{"password":"correct horse battery"}}`).body, "id")
+	owner := &browser{e: e, cookie: mustSession(t, e, id)}
+	totp := owner.post("/me/authentication/softwareOathMethods", "")
+	if totp.status != 201 {
+		t.Fatal(totp.raw)
+	}
+	secret := decodeB32(t, str(totp.body, "secretKey"))
+	b := &browser{e: e}
+	begin := b.post("/signin/begin", `{"userPrincipalName":"rae@lab.example"}`)
+	r := b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`)
+	flow := str(r.body, "flowToken")
+	if str(r.body, "status") != "stepUpRequired" || flow == "" {
+		t.Fatalf("step-up: %s", r.raw)
+	}
+	if r := e.do("POST", "/v1.0/users/"+id+"/revokeSignInSessions", ga, ""); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	code := mfa.TOTPCode(secret, mfa.StepAt(time.Now()))
+	if r := b.post("/signin/totp", `{"flowToken":"`+flow+`","code":"`+code+`"}`); r.code() != signin.CodeInvalidFlow {
+		t.Fatalf("a flow from before the revocation went on: %s", r.raw)
+	}
+}
