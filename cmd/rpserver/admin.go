@@ -23,7 +23,7 @@ func (r *roleList) Set(v string) error { *r = append(*r, v); return nil }
 
 func runAdmin(args []string) error {
 	if len(args) == 0 || args[0] != "token" {
-		return errors.New("usage: rpserver admin token --upn UPN [--role NAME]...")
+		return errors.New("usage: rpserver admin token --upn UPN [--role NAME]")
 	}
 	var upn string
 	var roles roleList

@@ -32,7 +32,7 @@ var decMode = func() cbor.DecMode {
 		MaxNestedLevels:  6,
 		MaxArrayElements: 64,
 		MaxMapPairs:      64,
-		IntDec:           cbor.IntDecConvertSigned,
+		IntDec:           cbor.IntDecConvertSignedOrFail, // an integer beyond int64 is refused, not wrapped
 	}.DecMode()
 	if err != nil {
 		panic(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -219,8 +218,6 @@ func libraryError(err error) error {
 	}
 	return invalid(CodeVerificationFailed, "WebAuthn verification failed: %v", err).Wrap(err)
 }
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func descriptor(c *Credential) protocol.CredentialDescriptor {
 	lib := toLibrary(c)

@@ -211,15 +211,6 @@ type Caller struct {
 	Roles []string
 }
 
-func (c Caller) has(role string) bool {
-	for _, r := range c.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
-
 // mayManage enforces Entra's rule: only a Global Administrator or a
 // Privileged Authentication Administrator manages methods of admins.
 func (s *Service) mayManage(ctx context.Context, c Caller, userID string) error {

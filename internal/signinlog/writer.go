@@ -170,7 +170,7 @@ func (w *BatchWriter) loop() {
 		// as arrivals pause for IdleWait (everyone who was coming has come),
 		// and never lasts beyond MaxWait.
 		if open && w.opts.MaxWait > 0 && lastSize > 1 && len(batch) < w.opts.MaxBatch {
-			open = w.linger(&batch, timer)
+			w.linger(&batch, timer)
 		}
 		lastSize = len(batch)
 		// After Close, the receive at the top keeps taking what is left in

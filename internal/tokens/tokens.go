@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -190,18 +189,18 @@ func (i *Issuer) Verify(token, audience string) (*Claims, error) {
 func (i *Issuer) JWKS() map[string]any {
 	keys := make([]map[string]string, 0, len(i.public))
 	for kid, k := range i.public {
+		// Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+		pt, err := k.Bytes()
+		if err != nil || len(pt) != 65 {
+			continue
+		}
+		enc := base64.RawURLEncoding.EncodeToString
 		keys = append(keys, map[string]string{
 			"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-			"x": b64(k.X, 32), "y": b64(k.Y, 32),
+			"x": enc(pt[1:33]), "y": enc(pt[33:]),
 		})
 	}
 	return map[string]any{"keys": keys}
-}
-
-func b64(n *big.Int, size int) string {
-	buf := make([]byte, size)
-	n.FillBytes(buf)
-	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
 // WithSubject returns c with its subject set.

@@ -2,7 +2,10 @@ package tokens_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +99,27 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 	}
 	if _, err := iss.Verify(good, tokens.AudienceAdmin); err != nil {
 		t.Fatalf("good token refused: %v", err)
+	}
+}
+
+// TestJWKSVerifiesMintedTokens: a relying party holding only the JWKS can
+// verify what the issuer mints.
+func TestJWKSVerifiesMintedTokens(t *testing.T) {
+	db := testpg.Open(t)
+	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), newSealer(t), "https://lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, time.Hour)
+	jwk := iss.JWKS()["keys"].([]map[string]string)[0]
+	x, _ := base64.RawURLEncoding.DecodeString(jwk["x"])
+	y, _ := base64.RawURLEncoding.DecodeString(jwk["y"])
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"ES256"}))
+	if err != nil || !parsed.Valid {
+		t.Fatalf("JWKS key does not verify a minted token: %v", err)
 	}
 }
