@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test, on a fresh machine too: installs PostgreSQL (and Chromium
 # for the browser tests) from Debian's packages when missing, fetches Go
-# modules, then runs vet and the tests with the race detector. Each test
+# modules, then runs vet, staticcheck and the tests with the race detector. Each test
 # package starts its own throwaway PostgreSQL (internal/testpg) unless
 # RPSERVER_TEST_DATABASE_URL names one.
 set -euo pipefail
@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --browser
 mkdir -p artifacts
 go vet ./...
+go tool staticcheck ./...   # pinned in go.mod's tool block
 go test -race -count=1 -timeout 20m ./... 2>&1 | tee artifacts/test.log
