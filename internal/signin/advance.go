@@ -26,7 +26,7 @@ const (
 var firstFactors = map[string]bool{"password": true, "fido2": true, "temporaryAccessPassOneTime": true, "temporaryAccessPassMultiUse": true}
 
 // advance decides what a flow needs next, and completes it when nothing.
-func (s *Service) advance(ctx context.Context, f *flow, _ bool) (Outcome, error) {
+func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
 	if err != nil {
 		return Outcome{}, err

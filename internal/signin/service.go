@@ -222,7 +222,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.C
 			}
 		}
 	}
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 func (s *Service) readFlow(token string) (*flow, error) {
@@ -280,7 +280,7 @@ func (s *Service) Password(ctx context.Context, flowToken, password string) (Out
 		return s.fail(ctx, f, "password", apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), 50126)
 	}
 	f.Steps = append(f.Steps, Step{Mode: "password", At: s.d.Now()})
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 // checkPassword runs argon2id (19 MiB) in one of the process-wide hashing
@@ -332,7 +332,7 @@ func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, er
 			return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), 500121)
 		}
 		f.Steps = append(f.Steps, Step{Mode: "softwareOath", At: now})
-		return s.advance(ctx, f, false)
+		return s.advance(ctx, f)
 	}
 	return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), 500121)
 }
@@ -389,7 +389,7 @@ func (s *Service) PushComplete(ctx context.Context, flowToken, pushRequestID str
 		return s.fail(ctx, f, "microsoftAuthenticatorPush", apperr.Unauthenticated(CodePushDenied, "the sign-in was denied on the phone"), 500121)
 	}
 	f.Steps = append(f.Steps, Step{Mode: "microsoftAuthenticatorPush", At: s.d.Now()})
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 // ApprovePush is the phone's answer (the API call standing in for the
@@ -455,7 +455,7 @@ func (s *Service) Passkey(ctx context.Context, flowToken string, credential []by
 		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this passkey belongs to another account than the one signing in")
 	}
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 func passkeyStep(c ceremony.Credential, at time.Time) Step {
@@ -474,7 +474,7 @@ func passkeyStep(c ceremony.Credential, at time.Time) Step {
 // the session and the log, for the default application.
 func (s *Service) CompleteWith(ctx context.Context, userID, ip string, steps ...Step) (Outcome, error) {
 	f := &flow{UserID: userID, AppID: DefaultApplicationID, ClientAppType: "browser", IP: ip, CorrelationID: uuid.NewString(), Steps: steps}
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 // PasskeySignIn is CompleteWith for a verified passkey sign-in.
@@ -622,7 +622,7 @@ func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Ste
 		st.At = s.d.Now()
 	}
 	f.Steps = append(f.Steps, st)
-	return s.advance(ctx, f, false)
+	return s.advance(ctx, f)
 }
 
 // MayRegisterMethod decides whether a session may add a sign-in method. A
