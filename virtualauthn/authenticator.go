@@ -301,20 +301,13 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 	if err := unwrapPublicKey(optionsJSON, &o); err != nil {
 		return nil, err
 	}
-	challenge, err := decodeB64(o.Challenge)
-	if err != nil || len(challenge) == 0 {
-		return nil, errors.New("virtualauthn: missing or invalid challenge")
-	}
-	if t.Challenge != nil {
-		challenge = t.Challenge
+	challenge, rpID, err := ceremonyTarget(o.Challenge, o.RP.ID, origin, &t)
+	if err != nil {
+		return nil, err
 	}
 	userID, err := decodeB64(o.User.ID)
 	if err != nil || len(userID) == 0 {
 		return nil, errors.New("virtualauthn: missing or invalid user.id")
-	}
-	rpID := o.RP.ID
-	if rpID == "" {
-		rpID = rpIDFromOrigin(origin)
 	}
 	if len(o.PubKeyCredParams) > 0 && !slices.ContainsFunc(o.PubKeyCredParams, func(p struct {
 		Type string `json:"type"`
@@ -593,16 +586,9 @@ func (a *Authenticator) GetTampered(optionsJSON []byte, origin string, t Tamper)
 	if err := unwrapPublicKey(optionsJSON, &o); err != nil {
 		return nil, err
 	}
-	challenge, err := decodeB64(o.Challenge)
-	if err != nil || len(challenge) == 0 {
-		return nil, errors.New("virtualauthn: missing or invalid challenge")
-	}
-	if t.Challenge != nil {
-		challenge = t.Challenge
-	}
-	rpID := o.RPID
-	if rpID == "" {
-		rpID = rpIDFromOrigin(origin)
+	challenge, rpID, err := ceremonyTarget(o.Challenge, o.RPID, origin, &t)
+	if err != nil {
+		return nil, err
 	}
 	if o.UserVerification == "required" && !a.cfg.UserVerification {
 		return nil, ErrUVUnavailable
@@ -685,4 +671,21 @@ func (a *Authenticator) find(rpID string, allow []credDescriptor) (*credential, 
 		}
 	}
 	return nil, ErrNoCredential
+}
+
+// ceremonyTarget decodes the challenge to sign (or the tampered one) and
+// resolves the RP ID the way a browser does: the options' value, else the
+// origin's host.
+func ceremonyTarget(challengeB64, rpID, origin string, t *Tamper) ([]byte, string, error) {
+	challenge, err := decodeB64(challengeB64)
+	if err != nil || len(challenge) == 0 {
+		return nil, "", errors.New("virtualauthn: missing or invalid challenge")
+	}
+	if t.Challenge != nil {
+		challenge = t.Challenge
+	}
+	if rpID == "" {
+		rpID = rpIDFromOrigin(origin)
+	}
+	return challenge, rpID, nil
 }

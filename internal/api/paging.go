@@ -14,13 +14,10 @@ import (
 // pageOf reads Graph's $top and $skiptoken.
 func pageOf(r *http.Request) (directory.Page, error) {
 	q := r.URL.Query()
-	p := directory.Page{Top: 100}
-	if v := q.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 999 {
-			return p, apperr.Invalid(CodeBadQuery, "$top must be a whole number from 1 to 999").WithTarget("$top")
-		}
-		p.Top = n
+	top, err := topOf(r)
+	p := directory.Page{Top: top}
+	if err != nil {
+		return p, err
 	}
 	if v := q.Get("$skiptoken"); v != "" {
 		if uuid.Validate(v) != nil {
@@ -45,4 +42,17 @@ func writePage[T any](w http.ResponseWriter, r *http.Request, items []T, p direc
 		out.NextLink = u.String()
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// topOf reads Graph's $top: 1 to 999, 100 when absent.
+func topOf(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("$top")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 999 {
+		return 100, apperr.Invalid(CodeBadQuery, "$top must be a whole number from 1 to 999").WithTarget("$top")
+	}
+	return n, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -45,16 +44,12 @@ func (s *Server) reportRoutes(r chi.Router) {
 
 // keysetPageOf reads $top and a keyset $skiptoken (newest-first lists).
 func keysetPageOf(r *http.Request) (signinlog.Page, error) {
-	q := r.URL.Query()
-	p := signinlog.Page{Top: 100}
-	if v := q.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 999 {
-			return p, apperr.Invalid(CodeBadQuery, "$top must be a whole number from 1 to 999").WithTarget("$top")
-		}
-		p.Top = n
+	top, err := topOf(r)
+	p := signinlog.Page{Top: top}
+	if err != nil {
+		return p, err
 	}
-	if v := q.Get("$skiptoken"); v != "" {
+	if v := r.URL.Query().Get("$skiptoken"); v != "" {
 		c, err := signinlog.DecodeCursor(v)
 		if err != nil {
 			return p, err
