@@ -41,11 +41,13 @@ func runAdmin(args []string) error {
 		roles = roleList{directory.RoleGlobalAdministrator}
 	}
 	ctx := context.Background()
-	dsn, stopDB, err := database(ctx, c)
+	dsn, err := serverDatabase(ctx, c, "admin token")
 	if err != nil {
 		return err
 	}
-	defer stopDB()
+	if err := c.AdoptRunningIssuer(); err != nil {
+		return err
+	}
 	tok, err := bootstrapAdminToken(ctx, c, dsn, upn, roles)
 	if err != nil {
 		return err

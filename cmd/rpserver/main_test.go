@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,4 +78,23 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	_ = config.Config{}
+}
+
+// TestAdminTokenNeverStartsACluster: with a data folder where no server
+// runs, admin token fails naming the fix and leaves no cluster behind.
+func TestAdminTokenNeverStartsACluster(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	dir := t.TempDir()
+	err := runAdmin([]string{"token", "-upn", "admin@lab.example", "-data-dir", dir})
+	if err == nil {
+		t.Fatal("admin token succeeded with no server running")
+	}
+	for _, want := range []string{dir, "-data-dir", "DATABASE_URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not name %s", err, want)
+		}
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "postgres")); !os.IsNotExist(statErr) {
+		t.Fatalf("a cluster folder was made: %v", statErr)
+	}
 }

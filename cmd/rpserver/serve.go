@@ -232,7 +232,12 @@ func runServe(args []string) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 	}
-	slog.Info("rpserver listening", "addr", ln.Addr().String(), "rp_id", c.RPID, "origins", c.Origins, "data_dir", c.DataDir)
+	slog.Info("rpserver listening", "addr", ln.Addr().String(), "rp_id", c.RPID, "origins", c.Origins, "issuer", c.Issuer, "data_dir", c.DataDir)
+	removeRuntime, err := c.WriteRuntime(config.Runtime{Issuer: c.Issuer, Origins: c.Origins, URL: loopbackURL(ln.Addr()), PID: os.Getpid()})
+	if err != nil {
+		return err
+	}
+	defer removeRuntime()
 	if c.PprofListen != "" {
 		go servePprof(c.PprofListen)
 	}
@@ -260,17 +265,29 @@ func runMigrate(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	dsn, stopDB, err := database(ctx, c)
+	dsn, err := serverDatabase(ctx, c, "migrate")
 	if err != nil {
 		return err
 	}
-	defer stopDB()
 	from, to, err := store.Migrate(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("schema version %d -> %d\n", from, to)
 	return nil
+}
+
+// loopbackURL is the URL a client on this machine calls to reach addr.
+func loopbackURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
 
 // servePprof exposes Go's profiles on a separate loopback listener, for

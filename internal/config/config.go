@@ -36,6 +36,11 @@ type Config struct {
 	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
 	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
 	PprofListen   string        // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
+
+	// IssuerExplicit says -issuer or -origins (or their variables) was
+	// given; otherwise client commands take the running server's issuer
+	// from its runtime file.
+	IssuerExplicit bool
 }
 
 // DefaultDataDir is where the throwaway database and master key live.
@@ -72,6 +77,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
 			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen,
+			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
 			k, err := base64.StdEncoding.DecodeString(*masterKey)

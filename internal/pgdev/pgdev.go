@@ -107,22 +107,28 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Running returns the DSN of a server that Start left running in dir, if it
-// answers.
-func Running(ctx context.Context, dir string) (string, bool) {
-	raw, err := os.ReadFile(filepath.Join(dir, "dsn"))
+// Running returns the DSN of a server that Start left running in dir, or an
+// error saying why there is none (no dsn file: nothing was started there, or
+// it was stopped; or the server does not answer), so a client command can
+// name the fix instead of silently starting a second cluster.
+func Running(ctx context.Context, dir string) (string, error) {
+	file := filepath.Join(dir, "dsn")
+	raw, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("no running server's database in %s (no %s: no `rpserver serve` with this data folder is running)", dir, file)
+	}
 	if err != nil {
-		return "", false
+		return "", fmt.Errorf("read %s: %w", file, err)
 	}
 	dsn := strings.TrimSpace(string(raw))
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return "", false
+		return "", fmt.Errorf("the database named in %s does not answer (is `rpserver serve` still running?): %w", file, err)
 	}
 	conn.Close(ctx)
-	return dsn, true
+	return dsn, nil
 }
 
 func (s *Server) dsnFile() string { return filepath.Join(s.Dir, "dsn") }

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -135,7 +136,6 @@ func NewIssuer(ctx context.Context, ks KeyStore, sealer *Sealer, issuer string) 
 	}
 	iss.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
-		jwt.WithIssuer(issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(30*time.Second),
 	)
@@ -168,19 +168,23 @@ func (i *Issuer) Verify(token, audience string) (*Claims, error) {
 		if k, ok := i.public[kid]; ok {
 			return k, nil
 		}
-		return nil, fmt.Errorf("unknown key id %q", kid)
+		return nil, fmt.Errorf("it is signed with key %q, which this server's database does not hold: it was minted against another database "+
+			"(run rpserver admin token with the server's -data-dir or DATABASE_URL)", kid)
 	})
 	if err != nil {
 		return nil, apperr.Unauthenticated(CodeInvalidToken, "the access token is invalid: %v", err)
 	}
-	okAud := false
-	for _, a := range c.Audience {
-		if a == audience {
-			okAud = true
-		}
+	// Issuer and audience are checked here rather than by the parser so the
+	// refusal names what was expected and what came: a token minted with
+	// other settings is the usual mistake, and the fix is in the names.
+	if c.Issuer != i.issuer {
+		return nil, apperr.Unauthenticated(CodeInvalidToken,
+			"the access token's issuer is %q but this server's is %q: mint it with the server's settings "+
+				"(rpserver admin token with the same -data-dir, or the same -origins/-issuer as serve)", c.Issuer, i.issuer)
 	}
-	if !okAud {
-		return nil, apperr.Unauthenticated(CodeInvalidToken, "the access token is not meant for this API (audience)")
+	if !slices.Contains(c.Audience, audience) {
+		return nil, apperr.Unauthenticated(CodeInvalidToken,
+			"the access token's audience is %q but this API expects %q", []string(c.Audience), audience)
 	}
 	return &c, nil
 }

@@ -123,3 +123,37 @@ func TestJWKSVerifiesMintedTokens(t *testing.T) {
 		t.Fatalf("JWKS key does not verify a minted token: %v", err)
 	}
 }
+
+// TestRefusalNamesExpectedAndReceived: a token minted with other settings is
+// the usual admin mistake; the 401 must say what was expected and what came.
+func TestRefusalNamesExpectedAndReceived(t *testing.T) {
+	db := testpg.Open(t)
+	sealer := newSealer(t)
+	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), sealer, "https://lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := tokens.NewIssuer(context.Background(), db.Keys(), sealer, "http://localhost:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongIss, _ := other.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, time.Hour)
+	session, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceSession, time.Hour)
+	for name, c := range map[string]struct {
+		tok  string
+		want []string
+	}{
+		"issuer":   {wrongIss, []string{`"http://localhost:8080"`, `"https://lab"`, "-data-dir"}},
+		"audience": {session, []string{tokens.AudienceSession, tokens.AudienceAdmin}},
+	} {
+		_, err := iss.Verify(c.tok, tokens.AudienceAdmin)
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: message %q does not name %s", name, err, w)
+			}
+		}
+	}
+}
