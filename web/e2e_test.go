@@ -78,6 +78,7 @@ func newLab(t *testing.T) *lab {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err
 		}}})
+	pol.SecondFactors = si.HasSecondFactor
 	h := api.New(api.Deps{Directory: dir, Issuer: iss, DB: db, Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute),
 		Methods: pol, SignIn: si, Sessions: si, ConditionalAccess: ca, SignInLogs: db.SignIns(), Origins: []string{origin}})
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}

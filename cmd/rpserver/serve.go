@@ -134,6 +134,7 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 			return u.ID, err
 		}},
 	})
+	policy.SecondFactors = signIn.HasSecondFactor
 	ca = conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signIn.RegisteredModes)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

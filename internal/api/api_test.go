@@ -17,6 +17,7 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/signinlog"
@@ -39,6 +40,7 @@ type env struct {
 	db       *store.DB
 	ceremony *ceremony.Service
 	signIn   *signin.Service
+	api      *api.Server
 	// Optional sign-in collaborators, set before newServer.
 	policies signin.PolicySource
 	log      signinlog.Writer
@@ -75,8 +77,12 @@ func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
 			u, err := e.db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err
 		}}})
-	h := api.New(api.Deps{Directory: &directory.Service{Store: e.db.Directory()}, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
-		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute), SignIn: e.signIn, Sessions: e.signIn})
+	dir := &directory.Service{Store: e.db.Directory()}
+	m := methods.New(e.db.Methods(), e.db.Methods(), e.db.WebAuthn(), dir)
+	m.SecondFactors = e.signIn.HasSecondFactor
+	h := api.New(api.Deps{Directory: dir, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
+		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute), SignIn: e.signIn, Sessions: e.signIn, Methods: m})
+	e.api = h
 	srv := httptest.NewServer(h)
 	e.t.Cleanup(srv.Close)
 	return srv

@@ -64,8 +64,8 @@ func (s *Server) methodSessionRoutes(r chi.Router) {
 		r.Use(s.requireSession)
 		r.Get("/me/authentication/fido2Methods", s.listMyFido2)
 		r.Get("/me/authentication/fido2Methods/{methodId}", s.getMyFido2)
-		r.Patch("/me/authentication/fido2Methods/{methodId}", s.renameMyFido2)
-		r.Delete("/me/authentication/fido2Methods/{methodId}", s.deleteMyFido2)
+		r.With(s.ownMethodChange).Patch("/me/authentication/fido2Methods/{methodId}", s.renameMyFido2)
+		r.With(s.ownMethodChange).Delete("/me/authentication/fido2Methods/{methodId}", s.deleteMyFido2)
 	})
 }
 

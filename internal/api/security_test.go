@@ -1,10 +1,15 @@
 package api_test
 
 import (
+	"github.com/go-chi/chi/v5"
+
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/mfa"
 	"github.com/rpserver/rpserver/internal/signin"
 )
@@ -58,7 +63,7 @@ func TestStolenPasswordCannotEnrolMethods(t *testing.T) {
 		t.Fatalf("password sign-in: %s", r.raw)
 	}
 	for _, path := range []string{"/me/authentication/softwareOathMethods", "/me/authentication/microsoftAuthenticatorMethods", "/webauthn/registration/begin"} {
-		if r := thief.post(path, `{}`); r.status != 403 || r.code() != signin.CodeMFARequiredToRegister {
+		if r := thief.post(path, `{}`); r.status != 403 || r.code() != methods.CodeMFARequiredToChangeMethods {
 			t.Errorf("%s with a password-only session: %d %s", path, r.status, r.raw)
 		}
 	}
@@ -67,6 +72,48 @@ func TestStolenPasswordCannotEnrolMethods(t *testing.T) {
 	begin = stranger.post("/signin/begin", `{"userPrincipalName":"vic@lab.example"}`)
 	if r := stranger.post("/signin/push/begin", `{"flowToken":"`+str(begin.body, "flowToken")+`"}`); r.code() != signin.CodeFirstFactorRequired {
 		t.Fatalf("push before a first factor: %s", r.raw)
+	}
+}
+
+// TestStolenPasswordCannotChangeOwnMethods: every route by which a user
+// changes their own methods (add, rename, remove, whatever comes next) obeys
+// the rule for adding one. Found by walking the route table, so a new route
+// that skips the rule fails here. A stolen password must not remove the
+// only second factor and then enrol the thief's passkey.
+func TestStolenPasswordCannotChangeOwnMethods(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	id := str(e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"ivy@lab.example","displayName":"Ivy","passwordProfile":{"password":"correct horse battery"}}`).body, "id")
+	owner := &browser{e: e, cookie: mustSession(t, e, id)}
+	if r := owner.post("/me/authentication/microsoftAuthenticatorMethods", `{}`); r.status != 201 {
+		t.Fatalf("first method: %s", r.raw)
+	}
+	thief := &browser{e: e}
+	begin := thief.post("/signin/begin", `{"userPrincipalName":"ivy@lab.example"}`)
+	if r := thief.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`); str(r.body, "status") != "completed" {
+		t.Fatalf("password sign-in: %s", r.raw)
+	}
+	const someMethod = "6f1c2b0e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+	checked := 0
+	err := chi.Walk(e.api.Routes(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		own := strings.HasPrefix(route, "/me/authentication/") || strings.HasPrefix(route, "/webauthn/registration/")
+		if !own || method == http.MethodGet {
+			return nil
+		}
+		checked++
+		path := strings.ReplaceAll(route, "{methodId}", someMethod)
+		r := e.doWithCookie(method, path, thief.cookie, `{"displayName":"mine now"}`)
+		if r.status != 403 || r.code() != methods.CodeMFARequiredToChangeMethods {
+			t.Errorf("%s %s with a password-only session: %d %s", method, route, r.status, r.raw)
+		}
+		return nil
+	})
+	if err != nil || checked < 6 {
+		t.Fatalf("walked %d own-method routes (%v)", checked, err)
+	}
+	// The owner, signed in with a TAP, may still manage them.
+	if r := e.doWithCookie("DELETE", "/me/authentication/fido2Methods/"+someMethod, owner.cookie, ""); r.status != 404 {
+		t.Fatalf("owner with a TAP session: %d %s", r.status, r.raw)
 	}
 }
 

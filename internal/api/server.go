@@ -43,7 +43,7 @@ type Deps struct {
 
 	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if; nil: routes absent
 
-	Methods *methods.Service // authentication methods policy, TAP, fido2Methods; nil: routes absent
+	Methods *methods.Service // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods; nil: routes absent
 	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
 
 	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2; nil: routes absent
@@ -105,6 +105,10 @@ func New(deps Deps) *Server {
 	}
 	return s
 }
+
+// Routes exposes the route table, for tests that check a rule holds on
+// every route of a kind.
+func (s *Server) Routes() chi.Routes { return s.router }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -53,3 +53,21 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 type SessionChecker interface {
 	CheckSession(ctx context.Context, c *tokens.Claims) error
 }
+
+// ownMethodChange guards every route by which a signed-in user adds,
+// changes or removes one of their own sign-in methods with the methods
+// service's single rule (methods.Service.AuthorizeOwnChange). It runs after
+// requireSession. Without a methods service (a bare ceremony server) there
+// is no rule to apply.
+func (s *Server) ownMethodChange(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.deps.Methods != nil {
+			c := sessionOf(r.Context())
+			if err := s.deps.Methods.AuthorizeOwnChange(r.Context(), c.Subject, c.AMR); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -28,8 +28,8 @@ func (s *Server) signInFlowRoutes(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
 		r.Get("/me", s.me)
-		r.Post("/me/authentication/softwareOathMethods", s.registerMyTOTP)
-		r.Post("/me/authentication/microsoftAuthenticatorMethods", s.registerMyPush)
+		r.With(s.ownMethodChange).Post("/me/authentication/softwareOathMethods", s.registerMyTOTP)
+		r.With(s.ownMethodChange).Post("/me/authentication/microsoftAuthenticatorMethods", s.registerMyPush)
 		r.Post("/me/revokeSignInSessions", s.revokeMySessions)
 	})
 }
@@ -224,10 +224,6 @@ func (s *Server) registerMyTOTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.deps.SignIn.MayRegisterMethod(r.Context(), c); err != nil {
-		writeError(w, r, err)
-		return
-	}
 	m, err := s.deps.SignIn.RegisterTOTP(r.Context(), c.Subject, c.UPN)
 	if err != nil {
 		writeError(w, r, err)
@@ -247,10 +243,6 @@ func (s *Server) registerMyPush(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, err)
 			return
 		}
-	}
-	if err := s.deps.SignIn.MayRegisterMethod(r.Context(), sessionOf(r.Context())); err != nil {
-		writeError(w, r, err)
-		return
 	}
 	m, err := s.deps.SignIn.RegisterPush(r.Context(), sessionOf(r.Context()).Subject, req.DisplayName)
 	if err != nil {

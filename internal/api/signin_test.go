@@ -85,6 +85,25 @@ func (b *browser) get(path string) resp {
 	return out
 }
 
+// doWithCookie sends any method with a session cookie.
+func (e *env) doWithCookie(method, path, cookie, body string) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Cookie", "rpserver_session="+cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{status: res.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body)
+	return out
+}
+
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 func TestPasswordSignInWithoutPolicies(t *testing.T) {

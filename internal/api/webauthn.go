@@ -24,8 +24,8 @@ func (s *Server) webauthnRoutes(r chi.Router) {
 		r.Post("/authentication/finish", s.limited(s.finishLogin))
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireSession)
-			r.Post("/registration/begin", s.beginRegistration)
-			r.Post("/registration/finish", s.limited(s.finishRegistration))
+			r.With(s.ownMethodChange).Post("/registration/begin", s.beginRegistration)
+			r.With(s.ownMethodChange).Post("/registration/finish", s.limited(s.finishRegistration))
 		})
 	})
 }
@@ -150,12 +150,6 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request) {
 	var req beginRegistrationRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &req); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	if s.deps.SignIn != nil {
-		if err := s.deps.SignIn.MayRegisterMethod(r.Context(), sessionOf(r.Context())); err != nil {
 			writeError(w, r, err)
 			return
 		}

@@ -48,6 +48,13 @@
 // Argon2id verifications run under a semaphore (2 x GOMAXPROCS) so a burst
 // of guesses cannot exhaust memory.
 //
+// # Changing one's own methods
+//
+// AuthorizeOwnChange is the one rule for a user adding, renaming or removing
+// their own methods from a session (the HTTP layer applies it to every such
+// route): once the user holds a second factor, the session must be
+// multifactor or a TAP one.
+//
 // An Authentication Administrator may not issue or delete methods of a user
 // who holds an admin role (directory.PrivilegedRoles); a Privileged
 // Authentication Administrator or Global Administrator may.

@@ -32,6 +32,11 @@ type Service struct {
 	MaxFailedAttempts int
 	FailureWindow     time.Duration
 	Now               func() time.Time
+
+	// SecondFactors tells AuthorizeOwnChange whether a user holds a second
+	// factor; nil counts passkeys only (a server without the sign-in
+	// service has no other methods).
+	SecondFactors SecondFactors
 }
 
 // New builds the service.

@@ -74,32 +74,31 @@ func New(d Deps) *Service {
 
 // Stable codes of the sign-in flow.
 const (
-	CodeUserNotFound          = "userNotFound"
-	CodeUserDisabled          = "userDisabled"
-	CodeInvalidFlow           = "invalidSignInFlow"
-	CodeInvalidPassword       = "invalidPassword"
-	CodePasswordNotSet        = "passwordNotSet"
-	CodeWeakPassword          = "passwordPolicyViolation"
-	CodeInvalidCode           = "invalidVerificationCode"
-	CodeCodeReused            = "verificationCodeAlreadyUsed"
-	CodeNoSuchMethod          = "methodNotRegistered"
-	CodePushPending           = "pushPending"
-	CodePushDenied            = "pushDenied"
-	CodePushExpired           = "pushExpired"
-	CodePushNumberMismatch    = "pushNumberMismatch"
-	CodeWrongUser             = "signInUserMismatch"
-	CodeFirstFactorRequired   = "firstFactorRequired"
-	CodeBlocked               = "conditionalAccessBlocked"
-	CodeStrengthRequired      = "authenticationStrengthRequired"
-	CodeMFARequired           = "mfaRequired"
-	CodeRegistrationRequired  = "methodRegistrationRequired"
-	CodeSessionRevoked        = "sessionRevoked"
-	CodeSessionNotForPortal   = "sessionNotForPortal"
-	CodeMFARequiredToRegister = "mfaRequiredToRegisterMethod"
-	CodeInvalidApplicationID  = "invalidApplicationId"
-	CodeInvalidClientAppType  = "invalidClientAppType"
-	CodeInvalidPlatform       = "invalidPlatform"
-	CodeInvalidDisplayName    = "invalidDisplayName"
+	CodeUserNotFound         = "userNotFound"
+	CodeUserDisabled         = "userDisabled"
+	CodeInvalidFlow          = "invalidSignInFlow"
+	CodeInvalidPassword      = "invalidPassword"
+	CodePasswordNotSet       = "passwordNotSet"
+	CodeWeakPassword         = "passwordPolicyViolation"
+	CodeInvalidCode          = "invalidVerificationCode"
+	CodeCodeReused           = "verificationCodeAlreadyUsed"
+	CodeNoSuchMethod         = "methodNotRegistered"
+	CodePushPending          = "pushPending"
+	CodePushDenied           = "pushDenied"
+	CodePushExpired          = "pushExpired"
+	CodePushNumberMismatch   = "pushNumberMismatch"
+	CodeWrongUser            = "signInUserMismatch"
+	CodeFirstFactorRequired  = "firstFactorRequired"
+	CodeBlocked              = "conditionalAccessBlocked"
+	CodeStrengthRequired     = "authenticationStrengthRequired"
+	CodeMFARequired          = "mfaRequired"
+	CodeRegistrationRequired = "methodRegistrationRequired"
+	CodeSessionRevoked       = "sessionRevoked"
+	CodeSessionNotForPortal  = "sessionNotForPortal"
+	CodeInvalidApplicationID = "invalidApplicationId"
+	CodeInvalidClientAppType = "invalidClientAppType"
+	CodeInvalidPlatform      = "invalidPlatform"
+	CodeInvalidDisplayName   = "invalidDisplayName"
 )
 
 // DefaultApplicationID is the lab portal itself: what a sign-in is for when
@@ -625,30 +624,15 @@ func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Ste
 	return s.advance(ctx, f)
 }
 
-// MayRegisterMethod decides whether a session may add a sign-in method. A
-// user who already holds a second factor must prove multifactor
-// authentication (or a Temporary Access Pass) first: otherwise a stolen
-// password would be enough to enrol an attacker's own authenticator and
-// satisfy every MFA policy from then on. A user with none may enrol their
-// first with whatever got them in (a TAP being the intended way).
-func (s *Service) MayRegisterMethod(ctx context.Context, c *tokens.Claims) error {
-	facts, err := s.d.Factors.SignInFacts(ctx, c.Subject)
+// HasSecondFactor reports whether the user holds a method that can serve as
+// a second factor (passkey, verification-code app, push app), for the
+// methods service's rule on changing one's own methods.
+func (s *Service) HasSecondFactor(ctx context.Context, userID string) (bool, error) {
+	facts, err := s.d.Factors.SignInFacts(ctx, userID)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !facts.HasPasskey && !facts.HasTOTP && !facts.HasPush {
-		return nil
-	}
-	var used policy.ModeSet
-	for _, m := range c.AMR {
-		if mode, ok := policy.ParseMode(m); ok {
-			used = used.With(mode)
-		}
-	}
-	if policy.IsMultifactor(used) {
-		return nil
-	}
-	return apperr.Forbidden(CodeMFARequiredToRegister, "you already have a second factor: sign in with multifactor authentication (or a Temporary Access Pass) before adding a method")
+	return facts.HasPasskey || facts.HasTOTP || facts.HasPush, nil
 }
 
 // PortalSessionData is the session payload of a sign-in to the lab portal
