@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/config"
+	"github.com/rpserver/rpserver/internal/labca"
 	"github.com/rpserver/rpserver/internal/loadgen"
 	"github.com/rpserver/rpserver/virtualauthn"
 )
@@ -56,7 +58,10 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	discoverable := fs.Bool("discoverable", false, "sign in with an empty begin body (discoverable credential) instead of the UPN")
 	origin := fs.String("origin", "", "origin the authenticators claim (default http://localhost:<target port>, the server's default)")
 	domain := fs.String("upn-domain", "lab.example", "domain of the generated user principal names")
-	caCert := fs.String("ca-cert", "", "attestation CA certificate PEM (with -ca-key); the server trusts it via -trust-anchors. Default: a fresh CA per run, so attestation is reported untrusted")
+	caCert := fs.String("ca-cert", "", "attestation CA certificate PEM (with -ca-key); the server trusts it via -trust-anchors. Default: the lab CA of -data-dir")
+	dataDir := fs.String("data-dir", envOr("RPSERVER_DATA_DIR", config.DefaultDataDir()), "the server's data folder, whose lab CA (made by serve) signs the attestations (RPSERVER_DATA_DIR)")
+	group := fs.String("group", "", "id of a group each created user joins first, for a TAP or FIDO2 policy that targets a group")
+	keepUsers := fs.Bool("keep-users", false, "keep the created users (default: delete them when the run ends)")
 	caKey := fs.String("ca-key", "", "private key PEM of -ca-cert")
 	writeCA := fs.String("write-ca", "", "write a new attestation CA to PREFIX.pem and PREFIX-key.pem and exit")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
@@ -85,6 +90,11 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 		if ca, err = loadTestCA(*caCert, *caKey); err != nil {
 			return err
 		}
+	} else if ca, err = labca.Load(*dataDir); err != nil {
+		// Without the server's lab CA the run still measures ceremonies;
+		// attestation-enforced profiles will refuse the registrations.
+		fmt.Fprintf(stderr, "loadtest: %v; using a fresh CA, so attestation is reported untrusted\n", err)
+		ca = nil
 	}
 	if *token == "" && sessions == nil {
 		return errors.New("loadtest: an admin token is required: -token or RPSERVER_ADMIN_TOKEN (rpserver admin token --upn admin@lab.example)")
@@ -93,7 +103,7 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	cfg := loadgen.Config{
 		Target: *target, Origin: *origin, AdminToken: *token, Mix: mix, Users: *users, Concurrency: *conc,
 		Duration: *duration, SignIns: *signIns, Discoverable: *discoverable, UPNDomain: *domain, CA: ca,
-		Sessions: sessions, RequestTimeout: *timeout,
+		Sessions: sessions, RequestTimeout: *timeout, Group: *group, KeepUsers: *keepUsers,
 	}
 	// A redrawn line can update often; plain lines (CI logs, files) should
 	// not flood, so they come every 5 seconds.
@@ -124,6 +134,9 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	if rep == nil {
 		return runErr
 	}
+	if *group == "" && (rep.Setup.Errors["temporaryAccessPassNotEnabledForUser"] > 0 || rep.Setup.Errors["methodNotEnabledForUser"] > 0) {
+		fmt.Fprintln(stderr, "loadtest: the TAP or FIDO2 policy targets groups the new users are not in: pass -group <id of a targeted group>")
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -151,12 +164,26 @@ func printReport(w io.Writer, r *loadgen.Report) {
 	printPhase(w, r.Setup)
 	if r.StoppedBy == "setup-failed" {
 		fmt.Fprintln(w, "\nno user could register: no sign-in phase")
+		printCleanup(w, r.Cleanup)
 		return
 	}
 	s := r.SignIn.Op(loadgen.OpSignIn)
 	fmt.Fprintf(w, "\nsign-in: %d ok, %d failed in %.2fs = %.1f sign-ins/s (stopped by %s)\n",
 		s.Count, s.Errors, r.SignIn.ElapsedSeconds, s.Throughput, r.StoppedBy)
 	printPhase(w, r.SignIn)
+	printCleanup(w, r.Cleanup)
+}
+
+func printCleanup(w io.Writer, c loadgen.Cleanup) {
+	switch {
+	case c.Kept:
+		fmt.Fprintf(w, "\ncleanup: %d users kept (-keep-users)\n", c.Created)
+	case c.Created > 0:
+		fmt.Fprintf(w, "\ncleanup: %d of %d users deleted\n", c.Deleted, c.Created)
+		for code, n := range c.Errors {
+			fmt.Fprintf(w, "    %-30s %d\n", code, n)
+		}
+	}
 }
 
 func printPhase(w io.Writer, p loadgen.Phase) {

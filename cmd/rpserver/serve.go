@@ -24,6 +24,7 @@ import (
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/labca"
 	"github.com/rpserver/rpserver/internal/methods"
 	capolicy "github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/ratelimit"
@@ -160,7 +161,9 @@ func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
 	return &app{db: db, handler: srv, webauthn: db.WebAuthn(), signInLog: signInLog}, nil
 }
 
-// loadTrust builds the attestation trust store from the configured files.
+// loadTrust builds the attestation trust store from the configured files
+// and the lab CA, and logs what it trusts so "attestation untrusted" can be
+// told apart from "no anchor loaded" at a glance.
 func loadTrust(c config.Config) (*attestation.TrustStore, error) {
 	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot}
 	for _, a := range c.TrustAnchors {
@@ -170,11 +173,36 @@ func loadTrust(c config.Config) (*attestation.TrustStore, error) {
 			tc.CatchAll = append(tc.CatchAll, a)
 		}
 	}
+	if c.LabCA {
+		_, certPath, created, err := labca.Ensure(c.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			slog.Info("lab attestation CA created", "cert", certPath)
+		}
+		tc.CatchAll = append(tc.CatchAll, certPath)
+	}
 	ts, err := attestation.LoadTrustStore(tc, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("attestation trust anchors: %w", err)
 	}
+	sum := ts.Summary()
+	mds := "none"
+	if c.MDSBlob != "" {
+		mds = c.MDSBlob
+	}
+	slog.Info("attestation trust", "files", append(append([]string{}, c.TrustAnchors...), labCAFile(c)...),
+		"any_aaguid_roots", sum.AnyAAGUID, "aaguids_with_roots", sum.AAGUIDs, "mds_blob", mds, "mds_distrusted_aaguids", sum.Distrusted)
 	return ts, nil
+}
+
+func labCAFile(c config.Config) []string {
+	if !c.LabCA {
+		return nil
+	}
+	cert, _ := labca.Paths(c.DataDir)
+	return []string{cert}
 }
 
 // purgeAbandoned removes abandoned ceremonies and push requests so those

@@ -101,6 +101,28 @@ func (s *TrustStore) revokedStatus(aaguid uuid.UUID) string {
 	return s.revoked[aaguid]
 }
 
+// Summary says what a store trusts, for the server's start log.
+type Summary struct {
+	AnyAAGUID  []string // subjects of the roots trusted for any AAGUID
+	AAGUIDs    int      // AAGUIDs with roots of their own (from files or MDS)
+	Roots      int      // roots bound to an AAGUID
+	Distrusted int      // AAGUIDs whose MDS status forbids trust
+}
+
+// Summary returns what s trusts.
+func (s *TrustStore) Summary() Summary {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sum := Summary{AAGUIDs: len(s.byAAGUID), Distrusted: len(s.revoked)}
+	for _, c := range s.any {
+		sum.AnyAAGUID = append(sum.AnyAAGUID, c.Subject.String())
+	}
+	for _, roots := range s.byAAGUID {
+		sum.Roots += len(roots)
+	}
+	return sum
+}
+
 // TrustConfig is the file-based configuration of a TrustStore.
 type TrustConfig struct {
 	// Entries are "AAGUID=path.pem" pairs.

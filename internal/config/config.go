@@ -35,6 +35,7 @@ type Config struct {
 	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
 	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
 	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
+	LabCA         bool          // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
 	PprofListen   string        // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 
 	// IssuerExplicit says -issuer or -origins (or their variables) was
@@ -71,12 +72,13 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, each 'path' (any AAGUID) or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file, never fetched (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	labCA := fs.Bool("lab-ca", envBool("RPSERVER_LAB_CA", true), "trust the lab attestation CA in the data folder (made on first start; rpserver phone and loadtest use it) (RPSERVER_LAB_CA)")
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
 	return func() (Config, error) {
 		c := Config{
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
-			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen,
+			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen, LabCA: *labCA,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
@@ -220,6 +222,17 @@ func envDuration(k string, def time.Duration) time.Duration {
 		return -1 // rejected by validation with a clear message
 	}
 	return def
+}
+
+func envBool(k string, def bool) bool {
+	switch strings.ToLower(os.Getenv(k)) {
+	case "":
+		return def
+	case "1", "true", "yes", "on":
+		return true
+	default:
+		return false
+	}
 }
 
 func envInt(k string, def int64) int64 {

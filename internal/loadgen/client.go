@@ -134,11 +134,22 @@ type client struct {
 // status is want. Bodies are always read to the end and closed so the
 // connection goes back to the keep-alive pool.
 func (c *client) call(ctx context.Context, path, bearer string, body []byte, want int) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	return c.do(ctx, http.MethodPost, path, bearer, body, want)
+}
+
+// do is call with any method; a nil body sends none.
+func (c *client) do(ctx context.Context, method, path, bearer string, body []byte, want int) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Accept", "application/json")
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)

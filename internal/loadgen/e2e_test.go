@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -65,6 +67,41 @@ func mintSessions(iss *tokens.Issuer) loadgen.SessionFunc {
 	}
 }
 
+func adminCall(t *testing.T, method, url, token, body string, want int, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d %s", method, url, res.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func countUsers(t *testing.T, base, token string) int {
+	var list struct {
+		Value []any `json:"value"`
+	}
+	adminCall(t, "GET", base+"/v1.0/users", token, "", 200, &list)
+	return len(list.Value)
+}
+
 func TestEndToEndAgainstRealServer(t *testing.T) {
 	ca, err := virtualauthn.NewTestCA()
 	if err != nil {
@@ -108,8 +145,35 @@ func TestEndToEndAgainstRealServer(t *testing.T) {
 					t.Fatalf("%s: %+v", op, rep.SignIn.Op(op))
 				}
 			}
+			if c := rep.Cleanup; c.Created != 6 || c.Deleted != 6 || len(c.Errors) != 0 {
+				t.Fatalf("cleanup %+v", c)
+			}
 		})
 	}
+	if n := countUsers(t, srv.URL, admin); n != 0 {
+		t.Fatalf("%d users left behind after the runs", n)
+	}
+
+	t.Run("group-scoped policies: users join the group; -keep-users keeps them", func(t *testing.T) {
+		var g struct {
+			ID string `json:"id"`
+		}
+		adminCall(t, "POST", srv.URL+"/v1.0/groups", admin, `{"displayName":"GRP-Load","securityEnabled":true,"mailEnabled":false,"mailNickname":"load"}`, 201, &g)
+		rep, err := loadgen.Run(context.Background(), loadgen.Config{
+			Target: srv.URL, Origin: origin, AdminToken: admin, Users: 2, Concurrency: 2, SignIns: 4,
+			CA: ca, Sessions: mintSessions(iss), Group: g.ID, KeepUsers: true,
+		})
+		if err != nil || rep.Setup.Op(loadgen.OpGroupJoin).Count != 2 || !rep.Cleanup.Kept {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		var members struct {
+			Value []any `json:"value"`
+		}
+		adminCall(t, "GET", srv.URL+"/v1.0/groups/"+g.ID+"/members", admin, "", 200, &members)
+		if len(members.Value) != 2 {
+			t.Fatalf("group has %d members, want 2", len(members.Value))
+		}
+	})
 
 	t.Run("refusals are counted by the server's code", func(t *testing.T) {
 		// Authenticators claiming an origin the server does not allow: every

@@ -43,11 +43,17 @@ type Config struct {
 	Duration time.Duration
 	SignIns  int // sign-in attempts (successful or not)
 
-	Discoverable   bool   // sign in with {} (passkey autofill) instead of the UPN
-	UPNDomain      string // default lab.example
-	RunID          string // part of every UPN so runs do not collide; default random
-	CA             *virtualauthn.TestCA
-	Sessions       SessionFunc
+	Discoverable bool   // sign in with {} (passkey autofill) instead of the UPN
+	UPNDomain    string // default lab.example
+	RunID        string // part of every UPN so runs do not collide; default random
+	CA           *virtualauthn.TestCA
+	Sessions     SessionFunc
+	// Group, when set, is the id of a group each created user joins before
+	// its TAP is issued, for a TAP (or FIDO2) policy that targets a group.
+	Group string
+	// KeepUsers leaves the created users in the directory; by default they
+	// are deleted when the run ends, however it ends.
+	KeepUsers      bool
 	HTTPClient     *http.Client  // default NewHTTPClient(Concurrency, RequestTimeout)
 	RequestTimeout time.Duration // default 30s
 
@@ -73,6 +79,15 @@ type Report struct {
 	Setup            Phase      `json:"setup"`
 	SignIn           Phase      `json:"signIn"`
 	SessionBootstrap string     `json:"sessionBootstrap"` // tap or custom
+	Cleanup          Cleanup    `json:"cleanup"`
+}
+
+// Cleanup says what became of the users the run created.
+type Cleanup struct {
+	Created int            `json:"created"`
+	Deleted int            `json:"deleted"`
+	Kept    bool           `json:"kept"`             // -keep-users
+	Errors  map[string]int `json:"errors,omitempty"` // deletions that failed, by code
 }
 
 // Validate fills defaults and checks the configuration.
@@ -148,6 +163,9 @@ type vuser struct {
 type engine struct {
 	cfg Config
 	c   *client
+
+	mu      sync.Mutex
+	created []string // ids of the users this run created, for cleanup
 }
 
 // Run performs setup and the timed sign-in phase. It returns the report even
@@ -176,6 +194,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.SessionBootstrap = "custom"
 	}
 
+	defer func() { rep.Cleanup = e.cleanup() }()
 	ready, setup := e.setup(ctx)
 	rep.Setup = setup
 	rep.UsersReady = len(ready)
@@ -192,6 +211,48 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, ctx.Err()
 	}
 	return rep, nil
+}
+
+// cleanup deletes the users the run created, with a context of its own: a
+// run interrupted by Ctrl-C must still not leave load-* users behind.
+func (e *engine) cleanup() Cleanup {
+	e.mu.Lock()
+	ids := e.created
+	e.mu.Unlock()
+	res := Cleanup{Created: len(ids), Kept: e.cfg.KeepUsers}
+	if e.cfg.KeepUsers || len(ids) == 0 {
+		return res
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(len(ids))*50*time.Millisecond)
+	defer cancel()
+	var mu sync.Mutex
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(e.cfg.Concurrency, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ids) {
+					return
+				}
+				_, err := e.c.do(ctx, http.MethodDelete, "/v1.0/users/"+url.PathEscape(ids[i]), e.cfg.AdminToken, nil, http.StatusNoContent)
+				mu.Lock()
+				if err == nil {
+					res.Deleted++
+				} else {
+					if res.Errors == nil {
+						res.Errors = map[string]int{}
+					}
+					res.Errors[ErrorCode(err)]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return res
 }
 
 // progress reports rec every ProgressEvery until stop is closed, then once
@@ -294,10 +355,25 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 			err = &badResponseError{msg: "user created without an id"}
 		}
 		u.ID = created.ID
+		if u.ID != "" {
+			e.mu.Lock()
+			e.created = append(e.created, u.ID)
+			e.mu.Unlock()
+		}
 		return err
 	})
 	if err != nil {
 		return nil
+	}
+	if e.cfg.Group != "" {
+		err = timed(ctx, rec, OpGroupJoin, false, func() error {
+			ref, _ := json.Marshal(map[string]string{"@odata.id": e.cfg.Target + "/v1.0/directoryObjects/" + u.ID})
+			_, err := e.c.call(ctx, "/v1.0/groups/"+url.PathEscape(e.cfg.Group)+"/members/$ref", e.cfg.AdminToken, ref, http.StatusNoContent)
+			return err
+		})
+		if err != nil {
+			return nil
+		}
 	}
 	if e.cfg.Sessions != nil {
 		err = timed(ctx, rec, OpSession, false, func() (err error) {

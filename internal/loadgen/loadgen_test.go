@@ -184,6 +184,7 @@ func (f *fakeRP) handler() http.Handler {
 		}
 		writeJSON(w, 201, map[string]string{"id": b64(16)})
 	})
+	mux.HandleFunc("DELETE /v1.0/users/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("POST /v1.0/users/{id}/authentication/temporaryAccessPassMethods", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 201, map[string]string{"temporaryAccessPass": "tap-" + r.PathValue("id")})
 	})

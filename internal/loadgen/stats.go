@@ -11,6 +11,7 @@ import (
 // Operation names, stable in the JSON report.
 const (
 	OpUserCreate         = "user.create"
+	OpGroupJoin          = "group.join" // -group: the user joins the targeted group
 	OpTAPCreate          = "tap.create"
 	OpTAPSignIn          = "tap.signin"
 	OpSession            = "session" // a custom session source, as one step
@@ -23,7 +24,7 @@ const (
 )
 
 // opOrder is the display order; unknown operations sort after, by name.
-var opOrder = []string{OpUserCreate, OpSession, OpTAPCreate, OpTAPSignIn, OpRegistrationBegin, OpRegistrationFinish, OpRegistration,
+var opOrder = []string{OpUserCreate, OpGroupJoin, OpSession, OpTAPCreate, OpTAPSignIn, OpRegistrationBegin, OpRegistrationFinish, OpRegistration,
 	OpSignInBegin, OpSignInFinish, OpSignIn}
 
 // Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
