@@ -3,8 +3,8 @@ package loadgen_test
 import (
 	"context"
 	"crypto/rand"
-	"io"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
