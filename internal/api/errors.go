@@ -9,7 +9,12 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/dberr"
 )
+
+// CodeDatabaseUnavailable is answered (503, Retry-After) when the database
+// is down, restarting or failing over: the request may be retried as is.
+const CodeDatabaseUnavailable = "databaseUnavailable"
 
 // graphError is Graph's error envelope.
 type graphError struct {
@@ -53,6 +58,9 @@ var statusOf = map[apperr.Kind]int{
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	reqID := middleware.GetReqID(r.Context())
 	e, ok := apperr.As(err)
+	if (!ok || e.Kind == apperr.KindInternal) && r.Context().Err() == nil && dberr.Unavailable(err) {
+		e, ok = apperr.Unavailable(CodeDatabaseUnavailable, "the database cannot be reached right now; retry shortly"), true
+	}
 	if !ok {
 		if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
 			e = apperr.Unavailable("requestCancelled", "the request was cancelled or timed out")
@@ -69,8 +77,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Kind == apperr.KindUnauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	if e.Kind == apperr.KindRateLimited {
+	switch {
+	case e.Kind == apperr.KindRateLimited:
 		w.Header().Set("Retry-After", "30")
+	case e.Kind == apperr.KindUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
 	body := graphError{Error: graphErrorBody{
 		Code: e.Code, Message: e.Message, Target: e.Target,

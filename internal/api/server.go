@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
@@ -41,6 +43,10 @@ type Deps struct {
 	Sessions       SessionChecker            // nil: unexpired session tokens are valid
 	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
 
+	// Overload guards (see overload.go); zero values take the defaults.
+	Admission      *admission.Limiter // requests served at once, bounded wait
+	RequestTimeout time.Duration      // deadline of every request's context
+
 	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if; nil: routes absent
 
 	Methods *methods.Service // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods; nil: routes absent
@@ -57,9 +63,10 @@ type Deps struct {
 
 // Server is the HTTP surface.
 type Server struct {
-	deps    Deps
-	router  chi.Router
-	metrics *httpMetrics
+	deps     Deps
+	router   chi.Router
+	metrics  *httpMetrics
+	draining atomic.Bool
 }
 
 // New builds the router.
@@ -73,9 +80,15 @@ func New(deps Deps) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
+	if deps.Admission == nil {
+		deps.Admission = newAdmission()
+	}
+	if deps.RequestTimeout == 0 {
+		deps.RequestTimeout = defaultRequestTimeout
+	}
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router
-	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.limitBody)
+	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.guard, s.limitBody)
 	r.Use(s.refuseCrossSite)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.NotFound(CodeRouteNotFound, "no resource at %s", r.URL.Path))
@@ -116,9 +129,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if s.refuseWhileDraining(w, r) {
+		return
+	}
 	if err := s.deps.DB.Ping(ctx); err != nil {
 		slog.WarnContext(r.Context(), "readiness: database unreachable", "err", err)
-		writeError(w, r, apperr.Unavailable("databaseUnavailable", "the database does not answer"))
+		writeError(w, r, apperr.Unavailable(CodeDatabaseUnavailable, "the database does not answer"))
 		return
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})

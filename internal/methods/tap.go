@@ -114,7 +114,9 @@ func (s *Service) RedeemTAP(ctx context.Context, upn, pass string) (Redeemed, er
 	u, err := s.directory.Store.GetUserByUPN(ctx, upn)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindNotFound || e.Kind == apperr.KindInvalid) {
-			s.verify(ctx, "", pass)
+			if _, err := s.verify(ctx, "", pass); err != nil {
+				return Redeemed{}, err
+			}
 			return Redeemed{}, errInvalidTAP()
 		}
 		return Redeemed{}, err
@@ -135,7 +137,16 @@ func (s *Service) RedeemTAP(ctx context.Context, upn, pass string) (Redeemed, er
 	} else if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
 		return Redeemed{}, err
 	}
-	if !s.verify(ctx, hash, pass) {
+	ok, err := s.verify(ctx, hash, pass)
+	if err != nil {
+		// Not a guess: the pass was never checked (server busy), so the
+		// reserved attempt is handed back rather than counted against the user.
+		if rerr := s.taps.ReleaseTAPAttempt(ctx, u.ID); rerr != nil {
+			return Redeemed{}, rerr
+		}
+		return Redeemed{}, err
+	}
+	if !ok {
 		return Redeemed{}, errInvalidTAP() // the reserved attempt stays counted
 	}
 	if err := s.taps.ReleaseTAPAttempt(ctx, u.ID); err != nil {
@@ -189,15 +200,16 @@ func unusable(r tap.MethodUsabilityReason) error {
 }
 
 // verify runs argon2id in one of the process-wide hashing slots; an empty hash burns the same
-// time against a dummy and fails.
-func (s *Service) verify(ctx context.Context, hash, pass string) bool {
+// time against a dummy and fails. An error means the pass was not checked
+// (no slot in time, or the request ended).
+func (s *Service) verify(ctx context.Context, hash, pass string) (bool, error) {
 	release, err := secrethash.Acquire(ctx)
 	defer release()
 	if err != nil {
-		return false
+		return false, err
 	}
 	if hash == "" {
-		return tap.VerifyDummy(pass)
+		return tap.VerifyDummy(pass), nil
 	}
-	return tap.Verify(hash, pass)
+	return tap.Verify(hash, pass), nil
 }

@@ -14,8 +14,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/rpserver/rpserver/internal/admission"
 )
 
 // Argon2id parameters for new hashes. Verify reads the parameters stored in
@@ -120,16 +123,13 @@ func NeedsRehash(encoded string) bool {
 
 // slots bounds how many argon2id computations run at once, process-wide:
 // each takes 19 MiB, so an unauthenticated burst of sign-in attempts must
-// queue for a slot rather than exhaust memory.
-var slots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+// not exhaust memory. The wait for a slot is bounded too: past capacity a
+// guess is refused at once (503 serverBusy) instead of queueing until every
+// request times out.
+var slots = admission.New(2*runtime.GOMAXPROCS(0), 2*time.Second, "password and pass checks")
 
-// Acquire waits for a hashing slot, or gives up when ctx ends. Call release
-// when the Verify (or Hash) is done.
+// Acquire waits (boundedly) for a hashing slot, or gives up when ctx ends.
+// Call release when the Verify (or Hash) is done.
 func Acquire(ctx context.Context) (release func(), err error) {
-	select {
-	case slots <- struct{}{}:
-		return func() { <-slots }, nil
-	case <-ctx.Done():
-		return func() {}, ctx.Err()
-	}
+	return slots.Acquire(ctx)
 }

@@ -33,7 +33,7 @@ func TestHashVerify(t *testing.T) {
 
 func TestAcquireBoundsConcurrentHashing(t *testing.T) {
 	var releases []func()
-	for i := 0; i < cap(slots); i++ {
+	for i := 0; i < slots.Capacity(); i++ {
 		r, err := Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -289,6 +289,9 @@ func checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	release, err := secrethash.Acquire(ctx)
 	defer release()
 	if err != nil {
+		if _, ok := apperr.As(err); ok {
+			return false, err // serverBusy
+		}
 		return false, apperr.Unavailable("requestCancelled", "the request ended while waiting to check the password")
 	}
 	if hash == "" {

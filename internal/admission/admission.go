@@ -1,0 +1,73 @@
+// Package admission sheds load before it queues. Past capacity a server that
+// accepts every request makes every request slow (each waits behind all the
+// others for the CPU, the pool and argon2), until clients time out and retry
+// and nobody is served. A Limiter admits a bounded number of requests at a
+// time; a request that cannot get a slot within a short wait is refused at
+// once with 503 serverBusy and Retry-After, so admitted requests keep their
+// latency and the refused ones can go to another server.
+package admission
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+)
+
+// CodeServerBusy is the stable code of a request refused for capacity.
+const CodeServerBusy = "serverBusy"
+
+// Limiter is a counting semaphore with a bounded wait.
+type Limiter struct {
+	slots chan struct{}
+	wait  time.Duration
+	what  string
+
+	admitted, refused atomic.Int64
+}
+
+// New admits at most max holders at once; a caller waits at most wait for a
+// slot (0: not at all). what names the resource in the refusal message.
+func New(max int, wait time.Duration, what string) *Limiter {
+	if max < 1 {
+		max = 1
+	}
+	return &Limiter{slots: make(chan struct{}, max), wait: wait, what: what}
+}
+
+// Acquire takes a slot or refuses with serverBusy (KindUnavailable, so the
+// HTTP layer answers 503 with Retry-After). Call release exactly once.
+func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case l.slots <- struct{}{}:
+		l.admitted.Add(1)
+		return l.release, nil
+	default:
+	}
+	if l.wait > 0 {
+		t := time.NewTimer(l.wait)
+		defer t.Stop()
+		select {
+		case l.slots <- struct{}{}:
+			l.admitted.Add(1)
+			return l.release, nil
+		case <-ctx.Done():
+			return func() {}, ctx.Err()
+		case <-t.C:
+		}
+	}
+	l.refused.Add(1)
+	return func() {}, apperr.Unavailable(CodeServerBusy, "the server is at capacity (%s); retry shortly", l.what)
+}
+
+func (l *Limiter) release() { <-l.slots }
+
+// InUse is how many slots are held now.
+func (l *Limiter) InUse() int { return len(l.slots) }
+
+// Capacity is the most slots that can be held at once.
+func (l *Limiter) Capacity() int { return cap(l.slots) }
+
+// Counts reports how many acquisitions were admitted and refused so far.
+func (l *Limiter) Counts() (admitted, refused int64) { return l.admitted.Load(), l.refused.Load() }

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/admission"
+	"github.com/rpserver/rpserver/internal/apperr"
+)
+
+// CodeServerDraining is /readyz's answer while the server shuts down, so a
+// load balancer stops sending it new requests before its listener closes.
+const CodeServerDraining = "serverDraining"
+
+// Defaults for the overload guards; serve's flags override them.
+const (
+	defaultRequestTimeout = 15 * time.Second
+	defaultAdmissionWait  = 250 * time.Millisecond
+)
+
+// defaultMaxInFlight admits enough requests to keep the CPUs and the
+// database pool busy while each waits on a round trip, and no more: past
+// that, extra requests only lengthen everyone's queue.
+func defaultMaxInFlight() int { return 32 * runtime.GOMAXPROCS(0) }
+
+// probePaths are never shed or cut short: a busy server must still say so.
+var probePaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// guard bounds every request but the probes: at most MaxInFlight are served
+// at once (the rest wait up to AdmissionWait, then get 503 serverBusy), and
+// each runs under RequestTimeout so a database that hangs cannot hold a
+// request, a connection and a slot forever.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if probePaths[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.deps.RequestTimeout)
+		defer cancel()
+		release, err := s.deps.Admission.Acquire(ctx)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		defer release()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Drain makes /readyz answer 503 serverDraining from now on; serve calls it
+// on SIGTERM and waits a moment before closing the listener.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) refuseWhileDraining(w http.ResponseWriter, r *http.Request) bool {
+	if s.draining.Load() {
+		writeError(w, r, apperr.Unavailable(CodeServerDraining, "the server is shutting down"))
+		return true
+	}
+	return false
+}
+
+// newAdmission is the default limiter when Deps gives none.
+func newAdmission() *admission.Limiter {
+	return admission.New(defaultMaxInFlight(), defaultAdmissionWait, "requests in flight")
+}
