@@ -2,12 +2,10 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,14 +18,9 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
-	"github.com/rpserver/rpserver/internal/api"
-	"github.com/rpserver/rpserver/internal/ceremony"
-	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
-	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/ratelimit"
-	"github.com/rpserver/rpserver/internal/signin"
-	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -50,48 +43,12 @@ type lab struct {
 }
 
 func newLab(t *testing.T) *lab {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv := servertest.New(t, server.Config{})
+	ga, err := srv.Issuer.Mint(tokens.Claims{UPN: "bootstrap@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	ctx := context.Background()
-	db := testpg.Open(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := tokens.NewSealer(key)
-	iss, err := tokens.NewIssuer(ctx, db.Keys(), sealer, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := &directory.Service{Store: db.Directory()}
-	pol := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir)
-	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "rpserver lab", Origins: []string{origin}},
-		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, pol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logw := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
-	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), conditionalaccess.PasskeyModes(db.WebAuthn()))
-	si := signin.New(signin.Deps{Issuer: iss, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, Policies: ca, Log: logw,
-		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
-			u, err := db.Directory().GetUserByUPN(ctx, upn)
-			return u.ID, err
-		}}})
-	pol.SecondFactors = si.HasSecondFactor
-	h := api.New(api.Deps{Directory: dir, Issuer: iss, DB: db, Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute),
-		Methods: pol, SignIn: si, Sessions: si, ConditionalAccess: ca, SignInLogs: db.SignIns(), Origins: []string{origin}})
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = hs.Close()
-		_ = logw.Close(context.Background())
-	})
-	ga, err := iss.Mint(tokens.Claims{UPN: "bootstrap@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &lab{t: t, origin: origin, issuer: iss, ga: ga}
+	return &lab{t: t, origin: srv.Config.Origins[0], issuer: srv.Issuer, ga: ga}
 }
 
 // call is the admin's side, over HTTP like any API client (no Origin

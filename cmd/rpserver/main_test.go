@@ -35,11 +35,11 @@ func TestUserSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := buildApp(ctx, c, dsn)
+	first, err := newServer(ctx, c, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(first.handler)
+	srv := httptest.NewServer(first.Handler)
 	req, _ := http.NewRequest("POST", srv.URL+"/v1.0/users", strings.NewReader(`{"userPrincipalName":"kept@lab.example","displayName":"Kept"}`))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
@@ -49,14 +49,14 @@ func TestUserSurvivesRestart(t *testing.T) {
 	}
 	res.Body.Close()
 	srv.Close()
-	first.close()
+	first.Close()
 
-	second, err := buildApp(ctx, c, dsn)
+	second, err := newServer(ctx, c, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.close()
-	srv = httptest.NewServer(second.handler)
+	defer second.Close()
+	srv = httptest.NewServer(second.Handler)
 	defer srv.Close()
 	req, _ = http.NewRequest("GET", srv.URL+"/v1.0/users/kept@lab.example", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -36,12 +36,12 @@ func TestSeedScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := buildApp(ctx, c, dsn)
+	a, err := newServer(ctx, c, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	srv := httptest.NewServer(a.handler)
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	s := &scenario{t: t, url: srv.URL, ga: ga}
 

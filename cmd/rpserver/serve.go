@@ -15,24 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/attestation"
-	"github.com/rpserver/rpserver/internal/ceremony"
-	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/config"
-	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/labca"
-	"github.com/rpserver/rpserver/internal/methods"
-	capolicy "github.com/rpserver/rpserver/internal/policy"
-	"github.com/rpserver/rpserver/internal/ratelimit"
-	"github.com/rpserver/rpserver/internal/risk"
-	"github.com/rpserver/rpserver/internal/signin"
-	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/store"
-	"github.com/rpserver/rpserver/internal/tokens"
 )
 
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -63,102 +50,23 @@ func setupLogging(c config.Config) {
 	slog.SetDefault(slog.New(h))
 }
 
-// app is the wired server, shared by serve and the tests of cmd.
-// close drains the sign-in log (queued records are committed while the pool
-// is still open) and then closes the pool.
-func (a *app) close() {
-	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer ccancel()
-	if err := a.signInLog.Close(cctx); err != nil {
-		slog.Error("sign-in log not drained", "err", err)
-	}
-	a.db.Close()
-}
-
-type app struct {
-	db       *store.DB
-	handler  http.Handler
-	webauthn ceremony.Store
-	// signInLog must be closed (drained) before db.
-	signInLog *signinlog.BatchWriter
-}
-
-func buildApp(ctx context.Context, c config.Config, dsn string) (*app, error) {
-	from, to, err := store.Migrate(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if from != to {
-		slog.Info("database migrated", "from", from, "to", to)
-	}
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
+// newServer builds the application from the command's configuration on the
+// database at dsn: serve and the tests of cmd use it, so the tests exercise
+// the same mapping from flags to server.Config.
+func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server, error) {
 	key, err := c.LoadMasterKey()
 	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	sealer, err := tokens.NewSealer(key)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	issuer, err := tokens.NewIssuer(ctx, db.Keys(), sealer, c.Issuer)
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	trust, err := loadTrust(c)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	dir := &directory.Service{Store: db.Directory()}
-	policy := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir)
-	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust},
-		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, policy)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
-	riskSvc := &risk.Service{Store: db.RiskyUsers()}
-	var ca *conditionalaccess.Service
-	signIn := signin.New(signin.Deps{
-		Log:      signInLog,
-		Policies: signin.PolicyFunc(func(ctx context.Context) (*capolicy.CompiledPolicies, error) { return ca.Compiled(ctx) }),
-		Issuer:   issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, RPName: c.RPDisplayName,
-		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
-			u, err := db.Directory().GetUserByUPN(ctx, upn)
-			return u.ID, err
-		}},
-	})
-	policy.SecondFactors = signIn.HasSecondFactor
-	ca = conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signIn.RegisteredModes)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := api.New(api.Deps{
-		Directory:    &directory.Service{Store: db.Directory()},
-		Issuer:       issuer,
-		DB:           db,
+	return server.New(ctx, server.Config{
+		DatabaseURL: dsn, MasterKey: key, Issuer: c.Issuer,
+		RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust,
 		MaxBodyBytes: c.MaxBodyBytes,
-		Registry:     reg,
-		Ceremony:     cer,
-		// 20 failed ceremonies per client address per 5 minutes.
-		FailureLimiter: ratelimit.New(20, 5*time.Minute),
-		Methods:        policy,
-		SignIn:         signIn,
-		Sessions:       signIn,
-		// The pages' origins, for the CSRF check of cookie-carrying calls.
-		Origins: c.Origins,
-
-		ConditionalAccess: ca,
-		SignInLogs:        db.SignIns(),
-		Risk:              riskSvc,
 	})
-	return &app{db: db, handler: srv, webauthn: db.WebAuthn(), signInLog: signInLog}, nil
 }
 
 // loadTrust builds the attestation trust store from the configured files
@@ -205,30 +113,6 @@ func labCAFile(c config.Config) []string {
 	return []string{cert}
 }
 
-// purgeAbandoned removes abandoned ceremonies and push requests so those
-// tables stay small.
-func purgeAbandoned(ctx context.Context, s ceremony.Store, pushes signin.FactorStore) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			if n, err := s.PurgeExpiredChallenges(ctx, now); err != nil {
-				slog.Warn("purging expired challenges", "err", err)
-			} else if n > 0 {
-				slog.Debug("purged expired challenges", "count", n)
-			}
-			if n, err := pushes.PurgeExpiredPushRequests(ctx, now); err != nil {
-				slog.Warn("purging expired push requests", "err", err)
-			} else if n > 0 {
-				slog.Debug("purged expired push requests", "count", n)
-			}
-		}
-	}
-}
-
 func runServe(args []string) error {
 	c, err := loadConfig("serve", args, nil)
 	if err != nil {
@@ -242,19 +126,19 @@ func runServe(args []string) error {
 		return err
 	}
 	defer stopDB()
-	a, err := buildApp(ctx, c, dsn)
+	srv, err := newServer(ctx, c, dsn)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	go purgeAbandoned(ctx, a.webauthn, a.db.Factors())
+	defer srv.Close()
+	go srv.Maintain(ctx)
 
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	hs := &http.Server{
-		Handler:           a.handler,
+		Handler:           srv.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

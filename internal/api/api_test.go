@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,10 +15,9 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
-	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/signin"
-	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
@@ -33,7 +30,10 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	t        *testing.T
+	t *testing.T
+	// app is the server the test talks to (srv is its listener); newServer
+	// may replace it with another on the same database.
+	app      *servertest.Server
 	srv      *httptest.Server
 	issuer   *tokens.Issuer
 	sealer   *tokens.Sealer
@@ -41,21 +41,12 @@ type env struct {
 	ceremony *ceremony.Service
 	signIn   *signin.Service
 	api      *api.Server
-	// Optional sign-in collaborators, set before newServer.
-	policies signin.PolicySource
-	log      signinlog.Writer
 }
 
+// newEnv starts the real server (server.New) on a fresh database, with
+// the origin the virtual authenticators claim.
 func newEnv(t *testing.T) *env {
-	db := testpg.Open(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := tokens.NewSealer(key)
-	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), sealer, "http://localhost")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, issuer: iss, sealer: sealer, db: db}
+	e := &env{t: t}
 	e.srv = e.newServer(nil)
 	return e
 }
@@ -63,29 +54,21 @@ func newEnv(t *testing.T) *env {
 // testOrigin is the origin the virtual authenticators claim.
 const testOrigin = "http://localhost:8080"
 
-// newServer starts another server process-equivalent on the same database:
-// its own ceremony service, limiter and router.
+// newServer starts another server process-equivalent on the same database
+// (and master key): its own services, limiter and router. The env's
+// services become the new server's; the first server's database handle
+// stays e.db.
 func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
-	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, Trust: trust},
-		e.db.WebAuthn(), ceremony.DirectoryUsers{Store: e.db.Directory()}, nil)
-	if err != nil {
-		e.t.Fatal(err)
+	c := server.Config{Issuer: "http://localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, Trust: trust}
+	if e.app != nil {
+		c.DatabaseURL, c.MasterKey = e.app.Config.DatabaseURL, e.app.Config.MasterKey
 	}
-	e.ceremony = cer
-	e.signIn = signin.New(signin.Deps{Issuer: e.issuer, Sealer: e.sealer, Factors: e.db.Factors(), Ceremony: cer, Policies: e.policies,
-		Log: e.log, Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
-			u, err := e.db.Directory().GetUserByUPN(ctx, upn)
-			return u.ID, err
-		}}})
-	dir := &directory.Service{Store: e.db.Directory()}
-	m := methods.New(e.db.Methods(), e.db.Methods(), e.db.WebAuthn(), dir)
-	m.SecondFactors = e.signIn.HasSecondFactor
-	h := api.New(api.Deps{Directory: dir, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
-		Ceremony: cer, FailureLimiter: ratelimit.New(1000, time.Minute), SignIn: e.signIn, Sessions: e.signIn, Methods: m})
-	e.api = h
-	srv := httptest.NewServer(h)
-	e.t.Cleanup(srv.Close)
-	return srv
+	app := servertest.New(e.t, c)
+	if e.app == nil {
+		e.db, e.issuer, e.sealer = app.DB, app.Issuer, app.Sealer
+	}
+	e.app, e.ceremony, e.signIn, e.api = app, app.Ceremony, app.SignIn, app.Handler
+	return app.HTTP
 }
 
 func (e *env) token(roles ...string) string {

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +15,8 @@ import (
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
-// newCAEnv is newEnv with the Conditional Access service wired in.
-func newCAEnv(t *testing.T) *env {
-	e := newEnv(t)
-	ca := conditionalaccess.New(e.db.ConditionalAccess(), e.db.Directory(), conditionalaccess.PasskeyModes(e.db.WebAuthn()))
-	srv := httptest.NewServer(api.New(api.Deps{Directory: &directory.Service{Store: e.db.Directory()}, Issuer: e.issuer, DB: e.db,
-		MaxBodyBytes: 64 << 10, ConditionalAccess: ca}))
-	t.Cleanup(srv.Close)
-	e.srv = srv
-	return e
-}
+// newCAEnv is newEnv: the server always serves Conditional Access.
+func newCAEnv(t *testing.T) *env { return newEnv(t) }
 
 // userToken mints an admin token naming a directory user, as `rpserver
 // admin token` does: sub is the user id, wids the roles' template ids.

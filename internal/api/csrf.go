@@ -35,7 +35,7 @@ func (s *Server) refuseCrossSite(next http.Handler) http.Handler {
 		foreign := false
 		switch {
 		case origin != "":
-			foreign = !s.originAllowed(allowed, r, origin)
+			foreign = !originAllowed(allowed, origin)
 		case r.Header.Get("Sec-Fetch-Site") == "cross-site":
 			foreign = true
 		}
@@ -51,22 +51,12 @@ func (s *Server) refuseCrossSite(next http.Handler) http.Handler {
 	})
 }
 
-// originAllowed compares with the configured origins; with none configured
-// (tests that build the server by hand) the request's own origin is the only
-// one allowed. "null" (sandboxed frames, file: pages) never matches.
-func (s *Server) originAllowed(allowed map[string]bool, r *http.Request, origin string) bool {
+// originAllowed compares with the configured origins (the server always
+// has some: config defaults them). "null" (sandboxed frames, file: pages)
+// never matches.
+func originAllowed(allowed map[string]bool, origin string) bool {
 	o := normalizeOrigin(origin)
-	if o == "" {
-		return false
-	}
-	if len(allowed) > 0 {
-		return allowed[o]
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return o == scheme+"://"+strings.ToLower(r.Host)
+	return o != "" && allowed[o]
 }
 
 // normalizeOrigin reduces an origin to scheme://host[:port] in lower case,

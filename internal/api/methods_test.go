@@ -15,10 +15,8 @@ import (
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/attestation"
-	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/virtualauthn"
 )
 
@@ -46,18 +44,8 @@ func newPolicyLab(t *testing.T) *policyLab {
 	if err := trust.AddPEM(uuid.Nil, ca.RootPEM()); err != nil {
 		t.Fatal(err)
 	}
-	dir := &directory.Service{Store: e.db.Directory()}
-	m := methods.New(e.db.Methods(), e.db.Methods(), e.db.WebAuthn(), dir)
-	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, Trust: trust},
-		e.db.WebAuthn(), ceremony.DirectoryUsers{Store: e.db.Directory()}, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ceremony = cer
-	e.srv = httptest.NewServer(api.New(api.Deps{Directory: dir, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
-		Ceremony: cer, Methods: m, FailureLimiter: ratelimit.New(1000, time.Minute)}))
-	t.Cleanup(e.srv.Close)
-	return &policyLab{lab: &lab{env: e, ca: ca}, methods: m, ga: e.token(directory.RoleGlobalAdministrator)}
+	e.srv = e.newServer(trust)
+	return &policyLab{lab: &lab{env: e, ca: ca}, methods: e.app.Methods, ga: e.token(directory.RoleGlobalAdministrator)}
 }
 
 func (l *policyLab) must(method, path, token, body string, status int) resp {
@@ -392,10 +380,9 @@ func TestOneTimeTAPConcurrentRedemptionsExactlyOneSucceeds(t *testing.T) {
 func TestTAPAttemptsAreLimitedPerUserAcrossServers(t *testing.T) {
 	l, pass := tapLab(t, "")
 	// A second server on the same database shares the count.
-	dir := &directory.Service{Store: l.db.Directory()}
-	other := httptest.NewServer(api.New(api.Deps{Directory: dir, Issuer: l.issuer, DB: l.db, Ceremony: l.ceremony,
-		Methods: methods.New(l.db.Methods(), l.db.Methods(), l.db.WebAuthn(), dir)}))
-	t.Cleanup(other.Close)
+	first := l.app
+	other := l.newServer(nil)
+	l.app, l.methods = first, first.Methods
 	for i := range methods.DefaultMaxFailedAttempts {
 		srv := l.srv
 		if i%2 == 1 {

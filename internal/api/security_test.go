@@ -121,8 +121,7 @@ func TestStolenPasswordCannotChangeOwnMethods(t *testing.T) {
 // cannot be finished after it.
 func TestFlowTokenDiesWithRevocation(t *testing.T) {
 	e := newEnv(t)
-	e.policies = requireMFAForAll(t)
-	e.srv = e.newServer(nil)
+	e.requireMFAForAll()
 	ga := e.token(directory.RoleGlobalAdministrator)
 	id := str(e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"rae@lab.example","displayName":"Rae","passwordProfile":{"password":"correct horse battery"}}`).body, "id")
 	owner := &browser{e: e, cookie: mustSession(t, e, id)}

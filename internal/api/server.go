@@ -56,8 +56,7 @@ type Deps struct {
 	Risk       *risk.Service   // /identityProtection/riskyUsers; nil: routes absent
 
 	// Origins are the browser origins of the server's own pages: unsafe
-	// requests whose Origin names another are refused (CSRF). Empty: only
-	// the request's own origin (scheme://Host) is accepted.
+	// requests whose Origin names another are refused (CSRF).
 	Origins []string
 }
 

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/base32"
 	"encoding/json"
 	"io"
@@ -12,30 +11,21 @@ import (
 
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/mfa"
-	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
-// staticPolicies serves a fixed policy set (the real, stored one is tested
-// in the seed scenario test of cmd/rpserver).
-type staticPolicies struct{ c *policy.CompiledPolicies }
-
-func (p staticPolicies) Compiled(context.Context) (*policy.CompiledPolicies, error) { return p.c, nil }
-
-func requireMFAForAll(t *testing.T) signin.PolicySource {
-	c, err := policy.Compile([]policy.ConditionalAccessPolicy{{
-		ID: "11111111-1111-4111-8111-111111111111", DisplayName: "Require MFA for all users", State: "enabled",
-		Conditions: policy.ConditionalAccessConditionSet{
-			Users:          policy.ConditionalAccessUsers{IncludeUsers: []string{"All"}},
-			Applications:   policy.ConditionalAccessApplications{IncludeApplications: []string{"All"}},
-			ClientAppTypes: []string{"all"},
-		},
-		GrantControls: &policy.ConditionalAccessGrantControls{Operator: "OR", BuiltInControls: []string{"mfa"}},
-	}}, policy.StrengthMap(nil))
-	if err != nil {
-		t.Fatal(err)
+// requireMFAForAll stores an enabled policy requiring multifactor
+// authentication of every user for every app, through the API. It is saved
+// with ?force=true: lockout protection would refuse it, as the lab has no
+// emergency-access account to exclude.
+func (e *env) requireMFAForAll() {
+	e.t.Helper()
+	body := `{"displayName":"Require MFA for all users","state":"enabled",
+		"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},
+		"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`
+	if r := e.do("POST", "/v1.0/identity/conditionalAccess/policies?force=true", e.token(directory.RoleGlobalAdministrator), body); r.status != 201 {
+		e.t.Fatalf("storing the MFA policy: %d %s", r.status, r.raw)
 	}
-	return staticPolicies{c}
 }
 
 // browser keeps the session cookie like a browser would.
@@ -144,8 +134,7 @@ func TestPasswordSignInWithoutPolicies(t *testing.T) {
 
 func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	e := newEnv(t)
-	e.policies = requireMFAForAll(t)
-	e.srv = e.newServer(nil)
+	e.requireMFAForAll()
 	ga := e.token(directory.RoleGlobalAdministrator)
 	u := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"mia@lab.example","displayName":"Mia","passwordProfile":{"password":"correct horse battery"}}`)
 	if u.status != 201 {

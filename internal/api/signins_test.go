@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -16,18 +15,13 @@ import (
 	"github.com/rpserver/rpserver/internal/signinlog"
 )
 
-// newReportsEnv serves the sign-in log, alert and risky-user routes on a
-// fresh database; the returned writer is the one sign-ins are logged with.
+// newReportsEnv is newEnv plus a writer to log sign-ins with directly; the
+// risk service is the server's.
 func newReportsEnv(t *testing.T) (*env, *signinlog.BatchWriter, *risk.Service) {
 	e := newEnv(t)
 	w := signinlog.NewBatchWriter(e.db.SignIns(), signinlog.Options{})
 	t.Cleanup(func() { _ = w.Close(context.Background()) })
-	rs := &risk.Service{Store: e.db.RiskyUsers()}
-	h := api.New(api.Deps{Directory: &directory.Service{Store: e.db.Directory()}, Issuer: e.issuer, DB: e.db, MaxBodyBytes: 64 << 10,
-		SignInLogs: e.db.SignIns(), Risk: rs})
-	e.srv = httptest.NewServer(h)
-	t.Cleanup(e.srv.Close)
-	return e, w, rs
+	return e, w, e.app.Risk
 }
 
 func (e *env) mustCreateUser(upn string, emergency bool) string {

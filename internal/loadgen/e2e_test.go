@@ -2,12 +2,10 @@ package loadgen_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +17,8 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/loadgen"
-	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/testpg"
 	"github.com/rpserver/rpserver/internal/tokens"
@@ -31,32 +30,17 @@ func TestMain(m *testing.M) {
 	testpg.Main(m)
 }
 
-// inProcess is a real server (router, ceremonies, PostgreSQL) on an
-// httptest listener, built as internal/api's tests build theirs, trusting ca.
-func inProcess(t *testing.T, ca *virtualauthn.TestCA, origin string) (*httptest.Server, *tokens.Issuer) {
+// inProcess is the real server (server.New through servertest) trusting ca,
+// with the production failure limit (20 per 5 minutes), so a load that trips
+// it shows up here.
+func inProcess(t *testing.T, ca *virtualauthn.TestCA, origin string) (*servertest.Server, *tokens.Issuer) {
 	t.Helper()
-	db := testpg.Open(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	sealer, _ := tokens.NewSealer(key)
-	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), sealer, "http://localhost")
-	if err != nil {
-		t.Fatal(err)
-	}
 	trust := attestation.NewTrustStore()
 	if err := trust.AddPEM(uuid.Nil, ca.RootPEM()); err != nil {
 		t.Fatal(err)
 	}
-	cer, err := ceremony.New(ceremony.Config{RPID: "localhost", RPDisplayName: "lab", Origins: []string{origin}, Trust: trust},
-		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := api.New(api.Deps{Directory: &directory.Service{Store: db.Directory()}, Issuer: iss, DB: db, MaxBodyBytes: 64 << 10,
-		Ceremony: cer, FailureLimiter: ratelimit.New(20, 5*time.Minute)})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, iss
+	srv := servertest.New(t, server.Config{Origins: []string{origin}, Trust: trust, FailureLimit: 20, FailureWindow: 5 * time.Minute})
+	return srv, srv.Issuer
 }
 
 // mintSessions stands in for the TAP bootstrap: the session a TAP sign-in

@@ -341,22 +341,20 @@ func registeredModes(f *Facts) policy.ModeSet {
 	return m
 }
 
-// RegisteredModes reports the methods a user could perform now (for the
-// lockout check of Conditional Access, which must know whether an admin
-// could meet a requirement).
-func (s *Service) RegisteredModes(ctx context.Context, userID string) (policy.ModeSet, error) {
-	facts, err := s.d.Factors.SignInFacts(ctx, userID)
-	if err != nil {
-		return 0, err
+// RegisteredModesOf reports the methods a user could perform now, read from
+// the factor store: Conditional Access's lockout check needs it to tell "the
+// admin will be asked for a passkey" from "the admin has none". A function
+// of the store, not of the Service, so Conditional Access can be built
+// before the sign-in flow that depends on it.
+func RegisteredModesOf(store FactsStore) func(ctx context.Context, userID string) (policy.ModeSet, error) {
+	return func(ctx context.Context, userID string) (policy.ModeSet, error) {
+		facts, err := store.SignInFacts(ctx, userID)
+		if err != nil {
+			return 0, err
+		}
+		return registeredModes(&facts), nil
 	}
-	return registeredModes(&facts), nil
 }
-
-// PolicyFunc adapts a function to PolicySource, to break the construction
-// cycle between the sign-in service and the Conditional Access service.
-type PolicyFunc func(ctx context.Context) (*policy.CompiledPolicies, error)
-
-func (f PolicyFunc) Compiled(ctx context.Context) (*policy.CompiledPolicies, error) { return f(ctx) }
 
 func riskOr(level string) string {
 	if level == "" {

@@ -627,15 +627,19 @@ func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Ste
 	return s.advance(ctx, f)
 }
 
-// HasSecondFactor reports whether the user holds a method that can serve as
-// a second factor (passkey, verification-code app, push app), for the
-// methods service's rule on changing one's own methods.
-func (s *Service) HasSecondFactor(ctx context.Context, userID string) (bool, error) {
-	facts, err := s.d.Factors.SignInFacts(ctx, userID)
-	if err != nil {
-		return false, err
+// SecondFactorsOf reports whether a user holds a method that can serve as
+// a second factor (passkey, verification-code app, push app), read from the
+// factor store, for the methods service's rule on changing one's own
+// methods. A function of the store, so the methods service can be built
+// before the ceremony and sign-in services that depend on it.
+func SecondFactorsOf(store FactsStore) func(ctx context.Context, userID string) (bool, error) {
+	return func(ctx context.Context, userID string) (bool, error) {
+		facts, err := store.SignInFacts(ctx, userID)
+		if err != nil {
+			return false, err
+		}
+		return facts.HasPasskey || facts.HasTOTP || facts.HasPush, nil
 	}
-	return facts.HasPasskey || facts.HasTOTP || facts.HasPush, nil
 }
 
 // PortalSessionData is the session payload of a sign-in to the lab portal

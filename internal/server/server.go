@@ -1,0 +1,210 @@
+// Package server wires the whole application: the one constructor that
+// `rpserver serve` and every end-to-end test use, so the server a test talks
+// to is the server that runs (as dex's server.NewServer). Nothing here makes
+// decisions; it only builds the services in dependency order and hands the
+// HTTP surface the ones it needs.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/conditionalaccess"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/risk"
+	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/store"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// Config is what the application needs to run. cmd/rpserver fills it from
+// flags and environment (internal/config); tests fill it through servertest.
+type Config struct {
+	// DatabaseURL is migrated (under an advisory lock, so several servers
+	// may start together) and opened.
+	DatabaseURL string
+	// MasterKey (32 bytes) seals secrets at rest, the token signing key
+	// among them: servers sharing a database must share it.
+	MasterKey []byte
+
+	Issuer        string   // iss of every token
+	RPID          string   // WebAuthn relying party id
+	RPDisplayName string   // shown by authenticators, also the TOTP issuer
+	Origins       []string // WebAuthn origins, and the pages' origins for the CSRF check
+
+	// Trust holds the attestation roots and MDS entries; nil trusts none
+	// (attestation is then reported, never trusted).
+	Trust *attestation.TrustStore
+
+	MaxBodyBytes int64 // largest request body; 0: 64 KiB
+
+	// FailureLimit failed ceremonies per client address within FailureWindow
+	// cool the client down; zero: 20 per 5 minutes.
+	FailureLimit  int
+	FailureWindow time.Duration
+
+	// Registry receives the HTTP and process metrics served at /metrics;
+	// nil: a fresh registry with the Go and process collectors.
+	Registry *prometheus.Registry
+}
+
+// Server is the wired application. The services are exported for the
+// tests that drive them (a clock, a limit); production only uses Handler,
+// Maintain and Close.
+type Server struct {
+	Handler *api.Server
+
+	DB                *store.DB
+	Issuer            *tokens.Issuer
+	Sealer            *tokens.Sealer
+	Directory         *directory.Service
+	Methods           *methods.Service
+	Ceremony          *ceremony.Service
+	ConditionalAccess *conditionalaccess.Service
+	SignIn            *signin.Service
+	Risk              *risk.Service
+	// SignInLog must be drained before DB closes; Close does both in order.
+	SignInLog *signinlog.BatchWriter
+}
+
+// New migrates the database and builds every service and the HTTP surface.
+func New(ctx context.Context, c Config) (*Server, error) {
+	if c.DatabaseURL == "" {
+		return nil, errors.New("server: no database URL")
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.FailureLimit == 0 {
+		c.FailureLimit, c.FailureWindow = 20, 5*time.Minute
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+		c.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if c.Trust == nil {
+		c.Trust = attestation.NewTrustStore()
+	}
+
+	from, to, err := store.Migrate(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if from != to {
+		slog.Info("database migrated", "from", from, "to", to)
+	}
+	db, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s, err := build(ctx, c, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// build constructs the services in dependency order. Conditional Access
+// needs each user's registered methods (for lockout protection), which it
+// reads from the factor store directly; the sign-in flow then takes the
+// finished Conditional Access service: no construction cycle.
+func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
+	sealer, err := tokens.NewSealer(c.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := tokens.NewIssuer(ctx, db.Keys(), sealer, c.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	dir := &directory.Service{Store: db.Directory()}
+	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir)
+	methodsSvc.SecondFactors = signin.SecondFactorsOf(db.Factors())
+	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: c.Trust},
+		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
+	if err != nil {
+		return nil, err
+	}
+	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signin.RegisteredModesOf(db.Factors()))
+	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
+	signIn := signin.New(signin.Deps{
+		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer,
+		Policies: ca, Log: signInLog, RPName: c.RPDisplayName,
+		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
+			u, err := db.Directory().GetUserByUPN(ctx, upn)
+			return u.ID, err
+		}},
+	})
+	riskSvc := &risk.Service{Store: db.RiskyUsers()}
+	handler := api.New(api.Deps{
+		Directory:         dir,
+		Issuer:            issuer,
+		DB:                db,
+		MaxBodyBytes:      c.MaxBodyBytes,
+		Registry:          c.Registry,
+		Ceremony:          cer,
+		FailureLimiter:    ratelimit.New(c.FailureLimit, c.FailureWindow),
+		Methods:           methodsSvc,
+		SignIn:            signIn,
+		Sessions:          signIn,
+		Origins:           c.Origins,
+		ConditionalAccess: ca,
+		SignInLogs:        db.SignIns(),
+		Risk:              riskSvc,
+	})
+	return &Server{
+		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
+		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, SignInLog: signInLog,
+	}, nil
+}
+
+// Close drains the sign-in log (queued records are committed while the pool
+// is still open) and then closes the pool.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.SignInLog.Close(ctx); err != nil {
+		slog.Error("sign-in log not drained", "err", err)
+	}
+	s.DB.Close()
+}
+
+// Maintain removes abandoned ceremonies and push requests every minute, so
+// those tables stay small, until ctx ends.
+func (s *Server) Maintain(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.purge(ctx, now)
+		}
+	}
+}
+
+func (s *Server) purge(ctx context.Context, now time.Time) {
+	if n, err := s.DB.WebAuthn().PurgeExpiredChallenges(ctx, now); err != nil {
+		slog.Warn("purging expired challenges", "err", err)
+	} else if n > 0 {
+		slog.Debug("purged expired challenges", "count", n)
+	}
+	if n, err := s.DB.Factors().PurgeExpiredPushRequests(ctx, now); err != nil {
+		slog.Warn("purging expired push requests", "err", err)
+	} else if n > 0 {
+		slog.Debug("purged expired push requests", "count", n)
+	}
+}
