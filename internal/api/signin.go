@@ -24,6 +24,7 @@ func (s *Server) signInFlowRoutes(r chi.Router) {
 	r.Post("/signin/passkey/begin", s.signInPasskeyBegin)
 	r.Post("/signin/passkey/finish", s.limited(s.signInPasskeyFinish))
 	r.Post("/authenticator/push/respond", s.limited(s.respondPush))
+	r.Post("/authenticator/push/pending", s.limited(s.pendingPushes))
 	r.Post("/signout", s.signOut)
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
@@ -160,6 +161,24 @@ func (s *Server) respondPush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pendingPushes is the phone's notification list: the pushes awaiting it.
+// POST, so the device token travels in the body, never in a URL or log.
+func (s *Server) pendingPushes(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		DeviceToken string `json:"deviceToken"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	list, err := s.deps.SignIn.PendingPushes(r.Context(), req.DeviceToken)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": list})
 }
 
 func (s *Server) signInPasskeyBegin(w http.ResponseWriter, r *http.Request) {

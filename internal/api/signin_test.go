@@ -177,6 +177,15 @@ func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	}
 	ch = b.post("/signin/push/begin", `{"flowToken":"`+flow+`"}`)
 	id, number = str(ch.body, "pushRequestId"), int(ch.body["numberMatch"].(float64))
+	// The phone sees the pending request (without the number: the user reads it on the screen).
+	pending := b.post("/authenticator/push/pending", `{"deviceToken":"`+device+`"}`)
+	if list, _ := pending.body["value"].([]any); pending.status != 200 || len(list) != 1 || list[0].(map[string]any)["pushRequestId"] != id ||
+		list[0].(map[string]any)["numberMatch"] != nil {
+		t.Fatalf("pending pushes: %s", pending.raw)
+	}
+	if r := b.post("/authenticator/push/pending", `{"deviceToken":"not-a-device"}`); r.code() != "invalidDeviceToken" {
+		t.Fatalf("pending with an unknown device: %s", r.raw)
+	}
 	if r := b.post("/authenticator/push/respond", `{"deviceToken":"`+device+`","pushRequestId":"`+id+`","numberMatch":`+itoa(number)+`}`); r.status != 204 {
 		t.Fatalf("approve: %s", r.raw)
 	}

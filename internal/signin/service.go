@@ -394,6 +394,37 @@ func (s *Service) PushComplete(ctx context.Context, flowToken, pushRequestID str
 	return s.advance(ctx, f)
 }
 
+// PendingPush is a notification on the phone: which sign-in asks. The
+// number is not in it: the user reads it on the sign-in screen and types it,
+// which is what number matching is for.
+type PendingPush struct {
+	PushRequestID   string    `json:"pushRequestId"`
+	ApplicationName string    `json:"applicationName"`
+	ExpiresDateTime time.Time `json:"expiresDateTime"`
+}
+
+// PendingPushes lists the pushes awaiting the phone whose device token is
+// given, oldest first.
+func (s *Service) PendingPushes(ctx context.Context, deviceToken string) ([]PendingPush, error) {
+	sum := sha256.Sum256([]byte(deviceToken))
+	dev, err := s.d.Factors.PushMethodByToken(ctx, sum[:])
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return nil, apperr.Unauthenticated("invalidDeviceToken", "unknown device token")
+		}
+		return nil, err
+	}
+	reqs, err := s.d.Factors.PendingPushRequests(ctx, dev.UserID, s.d.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PendingPush, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, PendingPush{PushRequestID: r.ID, ApplicationName: r.AppName, ExpiresDateTime: r.ExpiresAt})
+	}
+	return out, nil
+}
+
 // ApprovePush is the phone's answer (the API call standing in for the
 // Authenticator app): the device token proves which phone it is, the number
 // typed must match the one on the sign-in screen.

@@ -58,6 +58,9 @@ type FactorStore interface {
 	// TakePushRequest deletes and returns the user's request once decided;
 	// a pending one is returned without being deleted.
 	TakePushRequest(ctx context.Context, id, userID string) (PushRequest, error)
+	// PendingPushRequests lists the user's requests still awaiting an
+	// answer and unexpired at now, oldest first: the phone's notifications.
+	PendingPushRequests(ctx context.Context, userID string, now time.Time) ([]PushRequest, error)
 	// PurgeExpiredPushRequests removes requests nobody completed; returns how many.
 	PurgeExpiredPushRequests(ctx context.Context, now time.Time) (int64, error)
 

@@ -167,6 +167,23 @@ func (s *Factors) TakePushRequest(ctx context.Context, id, userID string) (signi
 	return r, nil
 }
 
+func (s *Factors) PendingPushRequests(ctx context.Context, userID string, now time.Time) ([]signin.PushRequest, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT id::text, user_id::text, number_match, status, app_name, expires_at FROM push_requests
+		WHERE user_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY expires_at, id LIMIT 20`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("pending push requests: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signin.PushRequest, error) {
+		var p signin.PushRequest
+		err := r.Scan(&p.ID, &p.UserID, &p.NumberMatch, &p.Status, &p.AppName, &p.ExpiresAt)
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending push requests: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Factors) PurgeExpiredPushRequests(ctx context.Context, now time.Time) (int64, error) {
 	// A decided request is kept for a minute past its expiry so the sign-in
 	// screen can still complete it; after that it is abandoned.

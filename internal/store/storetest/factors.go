@@ -98,6 +98,12 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 		if got, err := s.TakePushRequest(ctx, req.ID, u.ID); err != nil || got.Status != "pending" {
 			t.Fatalf("pending take: %+v %v", got, err)
 		}
+		if p, err := s.PendingPushRequests(ctx, u.ID, now); err != nil || len(p) != 1 || p[0].ID != req.ID || p[0].AppName != "portal" {
+			t.Fatalf("pending list: %+v %v", p, err)
+		}
+		if p, err := s.PendingPushRequests(ctx, uuid.NewString(), now); err != nil || len(p) != 0 {
+			t.Fatalf("another user's pending list: %+v %v", p, err)
+		}
 		if ok, _ := s.DecidePushRequest(ctx, req.ID, uuid.NewString(), true, now); ok {
 			t.Fatal("another user decided the request")
 		}
@@ -106,6 +112,9 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 		}
 		if ok, _ := s.DecidePushRequest(ctx, req.ID, u.ID, false, now); ok {
 			t.Fatal("a decided request was decided again")
+		}
+		if p, err := s.PendingPushRequests(ctx, u.ID, now); err != nil || len(p) != 0 {
+			t.Fatalf("a decided request is still pending: %+v %v", p, err)
 		}
 		if got, err := s.TakePushRequest(ctx, req.ID, u.ID); err != nil || got.Status != "approved" {
 			t.Fatalf("approved take: %+v %v", got, err)
