@@ -15,8 +15,8 @@ func (s *Server) directoryRoutes(r chi.Router) {
 	r.With(allow(directoryReaders...)).Get("/users", s.listUsers)
 	r.With(allow(userWriters...)).Post("/users", s.createUser)
 	r.With(allow(directoryReaders...)).Get("/users/{id}", s.getUser)
-	r.With(allow(userWriters...)).Patch("/users/{id}", s.updateUser)
-	r.With(allow(userWriters...)).Delete("/users/{id}", s.deleteUser)
+	r.With(allow(userPatchers...)).Patch("/users/{id}", s.updateUser)
+	r.With(allow(userDeleters...)).Delete("/users/{id}", s.deleteUser)
 	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf", s.memberOf)
 
 	r.With(allow(directoryReaders...)).Get("/groups", s.listGroups)
@@ -150,7 +150,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id); err != nil {
+	if err := s.authorizeUserPatch(r, id, req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -168,10 +168,26 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, u)
 }
 
+// authorizeUserPatch checks each kind of change the PATCH makes against
+// Entra's table: a password is a reset, every other property a sensitive
+// action.
+func (s *Server) authorizeUserPatch(r *http.Request, id string, req updateUserRequest) error {
+	roles := claimsOf(r.Context()).Roles
+	if req.PasswordProfile != nil {
+		if err := s.deps.Directory.Authorize(r.Context(), directory.ActionResetPassword, roles, id); err != nil {
+			return err
+		}
+	}
+	if req.UserPrincipalName != nil || req.DisplayName != nil || req.AccountEnabled != nil || req.IsEmergencyAccess != nil {
+		return s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, roles, id)
+	}
+	return nil
+}
+
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
 	if err == nil {
-		err = s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id)
+		err = s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, claimsOf(r.Context()).Roles, id)
 	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteUser(r.Context(), id)

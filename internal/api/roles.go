@@ -12,11 +12,17 @@ var (
 	directoryReaders = []string{d.RoleGlobalReader, d.RoleUserAdministrator, d.RoleGroupsAdministrator,
 		d.RoleAuthenticationAdministrator, d.RolePrivilegedAuthenticationAdministrator,
 		d.RoleAuthenticationPolicyAdministrator, d.RoleConditionalAccessAdministrator,
-		d.RoleSecurityAdministrator, d.RoleSecurityReader, d.RoleReportsReader, d.RolePrivilegedRoleAdministrator}
-	userWriters     = []string{d.RoleUserAdministrator}
-	groupWriters    = []string{d.RoleUserAdministrator, d.RoleGroupsAdministrator}
-	roleWriters     = []string{d.RolePrivilegedRoleAdministrator}
-	sessionRevokers = []string{d.RoleUserAdministrator, d.RolePrivilegedAuthenticationAdministrator, d.RoleAuthenticationAdministrator, d.RoleSecurityAdministrator}
+		d.RoleSecurityAdministrator, d.RoleSecurityReader, d.RoleReportsReader, d.RolePrivilegedRoleAdministrator,
+		d.RoleHelpdeskAdministrator, d.RolePasswordAdministrator, d.RoleDirectoryReaders}
+	userWriters = []string{d.RoleUserAdministrator}
+	// Who may PATCH or DELETE a user at all; which properties of which users
+	// each may change is Entra's table (directory.MayActOn).
+	userPatchers = []string{d.RoleUserAdministrator, d.RoleAuthenticationAdministrator, d.RoleHelpdeskAdministrator, d.RolePasswordAdministrator, d.RolePrivilegedAuthenticationAdministrator}
+	userDeleters = []string{d.RoleUserAdministrator, d.RoleAuthenticationAdministrator, d.RolePrivilegedAuthenticationAdministrator}
+	groupWriters = []string{d.RoleUserAdministrator, d.RoleGroupsAdministrator}
+	roleWriters  = []string{d.RolePrivilegedRoleAdministrator}
+	// Invalidating sessions goes with resetting passwords in Entra's table.
+	sessionRevokers = []string{d.RoleUserAdministrator, d.RolePrivilegedAuthenticationAdministrator, d.RoleAuthenticationAdministrator, d.RoleHelpdeskAdministrator}
 	roleReaders     = []string{d.RoleGlobalReader, d.RolePrivilegedRoleAdministrator, d.RoleSecurityAdministrator, d.RoleSecurityReader}
 )
 

@@ -145,3 +145,41 @@ func TestFlowTokenDiesWithRevocation(t *testing.T) {
 		t.Fatalf("a flow from before the revocation went on: %s", r.raw)
 	}
 }
+
+// TestAdminRoleProtectionCoversEveryRole: the probe's findings. An
+// Authentication Administrator could issue a TAP to a Global Reader,
+// Security Reader or Groups Administrator, and a User Administrator reset
+// their passwords; Entra's table allows neither. Helpdesk and Password
+// Administrators reset the passwords their columns allow, nothing else.
+func TestAdminRoleProtectionCoversEveryRole(t *testing.T) {
+	e := newEnv(t)
+	l := &policyLab{lab: &lab{env: e}, ga: e.token(directory.RoleGlobalAdministrator)}
+	authAdmin := e.token(directory.RoleAuthenticationAdministrator)
+	userAdmin := e.token(directory.RoleUserAdministrator)
+	helpdesk := e.token(directory.RoleHelpdeskAdministrator)
+	pwdAdmin := e.token(directory.RolePasswordAdministrator)
+	l.must("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", l.ga, `{"state":"enabled"}`, 200)
+	for _, role := range []string{directory.RoleGlobalReader, directory.RoleSecurityReader, directory.RoleGroupsAdministrator} {
+		id := l.user(strings.ReplaceAll(strings.ToLower(role), " ", ".")+"@lab.example", role)
+		if r := l.issueTAP(id, authAdmin, ""); r.status != 403 || r.code() != directory.CodeAuthorizationDenied {
+			t.Errorf("Authentication Administrator issued a TAP to a %s: %d %s", role, r.status, r.raw)
+		}
+		want := 403
+		if role == directory.RoleGroupsAdministrator {
+			want = 200 // the User Administrator column includes Groups Administrator
+		}
+		if r := e.do("PATCH", "/v1.0/users/"+id, userAdmin, `{"passwordProfile":{"password":"attacker chosen pw"}}`); r.status != want {
+			t.Errorf("User Administrator reset a %s's password: %d %s", role, r.status, r.raw)
+		}
+	}
+	plain := l.user("plain@lab.example")
+	hd := l.user("helpdesk@lab.example", directory.RoleHelpdeskAdministrator)
+	l.must("PATCH", "/v1.0/users/"+plain, helpdesk, `{"passwordProfile":{"password":"a fine password"}}`, 200)
+	l.must("PATCH", "/v1.0/users/"+plain, pwdAdmin, `{"passwordProfile":{"password":"a fine password"}}`, 200)
+	l.must("PATCH", "/v1.0/users/"+hd, helpdesk, `{"passwordProfile":{"password":"a fine password"}}`, 200)
+	l.refused("PATCH", "/v1.0/users/"+hd, pwdAdmin, `{"passwordProfile":{"password":"a fine password"}}`, 403, directory.CodeAuthorizationDenied)
+	// Resetting a password is not the right to disable or rename.
+	l.refused("PATCH", "/v1.0/users/"+plain, helpdesk, `{"accountEnabled":false}`, 403, directory.CodeAuthorizationDenied)
+	l.refused("PATCH", "/v1.0/users/"+plain, pwdAdmin, `{"displayName":"x"}`, 403, directory.CodeAuthorizationDenied)
+	l.must("POST", "/v1.0/users/"+plain+"/authentication/temporaryAccessPassMethods", authAdmin, "", 201)
+}

@@ -283,7 +283,7 @@ func (s *Server) revokeMySessions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
 	if err == nil {
-		err = s.deps.Directory.MayManage(r.Context(), claimsOf(r.Context()).Roles, id)
+		err = s.deps.Directory.Authorize(r.Context(), directory.ActionResetPassword, claimsOf(r.Context()).Roles, id)
 	}
 	if err == nil {
 		err = s.deps.SignIn.Revoke(r.Context(), id)

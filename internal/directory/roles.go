@@ -25,6 +25,11 @@ const (
 	RoleUserAdministrator                     = "User Administrator"
 	RoleGroupsAdministrator                   = "Groups Administrator"
 	RolePrivilegedRoleAdministrator           = "Privileged Role Administrator"
+	RoleHelpdeskAdministrator                 = "Helpdesk Administrator"
+	RolePasswordAdministrator                 = "Password Administrator"
+	RoleDirectoryReaders                      = "Directory Readers"
+	RoleGuestInviter                          = "Guest Inviter"
+	RoleMessageCenterReader                   = "Message Center Reader"
 )
 
 // BuiltInRoles lists the roles the lab knows, with Entra's template ids (from
@@ -43,6 +48,11 @@ var BuiltInRoles = []Role{
 	builtIn("fe930be7-5e62-47db-91af-98c3a49a38b1", RoleUserAdministrator, "Can manage all aspects of users and groups."),
 	builtIn("fdd7a751-b60b-444a-984c-02652fe8fa1c", RoleGroupsAdministrator, "Can create and manage groups and their membership."),
 	builtIn("e8611ab8-c189-46e8-94e1-60213ab1f814", RolePrivilegedRoleAdministrator, "Can manage role assignments."),
+	builtIn("729827e3-9c14-49f7-bb1b-9608f156bbb8", RoleHelpdeskAdministrator, "Can reset passwords for non-administrators and Helpdesk Administrators."),
+	builtIn("966707d0-3269-4727-9be2-8c3a10f19b9d", RolePasswordAdministrator, "Can reset passwords for non-administrators and Password Administrators."),
+	builtIn("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", RoleDirectoryReaders, "Can read basic directory information."),
+	builtIn("95e79109-95c0-4d8e-aee3-d01accf2d47b", RoleGuestInviter, "Can invite guest users independent of the 'members can invite guests' setting."),
+	builtIn("790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b", RoleMessageCenterReader, "Can read messages and updates for their organization in Message Center only."),
 }
 
 func builtIn(id, name, desc string) Role {
@@ -66,13 +76,3 @@ func RoleByID(id string) (Role, bool) { r, ok := rolesByID[id]; return r, ok }
 
 // RoleByName finds a built-in role by its display name.
 func RoleByName(name string) (Role, bool) { r, ok := rolesByName[name]; return r, ok }
-
-// PrivilegedRoles are the roles whose holders count as admins: an
-// Authentication Administrator may not manage their methods (Entra's rule),
-// only a Privileged Authentication Administrator or Global Administrator may.
-var PrivilegedRoles = map[string]bool{
-	RoleGlobalAdministrator: true, RolePrivilegedAuthenticationAdministrator: true,
-	RoleAuthenticationPolicyAdministrator: true, RoleConditionalAccessAdministrator: true,
-	RoleSecurityAdministrator: true, RolePrivilegedRoleAdministrator: true,
-	RoleUserAdministrator: true, RoleAuthenticationAdministrator: true,
-}

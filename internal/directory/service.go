@@ -177,25 +177,20 @@ func validateName(field, v string) error {
 // CodeAuthorizationDenied is Graph's code for a caller lacking privileges.
 const CodeAuthorizationDenied = "Authorization_RequestDenied"
 
-// MayManage enforces Entra's rule for acting on a user who holds an admin
-// role (changing their password, sign-in state or methods, deleting them,
-// revoking their sessions): only a Global Administrator or a Privileged
-// Authentication Administrator may. Otherwise a User or Authentication
-// Administrator could take over a Global Administrator's account.
-func (s *Service) MayManage(ctx context.Context, callerRoles []string, userID string) error {
-	for _, r := range callerRoles {
-		if r == RoleGlobalAdministrator || r == RolePrivilegedAuthenticationAdministrator {
-			return nil
-		}
-	}
+// Authorize enforces Entra's table of which admin role may perform action
+// on a user holding which roles (MayActOn): otherwise a User or
+// Authentication Administrator could reset the credentials of, and so take
+// over, a Global Reader or a Global Administrator.
+func (s *Service) Authorize(ctx context.Context, action UserAction, callerRoles []string, userID string) error {
 	roles, err := s.RoleNamesOf(ctx, userID)
 	if err != nil {
 		return err
 	}
-	for _, r := range roles {
-		if PrivilegedRoles[r] {
-			return apperr.Forbidden(CodeAuthorizationDenied, "the user holds the admin role %q; only a Privileged Authentication Administrator or Global Administrator may manage them", r)
-		}
+	if MayActOn(action, callerRoles, roles) {
+		return nil
 	}
-	return nil
+	if len(roles) == 0 {
+		return apperr.Forbidden(CodeAuthorizationDenied, "this change (%s) needs one of the roles %s", action, strings.Join(ActorsFor(action), ", "))
+	}
+	return apperr.Forbidden(CodeAuthorizationDenied, "the user holds the role(s) %s; none of your roles may make this change (%s) to their account (Entra's \"who can reset passwords\" rules)", strings.Join(roles, ", "), action)
 }

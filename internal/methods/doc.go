@@ -55,7 +55,9 @@
 // route): once the user holds a second factor, the session must be
 // multifactor or a TAP one.
 //
-// An Authentication Administrator may not issue or delete methods of a user
-// who holds an admin role (directory.PrivilegedRoles); a Privileged
-// Authentication Administrator or Global Administrator may.
+// Whose methods an admin may issue, rename or delete follows Entra's table
+// (directory.MayActOn with ActionAuthenticationMethods): an Authentication
+// Administrator reaches users without an admin role and holders of a few
+// low roles only; a Privileged Authentication Administrator or Global
+// Administrator reaches everyone.
 package methods

@@ -216,10 +216,10 @@ type Caller struct {
 	Roles []string
 }
 
-// mayManage enforces Entra's rule: only a Global Administrator or a
-// Privileged Authentication Administrator manages methods of admins.
+// mayManage enforces Entra's table of whose authentication methods each
+// admin role may manage (directory.MayActOn).
 func (s *Service) mayManage(ctx context.Context, c Caller, userID string) error {
-	return s.directory.MayManage(ctx, c.Roles, userID)
+	return s.directory.Authorize(ctx, directory.ActionAuthenticationMethods, c.Roles, userID)
 }
 
 // ListFido2 lists a user's passkeys.
