@@ -25,6 +25,13 @@ const loadtestUsage = `Usage: rpserver loadtest [flags]
 Creates users on a running rpserver (loopback only), gives each a session
 with a Temporary Access Pass, registers one virtual passkey per user, then
 signs them in until -duration or -sign-ins is reached (default -duration 30s).
+
+Closed loop (default): -concurrency workers, each starting its next sign-in
+when its last one ends. Open loop: -rate N/s (or -stages 30s:200,60s:1000)
+sends sign-ins on a schedule whatever the server does, times each from when
+it was due (so queueing counts), and drops and counts arrivals beyond
+-max-outstanding or with no free user. Several -target flags spread each
+ceremony's begin and finish over different servers.
 Progress goes to stderr; the report to stdout (-json for machines).
 
 `
@@ -48,11 +55,15 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, loadtestUsage); fs.PrintDefaults() }
-	target := fs.String("target", envOr("RPSERVER_LOADTEST_TARGET", "http://127.0.0.1:8080"), "server base URL; must be 127.0.0.0/8, ::1 or localhost")
+	var targets listFlag
+	fs.Var(&targets, "target", "server base URL; must be 127.0.0.0/8, ::1 or localhost. Repeat (or comma-separate) for several servers on one database (default $RPSERVER_LOADTEST_TARGET or http://127.0.0.1:8080)")
+	rate := fs.String("rate", "", "open loop: arrivals per second (e.g. 500 or 500/s) for -duration")
+	stagesFlag := fs.String("stages", "", "open loop: ramps DURATION:RATE,... (e.g. 30s:200,60s:1000,30s:0), from 0/s; sets the duration")
+	maxOutstanding := fs.Int("max-outstanding", 0, "open loop: most sign-ins in flight; arrivals beyond are dropped and counted (default -users)")
 	token := fs.String("token", os.Getenv("RPSERVER_ADMIN_TOKEN"), "admin bearer token that may create users and TAPs (RPSERVER_ADMIN_TOKEN; rpserver admin token --upn ...)")
 	mixFlag := fs.String("mix", "ms-ios=2,ms-android=2,yubikey=1,synced=1", "authenticator presets and weights: "+strings.Join(loadgen.PresetNames(), ", "))
-	users := fs.Int("users", 0, "virtual users, one passkey each (default: -concurrency)")
-	conc := fs.Int("concurrency", 8, "ceremonies in flight at once (at most -users are useful: one user signs in once at a time)")
+	users := fs.Int("users", 0, "virtual users, one passkey each (default: -concurrency, or 100 in the open loop)")
+	conc := fs.Int("concurrency", 8, "closed loop: ceremonies in flight at once (at most -users are useful: one user signs in once at a time); both: setup workers")
 	duration := fs.Duration("duration", 0, "length of the timed sign-in phase (default 30s when -sign-ins is 0)")
 	signIns := fs.Int("sign-ins", 0, "stop after this many sign-in attempts")
 	discoverable := fs.Bool("discoverable", false, "sign in with an empty begin body (discoverable credential) instead of the UPN")
@@ -82,7 +93,28 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	if err != nil {
 		return err
 	}
-	if *duration == 0 && *signIns == 0 {
+	if len(targets) == 0 {
+		targets = listFlag{envOr("RPSERVER_LOADTEST_TARGET", "http://127.0.0.1:8080")}
+	}
+	var ratePerSec float64
+	if *rate != "" {
+		if ratePerSec, err = loadgen.ParseRate(*rate); err != nil {
+			return err
+		}
+	}
+	var stages []loadgen.Stage
+	if *stagesFlag != "" {
+		if stages, err = loadgen.ParseStages(*stagesFlag); err != nil {
+			return err
+		}
+		if ratePerSec > 0 {
+			return errors.New("loadtest: -rate and -stages exclude each other (a stage list starts from 0/s)")
+		}
+		if *duration > 0 {
+			return errors.New("loadtest: -stages sets the duration: drop -duration")
+		}
+	}
+	if *duration == 0 && *signIns == 0 && len(stages) == 0 {
 		*duration = 30 * time.Second
 	}
 	var ca *virtualauthn.TestCA
@@ -101,9 +133,10 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	}
 
 	cfg := loadgen.Config{
-		Target: *target, Origin: *origin, AdminToken: *token, Mix: mix, Users: *users, Concurrency: *conc,
+		Targets: targets, Origin: *origin, AdminToken: *token, Mix: mix, Users: *users, Concurrency: *conc,
 		Duration: *duration, SignIns: *signIns, Discoverable: *discoverable, UPNDomain: *domain, CA: ca,
 		Sessions: sessions, RequestTimeout: *timeout, Group: *group, KeepUsers: *keepUsers,
+		Rate: ratePerSec, Stages: stages, MaxOutstanding: *maxOutstanding,
 	}
 	// A redrawn line can update often; plain lines (CI logs, files) should
 	// not flood, so they come every 5 seconds.
@@ -116,6 +149,9 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	cfg.Progress = func(p loadgen.Progress) {
 		line := fmt.Sprintf("%-7s %6.1fs  done %d  %.1f/s  errors %d  p50 %s  p95 %s",
 			p.Phase, p.Elapsed.Seconds(), p.Done, p.Rate, p.Errors, fmtMs(p.P50), fmtMs(p.P95))
+		if p.OpenLoop {
+			line += fmt.Sprintf("  scheduled %.0f/s  in flight %d  dropped %d  late %d", p.Scheduled, p.Outstanding, p.Dropped, p.Late)
+		}
 		if !tty {
 			fmt.Fprintln(stderr, line)
 			return
@@ -149,6 +185,31 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	return runErr
 }
 
+// listFlag is a repeatable flag whose values may also be comma-separated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func describeSchedule(r *loadgen.Report) string {
+	if r.Rate > 0 {
+		return fmt.Sprintf("%g arrivals/s for %gs", r.Rate, r.DurationLimit)
+	}
+	var parts []string
+	for _, st := range r.Stages {
+		parts = append(parts, fmt.Sprintf("%s:%g", st.Duration, st.Rate))
+	}
+	return "stages " + strings.Join(parts, ",")
+}
+
 func fmtMs(d time.Duration) string {
 	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 }
@@ -158,8 +219,13 @@ func printReport(w io.Writer, r *loadgen.Report) {
 	for _, m := range r.Mix {
 		mix = append(mix, fmt.Sprintf("%s=%d", m.Preset, m.Weight))
 	}
-	fmt.Fprintf(w, "target %s (origin %s), run %s, mix %s, concurrency %d, session bootstrap %s\n",
-		r.Target, r.Origin, r.RunID, strings.Join(mix, ","), r.Concurrency, r.SessionBootstrap)
+	fmt.Fprintf(w, "target %s (origin %s), run %s, mix %s, session bootstrap %s\n",
+		strings.Join(r.Targets, " "), r.Origin, r.RunID, strings.Join(mix, ","), r.SessionBootstrap)
+	if r.Mode == "open-loop" {
+		fmt.Fprintf(w, "open loop: %s, at most %d in flight; latency timed from each arrival's scheduled start\n", describeSchedule(r), r.MaxOutstanding)
+	} else {
+		fmt.Fprintf(w, "closed loop: concurrency %d\n", r.Concurrency)
+	}
 	fmt.Fprintf(w, "\nsetup: %d of %d users registered in %.2fs\n", r.UsersReady, r.Users, r.Setup.ElapsedSeconds)
 	printPhase(w, r.Setup)
 	if r.StoppedBy == "setup-failed" {
@@ -170,6 +236,10 @@ func printReport(w io.Writer, r *loadgen.Report) {
 	s := r.SignIn.Op(loadgen.OpSignIn)
 	fmt.Fprintf(w, "\nsign-in: %d ok, %d failed in %.2fs = %.1f sign-ins/s (stopped by %s)\n",
 		s.Count, s.Errors, r.SignIn.ElapsedSeconds, s.Throughput, r.StoppedBy)
+	if r.Mode == "open-loop" {
+		fmt.Fprintf(w, "arrivals: %d sent, %d late (more than %s behind schedule), %d dropped %v\n",
+			r.SignIn.Arrivals, r.SignIn.Late, loadgen.LateAfter, r.SignIn.DroppedTotal(), r.SignIn.Dropped)
+	}
 	printPhase(w, r.SignIn)
 	printCleanup(w, r.Cleanup)
 }
@@ -187,9 +257,9 @@ func printCleanup(w io.Writer, c loadgen.Cleanup) {
 }
 
 func printPhase(w io.Writer, p loadgen.Phase) {
-	fmt.Fprintf(w, "  %-20s %7s %6s %9s %8s %8s %8s %8s %8s\n", "operation", "ok", "errors", "ok/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms")
+	fmt.Fprintf(w, "  %-20s %7s %6s %9s %8s %8s %8s %8s %8s %8s\n", "operation", "ok", "errors", "ok/s", "mean ms", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms")
 	for _, o := range p.Operations {
-		fmt.Fprintf(w, "  %-20s %7d %6d %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f\n", o.Name, o.Count, o.Errors, o.Throughput, o.MeanMs, o.P50Ms, o.P95Ms, o.P99Ms, o.MaxMs)
+		fmt.Fprintf(w, "  %-20s %7d %6d %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", o.Name, o.Count, o.Errors, o.Throughput, o.MeanMs, o.P50Ms, o.P90Ms, o.P95Ms, o.P99Ms, o.MaxMs)
 	}
 	if len(p.Errors) == 0 {
 		return

@@ -14,11 +14,17 @@ import (
 func TestLoadtestRefusesBadSetups(t *testing.T) {
 	t.Setenv("RPSERVER_ADMIN_TOKEN", "")
 	for name, args := range map[string][]string{
-		"remote target":  {"-target", "http://192.0.2.10:8080", "-token", "x", "-sign-ins", "1"},
-		"no token":       {"-target", "http://127.0.0.1:1", "-sign-ins", "1"},
-		"unknown preset": {"-mix", "nokia=1", "-token", "x"},
-		"half a CA":      {"-ca-cert", "x.pem", "-token", "x"},
-		"stray argument": {"-token", "x", "now"},
+		"remote target":     {"-target", "http://192.0.2.10:8080", "-token", "x", "-sign-ins", "1"},
+		"no token":          {"-target", "http://127.0.0.1:1", "-sign-ins", "1"},
+		"unknown preset":    {"-mix", "nokia=1", "-token", "x"},
+		"half a CA":         {"-ca-cert", "x.pem", "-token", "x"},
+		"stray argument":    {"-token", "x", "now"},
+		"zero rate":         {"-token", "x", "-rate", "0"},
+		"bad rate":          {"-token", "x", "-rate", "fast"},
+		"bad stages":        {"-token", "x", "-stages", "30s"},
+		"rate + stages":     {"-token", "x", "-rate", "5", "-stages", "1s:5"},
+		"stages + dur":      {"-token", "x", "-stages", "1s:5", "-duration", "2s"},
+		"one remote of two": {"-token", "x", "-sign-ins", "1", "-target", "http://127.0.0.1:1", "-target", "http://192.0.2.1:80"},
 	} {
 		var out, errb bytes.Buffer
 		if err := loadtest(context.Background(), args, &out, &errb, false, nil); err == nil {

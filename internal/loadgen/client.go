@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -126,24 +127,38 @@ const maxResponse = 1 << 20
 
 // client is the HTTP side of the generator.
 type client struct {
-	http *http.Client
-	base string
+	http  *http.Client
+	bases []string // the targets
+	turn  atomic.Uint64
+}
+
+// next returns the target for a lone call, round robin.
+func (c *client) next() string {
+	return c.bases[int(c.turn.Add(1)%uint64(len(c.bases)))]
+}
+
+// pair returns the targets of a ceremony's begin and finish: consecutive
+// ones, so with two or more targets they always differ and every server
+// finishes ceremonies another began.
+func (c *client) pair() (begin, finish string) {
+	k := int(c.turn.Add(1) % uint64(len(c.bases)))
+	return c.bases[k], c.bases[(k+1)%len(c.bases)]
 }
 
 // call POSTs body (raw JSON) to path and returns the response body when the
 // status is want. Bodies are always read to the end and closed so the
 // connection goes back to the keep-alive pool.
-func (c *client) call(ctx context.Context, path, bearer string, body []byte, want int) ([]byte, error) {
-	return c.do(ctx, http.MethodPost, path, bearer, body, want)
+func (c *client) call(ctx context.Context, base, path, bearer string, body []byte, want int) ([]byte, error) {
+	return c.do(ctx, http.MethodPost, base, path, bearer, body, want)
 }
 
 // do is call with any method; a nil body sends none.
-func (c *client) do(ctx context.Context, method, path, bearer string, body []byte, want int) ([]byte, error) {
+func (c *client) do(ctx context.Context, method, base, path, bearer string, body []byte, want int) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -184,12 +199,12 @@ func apiError(status int, raw []byte) *APIError {
 }
 
 // callJSON is call plus decoding of the response into out.
-func (c *client) callJSON(ctx context.Context, path, bearer string, in any, want int, out any) error {
+func (c *client) callJSON(ctx context.Context, base, path, bearer string, in any, want int, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	raw, err := c.call(ctx, path, bearer, body, want)
+	raw, err := c.call(ctx, base, path, bearer, body, want)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
 // Package loadgen drives a running rpserver over HTTP with virtual
 // authenticators (package virtualauthn): it creates users, gives each a
-// session, registers one passkey per user, then signs them in as fast as the
-// configured concurrency allows until a duration or a sign-in count is
-// reached. It is the engine of `rpserver loadtest`; flags and display live
-// in cmd/rpserver.
+// session, registers one passkey per user, then signs them in until a
+// duration or a sign-in count is reached: either as fast as the configured
+// concurrency allows (closed loop) or on an arrival schedule that does not
+// wait for the server (open loop, openloop.go). It is the engine of
+// `rpserver loadtest`; flags and display live in cmd/rpserver.
 //
 // Design choices, and why:
 //
@@ -21,7 +22,11 @@
 //   - Latency is measured with the monotonic clock around each HTTP call and
 //     around the whole ceremony (including the authenticator's signing), and
 //     every sample is kept, so percentiles are exact (nearest rank), not
-//     estimated.
+//     estimated. In the open loop the whole ceremony is timed from its
+//     scheduled start, which corrects for coordinated omission.
+//   - With several targets (servers on one database) a ceremony's begin and
+//     finish go to different servers, which only works if no ceremony state
+//     lives in a process.
 //   - Errors are counted by the server's stable Graph error code
 //     ({"error":{"code":...}}), so a run says "37 tooManyFailedAttempts"
 //     rather than "37 HTTP 429". Failures without an envelope get a code of

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,4 +178,70 @@ func TestEndToEndAgainstRealServer(t *testing.T) {
 			t.Fatalf("finish %+v", reg)
 		}
 	})
+}
+
+// serialDelay injects a delay into the sign-in endpoints of a real server and
+// lets one such request through at a time: a server whose capacity is
+// known (about 1/(2·d) sign-ins per second), so load beyond it must queue.
+func serialDelay(h http.Handler, d time.Duration) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/webauthn/authentication/") {
+			mu.Lock()
+			time.Sleep(d)
+			defer mu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestOpenLoopMeasuresQueueingOfARealServer is the coordinated-omission
+// check against the real server with an injected delay: closed-loop workers
+// wait for each answer, so they never offer more than the server takes and
+// their percentiles show the service time; the open loop offers 60/s to a
+// server that takes about 40/s, and its percentiles, timed from when each
+// arrival was due, include the growing queue.
+func TestOpenLoopMeasuresQueueingOfARealServer(t *testing.T) {
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "http://localhost:8080"
+	srv, iss := inProcess(t, ca, origin)
+	slow := httptest.NewServer(serialDelay(srv.Config.Handler, 10*time.Millisecond))
+	defer slow.Close()
+	admin, err := iss.Mint(tokens.Claims{UPN: "admin@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := loadgen.Config{Target: slow.URL, Origin: origin, AdminToken: admin, CA: ca, Sessions: mintSessions(iss), Concurrency: 8}
+
+	closedCfg := base
+	closedCfg.Users, closedCfg.Concurrency, closedCfg.SignIns = 2, 2, 40
+	closed, err := loadgen.Run(context.Background(), closedCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openCfg := base
+	openCfg.Users, openCfg.Rate, openCfg.Duration = 80, 60, 1500*time.Millisecond
+	open, err := loadgen.Run(context.Background(), openCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, o := closed.SignIn.Op(loadgen.OpSignIn), open.SignIn.Op(loadgen.OpSignIn)
+	t.Logf("closed loop (2 workers): %d sign-ins at %.1f/s, p50 %.1f ms, p99 %.1f ms", c.Count, c.Throughput, c.P50Ms, c.P99Ms)
+	t.Logf("open loop (60/s offered): %d sign-ins at %.1f/s, p50 %.1f ms, p99 %.1f ms, dropped %v, late %d",
+		o.Count, o.Throughput, o.P50Ms, o.P99Ms, open.SignIn.Dropped, open.SignIn.Late)
+	if c.Errors != 0 || o.Errors != 0 || open.SignIn.DroppedTotal() != 0 || o.Count != 90 {
+		t.Fatalf("closed %+v open %+v dropped %v", c, o, open.SignIn.Dropped)
+	}
+	if open.Mode != "open-loop" || closed.Mode != "closed-loop" {
+		t.Fatalf("modes %s %s", open.Mode, closed.Mode)
+	}
+	// The queue: the last of 90 arrivals is due at 1.5 s but served near
+	// 90/40 ≈ 2.2 s, so the tail waits hundreds of milliseconds, far beyond
+	// the service time the closed loop reports.
+	if o.P99Ms < 3*c.P99Ms || o.P99Ms < 200 {
+		t.Fatalf("open-loop p99 %.1f ms does not show the queue (closed-loop p99 %.1f ms)", o.P99Ms, c.P99Ms)
+	}
 }

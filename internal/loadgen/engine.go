@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,17 +32,33 @@ type SessionFunc func(ctx context.Context, u User) (sessionToken string, err err
 
 // Config of one run. Zero values get the defaults documented per field.
 type Config struct {
-	Target      string // base URL of the running server; must be loopback
-	Origin      string // origin the authenticators claim; default http://localhost:<target port>
+	Target string // base URL of the running server; must be loopback
+
+	// Targets are several servers sharing one database; a ceremony's begin
+	// and finish go to different ones (round robin), so a run shows that no
+	// ceremony state lives in a process. Target, when set, is the first.
+	Targets []string
+
+	Origin      string // origin the authenticators claim; default http://localhost:<first target's port>
 	AdminToken  string // bearer token allowed to create users (and TAPs)
 	Mix         []MixEntry
-	Users       int // virtual users/authenticators; default Concurrency
-	Concurrency int // parallel ceremonies; default 4
+	Users       int // virtual users/authenticators; default Concurrency (closed loop) or 100 (open loop)
+	Concurrency int // parallel ceremonies in the closed loop, parallel setup workers in both; default 4
 
 	// Bounds of the timed phase; at least one is required so a run always
-	// ends by itself. Both: whichever comes first.
+	// ends by itself. Both: whichever comes first. With Stages the stages
+	// are the duration bound.
 	Duration time.Duration
-	SignIns  int // sign-in attempts (successful or not)
+	SignIns  int // sign-in attempts (successful or not); in the open loop, arrivals
+
+	// Open loop (see openloop.go): Rate arrivals per second for Duration,
+	// or Stages; never both. Zero of both is the closed loop: Concurrency
+	// workers, each starting its next ceremony when the last one ends.
+	Rate   float64
+	Stages []Stage
+	// MaxOutstanding bounds the open loop's ceremonies in flight; an arrival
+	// that would exceed it is dropped and counted. Default Users.
+	MaxOutstanding int
 
 	Discoverable bool   // sign in with {} (passkey autofill) instead of the UPN
 	UPNDomain    string // default lab.example
@@ -66,6 +83,11 @@ type Config struct {
 // Report of a run; this is the -json output.
 type Report struct {
 	Target           string     `json:"target"`
+	Targets          []string   `json:"targets"`
+	Mode             string     `json:"mode"` // closed-loop or open-loop
+	Rate             float64    `json:"ratePerSecond,omitempty"`
+	Stages           []Stage    `json:"stages,omitempty"`
+	MaxOutstanding   int        `json:"maxOutstanding,omitempty"`
 	Origin           string     `json:"origin"`
 	RunID            string     `json:"runId"`
 	Mix              []MixEntry `json:"mix"`
@@ -92,11 +114,32 @@ type Cleanup struct {
 
 // Validate fills defaults and checks the configuration.
 func (c *Config) Validate() error {
-	u, err := CheckLoopback(c.Target)
-	if err != nil {
+	targets := c.Targets
+	if c.Target != "" && !slices.Contains(targets, c.Target) {
+		targets = append([]string{c.Target}, targets...)
+	}
+	if len(targets) == 0 {
+		return errors.New("no target")
+	}
+	if len(targets) > 64 {
+		return fmt.Errorf("%d targets: at most 64", len(targets))
+	}
+	var u *url.URL
+	c.Targets = nil
+	for i, t := range targets {
+		tu, err := CheckLoopback(t)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			u = tu
+		}
+		c.Targets = append(c.Targets, tu.String())
+	}
+	c.Target = c.Targets[0]
+	if err := c.validateOpenLoop(); err != nil {
 		return err
 	}
-	c.Target = u.String()
 	if c.Concurrency == 0 {
 		c.Concurrency = 4
 	}
@@ -105,6 +148,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Users == 0 {
 		c.Users = c.Concurrency
+		if c.openLoop() {
+			c.Users = 100
+		}
 	}
 	if c.Users < 1 || c.Users > 100000 {
 		return fmt.Errorf("users %d: want 1..100000", c.Users)
@@ -112,8 +158,14 @@ func (c *Config) Validate() error {
 	if c.Duration < 0 || c.SignIns < 0 {
 		return errors.New("duration and sign-ins must not be negative")
 	}
-	if c.Duration == 0 && c.SignIns == 0 {
+	if c.Duration == 0 && c.SignIns == 0 && len(c.Stages) == 0 {
 		return errors.New("give a duration or a sign-in count: a run must end by itself")
+	}
+	if c.MaxOutstanding == 0 {
+		c.MaxOutstanding = c.Users
+	}
+	if c.MaxOutstanding < 1 || c.MaxOutstanding > 100000 {
+		return fmt.Errorf("max outstanding %d: want 1..100000", c.MaxOutstanding)
 	}
 	if len(c.Mix) == 0 {
 		c.Mix = []MixEntry{{Preset: "ms-ios", Weight: 1}}
@@ -184,14 +236,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = NewHTTPClient(cfg.Concurrency, cfg.RequestTimeout)
+		inFlight := cfg.Concurrency
+		if cfg.openLoop() {
+			inFlight = max(inFlight, min(cfg.MaxOutstanding, cfg.Users))
+		}
+		hc = NewHTTPClient(inFlight, cfg.RequestTimeout)
 		defer hc.CloseIdleConnections()
 	}
-	e := &engine{cfg: cfg, c: &client{http: hc, base: cfg.Target}}
-	rep := &Report{Target: cfg.Target, Origin: cfg.Origin, RunID: cfg.RunID, Mix: cfg.Mix, Users: cfg.Users, Concurrency: cfg.Concurrency,
+	e := &engine{cfg: cfg, c: &client{http: hc, bases: cfg.Targets}}
+	rep := &Report{Target: cfg.Target, Targets: cfg.Targets, Mode: "closed-loop", Origin: cfg.Origin, RunID: cfg.RunID, Mix: cfg.Mix, Users: cfg.Users, Concurrency: cfg.Concurrency,
 		DurationLimit: cfg.Duration.Seconds(), SignInsLimit: cfg.SignIns, Discoverable: cfg.Discoverable, SessionBootstrap: "tap"}
 	if cfg.Sessions != nil {
 		rep.SessionBootstrap = "custom"
+	}
+	if cfg.openLoop() {
+		rep.Mode, rep.Rate, rep.Stages, rep.MaxOutstanding = "open-loop", cfg.Rate, cfg.Stages, cfg.MaxOutstanding
+		rep.Concurrency = 0
 	}
 
 	defer func() { rep.Cleanup = e.cleanup() }()
@@ -206,7 +266,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.StoppedBy = "setup-failed"
 		return rep, fmt.Errorf("setup: none of the %d users could register a passkey (errors: %v)", cfg.Users, setup.Errors)
 	}
-	rep.SignIn, rep.StoppedBy = e.signInPhase(ctx, ready)
+	if cfg.openLoop() {
+		rep.SignIn, rep.StoppedBy = e.openLoopPhase(ctx, ready)
+	} else {
+		rep.SignIn, rep.StoppedBy = e.signInPhase(ctx, ready)
+	}
 	if rep.StoppedBy == "interrupted" {
 		return rep, ctx.Err()
 	}
@@ -237,7 +301,7 @@ func (e *engine) cleanup() Cleanup {
 				if i >= len(ids) {
 					return
 				}
-				_, err := e.c.do(ctx, http.MethodDelete, "/v1.0/users/"+url.PathEscape(ids[i]), e.cfg.AdminToken, nil, http.StatusNoContent)
+				_, err := e.c.do(ctx, http.MethodDelete, e.c.next(), "/v1.0/users/"+url.PathEscape(ids[i]), e.cfg.AdminToken, nil, http.StatusNoContent)
 				mu.Lock()
 				if err == nil {
 					res.Deleted++
@@ -349,7 +413,7 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 		var created struct {
 			ID string `json:"id"`
 		}
-		err := e.c.callJSON(ctx, "/v1.0/users", e.cfg.AdminToken,
+		err := e.c.callJSON(ctx, e.c.next(), "/v1.0/users", e.cfg.AdminToken,
 			map[string]any{"userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName, "accountEnabled": true}, http.StatusCreated, &created)
 		if err == nil && created.ID == "" {
 			err = &badResponseError{msg: "user created without an id"}
@@ -368,7 +432,7 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 	if e.cfg.Group != "" {
 		err = timed(ctx, rec, OpGroupJoin, false, func() error {
 			ref, _ := json.Marshal(map[string]string{"@odata.id": e.cfg.Target + "/v1.0/directoryObjects/" + u.ID})
-			_, err := e.c.call(ctx, "/v1.0/groups/"+url.PathEscape(e.cfg.Group)+"/members/$ref", e.cfg.AdminToken, ref, http.StatusNoContent)
+			_, err := e.c.call(ctx, e.c.next(), "/v1.0/groups/"+url.PathEscape(e.cfg.Group)+"/members/$ref", e.cfg.AdminToken, ref, http.StatusNoContent)
 			return err
 		})
 		if err != nil {
@@ -399,7 +463,7 @@ func (e *engine) tapSession(ctx context.Context, rec *Recorder, u *vuser) error 
 		Pass string `json:"temporaryAccessPass"`
 	}
 	err := timed(ctx, rec, OpTAPCreate, false, func() error {
-		err := e.c.callJSON(ctx, "/v1.0/users/"+url.PathEscape(u.ID)+"/authentication/temporaryAccessPassMethods", e.cfg.AdminToken,
+		err := e.c.callJSON(ctx, e.c.next(), "/v1.0/users/"+url.PathEscape(u.ID)+"/authentication/temporaryAccessPassMethods", e.cfg.AdminToken,
 			struct{}{}, http.StatusCreated, &tap)
 		if err == nil && tap.Pass == "" {
 			err = &badResponseError{msg: "TAP created without temporaryAccessPass"}
@@ -413,7 +477,7 @@ func (e *engine) tapSession(ctx context.Context, rec *Recorder, u *vuser) error 
 		var s struct {
 			Token string `json:"sessionToken"`
 		}
-		err := e.c.callJSON(ctx, "/signin/tap", "",
+		err := e.c.callJSON(ctx, e.c.next(), "/signin/tap", "",
 			map[string]string{"userPrincipalName": u.UserPrincipalName, "temporaryAccessPass": tap.Pass}, http.StatusOK, &s)
 		if err == nil && s.Token == "" {
 			err = &badResponseError{msg: "TAP sign-in without sessionToken"}
@@ -424,19 +488,26 @@ func (e *engine) tapSession(ctx context.Context, rec *Recorder, u *vuser) error 
 }
 
 // ceremony runs begin, the authenticator, and finish, timing each call and
-// the whole; the whole counts the attempt once in Phase.Errors.
-func (e *engine) ceremony(ctx context.Context, rec *Recorder, op, beginOp, finishOp, beginPath, finishPath, bearer string, beginBody []byte,
+// the whole; the whole counts the attempt once in Phase.Errors. The whole
+// is timed from intended (the open loop's scheduled start, so waiting for
+// the generator or the server counts) or, when zero, from now. With several
+// targets begin and finish go to different servers.
+func (e *engine) ceremony(ctx context.Context, rec *Recorder, intended time.Time, op, beginOp, finishOp, beginPath, finishPath, bearer string, beginBody []byte,
 	authenticate func(opts []byte) ([]byte, error), finishStatus int) error {
-	t0 := time.Now()
+	t0 := intended
+	if t0.IsZero() {
+		t0 = time.Now()
+	}
 	fail := func(err error) error {
 		if ctx.Err() == nil {
 			rec.Fail(op, ErrorCode(err))
 		}
 		return err
 	}
+	beginBase, finishBase := e.c.pair()
 	var opts []byte
 	if err := timed(ctx, rec, beginOp, true, func() (err error) {
-		opts, err = e.c.call(ctx, beginPath, bearer, beginBody, http.StatusOK)
+		opts, err = e.c.call(ctx, beginBase, beginPath, bearer, beginBody, http.StatusOK)
 		return err
 	}); err != nil {
 		return fail(err)
@@ -446,7 +517,7 @@ func (e *engine) ceremony(ctx context.Context, rec *Recorder, op, beginOp, finis
 		return fail(&authenticatorError{err: err})
 	}
 	if err := timed(ctx, rec, finishOp, true, func() error {
-		_, err := e.c.call(ctx, finishPath, bearer, out, finishStatus)
+		_, err := e.c.call(ctx, finishBase, finishPath, bearer, out, finishStatus)
 		return err
 	}); err != nil {
 		return fail(err)
@@ -457,17 +528,17 @@ func (e *engine) ceremony(ctx context.Context, rec *Recorder, op, beginOp, finis
 
 func (e *engine) register(ctx context.Context, rec *Recorder, u *vuser) error {
 	body, _ := json.Marshal(map[string]string{"displayName": u.preset})
-	return e.ceremony(ctx, rec, OpRegistration, OpRegistrationBegin, OpRegistrationFinish,
+	return e.ceremony(ctx, rec, time.Time{}, OpRegistration, OpRegistrationBegin, OpRegistrationFinish,
 		"/webauthn/registration/begin", "/webauthn/registration/finish", u.session, body,
 		func(opts []byte) ([]byte, error) { return u.auth.Create(opts, e.cfg.Origin) }, http.StatusCreated)
 }
 
-func (e *engine) signIn(ctx context.Context, rec *Recorder, u *vuser) error {
+func (e *engine) signIn(ctx context.Context, rec *Recorder, u *vuser, intended time.Time) error {
 	body := []byte(`{}`)
 	if !e.cfg.Discoverable {
 		body, _ = json.Marshal(map[string]string{"userPrincipalName": u.UserPrincipalName})
 	}
-	return e.ceremony(ctx, rec, OpSignIn, OpSignInBegin, OpSignInFinish,
+	return e.ceremony(ctx, rec, intended, OpSignIn, OpSignInBegin, OpSignInFinish,
 		"/webauthn/authentication/begin", "/webauthn/authentication/finish", "", body,
 		func(opts []byte) ([]byte, error) { return u.auth.Get(opts, e.cfg.Origin) }, http.StatusOK)
 }
@@ -509,7 +580,7 @@ func (e *engine) signInPhase(parent context.Context, ready []*vuser) (Phase, str
 				case <-ctx.Done():
 					return
 				}
-				_ = e.signIn(ctx, rec, u)
+				_ = e.signIn(ctx, rec, u, time.Time{})
 				pool <- u
 			}
 		}()

@@ -163,6 +163,22 @@ type fakeRP struct {
 	inFlight  sync.Map // UPN -> struct{}: detects two workers on one user
 	overlap   atomic.Bool
 	delay     time.Duration
+
+	gate sync.RWMutex // held by stall: every request waits, as in a GC pause or a lock
+
+	// Several fakes sharing issued: which server issued each challenge, so
+	// a finish can tell whether its begin went elsewhere.
+	name         string
+	issued       *sync.Map
+	sameServer   atomic.Int64
+	otherServer  atomic.Int64
+	beginsServed atomic.Int64
+}
+
+// stall blocks every request for d, from now.
+func (f *fakeRP) stall(d time.Duration) {
+	f.gate.Lock()
+	time.AfterFunc(d, f.gate.Unlock)
 }
 
 func (f *fakeRP) handler() http.Handler {
@@ -207,6 +223,9 @@ func (f *fakeRP) handler() http.Handler {
 		writeJSON(w, 201, map[string]string{"id": "method"})
 	})
 	mux.HandleFunc("POST /webauthn/authentication/begin", func(w http.ResponseWriter, r *http.Request) {
+		f.gate.RLock()
+		f.gate.RUnlock()
+		f.beginsServed.Add(1)
 		var req struct {
 			UPN string `json:"userPrincipalName"`
 		}
@@ -216,9 +235,33 @@ func (f *fakeRP) handler() http.Handler {
 		}
 		time.Sleep(f.delay)
 		f.inFlight.Delete(req.UPN)
-		writeJSON(w, 200, map[string]any{"publicKey": map[string]any{"challenge": b64(32), "rpId": "localhost", "userVerification": "required"}})
+		challenge := b64(32)
+		if f.issued != nil {
+			f.issued.Store(challenge, f.name)
+		}
+		writeJSON(w, 200, map[string]any{"publicKey": map[string]any{"challenge": challenge, "rpId": "localhost", "userVerification": "required"}})
 	})
 	mux.HandleFunc("POST /webauthn/authentication/finish", func(w http.ResponseWriter, r *http.Request) {
+		f.gate.RLock()
+		f.gate.RUnlock()
+		if f.issued != nil {
+			var cred struct {
+				Response struct {
+					ClientDataJSON string `json:"clientDataJSON"`
+				} `json:"response"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&cred)
+			raw, _ := base64.RawURLEncoding.DecodeString(cred.Response.ClientDataJSON)
+			var cd struct {
+				Challenge string `json:"challenge"`
+			}
+			_ = json.Unmarshal(raw, &cd)
+			if by, _ := f.issued.Load(cd.Challenge); by == f.name {
+				f.sameServer.Add(1)
+			} else {
+				f.otherServer.Add(1)
+			}
+		}
 		if n := f.finishes.Add(1); f.failEvery > 0 && n%f.failEvery == 0 {
 			writeJSON(w, 429, map[string]any{"error": map[string]string{"code": "tooManyFailedAttempts", "message": "cooling down"}})
 			return
@@ -314,5 +357,85 @@ func TestRunInterruptedAndSetupFailure(t *testing.T) {
 func TestRunRefusesRemoteTargets(t *testing.T) {
 	if _, err := Run(context.Background(), Config{Target: "http://93.184.216.34", AdminToken: "a", SignIns: 1}); err == nil {
 		t.Fatal("remote target accepted")
+	}
+}
+
+// TestOpenLoopCountsTheStallClosedLoopHides is coordinated omission in one
+// test: the same server stalls for 400 ms once. The closed loop sends
+// nothing during the stall, so the stall is one slow sample and p90 stays
+// at the service time; the open loop keeps its schedule, and every arrival
+// due during the stall waits, measured from when it was due.
+func TestOpenLoopCountsTheStallClosedLoopHides(t *testing.T) {
+	const stall = 400 * time.Millisecond
+	run := func(cfg Config) Phase {
+		f := &fakeRP{delay: time.Millisecond}
+		srv := httptest.NewServer(f.handler())
+		defer srv.Close()
+		cfg.Target, cfg.AdminToken = srv.URL, "admin"
+		cfg.Progress = func(p Progress) {
+			// One stall, once the timed phase is under way.
+			if p.Phase == "signin" && p.Elapsed > 200*time.Millisecond && p.Elapsed < 300*time.Millisecond {
+				f.stall(stall)
+			}
+		}
+		cfg.ProgressEvery = 100 * time.Millisecond
+		rep, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.SignIn.Errors) != 0 {
+			t.Fatalf("errors %v", rep.SignIn.Errors)
+		}
+		return rep.SignIn
+	}
+	closed := run(Config{Concurrency: 1, Users: 1, Duration: 1200 * time.Millisecond}).Op(OpSignIn)
+	openPhase := run(Config{Rate: 100, Duration: 1200 * time.Millisecond, Users: 64, Concurrency: 8})
+	open := openPhase.Op(OpSignIn)
+	if openPhase.DroppedTotal() != 0 || openPhase.Arrivals != 120 || open.Count != 120 {
+		t.Fatalf("open loop: %d arrivals, %d sign-ins, dropped %v", openPhase.Arrivals, open.Count, openPhase.Dropped)
+	}
+	t.Logf("closed loop: %d sign-ins, p50 %.1f ms, p90 %.1f ms, max %.1f ms", closed.Count, closed.P50Ms, closed.P90Ms, closed.MaxMs)
+	t.Logf("open loop:   %d sign-ins, p50 %.1f ms, p90 %.1f ms, max %.1f ms", open.Count, open.P50Ms, open.P90Ms, open.MaxMs)
+	// Both saw the stall in their worst sample...
+	if closed.MaxMs < 350 || open.MaxMs < 350 {
+		t.Fatalf("stall not seen: closed max %.1f, open max %.1f", closed.MaxMs, open.MaxMs)
+	}
+	// ...but only the open loop counts the ~40 arrivals due during it: about
+	// a third of its ~120 samples waited, so p90 is well into the stall.
+	if closed.P90Ms > 100 {
+		t.Fatalf("closed-loop p90 %.1f ms: expected the stall to be hidden in one sample", closed.P90Ms)
+	}
+	if open.P90Ms < 100 {
+		t.Fatalf("open-loop p90 %.1f ms: the stall's waiting is missing", open.P90Ms)
+	}
+
+	// With room for only 4 ceremonies in flight, the arrivals due during
+	// the stall cannot be sent: they are dropped and counted, not queued.
+	bounded := run(Config{Rate: 100, Duration: 1200 * time.Millisecond, Users: 64, Concurrency: 8, MaxOutstanding: 4})
+	if d := bounded.Dropped[DropOutstanding]; d < 20 || bounded.Arrivals+d != 120 {
+		t.Fatalf("bounded: %d arrivals, dropped %v", bounded.Arrivals, bounded.Dropped)
+	}
+}
+
+// TestSeveralTargetsSplitBeginAndFinish: with two servers every ceremony
+// finishes on the server that did not begin it.
+func TestSeveralTargetsSplitBeginAndFinish(t *testing.T) {
+	issued := &sync.Map{}
+	a, b := &fakeRP{name: "a", issued: issued}, &fakeRP{name: "b", issued: issued}
+	sa, sb := httptest.NewServer(a.handler()), httptest.NewServer(b.handler())
+	defer sa.Close()
+	defer sb.Close()
+	for _, cfg := range []Config{{Concurrency: 3, SignIns: 40}, {Rate: 200, SignIns: 40}} {
+		rep, err := Run(context.Background(), Config{Targets: []string{sa.URL, sb.URL}, AdminToken: "admin", Users: 6,
+			Concurrency: cfg.Concurrency, SignIns: cfg.SignIns, Rate: cfg.Rate})
+		if err != nil || rep.SignIn.Op(OpSignIn).Count != 40 || len(rep.Targets) != 2 {
+			t.Fatalf("err %v report %+v", err, rep)
+		}
+	}
+	if a.sameServer.Load()+b.sameServer.Load() != 0 || a.otherServer.Load() != 40 || b.otherServer.Load() != 40 {
+		t.Fatalf("same server %d+%d, other %d+%d", a.sameServer.Load(), b.sameServer.Load(), a.otherServer.Load(), b.otherServer.Load())
+	}
+	if a.beginsServed.Load() != 40 || b.beginsServed.Load() != 40 {
+		t.Fatalf("begins a %d b %d", a.beginsServed.Load(), b.beginsServed.Load())
 	}
 }

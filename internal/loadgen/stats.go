@@ -42,22 +42,41 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 
 // Recorder collects latency samples and error codes of one phase. It is safe
 // for concurrent use; one mutex is plenty at the few thousand operations per
-// second a single server reaches, and it keeps every sample exact.
+// second a single server reaches, and it keeps every sample exact. Each
+// sample also carries the offset at which it completed, so the per-second
+// time series is cut from the same samples as the totals.
 type Recorder struct {
 	mu     sync.Mutex
 	start  time.Time
 	ops    map[string]*opRecord
 	errors map[string]int
+
+	// Open-loop arrivals: scheduled ones that were sent (arrivals), not sent
+	// (dropped, by reason) and sent later than LateAfter (late), each kept
+	// per second too.
+	arrivals int
+	late     int
+	dropped  map[string]int
+	perSec   []arrivalSecond
 }
 
 type opRecord struct {
-	samples []time.Duration
+	samples []sample
 	errors  map[string]int
+	errAt   []time.Duration // offset of each failure, for the time series
 }
 
+type sample struct {
+	at, d time.Duration // completion offset from the phase start; latency
+}
+
+type arrivalSecond struct{ arrivals, dropped, late int }
+
 // NewRecorder starts a phase now.
-func NewRecorder() *Recorder {
-	return &Recorder{start: time.Now(), ops: map[string]*opRecord{}, errors: map[string]int{}}
+func NewRecorder() *Recorder { return newRecorderAt(time.Now()) }
+
+func newRecorderAt(start time.Time) *Recorder {
+	return &Recorder{start: start, ops: map[string]*opRecord{}, errors: map[string]int{}, dropped: map[string]int{}}
 }
 
 func (r *Recorder) op(name string) *opRecord {
@@ -71,9 +90,10 @@ func (r *Recorder) op(name string) *opRecord {
 
 // Observe records one successful operation.
 func (r *Recorder) Observe(op string, d time.Duration) {
+	at := time.Since(r.start)
 	r.mu.Lock()
 	o := r.op(op)
-	o.samples = append(o.samples, d)
+	o.samples = append(o.samples, sample{at: at, d: d})
 	r.mu.Unlock()
 }
 
@@ -81,8 +101,11 @@ func (r *Recorder) Observe(op string, d time.Duration) {
 // past) under its stable error code; these make up Phase.Errors, one per
 // failed attempt.
 func (r *Recorder) Fail(op, code string) {
+	at := time.Since(r.start)
 	r.mu.Lock()
-	r.op(op).errors[code]++
+	o := r.op(op)
+	o.errors[code]++
+	o.errAt = append(o.errAt, at)
 	r.errors[code]++
 	r.mu.Unlock()
 }
@@ -91,8 +114,44 @@ func (r *Recorder) Fail(op, code string) {
 // without adding to Phase.Errors: the ceremony's own Fail counts the attempt
 // once.
 func (r *Recorder) FailStep(op, code string) {
+	at := time.Since(r.start)
 	r.mu.Lock()
-	r.op(op).errors[code]++
+	o := r.op(op)
+	o.errors[code]++
+	o.errAt = append(o.errAt, at)
+	r.mu.Unlock()
+}
+
+// Reasons an open-loop arrival is not sent.
+const (
+	DropOutstanding = "maxOutstanding" // the bound on requests in flight was reached
+	DropNoFreeUser  = "noFreeUser"     // every virtual user is in a ceremony already
+)
+
+// LateAfter is how far behind its intended time an arrival may be sent
+// before it counts as late (the generator itself fell behind: CPU, timer
+// resolution). Its latency is measured from the intended time either way.
+const LateAfter = 5 * time.Millisecond
+
+// Arrival records one open-loop arrival, due at offset due: sent (with how
+// late) or dropped for reason.
+func (r *Recorder) Arrival(due, lateness time.Duration, dropReason string) {
+	sec := int(due / time.Second)
+	r.mu.Lock()
+	for len(r.perSec) <= sec {
+		r.perSec = append(r.perSec, arrivalSecond{})
+	}
+	if dropReason != "" {
+		r.dropped[dropReason]++
+		r.perSec[sec].dropped++
+	} else {
+		r.arrivals++
+		r.perSec[sec].arrivals++
+		if lateness > LateAfter {
+			r.late++
+			r.perSec[sec].late++
+		}
+	}
 	r.mu.Unlock()
 }
 
@@ -104,6 +163,14 @@ type Progress struct {
 	Errors   int           `json:"errors"`
 	Rate     float64       `json:"ratePerSecond"`
 	P50, P95 time.Duration `json:"-"`
+	// Open loop only: the schedule's current rate, arrivals sent, dropped
+	// and late so far.
+	OpenLoop    bool    `json:"openLoop,omitempty"`
+	Scheduled   float64 `json:"scheduledRatePerSecond,omitempty"`
+	Arrivals    int     `json:"arrivals,omitempty"`
+	Dropped     int     `json:"dropped,omitempty"`
+	Late        int     `json:"late,omitempty"`
+	Outstanding int     `json:"outstanding,omitempty"`
 }
 
 // Progress summarises op so far. It copies and sorts that op's samples,
@@ -112,18 +179,30 @@ func (r *Recorder) Progress(phase, op string) Progress {
 	r.mu.Lock()
 	elapsed := time.Since(r.start)
 	o := r.op(op)
-	s := slices.Clone(o.samples)
+	s := latencies(o.samples)
 	errs := 0
 	for _, n := range o.errors {
 		errs += n
 	}
+	p := Progress{Phase: phase, Elapsed: elapsed, Done: len(s), Errors: errs, Arrivals: r.arrivals, Late: r.late}
+	for _, n := range r.dropped {
+		p.Dropped += n
+	}
 	r.mu.Unlock()
 	slices.Sort(s)
-	p := Progress{Phase: phase, Elapsed: elapsed, Done: len(s), Errors: errs, P50: Percentile(s, 50), P95: Percentile(s, 95)}
+	p.P50, p.P95 = Percentile(s, 50), Percentile(s, 95)
 	if sec := elapsed.Seconds(); sec > 0 {
 		p.Rate = float64(len(s)) / sec
 	}
 	return p
+}
+
+func latencies(samples []sample) []time.Duration {
+	s := make([]time.Duration, len(samples))
+	for i, x := range samples {
+		s[i] = x.d
+	}
+	return s
 }
 
 // OpStats is the summary of one operation. Latencies are milliseconds.
@@ -134,8 +213,10 @@ type OpStats struct {
 	Throughput float64        `json:"throughputPerSecond"` // successful per second of the phase
 	MeanMs     float64        `json:"meanMs"`
 	P50Ms      float64        `json:"p50Ms"`
+	P90Ms      float64        `json:"p90Ms"`
 	P95Ms      float64        `json:"p95Ms"`
 	P99Ms      float64        `json:"p99Ms"`
+	P999Ms     float64        `json:"p999Ms"`
 	MaxMs      float64        `json:"maxMs"`
 	ErrorCodes map[string]int `json:"errorCodes,omitempty"`
 }
@@ -145,6 +226,18 @@ type Phase struct {
 	ElapsedSeconds float64        `json:"elapsedSeconds"`
 	Operations     []OpStats      `json:"operations"`
 	Errors         map[string]int `json:"errors"` // failed attempts (ceremonies, setup steps), by stable code
+
+	// Open loop only: arrivals sent, sent late (> LateAfter behind
+	// schedule), and not sent, by reason.
+	Arrivals int            `json:"arrivals,omitempty"`
+	Late     int            `json:"late,omitempty"`
+	Dropped  map[string]int `json:"dropped,omitempty"`
+
+	// samples per operation, kept for the time series and histograms
+	// (Recorder.Series, HDR); not part of the JSON report.
+	samples map[string][]sample
+	errAt   map[string][]time.Duration
+	perSec  []arrivalSecond
 }
 
 // Op returns the named operation's stats (zero value when absent).
@@ -157,18 +250,37 @@ func (p Phase) Op(name string) OpStats {
 	return OpStats{Name: name}
 }
 
+// DroppedTotal is the number of arrivals not sent, whatever the reason.
+func (p Phase) DroppedTotal() int {
+	n := 0
+	for _, v := range p.Dropped {
+		n += v
+	}
+	return n
+}
+
 // Summary freezes the phase; elapsed is the wall time the phase took.
 func (r *Recorder) Summary(elapsed time.Duration) Phase {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ph := Phase{ElapsedSeconds: elapsed.Seconds(), Errors: map[string]int{}}
+	ph := Phase{ElapsedSeconds: elapsed.Seconds(), Errors: map[string]int{}, Arrivals: r.arrivals, Late: r.late,
+		samples: map[string][]sample{}, errAt: map[string][]time.Duration{}, perSec: slices.Clone(r.perSec)}
 	for code, n := range r.errors {
 		ph.Errors[code] = n
 	}
+	for reason, n := range r.dropped {
+		if ph.Dropped == nil {
+			ph.Dropped = map[string]int{}
+		}
+		ph.Dropped[reason] = n
+	}
 	for name, o := range r.ops {
-		s := slices.Clone(o.samples)
+		ph.samples[name] = slices.Clone(o.samples)
+		ph.errAt[name] = slices.Clone(o.errAt)
+		s := latencies(o.samples)
 		slices.Sort(s)
-		st := OpStats{Name: name, Count: len(s), P50Ms: ms(Percentile(s, 50)), P95Ms: ms(Percentile(s, 95)), P99Ms: ms(Percentile(s, 99))}
+		st := OpStats{Name: name, Count: len(s), P50Ms: ms(Percentile(s, 50)), P90Ms: ms(Percentile(s, 90)), P95Ms: ms(Percentile(s, 95)),
+			P99Ms: ms(Percentile(s, 99)), P999Ms: ms(Percentile(s, 99.9))}
 		if len(s) > 0 {
 			var sum time.Duration
 			for _, d := range s {
