@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -208,7 +209,7 @@ func TestOpenLoopMeasuresQueueingOfARealServer(t *testing.T) {
 	}
 	const origin = "http://localhost:8080"
 	srv, iss := inProcess(t, ca, origin)
-	slow := httptest.NewServer(serialDelay(srv.Config.Handler, 10*time.Millisecond))
+	slow := httptest.NewServer(serialDelay(srv.Handler, 10*time.Millisecond))
 	defer slow.Close()
 	admin, err := iss.Mint(tokens.Claims{UPN: "admin@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
 	if err != nil {
