@@ -14,6 +14,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/apps"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -54,6 +55,8 @@ type Deps struct {
 
 	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2; nil: routes absent
 	Risk       *risk.Service   // /identityProtection/riskyUsers; nil: routes absent
+
+	Apps *apps.Service // /applications and /servicePrincipals; nil: routes absent
 
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF).
@@ -113,6 +116,7 @@ func New(deps Deps) *Server {
 			s.methodRoutes(r)
 			s.adminSignInRoutes(r)
 			s.reportRoutes(r)
+			s.applicationRoutes(r)
 		})
 	}
 	return s

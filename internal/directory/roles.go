@@ -30,6 +30,8 @@ const (
 	RoleDirectoryReaders                      = "Directory Readers"
 	RoleGuestInviter                          = "Guest Inviter"
 	RoleMessageCenterReader                   = "Message Center Reader"
+	RoleApplicationAdministrator              = "Application Administrator"
+	RoleCloudApplicationAdministrator         = "Cloud Application Administrator"
 )
 
 // BuiltInRoles lists the roles the lab knows, with Entra's template ids (from
@@ -53,6 +55,8 @@ var BuiltInRoles = []Role{
 	builtIn("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", RoleDirectoryReaders, "Can read basic directory information."),
 	builtIn("95e79109-95c0-4d8e-aee3-d01accf2d47b", RoleGuestInviter, "Can invite guest users independent of the 'members can invite guests' setting."),
 	builtIn("790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b", RoleMessageCenterReader, "Can read messages and updates for their organization in Message Center only."),
+	builtIn("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", RoleApplicationAdministrator, "Can create and manage all aspects of app registrations and enterprise apps."),
+	builtIn("158c047a-c907-4556-b7ef-446551a6b5f7", RoleCloudApplicationAdministrator, "Can create and manage all aspects of app registrations and enterprise apps except App Proxy."),
 }
 
 func builtIn(id, name, desc string) Role {

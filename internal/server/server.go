@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/apps"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
@@ -74,6 +75,7 @@ type Server struct {
 	ConditionalAccess *conditionalaccess.Service
 	SignIn            *signin.Service
 	Risk              *risk.Service
+	Apps              *apps.Service
 	// SignInLog must be drained before DB closes; Close does both in order.
 	SignInLog *signinlog.BatchWriter
 }
@@ -148,6 +150,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		}},
 	})
 	riskSvc := &risk.Service{Store: db.RiskyUsers()}
+	appsSvc := &apps.Service{Store: db.Apps()}
 	handler := api.New(api.Deps{
 		Directory:         dir,
 		Issuer:            issuer,
@@ -163,10 +166,11 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
 		Risk:              riskSvc,
+		Apps:              appsSvc,
 	})
 	return &Server{
 		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
-		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, SignInLog: signInLog,
+		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, SignInLog: signInLog,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package store_test
 import (
 	"testing"
 
+	"github.com/rpserver/rpserver/internal/apps"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -56,4 +57,8 @@ func TestFactorsConformance(t *testing.T) {
 		db := testpg.Open(t)
 		return db.Factors(), db.Directory()
 	})
+}
+
+func TestAppsConformance(t *testing.T) {
+	storetest.Apps(t, func(t *testing.T) apps.Store { return testpg.Open(t).Apps() })
 }
