@@ -20,20 +20,25 @@ const CodeServerBusy = "serverBusy"
 
 // Limiter is a counting semaphore with a bounded wait.
 type Limiter struct {
-	slots chan struct{}
-	wait  time.Duration
-	what  string
+	slots    chan struct{}
+	wait     time.Duration
+	maxQueue int64
+	what     string
 
-	admitted, refused atomic.Int64
+	waiting, admitted, refused atomic.Int64
 }
 
-// New admits at most max holders at once; a caller waits at most wait for a
-// slot (0: not at all). what names the resource in the refusal message.
-func New(max int, wait time.Duration, what string) *Limiter {
+// New admits at most max holders at once. A caller that finds them all
+// taken queues for at most wait (0: not at all), and only while fewer than
+// maxQueue others are queued (0: any number): both bounds are needed, the
+// wait so nobody queues longer than it is worth, the queue so a burst cannot
+// pile up goroutines and memory behind the slots. what names the resource in
+// the refusal message.
+func New(max, maxQueue int, wait time.Duration, what string) *Limiter {
 	if max < 1 {
 		max = 1
 	}
-	return &Limiter{slots: make(chan struct{}, max), wait: wait, what: what}
+	return &Limiter{slots: make(chan struct{}, max), wait: wait, maxQueue: int64(maxQueue), what: what}
 }
 
 // Acquire takes a slot or refuses with serverBusy (KindUnavailable, so the
@@ -45,7 +50,8 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 		return l.release, nil
 	default:
 	}
-	if l.wait > 0 {
+	if l.wait > 0 && l.joinQueue() {
+		defer l.waiting.Add(-1)
 		t := time.NewTimer(l.wait)
 		defer t.Stop()
 		select {
@@ -59,6 +65,15 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 	}
 	l.refused.Add(1)
 	return func() {}, apperr.Unavailable(CodeServerBusy, "the server is at capacity (%s); retry shortly", l.what)
+}
+
+// joinQueue counts the caller as waiting unless the queue is full.
+func (l *Limiter) joinQueue() bool {
+	if n := l.waiting.Add(1); l.maxQueue > 0 && n > l.maxQueue {
+		l.waiting.Add(-1)
+		return false
+	}
+	return true
 }
 
 func (l *Limiter) release() { <-l.slots }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestLimiterAdmitsUpToCapacityThenRefuses(t *testing.T) {
-	l := New(2, 0, "test")
+	l := New(2, 0, 0, "test")
 	r1, err1 := l.Acquire(context.Background())
 	r2, err2 := l.Acquire(context.Background())
 	if err1 != nil || err2 != nil {
@@ -34,7 +34,7 @@ func TestLimiterAdmitsUpToCapacityThenRefuses(t *testing.T) {
 }
 
 func TestLimiterWaitsBoundedForASlot(t *testing.T) {
-	l := New(1, 200*time.Millisecond, "test")
+	l := New(1, 0, 200*time.Millisecond, "test")
 	rel, _ := l.Acquire(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); rel() }()
 	if _, err := l.Acquire(context.Background()); err != nil {
@@ -51,7 +51,7 @@ func TestLimiterWaitsBoundedForASlot(t *testing.T) {
 }
 
 func TestLimiterNeverExceedsCapacity(t *testing.T) {
-	l := New(3, 5*time.Millisecond, "test")
+	l := New(3, 0, 5*time.Millisecond, "test")
 	var mu sync.Mutex
 	inUse, most := 0, 0
 	var wg sync.WaitGroup
@@ -79,5 +79,27 @@ func TestLimiterNeverExceedsCapacity(t *testing.T) {
 	wg.Wait()
 	if most > 3 {
 		t.Fatalf("%d holders at once, capacity 3", most)
+	}
+}
+
+func TestLimiterRefusesAtOnceWhenTheQueueIsFull(t *testing.T) {
+	l := New(1, 1, time.Second, "test")
+	rel, _ := l.Acquire(context.Background())
+	defer rel()
+	queued := make(chan error, 1)
+	go func() { _, err := l.Acquire(context.Background()); queued <- err }()
+	for l.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if _, err := l.Acquire(context.Background()); err == nil {
+		t.Fatal("queue of one is full: must be refused")
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Fatalf("a full queue must refuse at once, took %v", d)
+	}
+	rel()
+	if err := <-queued; err != nil {
+		t.Fatalf("the queued caller must get the released slot: %v", err)
 	}
 }

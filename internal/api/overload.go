@@ -17,13 +17,14 @@ const CodeServerDraining = "serverDraining"
 // Defaults for the overload guards; serve's flags override them.
 const (
 	defaultRequestTimeout = 15 * time.Second
-	defaultAdmissionWait  = 250 * time.Millisecond
+	defaultAdmissionWait  = time.Second
+	defaultAdmissionQueue = 1024
 )
 
 // defaultMaxInFlight admits enough requests to keep the CPUs and the
 // database pool busy while each waits on a round trip, and no more: past
 // that, extra requests only lengthen everyone's queue.
-func defaultMaxInFlight() int { return 32 * runtime.GOMAXPROCS(0) }
+func defaultMaxInFlight() int { return 128 * runtime.GOMAXPROCS(0) }
 
 // probePaths are never shed or cut short: a busy server must still say so.
 var probePaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
@@ -64,5 +65,5 @@ func (s *Server) refuseWhileDraining(w http.ResponseWriter, r *http.Request) boo
 
 // newAdmission is the default limiter when Deps gives none.
 func newAdmission() *admission.Limiter {
-	return admission.New(defaultMaxInFlight(), defaultAdmissionWait, "requests in flight")
+	return admission.New(defaultMaxInFlight(), defaultAdmissionQueue, defaultAdmissionWait, "requests in flight")
 }

@@ -32,7 +32,7 @@ func errorCode(t *testing.T, res *http.Response) string {
 // Retry-After, while the probes still answer: a load balancer must be able
 // to tell a busy server from a dead one.
 func TestOverloadShedsWithServerBusyButProbesAnswer(t *testing.T) {
-	lim := admission.New(1, 0, "test")
+	lim := admission.New(1, 0, 0, "test")
 	srv := httptest.NewServer(api.New(api.Deps{DB: pingOK{}, Admission: lim}))
 	defer srv.Close()
 

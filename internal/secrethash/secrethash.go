@@ -126,7 +126,11 @@ func NeedsRehash(encoded string) bool {
 // not exhaust memory. The wait for a slot is bounded too: past capacity a
 // guess is refused at once (503 serverBusy) instead of queueing until every
 // request times out.
-var slots = admission.New(2*runtime.GOMAXPROCS(0), 2*time.Second, "password and pass checks")
+//
+// The queue length is what sheds: 32 waiters per slot is about a second and a
+// half of argon2 work on an idle machine; the wait only stops a waiter from
+// outliving any sensible request deadline on a machine that is slower still.
+var slots = admission.New(2*runtime.GOMAXPROCS(0), 64*runtime.GOMAXPROCS(0), 10*time.Second, "password and pass checks")
 
 // Acquire waits (boundedly) for a hashing slot, or gives up when ctx ends.
 // Call release when the Verify (or Hash) is done.
