@@ -74,6 +74,12 @@ type Config struct {
 	HTTPClient     *http.Client  // default NewHTTPClient(Concurrency, RequestTimeout)
 	RequestTimeout time.Duration // default 30s
 
+	// BeforeSignIn and AfterSignIn, when set, run just before the timed
+	// sign-in phase starts and just after it ended, outside its clock
+	// (scripts/bench.sh snapshots CPU and database counters there). An error from BeforeSignIn ends the run.
+	BeforeSignIn func(context.Context) error
+	AfterSignIn  func()
+
 	// Progress, when set, is called every ProgressEvery (default 1s) and once
 	// at the end of each phase, from one goroutine.
 	Progress      func(Progress)
@@ -266,10 +272,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.StoppedBy = "setup-failed"
 		return rep, fmt.Errorf("setup: none of the %d users could register a passkey (errors: %v)", cfg.Users, setup.Errors)
 	}
+	if cfg.BeforeSignIn != nil {
+		if err := cfg.BeforeSignIn(ctx); err != nil {
+			rep.StoppedBy = "interrupted"
+			return rep, fmt.Errorf("before the sign-in phase: %w", err)
+		}
+	}
 	if cfg.openLoop() {
 		rep.SignIn, rep.StoppedBy = e.openLoopPhase(ctx, ready)
 	} else {
 		rep.SignIn, rep.StoppedBy = e.signInPhase(ctx, ready)
+	}
+	if cfg.AfterSignIn != nil {
+		cfg.AfterSignIn()
 	}
 	if rep.StoppedBy == "interrupted" {
 		return rep, ctx.Err()

@@ -32,6 +32,9 @@ type Options struct {
 	Port int
 	// Fast trades durability for speed (fsync off): for tests only.
 	Fast bool
+	// Settings are extra server settings, each "name=value" (passed as -c),
+	// e.g. shared_preload_libraries=pg_stat_statements for scripts/bench.sh.
+	Settings []string
 }
 
 // Server is a running PostgreSQL started by Start.
@@ -84,6 +87,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Fast {
 		serverOpts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	}
+	for _, kv := range opts.Settings {
+		if strings.ContainsAny(kv, " '\"\\") || !strings.Contains(kv, "=") {
+			return nil, fmt.Errorf("pgdev: setting %q: want name=value without spaces or quotes", kv)
+		}
+		serverOpts += " -c " + kv
+	}
 	if err := s.pgctl(ctx, "start", "-w", "-t", "60", "-l", filepath.Join(s.Dir, "postgres.log"), "-o", serverOpts); err != nil {
 		return nil, fmt.Errorf("pgdev: start postgres (log in %s): %w", filepath.Join(s.Dir, "postgres.log"), err)
 	}
@@ -129,6 +138,17 @@ func Running(ctx context.Context, dir string) (string, error) {
 	}
 	conn.Close(ctx)
 	return dsn, nil
+}
+
+// PostmasterPID reads the running server's process id from its data folder
+// (for measuring its CPU from /proc).
+func (s *Server) PostmasterPID() (int, error) {
+	raw, err := os.ReadFile(filepath.Join(s.dataDir(), "postmaster.pid"))
+	if err != nil {
+		return 0, fmt.Errorf("pgdev: %w", err)
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	return strconv.Atoi(strings.TrimSpace(line))
 }
 
 func (s *Server) dsnFile() string { return filepath.Join(s.Dir, "dsn") }

@@ -1,0 +1,645 @@
+// Command compare is the engine of scripts/bench.sh: it measures rpserver
+// against the plain go-webauthn baseline (bench/baseline) side by side in
+// one run on this machine.
+//
+// Each server gets its own fresh PostgreSQL (fsync on, pg_stat_statements
+// loaded). The same generator (internal/loadgen, what `rpserver loadtest`
+// runs) drives them alternately, A B A B ..., each run bounded in time,
+// loopback only. Around every timed sign-in phase it reads CPU time from
+// /proc (server process; postmaster and all its children; the generator
+// itself via getrusage) and, once the database's statistics have settled,
+// pg_stat_statements (statements), pg_stat_database (commits) and
+// pg_stat_wal (WAL fsyncs), and reports each per sign-in, with the ratio
+// of rpserver to the baseline measured in the same run.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/pgdev"
+)
+
+type options struct {
+	bin, work, mix, jsonOut string
+	rounds, users, conc     int
+	duration, settle        time.Duration
+	halfLoad                bool
+	prefill                 int
+	serverArgs              string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin", "folder holding the rpserver and baseline binaries")
+	flag.StringVar(&o.work, "work", "", "scratch folder for the databases and logs (default: a new temporary folder, removed at the end)")
+	flag.StringVar(&o.mix, "mix", "ms-ios=1", "authenticator presets and weights (as rpserver loadtest -mix)")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs the baseline then rpserver once")
+	flag.IntVar(&o.users, "users", 16, "virtual users per run")
+	flag.IntVar(&o.conc, "concurrency", 8, "ceremonies in flight")
+	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each timed sign-in phase")
+	flag.DurationVar(&o.settle, "settle", 11*time.Second, "idle wait before reading PostgreSQL's counters (backends publish their statistics within 10s of going idle)")
+	flag.BoolVar(&o.halfLoad, "half-load", true, "after the rounds, run each server once at half its measured throughput and report p50/p99 there")
+	flag.IntVar(&o.prefill, "prefill-signins", 0, "insert this many synthetic sign-in log rows into rpserver's database first (CPU per sign-in as the log grows)")
+	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
+	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// target is one server under test with its database.
+type target struct {
+	name     string
+	pg       *pgdev.Server
+	cmd      *exec.Cmd
+	url      string
+	token    string
+	logFile  *os.File
+	pendings []chan struct{} // settle-and-snapshot still running
+}
+
+// sample is what one timed phase measured.
+type sample struct {
+	Server       string             `json:"server"`
+	Round        int                `json:"round"`
+	Load         string             `json:"load"` // "full" or "half"
+	SignIns      int                `json:"signIns"`
+	Errors       int                `json:"errors"`
+	Seconds      float64            `json:"seconds"`
+	PerSecond    float64            `json:"signInsPerSecond"`
+	P50Ms        float64            `json:"p50Ms"`
+	P99Ms        float64            `json:"p99Ms"`
+	ServerCPUus  float64            `json:"serverCpuMicrosPerSignIn"`
+	PGCPUus      float64            `json:"postgresCpuMicrosPerSignIn"`
+	GenCPUus     float64            `json:"generatorCpuMicrosPerSignIn"`
+	Statements   float64            `json:"statementsPerSignIn"`
+	Commits      float64            `json:"commitsPerSignIn"`
+	WALFsyncs    float64            `json:"walFsyncsPerSignIn"`
+	WALBytes     float64            `json:"walBytesPerSignIn"`
+	ErrorsByCode map[string]int     `json:"errorsByCode,omitempty"`
+	PerQuery     map[string]float64 `json:"statementsPerSignInByQuery,omitempty"`
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	if o.work == "" {
+		dir, err := os.MkdirTemp("", "rpserver-bench-")
+		if err != nil {
+			return err
+		}
+		o.work = dir
+		defer os.RemoveAll(dir)
+	}
+	if err := os.Chmod(o.work, 0o711); err != nil {
+		return err
+	}
+	mix, err := loadgen.ParseMix(o.mix)
+	if err != nil {
+		return err
+	}
+	base, err := startTarget(ctx, o, "baseline")
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	rp, err := startTarget(ctx, o, "rpserver")
+	if err != nil {
+		return err
+	}
+	defer rp.stop()
+	if o.prefill > 0 {
+		if err := prefill(ctx, rp.pg.DSN, o.prefill); err != nil {
+			return err
+		}
+	}
+
+	var samples []*sample
+	for round := 1; round <= o.rounds; round++ {
+		for _, t := range []*target{base, rp} {
+			s, err := measure(ctx, o, mix, t, round, "full", 0)
+			if err != nil {
+				return fmt.Errorf("%s round %d: %w", t.name, round, err)
+			}
+			samples = append(samples, s)
+		}
+	}
+	if o.halfLoad {
+		for _, t := range []*target{base, rp} {
+			full := median(filter(samples, t.name, "full"), func(s *sample) float64 { return s.PerSecond })
+			s, err := measure(ctx, o, mix, t, 0, "half", full/2)
+			if err != nil {
+				return fmt.Errorf("%s at half load: %w", t.name, err)
+			}
+			samples = append(samples, s)
+		}
+	}
+	base.wait()
+	rp.wait()
+	report(out, o, samples)
+	if o.jsonOut != "" {
+		raw, _ := json.MarshalIndent(samples, "", "  ")
+		if err := os.WriteFile(o.jsonOut, raw, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func startTarget(ctx context.Context, o options, name string) (*target, error) {
+	dir := filepath.Join(o.work, name)
+	pg, err := pgdev.Start(ctx, pgdev.Options{Dir: filepath.Join(dir, "pg"), Settings: []string{
+		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=top", "max_connections=100",
+	}})
+	if err != nil {
+		return nil, err
+	}
+	t := &target{name: name, pg: pg}
+	conn, err := pgx.Connect(ctx, pg.DSN)
+	if err == nil {
+		_, err = conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`)
+		conn.Close(ctx)
+	}
+	if err != nil {
+		_ = pg.Stop()
+		return nil, fmt.Errorf("%s: pg_stat_statements: %w", name, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	t.url = "http://" + listen
+	if t.logFile, err = os.Create(filepath.Join(dir, name+".log")); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "baseline":
+		t.token = randomHex()
+		t.cmd = exec.Command(filepath.Join(o.bin, "baseline"), "-listen", listen, "-database-url", pg.DSN, "-admin-token", t.token)
+	default:
+		data := filepath.Join(dir, "data")
+		common := []string{"-database-url", pg.DSN, "-data-dir", data, "-listen", listen}
+		tok, err := exec.CommandContext(ctx, filepath.Join(o.bin, "rpserver"), append([]string{"admin", "token", "--upn", "bench-admin@lab.example"}, common...)...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("rpserver admin token: %w", exitDetail(err))
+		}
+		t.token = strings.TrimSpace(string(tok))
+		args := append([]string{"serve", "-log-level", "warn"}, common...)
+		args = append(args, strings.Fields(o.serverArgs)...)
+		t.cmd = exec.Command(filepath.Join(o.bin, "rpserver"), args...)
+	}
+	t.cmd.Stdout, t.cmd.Stderr = t.logFile, t.logFile
+	if err := t.cmd.Start(); err != nil {
+		_ = pg.Stop()
+		return nil, err
+	}
+	if err := waitListening(ctx, listen, 30*time.Second); err != nil {
+		t.stop()
+		return nil, fmt.Errorf("%s did not start (log %s): %w", name, t.logFile.Name(), err)
+	}
+	if name == "rpserver" {
+		if err := t.configure(ctx); err != nil {
+			t.stop()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// configure turns on what the measured sign-in does: the generator's users
+// get their first session from a Temporary Access Pass, and an enabled
+// Conditional Access policy (multifactor authentication for all users and
+// apps, which a passkey satisfies) is evaluated on every sign-in.
+func (t *target) configure(ctx context.Context) error {
+	calls := []struct{ method, path, body string }{
+		{http.MethodPatch, "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", `{"state":"enabled"}`},
+		{http.MethodPost, "/v1.0/identity/conditionalAccess/policies?force=true", `{"displayName":"bench: MFA for everyone","state":"enabled",
+			"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},
+			"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`},
+	}
+	for _, c := range calls {
+		req, err := http.NewRequestWithContext(ctx, c.method, t.url+c.path, strings.NewReader(c.body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+t.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+		res.Body.Close()
+		if res.StatusCode >= 300 {
+			return fmt.Errorf("configure rpserver: %s %s: %d %s", c.method, c.path, res.StatusCode, body)
+		}
+	}
+	return nil
+}
+
+func (t *target) wait() {
+	for _, p := range t.pendings {
+		<-p
+	}
+	t.pendings = nil
+}
+
+func (t *target) stop() {
+	t.wait()
+	if t.cmd != nil && t.cmd.Process != nil {
+		_ = t.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = t.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = t.cmd.Process.Kill()
+			<-done
+		}
+	}
+	if t.logFile != nil {
+		t.logFile.Close()
+	}
+	_ = t.pg.Stop()
+}
+
+// measure runs one loadgen run against t; rate 0 is closed loop (as fast
+// as the server answers at the concurrency), else an open-loop rate.
+func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, round int, load string, rate float64) (*sample, error) {
+	t.wait() // the previous run's counters must be read before new setup traffic
+	pgPID, err := t.pg.PostmasterPID()
+	if err != nil {
+		return nil, err
+	}
+	var cpu0, cpu1 cpuSnap
+	var db0 dbSnap
+	s := &sample{Server: t.name, Round: round, Load: load}
+	done := make(chan struct{})
+	cfg := loadgen.Config{
+		Target: t.url, AdminToken: t.token, Mix: mix, Users: o.users, Concurrency: o.conc, Duration: o.duration, Rate: rate,
+		BeforeSignIn: func(ctx context.Context) error {
+			if err := sleep(ctx, o.settle); err != nil {
+				return err
+			}
+			if db0, err = readDB(ctx, t.pg.DSN); err != nil {
+				return err
+			}
+			cpu0, err = readCPU(t.cmd.Process.Pid, pgPID)
+			return err
+		},
+		AfterSignIn: func() {
+			cpu1, _ = readCPU(t.cmd.Process.Pid, pgPID)
+		},
+	}
+	rep, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	op := rep.SignIn.Op(loadgen.OpSignIn)
+	s.SignIns, s.Errors, s.Seconds, s.PerSecond, s.P50Ms, s.P99Ms = op.Count, op.Errors, rep.SignIn.ElapsedSeconds, op.Throughput, op.P50Ms, op.P99Ms
+	s.ErrorsByCode = rep.SignIn.Errors
+	n := float64(max(op.Count, 1))
+	s.ServerCPUus = (cpu1.server - cpu0.server) / n
+	s.PGCPUus = (cpu1.pg - cpu0.pg) / n
+	s.GenCPUus = (cpu1.self - cpu0.self) / n
+	fmt.Fprintf(os.Stderr, "%-8s round %d %-4s %6d sign-ins %7.1f/s  p50 %.2fms p99 %.2fms  errors %d\n",
+		t.name, round, load, op.Count, op.Throughput, op.P50Ms, op.P99Ms, op.Errors)
+	// The database publishes its counters when its backends go idle: read
+	// them after the settle wait, while the other server runs.
+	go func() {
+		defer close(done)
+		if sleep(ctx, o.settle) != nil {
+			return
+		}
+		db1, err := readDB(ctx, t.pg.DSN)
+		if err != nil {
+			log.Printf("%s: read counters: %v", t.name, err)
+			return
+		}
+		s.Statements = float64(db1.statements-db0.statements) / n
+		s.Commits = float64(db1.commits-db0.commits-1) / n // less the first snapshot's own transaction
+		s.WALFsyncs = float64(db1.walSyncs-db0.walSyncs) / n
+		s.WALBytes = float64(db1.walBytes-db0.walBytes) / n
+		s.PerQuery = map[string]float64{}
+		for q, c := range db1.perQuery {
+			if d := c - db0.perQuery[q]; d > 0 {
+				s.PerQuery[q] = float64(d) / n
+			}
+		}
+	}()
+	t.pendings = append(t.pendings, done)
+	return s, nil
+}
+
+// cpuSnap is cumulative CPU time in microseconds.
+type cpuSnap struct{ server, pg, self float64 }
+
+func readCPU(serverPID, postmasterPID int) (cpuSnap, error) {
+	var c cpuSnap
+	var err error
+	if c.server, err = procCPU(serverPID, false); err != nil {
+		return c, err
+	}
+	// The postmaster's own time plus that of children it already reaped,
+	// plus every live child (backends, WAL writer, checkpointer, ...).
+	if c.pg, err = procCPU(postmasterPID, true); err != nil {
+		return c, err
+	}
+	children, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", postmasterPID, postmasterPID))
+	for _, f := range strings.Fields(string(children)) {
+		pid, _ := strconv.Atoi(f)
+		if us, err := procCPU(pid, false); err == nil {
+			c.pg += us
+		}
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return c, err
+	}
+	c.self = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e3
+	return c, nil
+}
+
+// clockTick is USER_HZ, 100 on Linux.
+const clockTick = 100
+
+// procCPU reads utime+stime (and with reaped, cutime+cstime) of a process.
+func procCPU(pid int, reaped bool) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(raw), ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	// f[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17.
+	sum := 0.0
+	last := 13
+	if reaped {
+		last = 15
+	}
+	for k := 11; k <= last; k++ {
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum * 1e6 / clockTick, nil
+}
+
+type dbSnap struct {
+	statements, commits, walSyncs, walBytes int64
+	perQuery                                map[string]int64 // normalised text -> calls
+}
+
+// readDB reads the database's counters in one statement (one transaction,
+// subtracted from the commit count); the statistics queries themselves are
+// left out of the statement count.
+func readDB(ctx context.Context, dsn string) (dbSnap, error) {
+	var d dbSnap
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return d, err
+	}
+	defer conn.Close(ctx)
+	err = conn.QueryRow(ctx, `SELECT
+		(SELECT COALESCE(sum(calls), 0)::bigint FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())),
+		(SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+		(SELECT wal_sync FROM pg_stat_wal),
+		(SELECT wal_bytes::bigint FROM pg_stat_wal)`).Scan(&d.statements, &d.commits, &d.walSyncs, &d.walBytes)
+	if err != nil {
+		return d, err
+	}
+	rows, err := conn.Query(ctx, `SELECT query, sum(calls)::bigint FROM pg_stat_statements
+		WHERE query NOT LIKE '%pg_stat%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY query`)
+	if err != nil {
+		return d, err
+	}
+	d.perQuery = map[string]int64{}
+	for rows.Next() {
+		var q string
+		var n int64
+		if err := rows.Scan(&q, &n); err != nil {
+			return d, err
+		}
+		d.perQuery[strings.Join(strings.Fields(q), " ")] = n
+	}
+	return d, rows.Err()
+}
+
+// prefill grows rpserver's sign-in log with synthetic rows (one statement
+// per 100k rows, so it stays bounded and visible), then analyzes the table.
+func prefill(ctx context.Context, dsn string, rows int) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	t0 := time.Now()
+	for done := 0; done < rows; done += 100000 {
+		n := min(100000, rows-done)
+		_, err := conn.Exec(ctx, `INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
+				conditional_access_status, is_emergency_access, record)
+			SELECT gen_random_uuid(), now() - make_interval(secs => g), NULL, 'prefill-' || (g % 5000) || '@lab.example',
+				'00000000-0000-0000-0000-00000000a001', 0, 'notApplied', false,
+				jsonb_build_object('id', g::text, 'status', jsonb_build_object('errorCode', 0))
+			FROM generate_series(1, $1) g`, n)
+		if err != nil {
+			return fmt.Errorf("prefill sign-in log: %w", err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `VACUUM ANALYZE signin_logs`); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "prefilled %d sign-in log rows in %.1fs\n", rows, time.Since(t0).Seconds())
+	return nil
+}
+
+func report(w io.Writer, o options, samples []*sample) {
+	fmt.Fprintf(w, "\n%d rounds x %s per server, %d users, concurrency %d, mix %s, fsync on, each server on its own PostgreSQL\n",
+		o.rounds, o.duration, o.users, o.conc, o.mix)
+	if o.prefill > 0 {
+		fmt.Fprintf(w, "rpserver's sign-in log prefilled with %d rows\n", o.prefill)
+	}
+	fmt.Fprintln(w, "\nevery run:")
+	fmt.Fprintln(w, "| server | round | load | sign-ins/s | p50 ms | p99 ms | server CPU µs | PostgreSQL CPU µs | generator CPU µs | statements | commits | WAL fsyncs | WAL bytes | errors |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, s := range samples {
+		fmt.Fprintf(w, "| %s | %d | %s | %.1f | %.2f | %.2f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f | %d |\n",
+			s.Server, s.Round, s.Load, s.PerSecond, s.P50Ms, s.P99Ms, s.ServerCPUus, s.PGCPUus, s.GenCPUus, s.Statements, s.Commits, s.WALFsyncs, s.WALBytes, s.Errors)
+	}
+	metrics := []struct {
+		name string
+		get  func(*sample) float64
+	}{
+		{"sign-ins/s", func(s *sample) float64 { return s.PerSecond }},
+		{"p50 ms", func(s *sample) float64 { return s.P50Ms }},
+		{"p99 ms", func(s *sample) float64 { return s.P99Ms }},
+		{"server CPU µs/sign-in", func(s *sample) float64 { return s.ServerCPUus }},
+		{"PostgreSQL CPU µs/sign-in", func(s *sample) float64 { return s.PGCPUus }},
+		{"generator CPU µs/sign-in", func(s *sample) float64 { return s.GenCPUus }},
+		{"statements/sign-in", func(s *sample) float64 { return s.Statements }},
+		{"commits/sign-in", func(s *sample) float64 { return s.Commits }},
+		{"WAL fsyncs/sign-in", func(s *sample) float64 { return s.WALFsyncs }},
+		{"WAL bytes/sign-in", func(s *sample) float64 { return s.WALBytes }},
+	}
+	fmt.Fprintln(w, "\nmedian of the full-load rounds:")
+	fmt.Fprintln(w, "| metric | baseline | rpserver | rpserver / baseline |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	b, r := filter(samples, "baseline", "full"), filter(samples, "rpserver", "full")
+	for _, m := range metrics {
+		bv, rv := median(b, m.get), median(r, m.get)
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %s |\n", m.name, bv, rv, ratio(rv, bv))
+	}
+	for _, set := range [][]*sample{b, r} {
+		if len(set) == 0 {
+			continue
+		}
+		last := set[len(set)-1]
+		fmt.Fprintf(w, "\n%s statements per sign-in (round %d):\n", last.Server, last.Round)
+		qs := make([]string, 0, len(last.PerQuery))
+		for q, v := range last.PerQuery {
+			if v >= 0.01 {
+				qs = append(qs, q)
+			}
+		}
+		slices.SortFunc(qs, func(a, b string) int { return cmpFloat(last.PerQuery[b], last.PerQuery[a]) })
+		for _, q := range qs {
+			v := last.PerQuery[q]
+			if len(q) > 110 {
+				q = q[:110] + "…"
+			}
+			fmt.Fprintf(w, "  %5.2f  %s\n", v, q)
+		}
+	}
+	bh, rh := filter(samples, "baseline", "half"), filter(samples, "rpserver", "half")
+	if len(bh) > 0 && len(rh) > 0 {
+		fmt.Fprintln(w, "\nat half of each server's own full-load throughput (open loop):")
+		fmt.Fprintln(w, "| server | sign-ins/s | p50 ms | p99 ms |")
+		fmt.Fprintln(w, "|---|---|---|---|")
+		for _, s := range append(bh, rh...) {
+			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms)
+		}
+	}
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func filter(samples []*sample, server, load string) []*sample {
+	var out []*sample
+	for _, s := range samples {
+		if s.Server == server && s.Load == load {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func median(samples []*sample, get func(*sample) float64) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	v := make([]float64, len(samples))
+	for i, s := range samples {
+		v[i] = get(s)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func waitListening(ctx context.Context, addr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func exitDetail(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(ee.Stderr)))
+	}
+	return err
+}
