@@ -29,9 +29,6 @@ var (
 )
 
 func (s *Server) conditionalAccessRoutes(r chi.Router) {
-	if s.deps.ConditionalAccess == nil {
-		return
-	}
 	const base = "/identity/conditionalAccess/policies"
 	r.With(allow(caReaders...)).Get(base, s.listCAPolicies)
 	r.With(allow(caWriters...)).Post(base, s.createCAPolicy)

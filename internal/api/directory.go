@@ -62,9 +62,6 @@ func (s *Server) checkPassword(p *passwordProfile) error {
 	if p == nil {
 		return nil
 	}
-	if s.deps.SignIn == nil {
-		return apperr.Invalid("passwordsUnsupported", "this server has no sign-in service to hold passwords").WithTarget("passwordProfile")
-	}
 	return signin.ValidatePassword(p.Password)
 }
 

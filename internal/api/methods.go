@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tap"
-	"github.com/rpserver/rpserver/internal/tokens"
 )
 
 // Least-privilege role sets of the authentication methods calls.
@@ -32,9 +30,6 @@ const methodConfigs = "/policies/authenticationMethodsPolicy/authenticationMetho
 
 // methodRoutes are the admin calls, under /v1.0 and /beta.
 func (s *Server) methodRoutes(r chi.Router) {
-	if s.deps.Methods == nil {
-		return
-	}
 	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/fido2", s.getFido2Config)
 	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/fido2", s.patchFido2Config)
 	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/temporaryAccessPass", s.getTAPConfig)
@@ -56,9 +51,6 @@ func (s *Server) methodRoutes(r chi.Router) {
 // methodSessionRoutes are the end user's calls: TAP sign-in and the
 // Security Info page's own passkeys.
 func (s *Server) methodSessionRoutes(r chi.Router) {
-	if s.deps.Methods == nil {
-		return
-	}
 	r.Post("/signin/tap", s.limited(s.signInTAP))
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession)
@@ -299,12 +291,6 @@ type tapSignInRequest struct {
 	TemporaryAccessPass string `json:"temporaryAccessPass"`
 }
 
-type tapSignInResponse struct {
-	UserID            string `json:"userId"`
-	UserPrincipalName string `json:"userPrincipalName"`
-	SessionToken      string `json:"sessionToken"`
-}
-
 // AMR values of a TAP sign-in session.
 const (
 	AMRTAPOneTime  = "temporaryAccessPassOneTime"
@@ -321,7 +307,7 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "userPrincipalName and temporaryAccessPass are required"))
 		return
 	}
-	if req.FlowToken != "" && s.deps.SignIn != nil {
+	if req.FlowToken != "" {
 		// Check the flow before spending a one-time pass on it.
 		if err := s.flowIsFor(r, req.FlowToken, req.UserPrincipalName); err != nil {
 			writeError(w, r, err)
@@ -337,28 +323,16 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 	if res.Pass.IsUsableOnce {
 		amr = AMRTAPOneTime
 	}
-	if s.deps.SignIn != nil {
-		// The pass is a verified factor; Conditional Access, the session and
-		// the sign-in log are the sign-in flow's business.
-		step := signin.Step{Mode: amr}
-		var out signin.Outcome
-		if req.FlowToken != "" {
-			out, err = s.deps.SignIn.Continue(r.Context(), req.FlowToken, res.User.ID, step)
-		} else {
-			out, err = s.deps.SignIn.CompleteWith(r.Context(), res.User.ID, clientKey(r), step)
-		}
-		s.writeOutcome(w, r, out, err)
-		return
+	// The pass is a verified factor; Conditional Access, the session and the
+	// sign-in log are the sign-in flow's business.
+	step := signin.Step{Mode: amr}
+	var out signin.Outcome
+	if req.FlowToken != "" {
+		out, err = s.deps.SignIn.Continue(r.Context(), req.FlowToken, res.User.ID, step)
+	} else {
+		out, err = s.deps.SignIn.CompleteWith(r.Context(), res.User.ID, clientKey(r), step)
 	}
-	tok, err := s.deps.Issuer.Mint(tokens.Claims{
-		UPN: res.User.UserPrincipalName, Name: res.User.DisplayName, AMR: []string{amr}, AuthTime: time.Now().Unix(),
-	}.WithSubject(res.User.ID), tokens.AudienceSession, s.deps.SessionTTL)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	setSessionCookie(w, r, tok, s.deps.SessionTTL)
-	writeJSON(w, http.StatusOK, tapSignInResponse{UserID: res.User.ID, UserPrincipalName: res.User.UserPrincipalName, SessionToken: tok})
+	s.writeOutcome(w, r, out, err)
 }
 
 // flowIsFor checks that a sign-in flow token is valid and names the user

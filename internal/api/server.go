@@ -31,7 +31,8 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Deps are the services the handlers call.
+// Deps are the services the handlers call. All are required: the server
+// is built in one place (internal/server), with every service.
 type Deps struct {
 	Directory    *directory.Service
 	Issuer       *tokens.Issuer
@@ -40,21 +41,19 @@ type Deps struct {
 	Registry     *prometheus.Registry
 
 	Ceremony       *ceremony.Service
-	SessionTTL     time.Duration
-	Sessions       SessionChecker            // nil: unexpired session tokens are valid
-	FailureLimiter *ratelimit.FailureLimiter // nil: no limit
+	Sessions       SessionChecker
+	FailureLimiter *ratelimit.FailureLimiter
 
 	// Overload guards (see overload.go); zero values take the defaults.
 	Admission      *admission.Limiter // requests served at once, bounded wait
 	RequestTimeout time.Duration      // deadline of every request's context
 
-	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if; nil: routes absent
+	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if
+	Methods           *methods.Service           // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods
+	SignIn            *signin.Service            // sign-in flow, factors, sessions
 
-	Methods *methods.Service // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods; nil: routes absent
-	SignIn  *signin.Service  // sign-in flow, factors, sessions; nil: routes absent, passkey/TAP sign-ins mint sessions directly
-
-	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2; nil: routes absent
-	Risk       *risk.Service   // /identityProtection/riskyUsers; nil: routes absent
+	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2
+	Risk       *risk.Service   // /identityProtection/riskyUsers
 
 	Apps *apps.Service // /applications and /servicePrincipals; nil: routes absent
 
@@ -73,20 +72,14 @@ type Server struct {
 
 // New builds the router.
 func New(deps Deps) *Server {
-	if deps.MaxBodyBytes == 0 {
-		deps.MaxBodyBytes = 64 << 10
-	}
-	if deps.SessionTTL == 0 {
-		deps.SessionTTL = 8 * time.Hour
-	}
-	if deps.Registry == nil {
-		deps.Registry = prometheus.NewRegistry()
-	}
 	if deps.Admission == nil {
 		deps.Admission = newAdmission()
 	}
 	if deps.RequestTimeout == 0 {
 		deps.RequestTimeout = defaultRequestTimeout
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router

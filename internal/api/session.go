@@ -38,18 +38,16 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		if s.deps.Sessions != nil {
-			if err := s.deps.Sessions.CheckSession(r.Context(), c); err != nil {
-				writeError(w, r, err)
-				return
-			}
+		if err := s.deps.Sessions.CheckSession(r.Context(), c); err != nil {
+			writeError(w, r, err)
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey, c)))
 	})
 }
 
 // SessionChecker decides whether a verified session token is still valid
-// (not revoked). Nil means every unexpired token is valid.
+// (not revoked).
 type SessionChecker interface {
 	CheckSession(ctx context.Context, c *tokens.Claims) error
 }
@@ -57,16 +55,13 @@ type SessionChecker interface {
 // ownMethodChange guards every route by which a signed-in user adds,
 // changes or removes one of their own sign-in methods with the methods
 // service's single rule (methods.Service.AuthorizeOwnChange). It runs after
-// requireSession. Without a methods service (a bare ceremony server) there
-// is no rule to apply.
+// requireSession.
 func (s *Server) ownMethodChange(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.deps.Methods != nil {
-			c := sessionOf(r.Context())
-			if err := s.deps.Methods.AuthorizeOwnChange(r.Context(), c.Subject, c.AMR); err != nil {
-				writeError(w, r, err)
-				return
-			}
+		c := sessionOf(r.Context())
+		if err := s.deps.Methods.AuthorizeOwnChange(r.Context(), c.Subject, c.AMR); err != nil {
+			writeError(w, r, err)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

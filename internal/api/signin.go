@@ -13,9 +13,6 @@ import (
 )
 
 func (s *Server) signInFlowRoutes(r chi.Router) {
-	if s.deps.SignIn == nil {
-		return
-	}
 	r.Post("/signin/begin", s.signInBegin)
 	r.Post("/signin/password", s.limited(s.signInPassword))
 	r.Post("/signin/totp", s.limited(s.signInTOTP))
@@ -37,9 +34,6 @@ func (s *Server) signInFlowRoutes(r chi.Router) {
 
 // adminSignInRoutes live under /v1.0 and /beta.
 func (s *Server) adminSignInRoutes(r chi.Router) {
-	if s.deps.SignIn == nil {
-		return
-	}
 	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
 }
 

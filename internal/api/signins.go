@@ -23,23 +23,18 @@ var (
 	alertWriters  = []string{d.RoleSecurityAdministrator}
 )
 
-// reportRoutes serves sign-in logs, emergency-access alerts and risky users;
-// each set is absent when its dependency is nil.
+// reportRoutes serves sign-in logs, emergency-access alerts and risky users.
 func (s *Server) reportRoutes(r chi.Router) {
-	if s.deps.SignInLogs != nil {
-		r.With(allow(signInReaders...)).Get("/auditLogs/signIns", s.listSignIns)
-		r.With(allow(signInReaders...)).Get("/auditLogs/signIns/{id}", s.getSignIn)
-		r.With(allow(alertReaders...)).Get("/security/alerts_v2", s.listAlerts)
-		r.With(allow(alertReaders...)).Get("/security/alerts_v2/{id}", s.getAlert)
-		r.With(allow(alertWriters...)).Patch("/security/alerts_v2/{id}", s.updateAlert)
-	}
-	if s.deps.Risk != nil {
-		r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers", s.listRiskyUsers)
-		r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}", s.getRiskyUser)
-		r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/dismiss", s.dismissRiskyUsers)
-		r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/confirmCompromised", s.confirmCompromisedUsers)
-		r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/{id}/setRiskLevel", s.setRiskLevel)
-	}
+	r.With(allow(signInReaders...)).Get("/auditLogs/signIns", s.listSignIns)
+	r.With(allow(signInReaders...)).Get("/auditLogs/signIns/{id}", s.getSignIn)
+	r.With(allow(alertReaders...)).Get("/security/alerts_v2", s.listAlerts)
+	r.With(allow(alertReaders...)).Get("/security/alerts_v2/{id}", s.getAlert)
+	r.With(allow(alertWriters...)).Patch("/security/alerts_v2/{id}", s.updateAlert)
+	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers", s.listRiskyUsers)
+	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}", s.getRiskyUser)
+	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/dismiss", s.dismissRiskyUsers)
+	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/confirmCompromised", s.confirmCompromisedUsers)
+	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/{id}/setRiskLevel", s.setRiskLevel)
 }
 
 // keysetPageOf reads $top and a keyset $skiptoken (newest-first lists).

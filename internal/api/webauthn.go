@@ -12,7 +12,6 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/profiles"
-	"github.com/rpserver/rpserver/internal/tokens"
 )
 
 // CodeTooManyFailures is returned while a client is cooling down.
@@ -100,13 +99,6 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, opts)
 }
 
-type loginResponse struct {
-	UserID            string `json:"userId"`
-	UserPrincipalName string `json:"userPrincipalName"`
-	MethodID          string `json:"fido2MethodId"`
-	SessionToken      string `json:"sessionToken"`
-}
-
 func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
@@ -118,20 +110,8 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if s.deps.SignIn != nil {
-		out, err := s.deps.SignIn.PasskeySignIn(r.Context(), res, clientKey(r))
-		s.writeOutcome(w, r, out, err)
-		return
-	}
-	tok, err := s.deps.Issuer.Mint(tokens.Claims{
-		UPN: res.User.Name, Name: res.User.DisplayName, AMR: []string{"fido2"}, AuthTime: time.Now().Unix(),
-	}.WithSubject(res.User.ID), tokens.AudienceSession, s.deps.SessionTTL)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	setSessionCookie(w, r, tok, s.deps.SessionTTL)
-	writeJSON(w, http.StatusOK, loginResponse{UserID: res.User.ID, UserPrincipalName: res.User.Name, MethodID: res.Credential.MethodID, SessionToken: tok})
+	out, err := s.deps.SignIn.PasskeySignIn(r.Context(), res, clientKey(r))
+	s.writeOutcome(w, r, out, err)
 }
 
 func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, ttl time.Duration) {

@@ -333,10 +333,8 @@ func (s *Service) callerContext(ctx context.Context, c Caller) (*policy.SignInCo
 		return nil, err
 	}
 	sc.GroupIDs = policy.NewSet(groups...)
-	if s.registered != nil {
-		if sc.RegisteredMethods, err = s.registered(ctx, c.UserID); err != nil {
-			return nil, err
-		}
+	if sc.RegisteredMethods, err = s.registered(ctx, c.UserID); err != nil {
+		return nil, err
 	}
 	return sc, nil
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/rpserver/rpserver/internal/apperr"
-	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/policy"
 )
@@ -99,12 +98,10 @@ func (s *Service) Evaluate(ctx context.Context, w WhatIf) (policy.Evaluation, er
 			return policy.Evaluation{}, apperr.Invalid(policy.CodeUnknownEnumValue, "%q is not an authenticationMethodModes value", bad).WithTarget("registeredMethods")
 		}
 		sc.RegisteredMethods = set
-	case s.registered != nil:
+	default:
 		if sc.RegisteredMethods, err = s.registered(ctx, w.UserID); err != nil {
 			return policy.Evaluation{}, err
 		}
-	default:
-		sc.RegisteredMethods = ^policy.ModeSet(0)
 	}
 
 	cp, err := s.Compiled(ctx)
@@ -112,22 +109,4 @@ func (s *Service) Evaluate(ctx context.Context, w WhatIf) (policy.Evaluation, er
 		return policy.Evaluation{}, err
 	}
 	return cp.Evaluate(sc), nil
-}
-
-// CredentialLister is the part of the WebAuthn store that tells whether a
-// user has passkeys.
-type CredentialLister interface {
-	ListCredentials(ctx context.Context, userID string) ([]ceremony.Credential, error)
-}
-
-// PasskeyModes is a RegisteredModes that knows the user's passkeys: fido2
-// when they have at least one. Other methods join as their stores do.
-func PasskeyModes(cl CredentialLister) RegisteredModes {
-	return func(ctx context.Context, userID string) (policy.ModeSet, error) {
-		creds, err := cl.ListCredentials(ctx, userID)
-		if err != nil || len(creds) == 0 {
-			return 0, err
-		}
-		return policy.ModeSet(policy.ModeFido2), nil
-	}
 }

@@ -35,7 +35,7 @@ func (s *Service) AuthorizeOwnChange(ctx context.Context, userID string, amr []s
 	if policy.IsMultifactor(used) {
 		return nil
 	}
-	has, err := s.hasSecondFactor(ctx, userID)
+	has, err := s.secondFactors(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -43,12 +43,4 @@ func (s *Service) AuthorizeOwnChange(ctx context.Context, userID string, amr []s
 		return nil
 	}
 	return apperr.Forbidden(CodeMFARequiredToChangeMethods, "you already have a second factor: sign in with multifactor authentication (or a Temporary Access Pass) before adding, changing or removing a method")
-}
-
-func (s *Service) hasSecondFactor(ctx context.Context, userID string) (bool, error) {
-	if s.SecondFactors != nil {
-		return s.SecondFactors(ctx, userID)
-	}
-	creds, err := s.creds.ListCredentials(ctx, userID)
-	return len(creds) > 0, err
 }

@@ -33,16 +33,15 @@ type Service struct {
 	FailureWindow     time.Duration
 	Now               func() time.Time
 
-	// SecondFactors tells AuthorizeOwnChange whether a user holds a second
-	// factor; nil counts passkeys only (a server without the sign-in
-	// service has no other methods).
-	SecondFactors SecondFactors
+	// secondFactors tells AuthorizeOwnChange whether a user holds a second
+	// factor (a passkey, a verification-code app, a push app).
+	secondFactors SecondFactors
 }
 
 // New builds the service.
-func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service) *Service {
+func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service, secondFactors SecondFactors) *Service {
 	return &Service{
-		configs: configs, taps: taps, creds: creds, directory: dir,
+		configs: configs, taps: taps, creds: creds, directory: dir, secondFactors: secondFactors,
 		MaxFailedAttempts: DefaultMaxFailedAttempts, FailureWindow: DefaultFailureWindow, Now: time.Now,
 	}
 }

@@ -132,8 +132,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		return nil, err
 	}
 	dir := &directory.Service{Store: db.Directory()}
-	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir)
-	methodsSvc.SecondFactors = signin.SecondFactorsOf(db.Factors())
+	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
 	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: c.Trust},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
 	if err != nil {

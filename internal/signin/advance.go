@@ -2,7 +2,6 @@ package signin
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -58,21 +57,16 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	for _, st := range f.Steps {
 		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
 	}
-	var ev policy.Evaluation
-	compiled, err := s.compiled(ctx)
-	switch {
-	case errors.Is(err, errNoPolicies):
-		ev = policy.Evaluation{Decision: policy.DecisionAllow, ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{}}
-	case err != nil:
+	compiled, err := s.d.Policies.Compiled(ctx)
+	if err != nil {
 		return Outcome{}, err
-	default:
+	}
+	ev := compiled.Evaluate(&sc)
+	if ev.Decision == policy.DecisionAllow {
+		// The sign-in ends here: report-only policies are judged on what it
+		// finished with.
+		sc.Final = true
 		ev = compiled.Evaluate(&sc)
-		if ev.Decision == policy.DecisionAllow {
-			// The sign-in ends here: report-only policies are judged on
-			// what it finished with.
-			sc.Final = true
-			ev = compiled.Evaluate(&sc)
-		}
 	}
 
 	switch ev.Decision {
@@ -200,9 +194,6 @@ func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *polic
 	}
 	if rec.AuthenticationMethodsUsed == nil {
 		rec.AuthenticationMethodsUsed = []string{}
-	}
-	if s.d.Log == nil {
-		return &rec
 	}
 	if err := s.d.Log.Write(ctx, rec); err != nil {
 		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)

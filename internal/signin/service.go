@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -32,8 +31,9 @@ type Directory interface {
 	UserIDByName(ctx context.Context, upn string) (string, error)
 }
 
-// Deps are the collaborators of the service; Policies and Log may be nil (no
-// Conditional Access, no log). The user's risk comes with the sign-in facts.
+// Deps are the collaborators of the service, all required except the
+// defaulted settings (RPName, SessionTTL, FlowTTL, Now). The user's risk
+// comes with the sign-in facts.
 type Deps struct {
 	Issuer  *tokens.Issuer
 	Sealer  *tokens.Sealer
@@ -613,15 +613,6 @@ func (s *Service) sessionValid(ctx context.Context, c *tokens.Claims) error {
 		return apperr.Unauthenticated(CodeSessionRevoked, "the session was revoked; sign in again")
 	}
 	return nil
-}
-
-var errNoPolicies = errors.New("no policies")
-
-func (s *Service) compiled(ctx context.Context) (*policy.CompiledPolicies, error) {
-	if s.d.Policies == nil {
-		return nil, errNoPolicies
-	}
-	return s.d.Policies.Compiled(ctx)
 }
 
 func mustJSON(v any) json.RawMessage {
