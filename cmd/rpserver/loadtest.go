@@ -77,6 +77,12 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	writeCA := fs.String("write-ca", "", "write a new attestation CA to PREFIX.pem and PREFIX-key.pem and exit")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout")
+	var thresholdFlags listFlag
+	fs.Func("threshold", "pass/fail rule, repeatable: signin.p99<50ms, errors<0.1%, dropped<1%, signin.rate>=900 ...; the run exits 1 when one fails", func(v string) error {
+		thresholdFlags = append(thresholdFlags, v)
+		return nil
+	})
+	outDir := fs.String("out", "", "write summary.json, timeseries.csv (per second) and HDR histograms (<phase>.<op>.hgrm) into this folder")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h: the usage was the answer
@@ -92,6 +98,14 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	mix, err := loadgen.ParseMix(*mixFlag)
 	if err != nil {
 		return err
+	}
+	var thresholds []loadgen.Threshold
+	for _, expr := range thresholdFlags {
+		t, err := loadgen.ParseThreshold(expr)
+		if err != nil {
+			return err
+		}
+		thresholds = append(thresholds, t)
 	}
 	if len(targets) == 0 {
 		targets = listFlag{envOr("RPSERVER_LOADTEST_TARGET", "http://127.0.0.1:8080")}
@@ -173,6 +187,12 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	if *group == "" && (rep.Setup.Errors["temporaryAccessPassNotEnabledForUser"] > 0 || rep.Setup.Errors["methodNotEnabledForUser"] > 0) {
 		fmt.Fprintln(stderr, "loadtest: the TAP or FIDO2 policy targets groups the new users are not in: pass -group <id of a targeted group>")
 	}
+	passed := rep.CheckThresholds(thresholds)
+	if *outDir != "" {
+		if err := loadgen.WriteOutputs(*outDir, rep); err != nil {
+			return errors.Join(runErr, err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -181,6 +201,15 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 		}
 	} else {
 		printReport(stdout, rep)
+	}
+	if runErr == nil && !passed {
+		failed := 0
+		for _, r := range rep.Thresholds {
+			if !r.Passed {
+				failed++
+			}
+		}
+		return fmt.Errorf("loadtest: %d of %d thresholds failed", failed, len(rep.Thresholds))
 	}
 	return runErr
 }
@@ -242,6 +271,12 @@ func printReport(w io.Writer, r *loadgen.Report) {
 	}
 	printPhase(w, r.SignIn)
 	printCleanup(w, r.Cleanup)
+	if len(r.Thresholds) > 0 {
+		fmt.Fprintln(w, "\nthresholds:")
+		for _, t := range r.Thresholds {
+			fmt.Fprintln(w, "  "+t.String())
+		}
+	}
 }
 
 func printCleanup(w io.Writer, c loadgen.Cleanup) {

@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
+	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/tokens"
 )
 
 func TestLoadtestRefusesBadSetups(t *testing.T) {
@@ -63,5 +69,46 @@ func TestPrintReport(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestLoadtestThresholdsFailTheRun runs the command against the real server
+// (an open-loop run to two targets on one database) and checks that a
+// broken threshold fails it, a kept one passes, and -out writes the files.
+func TestLoadtestThresholdsFailTheRun(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	second := servertest.New(t, srv.Config)
+	sessions := func(_ context.Context, u loadgen.User) (string, error) {
+		return srv.Issuer.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"},
+			Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"-target", srv.URL, "-target", second.URL, "-origin", srv.Config.Origins[0], "-token", srv.AdminToken(t),
+		"-users", "4", "-rate", "40", "-sign-ins", "20", "-data-dir", t.TempDir(), "-out", out}
+	var stdout, stderr bytes.Buffer
+	err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<1us", "-threshold", "errors<0.1%"), &stdout, &stderr, false, sessions)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 thresholds failed") {
+		t.Fatalf("err %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"FAIL signin.p99<1us", "ok   errors<0.1%", "arrivals: 20 sent"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, f := range []string{"summary.json", "timeseries.csv", "signin.signin.hgrm"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	stdout.Reset()
+	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<30s", "-json"), &stdout, &stderr, false, sessions); err != nil {
+		t.Fatalf("kept threshold failed the run: %v\n%s", err, stderr.String())
+	}
+	var rep loadgen.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || len(rep.Thresholds) != 1 || !rep.Thresholds[0].Passed || len(rep.Targets) != 2 {
+		t.Fatalf("json %v %+v", err, rep.Thresholds)
+	}
+	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99"), &stdout, &stderr, false, sessions); err == nil {
+		t.Fatal("a malformed threshold was accepted")
 	}
 }

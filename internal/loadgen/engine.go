@@ -108,6 +108,21 @@ type Report struct {
 	SignIn           Phase      `json:"signIn"`
 	SessionBootstrap string     `json:"sessionBootstrap"` // tap or custom
 	Cleanup          Cleanup    `json:"cleanup"`
+	// Thresholds checked after the run (cmd's -threshold), in order.
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+}
+
+// CheckThresholds evaluates ts against r, records the results in r, and
+// says whether all passed.
+func (r *Report) CheckThresholds(ts []Threshold) bool {
+	ok := true
+	r.Thresholds = nil
+	for _, t := range ts {
+		res := t.Check(r)
+		ok = ok && res.Passed
+		r.Thresholds = append(r.Thresholds, res)
+	}
+	return ok
 }
 
 // Cleanup says what became of the users the run created.
