@@ -35,7 +35,7 @@ func TestThresholds(t *testing.T) {
 		"errors<1%": true, "errors<0.5%": false, "errors<=0.01": true, "signin.errors<1%": true,
 		"dropped<10%": true, "dropped<5%": false, "late<=9.1%": true,
 		"signin.rate>=50": true, "signin.rate>50": false, "signin.count>=100": true,
-		"registration.p99<40ms": true, // found in setup
+		"registration.p99<40ms": true,  // found in setup
 		"signin.begin.p99<1s":   false, // no sample: never passes
 	} {
 		th, err := ParseThreshold(expr)
