@@ -23,6 +23,7 @@ const (
 	CodeMethodNotAllowed   = "methodNotAllowed"
 	CodeRouteNotFound      = "Request_UnsupportedQuery"
 	CodeAuthorizationError = "Authorization_RequestDenied"
+	CodeNULCharacter       = "nulCharacterNotAllowed"
 )
 
 // decodeJSON reads exactly one JSON object into v, refusing unknown
@@ -35,7 +36,14 @@ func decodeJSON(r *http.Request, v any) error {
 			return apperr.Invalid(CodeBadContentType, "send the body as application/json")
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := refuseNUL(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -50,6 +58,49 @@ func decodeJSON(r *http.Request, v any) error {
 		return apperr.Invalid(CodeBadJSON, "the body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// refuseNUL refuses a JSON text holding a NUL character in any string (key
+// or value). No property of the API can carry one, and PostgreSQL's text
+// cannot store it: let through, it would surface as a 500 wherever the
+// string reaches the database. A raw NUL byte is already invalid JSON; the
+// escape \u0000 is found with one scan, and only when it appears is the
+// text tokenised to tell an escaped backslash followed by "u0000" from a
+// real NUL.
+func refuseNUL(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	key := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // malformed JSON is the decoder's to report
+		}
+		if s, ok := tok.(string); ok {
+			if strings.IndexByte(s, 0) >= 0 {
+				target := key
+				if target == "" {
+					target = s
+				}
+				return apperr.Invalid(CodeNULCharacter, "a string in the body holds a NUL character (\\u0000), which no property accepts").WithTarget(strings.ToValidUTF8(strings.ReplaceAll(target, "\x00", ""), ""))
+			}
+			key = s
+		}
+	}
+}
+
+// refuseNULInURL refuses a request whose path or query holds a NUL (%00),
+// for the same reason as refuseNUL, before any handler sees it.
+func refuseNULInURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.IndexByte(r.URL.Path, 0) >= 0 || strings.Contains(r.URL.RawQuery, "%00") || strings.IndexByte(r.URL.RawQuery, 0) >= 0 {
+			writeError(w, r, apperr.Invalid(CodeNULCharacter, "the URL holds a NUL character (%%00), which no path segment or query option accepts"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func jsonError(err error) error {

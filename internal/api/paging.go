@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/google/uuid"
+	"github.com/rpserver/rpserver/internal/ids"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -20,7 +20,7 @@ func pageOf(r *http.Request) (directory.Page, error) {
 		return p, err
 	}
 	if v := q.Get("$skiptoken"); v != "" {
-		if uuid.Validate(v) != nil {
+		if !ids.Valid(v) {
 			return p, apperr.Invalid(CodeBadQuery, "$skiptoken is not one this server issued").WithTarget("$skiptoken")
 		}
 		p.After = v

@@ -84,7 +84,7 @@ func New(deps Deps) *Server {
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router
 	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.guard, s.limitBody)
-	r.Use(s.refuseCrossSite)
+	r.Use(s.refuseCrossSite, refuseNULInURL)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.NotFound(CodeRouteNotFound, "no resource at %s", r.URL.Path))
 	})

@@ -76,7 +76,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if len(b) == 0 {
 		return nil, apperr.Invalid(CodeBadJSON, "the request body is empty; send the PublicKeyCredential JSON")
 	}
-	return b, nil
+	return b, refuseNUL(b)
 }
 
 type beginLoginRequest struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/secrethash"
 )
 
@@ -57,7 +58,7 @@ func (s *Service) now() time.Time {
 
 // ValidateID checks a path id is a GUID.
 func ValidateID(id string) error {
-	if uuid.Validate(id) != nil {
+	if !ids.Valid(id) {
 		return apperr.Invalid(CodeInvalidID, "%q is not a valid id (a GUID)", id).WithTarget("id")
 	}
 	return nil
@@ -147,14 +148,14 @@ func (s *Service) validateApp(a *Application) error {
 	}
 	for i := range a.RequiredResourceAccess {
 		r := &a.RequiredResourceAccess[i]
-		if uuid.Validate(r.ResourceAppID) != nil {
+		if !ids.Valid(r.ResourceAppID) {
 			return apperr.Invalid(CodeInvalidResource, "resourceAppId %q is not a GUID", r.ResourceAppID).WithTarget("requiredResourceAccess")
 		}
 		if r.ResourceAccess == nil {
 			r.ResourceAccess = []ResourceAccess{}
 		}
 		for _, ra := range r.ResourceAccess {
-			if uuid.Validate(ra.ID) != nil || (ra.Type != "Scope" && ra.Type != "Role") {
+			if !ids.Valid(ra.ID) || (ra.Type != "Scope" && ra.Type != "Role") {
 				return apperr.Invalid(CodeInvalidResource, "resourceAccess needs a GUID id and type Scope or Role").WithTarget("requiredResourceAccess")
 			}
 		}
@@ -269,7 +270,7 @@ func (s *Service) RemovePassword(ctx context.Context, applicationID, keyID strin
 	if err := ValidateID(applicationID); err != nil {
 		return err
 	}
-	if uuid.Validate(keyID) != nil {
+	if !ids.Valid(keyID) {
 		return apperr.Invalid(CodeInvalidID, "keyId must be a GUID").WithTarget("keyId")
 	}
 	return s.Store.RemovePassword(ctx, applicationID, keyID)
@@ -323,7 +324,7 @@ func (s *Service) VerifySecret(ctx context.Context, appID, secret string) (bool,
 // registered here (Graph refuses a principal without a backing application
 // the tenant can see).
 func (s *Service) CreateServicePrincipal(ctx context.Context, sp ServicePrincipal) (ServicePrincipal, error) {
-	if uuid.Validate(sp.AppID) != nil {
+	if !ids.Valid(sp.AppID) {
 		return ServicePrincipal{}, apperr.Invalid(CodeInvalidID, "appId must be a GUID").WithTarget("appId")
 	}
 	app, err := s.Store.ApplicationByAppID(ctx, sp.AppID)

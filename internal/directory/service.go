@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rpserver/rpserver/internal/ids"
+
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -147,7 +149,7 @@ func ValidateUPN(upn string) error {
 		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName must look like alias@domain").WithTarget("userPrincipalName")
 	case at > 113 || len(upn) > 256:
 		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName is too long").WithTarget("userPrincipalName")
-	case strings.ContainsAny(upn, " \t\r\n\"\\<>()[],;:"):
+	case strings.ContainsAny(upn, " \t\r\n\x00\"\\<>()[],;:"):
 		return apperr.Invalid(CodeInvalidUPN, "userPrincipalName contains a character Entra does not allow").WithTarget("userPrincipalName")
 	case !strings.Contains(upn[at+1:], "."):
 		return apperr.Invalid(CodeInvalidUPN, "the domain of userPrincipalName must contain a dot").WithTarget("userPrincipalName")
@@ -158,7 +160,7 @@ func ValidateUPN(upn string) error {
 // ValidateID checks that an id is a UUID, so a typo is a clear 400 rather
 // than a database error.
 func ValidateID(id string) error {
-	if err := uuid.Validate(id); err != nil {
+	if !ids.Valid(id) {
 		return apperr.Invalid(CodeInvalidID, "%q is not a valid object id (a GUID)", id).WithTarget("id")
 	}
 	return nil
@@ -168,7 +170,7 @@ func validateName(field, v string) error {
 	if strings.TrimSpace(v) == "" {
 		return apperr.Invalid(CodeInvalidDisplayName, "%s is required", field).WithTarget(field)
 	}
-	if utf8.RuneCountInString(v) > maxNameLen || !utf8.ValidString(v) {
+	if utf8.RuneCountInString(v) > maxNameLen || !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		return apperr.Invalid(CodeInvalidDisplayName, "%s must be valid text of at most %d characters", field, maxNameLen).WithTarget(field)
 	}
 	return nil

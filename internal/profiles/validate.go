@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/uuid"
+	"github.com/rpserver/rpserver/internal/ids"
 )
 
 // Validate checks a whole configuration document on its own. It returns nil
@@ -252,10 +252,4 @@ func ValidateUpdate(prev, next Fido2AuthenticationMethodConfiguration) error {
 // isCanonicalUUID accepts only the 36-character hyphenated form Graph emits.
 // uuid.Parse alone would also take braces, urn: prefixes and bare hex, and
 // those would then never match the AAGUIDs authenticators report.
-func isCanonicalUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
-}
+func isCanonicalUUID(s string) bool { return ids.Valid(s) }

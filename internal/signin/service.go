@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rpserver/rpserver/internal/ids"
+
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -191,7 +193,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.C
 		req.ApplicationID = DefaultApplicationID
 	}
 	if _, ok := Applications[req.ApplicationID]; !ok {
-		if uuid.Validate(req.ApplicationID) != nil {
+		if !ids.Valid(req.ApplicationID) {
 			return Outcome{}, apperr.Invalid(CodeInvalidApplicationID, "applicationId must be a GUID (an app registered in the lab, or any GUID)").WithTarget("applicationId")
 		}
 	}
@@ -375,7 +377,7 @@ func (s *Service) PushComplete(ctx context.Context, flowToken, pushRequestID str
 	if err != nil {
 		return Outcome{}, err
 	}
-	if uuid.Validate(pushRequestID) != nil {
+	if !ids.Valid(pushRequestID) {
 		return Outcome{}, apperr.Invalid("invalidId", "pushRequestId is not a valid id").WithTarget("pushRequestId")
 	}
 	r, err := s.d.Factors.TakePushRequest(ctx, pushRequestID, f.UserID)
@@ -437,7 +439,7 @@ func (s *Service) ApprovePush(ctx context.Context, deviceToken, pushRequestID st
 		}
 		return err
 	}
-	if uuid.Validate(pushRequestID) != nil {
+	if !ids.Valid(pushRequestID) {
 		return apperr.Invalid("invalidId", "pushRequestId is not a valid id").WithTarget("pushRequestId")
 	}
 	if approve {

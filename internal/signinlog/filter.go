@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/rpserver/rpserver/internal/ids"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 )
@@ -84,7 +84,7 @@ func (f *Filter) apply(prop, op string, v token) error {
 	switch strings.ToLower(prop) {
 	case "userid":
 		s, err := stringEq(prop, op, v)
-		if err == nil && uuid.Validate(s) != nil {
+		if err == nil && !ids.Valid(s) {
 			err = filterErr("userId must be a GUID, not %q", s)
 		}
 		f.UserID = s
@@ -125,10 +125,12 @@ func (f *Filter) apply(prop, op string, v token) error {
 		if op != "eq" && op != "ne" {
 			return filterErr("status/errorCode supports eq and ne, not %q", op)
 		}
-		n, err := strconv.Atoi(v.text)
+		// Entra's error codes are 32-bit; the column is an integer too.
+		n64, err := strconv.ParseInt(v.text, 10, 32)
 		if v.kind != tokLiteral || err != nil {
-			return filterErr("status/errorCode takes an unquoted integer, not %q", v.text)
+			return filterErr("status/errorCode takes an unquoted 32-bit integer, not %q", v.text)
 		}
+		n := int(n64)
 		f.ErrorCode, f.ErrorCodeNot = &n, op == "ne"
 		return nil
 	}

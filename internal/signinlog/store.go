@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/ids"
+
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -74,7 +76,7 @@ func DecodeCursor(token string) (Cursor, error) {
 		return Cursor{}, bad
 	}
 	ts, id, ok := strings.Cut(string(raw), "|")
-	if !ok || uuid.Validate(id) != nil {
+	if !ok || !ids.Valid(id) {
 		return Cursor{}, bad
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
@@ -91,10 +93,10 @@ func DecodeCursor(token string) (Cursor, error) {
 func Normalize(s *SignIn, now time.Time) error {
 	if s.ID == "" {
 		s.ID = uuid.NewString()
-	} else if uuid.Validate(s.ID) != nil {
+	} else if !ids.Valid(s.ID) {
 		return apperr.Invalid(CodeInvalidSignIn, "sign-in id %q is not a GUID", s.ID).WithTarget("id")
 	}
-	if s.UserID != "" && uuid.Validate(s.UserID) != nil {
+	if s.UserID != "" && !ids.Valid(s.UserID) {
 		return apperr.Invalid(CodeInvalidSignIn, "sign-in userId %q is not a GUID", s.UserID).WithTarget("userId")
 	}
 	if s.CreatedDateTime.IsZero() {
