@@ -4,12 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/tokens"
-	"github.com/rpserver/rpserver/web"
 )
 
 // CodeAdminRoleRequired answers an admin-token exchange by a user who holds
@@ -26,13 +23,6 @@ type adminTokenResponse struct {
 	AccessToken string   `json:"access_token"`
 	ExpiresIn   int      `json:"expires_in"`
 	Roles       []string `json:"roles"`
-}
-
-// browserRoutes are what the browser uses besides the JSON API: the pages
-// of the web package and the admin pages' token exchange.
-func (s *Server) browserRoutes(r chi.Router) {
-	web.Register(r)
-	r.With(s.requireSession).Post("/admin/token", s.adminToken)
 }
 
 // adminToken exchanges a session for an admin bearer token carrying the

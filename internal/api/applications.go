@@ -18,25 +18,6 @@ var (
 	appReaders = append([]string{d.RoleApplicationAdministrator, d.RoleCloudApplicationAdministrator}, directoryReaders...)
 )
 
-func (s *Server) applicationRoutes(r chi.Router) {
-	if s.deps.Apps == nil {
-		return
-	}
-	r.With(allow(appReaders...)).Get("/applications", s.listApplications)
-	r.With(allow(appWriters...)).Post("/applications", s.createApplication)
-	r.With(allow(appReaders...)).Get("/applications/{id}", s.getApplication)
-	r.With(allow(appWriters...)).Patch("/applications/{id}", s.updateApplication)
-	r.With(allow(appWriters...)).Delete("/applications/{id}", s.deleteApplication)
-	r.With(allow(appWriters...)).Post("/applications/{id}/addPassword", s.addPassword)
-	r.With(allow(appWriters...)).Post("/applications/{id}/removePassword", s.removePassword)
-
-	r.With(allow(appReaders...)).Get("/servicePrincipals", s.listServicePrincipals)
-	r.With(allow(appWriters...)).Post("/servicePrincipals", s.createServicePrincipal)
-	r.With(allow(appReaders...)).Get("/servicePrincipals/{id}", s.getServicePrincipal)
-	r.With(allow(appWriters...)).Patch("/servicePrincipals/{id}", s.updateServicePrincipal)
-	r.With(allow(appWriters...)).Delete("/servicePrincipals/{id}", s.deleteServicePrincipal)
-}
-
 func appIDParam(r *http.Request) (string, error) {
 	id := chi.URLParam(r, "id")
 	return id, apps.ValidateID(id)

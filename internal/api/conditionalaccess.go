@@ -18,34 +18,11 @@ import (
 // Authentication Policy Administrators manage authentication strengths (and
 // methods) but not Conditional Access policies.
 var (
-	caWriters         = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator}
-	caReaders         = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleGlobalReader, d.RoleSecurityReader}
-	strengthWriters   = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleAuthenticationPolicyAdministrator}
-	strengthReaders   = append(append([]string{}, caReaders...), d.RoleAuthenticationPolicyAdministrator)
-	strengthBasePaths = []string{
-		"/identity/conditionalAccess/authenticationStrength/policies",
-		"/policies/authenticationStrengthPolicies", // Graph's other path to the same resources
-	}
+	caWriters       = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator}
+	caReaders       = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleGlobalReader, d.RoleSecurityReader}
+	strengthWriters = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleAuthenticationPolicyAdministrator}
+	strengthReaders = append(append([]string{}, caReaders...), d.RoleAuthenticationPolicyAdministrator)
 )
-
-func (s *Server) conditionalAccessRoutes(r chi.Router) {
-	const base = "/identity/conditionalAccess/policies"
-	r.With(allow(caReaders...)).Get(base, s.listCAPolicies)
-	r.With(allow(caWriters...)).Post(base, s.createCAPolicy)
-	r.With(allow(caReaders...)).Get(base+"/{id}", s.getCAPolicy)
-	r.With(allow(caWriters...)).Patch(base+"/{id}", s.updateCAPolicy)
-	r.With(allow(caWriters...)).Delete(base+"/{id}", s.deleteCAPolicy)
-	// Lab extension: what-if evaluation with explanations.
-	r.With(allow(caReaders...)).Post("/identity/conditionalAccess/evaluate", s.evaluateCA)
-
-	for _, p := range strengthBasePaths {
-		r.With(allow(strengthReaders...)).Get(p, s.listStrengths)
-		r.With(allow(strengthWriters...)).Post(p, s.createStrength)
-		r.With(allow(strengthReaders...)).Get(p+"/{id}", s.getStrength)
-		r.With(allow(strengthWriters...)).Patch(p+"/{id}", s.updateStrength)
-		r.With(allow(strengthWriters...)).Delete(p+"/{id}", s.deleteStrength)
-	}
-}
 
 // caCallerOf describes the admin making the call for lockout protection: the
 // token's sub is their user id, wids their role template ids (derived from

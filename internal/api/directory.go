@@ -11,30 +11,6 @@ import (
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
-func (s *Server) directoryRoutes(r chi.Router) {
-	r.With(allow(directoryReaders...)).Get("/users", s.listUsers)
-	r.With(allow(userWriters...)).Post("/users", s.createUser)
-	r.With(allow(directoryReaders...)).Get("/users/{id}", s.getUser)
-	r.With(allow(userPatchers...)).Patch("/users/{id}", s.updateUser)
-	r.With(allow(userDeleters...)).Delete("/users/{id}", s.deleteUser)
-	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf", s.memberOf)
-
-	r.With(allow(directoryReaders...)).Get("/groups", s.listGroups)
-	r.With(allow(groupWriters...)).Post("/groups", s.createGroup)
-	r.With(allow(directoryReaders...)).Get("/groups/{id}", s.getGroup)
-	r.With(allow(groupWriters...)).Patch("/groups/{id}", s.updateGroup)
-	r.With(allow(groupWriters...)).Delete("/groups/{id}", s.deleteGroup)
-	r.With(allow(directoryReaders...)).Get("/groups/{id}/members", s.listMembers)
-	r.With(allow(groupWriters...)).Post("/groups/{id}/members/$ref", s.addMember)
-	r.With(allow(groupWriters...)).Delete("/groups/{id}/members/{memberId}/$ref", s.removeMember)
-
-	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleDefinitions", s.listRoleDefinitions)
-	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleAssignments", s.listRoleAssignments)
-	r.With(allow(roleWriters...)).Post("/roleManagement/directory/roleAssignments", s.createRoleAssignment)
-	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleAssignments/{id}", s.getRoleAssignment)
-	r.With(allow(roleWriters...)).Delete("/roleManagement/directory/roleAssignments/{id}", s.deleteRoleAssignment)
-}
-
 // idParam reads a path id and checks it is a GUID.
 func idParam(r *http.Request, name string) (string, error) {
 	id := chi.URLParam(r, name)

@@ -26,41 +26,6 @@ var (
 	userMethodWriters = []string{d.RoleAuthenticationAdministrator, d.RolePrivilegedAuthenticationAdministrator}
 )
 
-const methodConfigs = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations"
-
-// methodRoutes are the admin calls, under /v1.0 and /beta.
-func (s *Server) methodRoutes(r chi.Router) {
-	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/fido2", s.getFido2Config)
-	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/fido2", s.patchFido2Config)
-	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/temporaryAccessPass", s.getTAPConfig)
-	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/temporaryAccessPass", s.patchTAPConfig)
-
-	const taps = "/users/{id}/authentication/temporaryAccessPassMethods"
-	r.With(allow(userMethodWriters...)).Post(taps, s.issueTAP)
-	r.With(allow(userMethodReaders...)).Get(taps, s.listTAPs)
-	r.With(allow(userMethodReaders...)).Get(taps+"/{methodId}", s.getTAP)
-	r.With(allow(userMethodWriters...)).Delete(taps+"/{methodId}", s.deleteTAP)
-
-	const fido2 = "/users/{id}/authentication/fido2Methods"
-	r.With(allow(userMethodReaders...)).Get(fido2, s.listFido2)
-	r.With(allow(userMethodReaders...)).Get(fido2+"/{methodId}", s.getFido2)
-	r.With(allow(userMethodWriters...)).Patch(fido2+"/{methodId}", s.renameFido2)
-	r.With(allow(userMethodWriters...)).Delete(fido2+"/{methodId}", s.deleteFido2)
-}
-
-// methodSessionRoutes are the end user's calls: TAP sign-in and the
-// Security Info page's own passkeys.
-func (s *Server) methodSessionRoutes(r chi.Router) {
-	r.Post("/signin/tap", s.limited(s.signInTAP))
-	r.Group(func(r chi.Router) {
-		r.Use(s.requireSession)
-		r.Get("/me/authentication/fido2Methods", s.listMyFido2)
-		r.Get("/me/authentication/fido2Methods/{methodId}", s.getMyFido2)
-		r.With(s.ownMethodChange).Patch("/me/authentication/fido2Methods/{methodId}", s.renameMyFido2)
-		r.With(s.ownMethodChange).Delete("/me/authentication/fido2Methods/{methodId}", s.deleteMyFido2)
-	})
-}
-
 // decodePatch checks the body against the resource's properties and types
 // (unknown ones are refused) and returns it raw, so the service can apply
 // only the properties present, as Graph's PATCH does.

@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -55,7 +54,7 @@ type Deps struct {
 	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2
 	Risk       *risk.Service   // /identityProtection/riskyUsers
 
-	Apps *apps.Service // /applications and /servicePrincipals; nil: routes absent
+	Apps *apps.Service // /applications and /servicePrincipals
 
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF).
@@ -92,26 +91,7 @@ func New(deps Deps) *Server {
 		writeError(w, r, &apperr.Error{Kind: apperr.KindInvalid, Code: CodeMethodNotAllowed, Message: r.Method + " is not supported on " + r.URL.Path})
 	})
 
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
-	r.Get("/readyz", s.ready)
-	r.Handle("/metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
-	r.Get("/.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, deps.Issuer.JWKS()) })
-
-	s.webauthnRoutes(r)
-	s.methodSessionRoutes(r)
-	s.signInFlowRoutes(r)
-	s.browserRoutes(r)
-	for _, version := range []string{"/v1.0", "/beta"} {
-		r.Route(version, func(r chi.Router) {
-			r.Use(s.authenticate)
-			s.directoryRoutes(r)
-			s.conditionalAccessRoutes(r)
-			s.methodRoutes(r)
-			s.adminSignInRoutes(r)
-			s.reportRoutes(r)
-			s.applicationRoutes(r)
-		})
-	}
+	s.routes(r)
 	return s
 }
 

@@ -4,38 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
-
-func (s *Server) signInFlowRoutes(r chi.Router) {
-	r.Post("/signin/begin", s.signInBegin)
-	r.Post("/signin/password", s.limited(s.signInPassword))
-	r.Post("/signin/totp", s.limited(s.signInTOTP))
-	r.Post("/signin/push/begin", s.signInPushBegin)
-	r.Post("/signin/push/complete", s.signInPushComplete)
-	r.Post("/signin/passkey/begin", s.signInPasskeyBegin)
-	r.Post("/signin/passkey/finish", s.limited(s.signInPasskeyFinish))
-	r.Post("/authenticator/push/respond", s.limited(s.respondPush))
-	r.Post("/authenticator/push/pending", s.limited(s.pendingPushes))
-	r.Post("/signout", s.signOut)
-	r.Group(func(r chi.Router) {
-		r.Use(s.requireSession)
-		r.Get("/me", s.me)
-		r.With(s.ownMethodChange).Post("/me/authentication/softwareOathMethods", s.registerMyTOTP)
-		r.With(s.ownMethodChange).Post("/me/authentication/microsoftAuthenticatorMethods", s.registerMyPush)
-		r.Post("/me/revokeSignInSessions", s.revokeMySessions)
-	})
-}
-
-// adminSignInRoutes live under /v1.0 and /beta.
-func (s *Server) adminSignInRoutes(r chi.Router) {
-	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
-}
 
 // currentSession returns the caller's valid session, if any (for
 // "Previously satisfied"); an invalid or revoked one is ignored.

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/rpserver/rpserver/internal/apperr"
 	d "github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/risk"
@@ -22,20 +20,6 @@ var (
 	alertReaders  = []string{d.RoleSecurityReader, d.RoleSecurityAdministrator}
 	alertWriters  = []string{d.RoleSecurityAdministrator}
 )
-
-// reportRoutes serves sign-in logs, emergency-access alerts and risky users.
-func (s *Server) reportRoutes(r chi.Router) {
-	r.With(allow(signInReaders...)).Get("/auditLogs/signIns", s.listSignIns)
-	r.With(allow(signInReaders...)).Get("/auditLogs/signIns/{id}", s.getSignIn)
-	r.With(allow(alertReaders...)).Get("/security/alerts_v2", s.listAlerts)
-	r.With(allow(alertReaders...)).Get("/security/alerts_v2/{id}", s.getAlert)
-	r.With(allow(alertWriters...)).Patch("/security/alerts_v2/{id}", s.updateAlert)
-	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers", s.listRiskyUsers)
-	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}", s.getRiskyUser)
-	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/dismiss", s.dismissRiskyUsers)
-	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/confirmCompromised", s.confirmCompromisedUsers)
-	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/{id}/setRiskLevel", s.setRiskLevel)
-}
 
 // keysetPageOf reads $top and a keyset $skiptoken (newest-first lists).
 func keysetPageOf(r *http.Request) (signinlog.Page, error) {

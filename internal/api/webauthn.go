@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -16,18 +14,6 @@ import (
 
 // CodeTooManyFailures is returned while a client is cooling down.
 const CodeTooManyFailures = "tooManyFailedAttempts"
-
-func (s *Server) webauthnRoutes(r chi.Router) {
-	r.Route("/webauthn", func(r chi.Router) {
-		r.Post("/authentication/begin", s.beginLogin)
-		r.Post("/authentication/finish", s.limited(s.finishLogin))
-		r.Group(func(r chi.Router) {
-			r.Use(s.requireSession)
-			r.With(s.ownMethodChange).Post("/registration/begin", s.beginRegistration)
-			r.With(s.ownMethodChange).Post("/registration/finish", s.limited(s.finishRegistration))
-		})
-	})
-}
 
 // limited refuses clients that failed too often recently and counts
 // failures (any 4xx) of the wrapped handler.
