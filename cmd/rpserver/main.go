@@ -1,5 +1,5 @@
 // Command rpserver is the lab FIDO2/WebAuthn relying party: one binary with
-// the subcommands serve, migrate, admin, tap, inspect and loadtest.
+// the subcommands serve, migrate, admin, inspect, loadtest and phone.
 package main
 
 import (
@@ -15,6 +15,7 @@ Usage:
   rpserver admin token --upn UPN [--role NAME]...   print an admin bearer token (creates the user and role assignment if needed)
   rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
   rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
+  rpserver phone -upn UPN -store FILE ACTION   one user's phone: register -tap PASS, signin, approve-push -number N
 
 Run "rpserver <command> -h" for a command's flags.
 `
@@ -36,6 +37,8 @@ func main() {
 		os.Exit(runInspect(args, os.Stdin, os.Stdout, os.Stderr))
 	case "loadtest":
 		err = runLoadtest(args)
+	case "phone":
+		err = runPhone(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
