@@ -30,9 +30,11 @@ Actions:
   register -tap PASS [-name NAME] [-push=true|false]
         redeem a Temporary Access Pass, register a passkey (and, for the
         Microsoft Authenticator presets, the push method)
-  signin [-app APP_ID]
-        sign in with the passkey through the sign-in flow (Conditional Access
-        applies); exit status 1 when the sign-in does not complete
+  signin [-app APP_ID] [-password PASS] [-fresh]
+        sign in through the sign-in flow (Conditional Access applies) with the
+        passkey, or with the password (then this phone's push when prompted);
+        the session is kept, so the next sign-in shows "Previously satisfied"
+        unless -fresh; exit status 1 when the sign-in does not complete
   approve-push -number N [-request ID] [-deny]
         answer the pending push (default the newest) with the number the
         sign-in screen shows
@@ -121,10 +123,12 @@ func phoneCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	case "signin":
 		app := af.String("app", "", "application id (default the lab portal)")
+		password := af.String("password", "", "sign in with this password (then the phone's push when prompted) instead of the passkey")
+		fresh := af.Bool("fresh", false, "forget the kept session: nothing is previously satisfied")
 		if err := parseAction(af, rest); err != nil {
 			return err
 		}
-		out, err := p.SignIn(ctx, *app)
+		out, err := p.SignIn(ctx, phone.SignInOptions{AppID: *app, Password: *password, Fresh: *fresh})
 		if err != nil {
 			return err
 		}
@@ -195,9 +199,12 @@ func printOutcome(w io.Writer, asJSON bool, o *phone.Outcome) {
 		fmt.Fprintf(w, "  %s: %s\n", o.ErrorCode, o.Message)
 	}
 	if s := o.SignIn; s != nil {
+		for _, d := range s.AuthenticationDetails {
+			fmt.Fprintf(w, "  step: %s: %s\n", d.AuthenticationMethod, d.AuthenticationStepResultDetail)
+		}
 		fmt.Fprintf(w, "  conditional access: %s\n", s.ConditionalAccessStatus)
 		for _, p := range s.AppliedConditionalAccessPolicies {
-			fmt.Fprintf(w, "    %-60s %s\n", p.DisplayName, p.Result)
+			fmt.Fprintf(w, "    %s: %s\n", p.DisplayName, p.Result)
 		}
 		fmt.Fprintf(w, "  sign-in log:  %s (errorCode %d)\n", s.ID, s.Status.ErrorCode)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -158,6 +159,18 @@ func TestSeedScenarioSteps3To7(t *testing.T) {
 	if len(r.body["passkeyProfiles"].([]any)) != 2 || r.body["state"] != "enabled" {
 		t.Fatalf("PATCH lost properties it did not name: %s", r.raw)
 	}
+	// A profile sent without an id gets a GUID, as the portal gives one;
+	// profiles re-sent without ids keep theirs (matched by name), so the
+	// targets' references still hold.
+	withoutID := func(js string) string { return regexp.MustCompile(`"id":"[^"]*",`).ReplaceAllString(js, "") }
+	std := `{"name":"Passkey – Standard users","passkeyTypes":"deviceBound,synced","attestationEnforcement":"disabled","keyRestrictions":{"isEnforced":false,"enforcementType":"block","aaGuids":[]}}`
+	r = l.must("PATCH", fido2Path, apa, `{"passkeyProfiles":[`+withoutID(defJSON)+`,`+withoutID(adminsJSON)+`,`+std+`]}`, 200)
+	profs = r.body["passkeyProfiles"].([]any)
+	stdID, _ := profs[2].(map[string]any)["id"].(string)
+	if profs[0].(map[string]any)["id"] != "00000000-0000-0000-0000-000000000001" || profs[1].(map[string]any)["id"] != adminsID || uuid.Validate(stdID) != nil {
+		t.Fatalf("profile ids: %s", r.raw)
+	}
+	l.must("PATCH", fido2Path, apa, `{"passkeyProfiles":[`+defJSON+`,`+adminsJSON+`]}`, 200)
 
 	// Step 6: TAP policy for the pilot group.
 	l.refused("PATCH", tapPath, apa, `{"defaultLifetimeInMinutes":500}`, 400, "defaultLifetimeOutOfRange")

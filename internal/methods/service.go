@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -106,6 +108,7 @@ func (s *Service) PatchFido2(ctx context.Context, patch []byte) (profiles.Fido2A
 			return nil, err
 		}
 		next.ODataType, next.ID = profiles.ODataTypeFido2Configuration, profiles.Fido2ConfigurationID
+		assignProfileIDs(base, &next)
 		if err := profiles.ValidateUpdate(prev, next); err != nil {
 			return nil, classify(err)
 		}
@@ -147,6 +150,27 @@ func (s *Service) PatchTAP(ctx context.Context, patch []byte) (tap.MethodConfigu
 		return json.Marshal(out)
 	})
 	return out, err
+}
+
+// assignProfileIDs gives a passkey profile sent without an id one, as the
+// portal does: the id of the stored profile of the same name (so re-sending
+// the list without ids keeps the targets' references), else a new GUID.
+func assignProfileIDs(base profiles.Fido2AuthenticationMethodConfiguration, next *profiles.Fido2AuthenticationMethodConfiguration) {
+	byName := map[string]string{}
+	for _, p := range base.PasskeyProfiles {
+		byName[strings.ToLower(p.Name)] = p.ID
+	}
+	for i := range next.PasskeyProfiles {
+		p := &next.PasskeyProfiles[i]
+		if p.ID != "" {
+			continue
+		}
+		if id, ok := byName[strings.ToLower(p.Name)]; ok && p.Name != "" {
+			p.ID = id
+		} else {
+			p.ID = uuid.NewString()
+		}
+	}
 }
 
 func normalizeFido2(c profiles.Fido2AuthenticationMethodConfiguration) profiles.Fido2AuthenticationMethodConfiguration {

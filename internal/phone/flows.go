@@ -39,6 +39,11 @@ type SignInRecord struct {
 		ErrorCode     int    `json:"errorCode"`
 		FailureReason string `json:"failureReason"`
 	} `json:"status"`
+	AuthenticationDetails []struct {
+		AuthenticationMethod           string `json:"authenticationMethod"`
+		Succeeded                      bool   `json:"succeeded"`
+		AuthenticationStepResultDetail string `json:"authenticationStepResultDetail"`
+	} `json:"authenticationDetails"`
 }
 
 // Registered is what Register did.
@@ -121,27 +126,69 @@ func (p *Phone) Register(ctx context.Context, o RegisterOptions) (*Registered, e
 	return reg, p.save()
 }
 
-// SignIn runs the sign-in flow with the phone's passkey for an application
-// ("" is the lab portal). A refusal by Conditional Access comes back as an
-// Outcome with its errorCode (stepUpRequired) or as an *Error (blocked).
-func (p *Phone) SignIn(ctx context.Context, appID string) (*Outcome, error) {
-	if p.auth.CredentialCount() == 0 {
-		return nil, fmt.Errorf("phone signin: %s holds no passkey yet: run register first", p.cfg.StorePath)
+// SignInOptions choose how the user signs in.
+type SignInOptions struct {
+	AppID string // application id; "" is the lab portal
+	// Password signs in with the password first instead of the passkey;
+	// when the server then prompts for a push, the phone approves its own
+	// push (the user typing the number the screen shows).
+	Password string
+	// Fresh forgets the browser session, so nothing is previously satisfied.
+	Fresh bool
+}
+
+// SignIn runs the sign-in flow (/signin/begin, then the passkey or the
+// password and push) so Conditional Access applies. A step-up the phone
+// cannot satisfy comes back as the Outcome (status stepUpRequired with its
+// errorCode); a block as an *Error. A completed sign-in's session is kept
+// for the next one, as a browser keeps its cookie.
+func (p *Phone) SignIn(ctx context.Context, o SignInOptions) (*Outcome, error) {
+	if o.Password == "" && p.auth.CredentialCount() == 0 {
+		return nil, fmt.Errorf("phone signin: %s holds no passkey yet: run register first (or sign in with -password)", p.cfg.StorePath)
 	}
 	begin := map[string]string{"userPrincipalName": p.cfg.UPN}
-	if appID != "" {
-		begin["applicationId"] = appID
+	if o.AppID != "" {
+		begin["applicationId"] = o.AppID
+	}
+	session := p.store.SessionToken
+	if o.Fresh {
+		session = ""
 	}
 	var out Outcome
-	if err := p.call(ctx, "sign-in begin", "/signin/begin", "", begin, http.StatusOK, &out); err != nil {
+	if err := p.callWithCookie(ctx, "sign-in begin", "/signin/begin", "", session, begin, http.StatusOK, &out); err != nil {
 		return nil, err
 	}
-	if out.Status == "completed" {
-		return &out, nil // previously satisfied: nothing more to prove
+	res, err := p.firstFactor(ctx, &out, o)
+	if err != nil {
+		return nil, err
 	}
-	flow := map[string]string{"flowToken": out.FlowToken}
+	if res.Status == "stepUpRequired" && res.Prompt != nil && res.Prompt.Method == "microsoftAuthenticatorPush" && p.store.DeviceToken != "" {
+		if res, err = p.push(ctx, res.FlowToken); err != nil {
+			return nil, err
+		}
+	}
+	if res.Status == "completed" && res.SessionToken != "" {
+		p.store.SessionToken = res.SessionToken
+		if err := p.save(); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// firstFactor proves the password or the passkey, unless begin already
+// completed (previously satisfied).
+func (p *Phone) firstFactor(ctx context.Context, begun *Outcome, o SignInOptions) (*Outcome, error) {
+	if begun.Status == "completed" {
+		return begun, nil
+	}
+	var done Outcome
+	if o.Password != "" {
+		err := p.call(ctx, "password", "/signin/password", "", map[string]string{"flowToken": begun.FlowToken, "password": o.Password}, http.StatusOK, &done)
+		return &done, err
+	}
 	var opts json.RawMessage
-	if err := p.call(ctx, "passkey begin", "/signin/passkey/begin", "", flow, http.StatusOK, &opts); err != nil {
+	if err := p.call(ctx, "passkey begin", "/signin/passkey/begin", "", map[string]string{"flowToken": begun.FlowToken}, http.StatusOK, &opts); err != nil {
 		return nil, err
 	}
 	cred, err := p.auth.Get(opts, p.cfg.Origin)
@@ -153,12 +200,28 @@ func (p *Phone) SignIn(ctx context.Context, appID string) (*Outcome, error) {
 	if err := p.save(); err != nil {
 		return nil, err
 	}
-	var done Outcome
-	if err := p.call(ctx, "passkey finish", "/signin/passkey/finish", "",
-		map[string]any{"flowToken": out.FlowToken, "credential": json.RawMessage(cred)}, http.StatusOK, &done); err != nil {
+	err = p.call(ctx, "passkey finish", "/signin/passkey/finish", "",
+		map[string]any{"flowToken": begun.FlowToken, "credential": json.RawMessage(cred)}, http.StatusOK, &done)
+	return &done, err
+}
+
+// push sends a push, answers it from this phone with the number the
+// sign-in screen shows, and completes the step.
+func (p *Phone) push(ctx context.Context, flowToken string) (*Outcome, error) {
+	var ch struct {
+		PushRequestID string `json:"pushRequestId"`
+		NumberMatch   int    `json:"numberMatch"`
+	}
+	if err := p.call(ctx, "push begin", "/signin/push/begin", "", map[string]string{"flowToken": flowToken}, http.StatusOK, &ch); err != nil {
 		return nil, err
 	}
-	return &done, nil
+	body := map[string]any{"deviceToken": p.store.DeviceToken, "pushRequestId": ch.PushRequestID, "numberMatch": ch.NumberMatch}
+	if err := p.call(ctx, "push answer", "/authenticator/push/respond", "", body, http.StatusNoContent, nil); err != nil {
+		return nil, err
+	}
+	var done Outcome
+	err := p.call(ctx, "push complete", "/signin/push/complete", "", map[string]string{"flowToken": flowToken, "pushRequestId": ch.PushRequestID}, http.StatusOK, &done)
+	return &done, err
 }
 
 // PendingPush is a push awaiting this phone.

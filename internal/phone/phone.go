@@ -115,6 +115,9 @@ func (p *Phone) save() error {
 	return p.store.Save(p.cfg.StorePath)
 }
 
+// sessionCookie is the server's session cookie (internal/api.SessionCookie).
+const sessionCookie = "rpserver_session"
+
 // Error is a refusal by the server, with its stable code.
 type Error struct {
 	Step    string // which call: "TAP sign-in", "registration finish", ...
@@ -129,6 +132,11 @@ func (e *Error) Error() string {
 
 // call POSTs in (JSON) and decodes the answer into out when the status is want.
 func (p *Phone) call(ctx context.Context, step, path, bearer string, in any, want int, out any) error {
+	return p.callWithCookie(ctx, step, path, bearer, "", in, want, out)
+}
+
+// callWithCookie is call with the browser's session cookie.
+func (p *Phone) callWithCookie(ctx context.Context, step, path, bearer, session string, in any, want int, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -140,6 +148,9 @@ func (p *Phone) call(ctx context.Context, step, path, bearer string, in any, wan
 	req.Header.Set("Content-Type", "application/json")
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if session != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: session})
 	}
 	res, err := p.http.Do(req)
 	if err != nil {

@@ -25,6 +25,10 @@ type Store struct {
 	// DeviceToken proves this phone to /authenticator/push/*; empty until
 	// the push method is registered.
 	DeviceToken string `json:"deviceToken,omitempty"`
+	// SessionToken is the browser's session cookie from the last completed
+	// sign-in: sent with the next one, its methods count as "Previously
+	// satisfied", as in a browser that stays signed in.
+	SessionToken string `json:"sessionToken,omitempty"`
 }
 
 // LoadStore reads path; a missing file is an empty store (ok false).
