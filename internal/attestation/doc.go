@@ -7,14 +7,17 @@
 //     authData||clientDataHash, the certificate profile, apple's nonce,
 //     android-key's key description, the AAGUID extension.) A statement that
 //     fails this is a forgery or a broken authenticator, and the registration
-//     must fail. For packed, apple and android-key this package implements
-//     the procedures itself and installs them into go-webauthn with
-//     protocol.RegisterAttestationFormat at init, so the library's
-//     registration ceremony runs our code exactly once per statement. none,
-//     fido-u2f and tpm stay with the library's handlers.
+//     must fail. For packed, apple, android-key, tpm and fido-u2f this package
+//     implements the procedures itself and installs them into go-webauthn
+//     with protocol.RegisterAttestationFormat at init, so the library's
+//     registration ceremony runs our code exactly once per statement, and no
+//     procedure reads a clock. none stays with the library; android-safetynet
+//     (retired by Google) is not evaluated and counts as unattested.
 //
 //  2. Do we trust where it came from? (§7.1 steps 21-22: chain the x5c to a
-//     trust anchor for that AAGUID, at a given time.) This is relying-party
+//     trust anchor for that AAGUID, at a given time.) Validity periods are
+//     judged here only, on the verified path, at the one time the caller
+//     passes, so expiry is always a trust finding with its own code. This is relying-party
 //     policy, not statement validity, so it is NOT done inside the library
 //     handlers: the ceremony calls [Evaluate] after CreateCredential succeeded
 //     and hands the [Result] to policy, which may accept an untrusted or

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/google/uuid"
 )
@@ -19,12 +18,10 @@ import (
 // parsed (parsedResponse.Response.AttestationObject) and the SHA-256 of the
 // raw clientDataJSON. It never fails: problems become Result.Reason.
 //
-// For packed/apple/android-key the verdict our handler reached inside
-// CreateCredential is reused; if it is not in the memo (evicted, or att did
-// not come through the library) the statement is verified here. Formats
-// owned by go-webauthn (none, fido-u2f, tpm) are re-verified through
-// AttestationObject.VerifyAttestation with mds=nil, which costs one
-// signature check and avoids trusting the mutable att.Type field.
+// The verdict our handler reached inside CreateCredential is reused; if it
+// is not in the memo (evicted, or att did not come through the library) the
+// statement is verified here. now is the one clock of the evaluation: every
+// certificate's validity is judged against it, on the verified path.
 func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *TrustStore, now time.Time) Result {
 	if len(att.AuthData.AttData.CredentialPublicKey) == 0 && len(att.RawAuthData) > 0 {
 		if err := att.AuthData.Unmarshal(att.RawAuthData); err != nil {
@@ -47,7 +44,14 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 		r.AttestationType = TypeNone
 		r.Reason, r.Message = ReasonMissing, "authenticator provided no attestation (fmt none)"
 		return r
-	case "packed", "apple", "android-key":
+	case "android-safetynet":
+		// Google shut SafetyNet down in January 2025 and its statement can
+		// only be judged against the wall clock of a JWS timestamp; it is
+		// treated like "none": the credential is unattested, which policy
+		// may accept (attestation reported) or refuse (enforced).
+		r.Reason, r.Message = ReasonFormatUnsupported, "android-safetynet attestation is retired (SafetyNet was shut down) and is not evaluated; the credential counts as unattested"
+		return r
+	case "packed", "apple", "android-key", "tpm", "fido-u2f":
 		var ok bool
 		if v, ok = verdicts.get(memoKey(att.Format, att.RawAuthData, clientDataHash, att.AttStatement)); !ok {
 			var e *Error
@@ -56,20 +60,6 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 				return r
 			}
 		}
-	case "fido-u2f", "tpm":
-		a := att
-		a.Type = ""
-		if err := a.VerifyAttestation(clientDataHash, nil, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
-			r.Reason, r.Message = ReasonStatementInvalid, libraryMessage(err)
-			return r
-		}
-		v.attType = ourType(a.Type)
-		chain, _, e := stmtX5C(att.AttStatement)
-		if e != nil {
-			r.Reason, r.Message = e.Reason, e.Message
-			return r
-		}
-		v.chain = chain
 	default:
 		r.Reason, r.Message = ReasonFormatUnsupported, fmt.Sprintf("attestation format %q is not supported", att.Format)
 		return r
@@ -98,18 +88,12 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 	return r
 }
 
-// validateChain checks validity periods explicitly first so an expired
-// certificate is reported as such even when it also fails to chain, then
-// builds a path to one of the anchors. Revocation is not checked (offline).
+// validateChain builds a path from the leaf to one of the anchors, valid at
+// now, and reports why there is none. Validity periods are judged on paths,
+// not on every certificate of x5c: a chain may carry a stale copy of a root
+// whose key was re-issued with a longer validity, and the re-issued anchor
+// must win. Revocation is not checked (offline).
 func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now time.Time) (path []string, reason, msg string) {
-	for _, c := range chain {
-		if now.After(c.NotAfter) {
-			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", c.Subject.String(), c.NotAfter.Format(time.RFC3339))
-		}
-		if now.Before(c.NotBefore) {
-			return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", c.Subject.String(), c.NotBefore.Format(time.RFC3339))
-		}
-	}
 	if len(anchors) == 0 {
 		return nil, ReasonUntrustedRoot, "no trust anchors are configured for this AAGUID"
 	}
@@ -129,8 +113,12 @@ func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now t
 	paths, err := chain[0].Verify(opts)
 	if err != nil {
 		var cie x509.CertificateInvalidError
-		if errors.As(err, &cie) && cie.Reason == x509.Expired {
-			return nil, ReasonCertExpired, err.Error()
+		if errors.As(err, &cie) && cie.Reason == x509.Expired && cie.Cert != nil {
+			c := cie.Cert
+			if now.Before(c.NotBefore) {
+				return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", c.Subject.String(), c.NotBefore.Format(time.RFC3339))
+			}
+			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", c.Subject.String(), c.NotAfter.Format(time.RFC3339))
 		}
 		return nil, ReasonUntrustedRoot, err.Error()
 	}
@@ -138,30 +126,6 @@ func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now t
 		path = append(path, c.Subject.String())
 	}
 	return path, "", ""
-}
-
-func ourType(libType string) string {
-	switch metadata.AuthenticatorAttestationType(libType) {
-	case metadata.BasicFull:
-		return TypeBasic
-	case metadata.BasicSurrogate:
-		return TypeSelf
-	case metadata.AttCA:
-		return TypeAttCA
-	case metadata.AnonCA:
-		return TypeAnonCA
-	case metadata.None:
-		return TypeNone
-	}
-	return libType
-}
-
-func libraryMessage(err error) string {
-	var pe *protocol.Error
-	if errors.As(err, &pe) && pe.Details != "" {
-		return pe.Details
-	}
-	return err.Error()
 }
 
 // Inspection is the offline report of `rpserver inspect`.

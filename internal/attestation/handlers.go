@@ -14,12 +14,18 @@ import (
 // package init is the one moment that is guaranteed. Importing this package
 // (the ceremony does) is therefore what switches the library over.
 func init() {
-	for _, f := range []protocol.AttestationFormat{protocol.AttestationFormatPacked, protocol.AttestationFormatApple, protocol.AttestationFormatAndroidKey} {
+	for _, f := range []protocol.AttestationFormat{protocol.AttestationFormatPacked, protocol.AttestationFormatApple, protocol.AttestationFormatAndroidKey,
+		protocol.AttestationFormatTPM, protocol.AttestationFormatFIDOUniversalSecondFactor} {
 		format := string(f)
 		protocol.RegisterAttestationFormat(f, func(att protocol.AttestationObject, clientDataHash []byte, _ metadata.Provider, policy protocol.AttestationPolicy, _ protocol.SignaturePolicy) (string, []any, error) {
 			return handle(format, att, clientDataHash, policy)
 		})
 	}
+	// The library's safetynet handler compares the JWS timestamp with the
+	// wall clock; Evaluate reports the format as retired instead.
+	protocol.RegisterAttestationFormat(protocol.AttestationFormatAndroidSafetyNet, func(protocol.AttestationObject, []byte, metadata.Provider, protocol.AttestationPolicy, protocol.SignaturePolicy) (string, []any, error) {
+		return string(metadata.None), nil, nil
+	})
 }
 
 // handle is what go-webauthn calls. It fails the ceremony only for invalid

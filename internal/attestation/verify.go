@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -34,16 +35,21 @@ type verdict struct {
 
 // authInfo is what the procedures need from authenticator data.
 type authInfo struct {
-	raw    []byte
-	aaguid []byte
-	cose   []byte
+	raw      []byte
+	rpIDHash []byte
+	aaguid   []byte
+	credID   []byte
+	cose     []byte
 }
 
 func authInfoOf(att *protocol.AttestationObject) authInfo {
-	return authInfo{raw: att.RawAuthData, aaguid: att.AuthData.AttData.AAGUID, cose: att.AuthData.AttData.CredentialPublicKey}
+	d := &att.AuthData
+	return authInfo{raw: att.RawAuthData, rpIDHash: d.RPIDHash, aaguid: d.AttData.AAGUID, credID: d.AttData.CredentialID, cose: d.AttData.CredentialPublicKey}
 }
 
-// verifyOurs runs the §8.2/§8.4/§8.8 procedure for fmt.
+// verifyOurs runs the §8.2/§8.3/§8.4/§8.6/§8.8 procedure for fmt. None of
+// them reads a clock: certificate validity is judged once, on the verified
+// path, at the evaluation time (validateChain).
 func verifyOurs(format string, stmt map[string]any, ai authInfo, clientDataHash []byte, scope protocol.AndroidKeyAuthorizationScope) (verdict, *Error) {
 	switch format {
 	case "packed":
@@ -52,6 +58,10 @@ func verifyOurs(format string, stmt map[string]any, ai authInfo, clientDataHash 
 		return verifyApple(stmt, ai, clientDataHash)
 	case "android-key":
 		return verifyAndroidKey(stmt, ai, clientDataHash, scope == protocol.AndroidKeyAuthorizationScopeUnion)
+	case "tpm":
+		return verifyTPM(stmt, ai, clientDataHash)
+	case "fido-u2f":
+		return verifyFIDOU2F(stmt, ai, clientDataHash)
 	}
 	return verdict{}, fail(ReasonFormatUnsupported, "format %q is not handled here", format)
 }
@@ -98,7 +108,9 @@ func stmtX5C(stmt map[string]any) (certs []*x509.Certificate, present bool, e *E
 
 func hashFor(alg int64) (crypto.Hash, func() hash.Hash) {
 	switch alg {
-	case -7, -257, -37, -65535:
+	case -65535: // RS1: TPMs of the Windows 8 era sign with SHA-1
+		return crypto.SHA1, sha1.New
+	case -7, -257, -37:
 		return crypto.SHA256, sha256.New
 	case -35, -258, -38:
 		return crypto.SHA384, sha512.New384
