@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,9 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
+	"github.com/go-webauthn/webauthn/protocol"
+
+	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/config"
+	"github.com/rpserver/rpserver/internal/methods"
 )
 
 // Exit codes of `rpserver inspect`, so scripts can branch without parsing.
@@ -25,37 +30,26 @@ const (
 	inspectBadInput = 2
 )
 
-// CodeChallengeMismatch is inspect's own code: the server looks challenges
-// up by value, so there it surfaces as ceremony.CodeChallengeNotFound.
-const CodeChallengeMismatch = "challengeMismatch"
-
 // maxInspectInput bounds the response file; a real one is a few KiB and the
 // server itself refuses bodies above 16 MiB.
 const maxInspectInput = 1 << 20
 
-// inspectCheck is one line of the verdict. Code is set when OK is false.
-type inspectCheck struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Code   string `json:"code,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // inspectVerdict is the -json output and what the human output is made from.
 type inspectVerdict struct {
 	Accepted bool `json:"accepted"`
-	// Reason is the stable code of the first failed check: a ceremony code
-	// (originMismatch, rpIdMismatch, ...) or an attestation reason
-	// (attestation_untrusted_root, ...). Empty when accepted.
+	// Reason is the stable code the server's registration would have
+	// returned (originMismatch, attestationUntrusted, ...); empty when
+	// accepted. The attestation finding behind it is attestation.reason.
 	Reason      string             `json:"reason,omitempty"`
 	Message     string             `json:"message,omitempty"`
+	At          string             `json:"judgedAt"`
 	Attestation attestation.Result `json:"attestation"`
 	Flags       map[string]bool    `json:"flags"`
 	SignCount   uint32             `json:"signCount"`
 	Credential  string             `json:"credentialId"`
+	Algorithm   int64              `json:"credentialAlgorithm"`
 	ClientData  inspectClientData  `json:"clientData"`
 	Expected    inspectExpected    `json:"expected"`
-	Checks      []inspectCheck     `json:"checks"`
 	Warnings    []string           `json:"warnings,omitempty"`
 }
 
@@ -73,6 +67,7 @@ type inspectExpected struct {
 	RPIDHash    string   `json:"rpIdHash"`
 	Attestation string   `json:"attestation"`
 	UV          bool     `json:"userVerification"`
+	Algorithms  []int64  `json:"algorithms"`
 }
 
 // registrationJSON is the part of PublicKeyCredential.toJSON() inspect needs.
@@ -87,6 +82,11 @@ type registrationJSON struct {
 
 // runInspect is the whole command behind an exit code, so tests call it
 // directly instead of running a subprocess.
+//
+// The verdict is the server's: the response goes through
+// ceremony.Service.JudgeRegistration, the checks FinishRegistration runs,
+// with the server's algorithm policy and a passkey profile that enforces
+// attestation or not (-attestation), at the time -at names.
 func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -96,6 +96,7 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 Reads a registration response (the PublicKeyCredential JSON a browser POSTs to
 /webauthn/registration/finish) from FILE, or stdin when FILE is absent or "-",
 and prints whether this server configuration would accept it, and why not.
+The verdict comes from the server's own registration checks.
 Exit status: 0 accepted, 1 refused, 2 bad input.
 
 `)
@@ -107,8 +108,9 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, 'path' or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root that signs the MDS blob (RPSERVER_MDS_ROOT)")
-	attMode := fs.String("attestation", "required", "required: refuse unattested or untrusted attestation (a passkey profile enforcing attestation); optional: report it only")
+	attMode := fs.String("attestation", "required", "required: a passkey profile enforcing attestation (refuse unattested or untrusted); optional: report it only")
 	uv := fs.Bool("uv", true, "require the UV flag, as the server's registration does")
+	at := fs.String("at", "", "judge as of this RFC 3339 time (default now), e.g. when the response was captured: certificate validity and the MDS blob are evaluated then")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
 	if err := fs.Parse(args); err != nil {
 		// -h included: the usage went to stderr and nothing was inspected.
@@ -135,6 +137,12 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	if len(originList) == 0 {
 		return bad("-origin is empty")
 	}
+	when := time.Now()
+	if *at != "" {
+		if when, err = time.Parse(time.RFC3339, *at); err != nil {
+			return bad("-at %q: want an RFC 3339 time such as 2025-01-30T23:59:59Z", *at)
+		}
+	}
 
 	var in io.Reader = stdin
 	name := "stdin"
@@ -154,36 +162,53 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 		return bad("%s is larger than %d bytes", name, maxInspectInput)
 	}
 	var cred registrationJSON
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&cred); err != nil {
+	if err := json.Unmarshal(raw, &cred); err != nil {
 		return bad("%s is not a PublicKeyCredential JSON: %v", name, err)
 	}
-	cdj, err := decodeB64Any(cred.Response.ClientDataJSON)
-	if err != nil || len(cdj) == 0 {
-		return bad("response.clientDataJSON: missing or not base64url")
-	}
-	attObj, err := decodeB64Any(cred.Response.AttestationObject)
-	if err != nil || len(attObj) == 0 {
-		return bad("response.attestationObject: missing or not base64url (is this a sign-in assertion rather than a registration?)")
+	if cred.Response.AttestationObject == "" {
+		return bad("response.attestationObject is missing (is this a sign-in assertion rather than a registration?)")
 	}
 
-	trust, err := loadTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot})
+	trust, err := loadTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot}, when)
 	if err != nil {
 		return bad("%v", err)
 	}
-	ins, err := attestation.Inspect(attObj, cdj, trust, time.Now())
+	svc, err := ceremony.New(ceremony.Config{RPID: *rpID, Origins: originList, Trust: trust}, nil, nil, nil)
 	if err != nil {
 		return bad("%v", err)
 	}
-	v := judge(ins, wantChallenge, originList, *rpID, *attMode == "required", *uv)
-	v.Credential = ins.CredentialID
-	if cred.ID != "" && cred.ID != ins.CredentialID {
+	reg, err := svc.JudgeRegistration(context.Background(), raw, ceremony.Judgement{
+		Challenge: wantChallenge,
+		User:      ceremony.UserInfo{ID: "00000000-0000-0000-0000-000000000000", Name: "inspect", DisplayName: "inspect", Enabled: true},
+		At:        when,
+		RequireUV: *uv,
+		Gate:      methods.OneProfileGate(*attMode == "required"),
+	})
+	rpHash := sha256.Sum256([]byte(*rpID))
+	v := &inspectVerdict{
+		At:          when.UTC().Format(time.RFC3339),
+		Attestation: reg.Attestation,
+		Expected: inspectExpected{Challenge: base64.RawURLEncoding.EncodeToString(wantChallenge), Origins: originList, RPID: *rpID,
+			RPIDHash: hex.EncodeToString(rpHash[:]), UV: *uv, Attestation: *attMode, Algorithms: ceremony.DefaultAlgorithms},
+	}
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok {
+			return bad("%v", err)
+		}
+		if e.Code == ceremony.CodeMalformedCredential {
+			return bad("%s: %s", name, e.Message)
+		}
+		v.Reason, v.Message = e.Code, e.Message
+	}
+	v.Accepted = err == nil
+	describe(v, raw)
+	if cred.ID != "" && v.Credential != "" && cred.ID != v.Credential {
 		v.Warnings = append(v.Warnings, "the JSON id differs from the credential id in authenticator data")
 	}
-	if cred.Type != "" && cred.Type != "public-key" {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("type is %q, not public-key", cred.Type))
+	if !reg.Attestation.Trusted && v.Accepted && reg.Attestation.Reason != "" {
+		v.Warnings = append(v.Warnings, "attestation not trusted ("+reg.Attestation.Reason+"): "+reg.Attestation.Message+"; accepted because -attestation=optional")
 	}
-	v.Expected.Challenge = base64.RawURLEncoding.EncodeToString(wantChallenge)
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -198,70 +223,30 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	return inspectRefused
 }
 
-// judge applies the server's registration checks in the server's order
-// (client data, authenticator data, then attestation), so the first failure
-// is the code the server would have returned.
-func judge(ins *attestation.Inspection, challenge []byte, origins []string, rpID string, requireAttestation, requireUV bool) *inspectVerdict {
-	rpHash := sha256.Sum256([]byte(rpID))
-	v := &inspectVerdict{
-		Attestation: ins.Result,
-		Flags:       ins.Flags,
-		SignCount:   ins.SignCount,
-		ClientData: inspectClientData{
-			Type: ins.ClientData.Type, Challenge: ins.ClientData.Challenge, Origin: ins.ClientData.Origin, RPIDHash: ins.RPIDHash,
-		},
-		Expected: inspectExpected{Origins: origins, RPID: rpID, RPIDHash: hex.EncodeToString(rpHash[:]), UV: requireUV,
-			Attestation: map[bool]string{true: "required", false: "optional"}[requireAttestation]},
+// describe fills in what the response says about itself, for the report
+// only: the verdict never depends on it. It uses the library's parser, the
+// one the server uses, so it can only describe what the server parsed.
+func describe(v *inspectVerdict, raw []byte) {
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(raw)
+	if err != nil {
+		return
 	}
-	add := func(name string, ok bool, code, detail string) {
-		c := inspectCheck{Name: name, OK: ok, Detail: detail}
-		if !ok {
-			c.Code = code
-			if v.Reason == "" {
-				v.Reason, v.Message = code, detail
-			}
-		}
-		v.Checks = append(v.Checks, c)
+	cd := parsed.Response.CollectedClientData
+	ad := parsed.Response.AttestationObject.AuthData
+	f := ad.Flags
+	v.Flags = map[string]bool{"UP": f.HasUserPresent(), "UV": f.HasUserVerified(), "BE": f.HasBackupEligible(), "BS": f.HasBackupState(), "AT": f.HasAttestedCredentialData(), "ED": f.HasExtensions()}
+	v.SignCount = ad.Counter
+	v.Credential = base64.RawURLEncoding.EncodeToString(ad.AttData.CredentialID)
+	v.ClientData = inspectClientData{Type: string(cd.Type), Challenge: cd.Challenge, Origin: cd.Origin, RPIDHash: hex.EncodeToString(ad.RPIDHash)}
+	var k struct {
+		Alg int64 `cbor:"3,keyasint"`
 	}
-
-	add("clientData.type", ins.ClientData.Type == "webauthn.create", ceremony.CodeClientDataTypeMismatch,
-		fmt.Sprintf("type is %q, want webauthn.create", ins.ClientData.Type))
-	got, err := decodeB64Any(ins.ClientData.Challenge)
-	add("challenge", err == nil && bytes.Equal(got, challenge), CodeChallengeMismatch,
-		"clientDataJSON.challenge is not the expected challenge (the server reports this as "+ceremony.CodeChallengeNotFound+")")
-	originOK := false
-	for _, o := range origins {
-		originOK = originOK || o == ins.ClientData.Origin
+	if cbor.Unmarshal(ad.AttData.CredentialPublicKey, &k) == nil {
+		v.Algorithm = k.Alg
 	}
-	add("origin", originOK, ceremony.CodeOriginMismatch,
-		fmt.Sprintf("origin %q is not one of %s", ins.ClientData.Origin, strings.Join(origins, ", ")))
-	add("rpIdHash", ins.RPIDHash == v.Expected.RPIDHash, ceremony.CodeRPIDMismatch,
-		fmt.Sprintf("rpIdHash is not SHA-256(%q): the credential was made for another RP ID", rpID))
-	add("userPresent", ins.Flags["UP"], ceremony.CodeUserPresenceRequired, "the UP flag is not set")
-	if requireUV {
-		add("userVerified", ins.Flags["UV"], ceremony.CodeUserVerificationNeeded, "the UV flag is not set; the server requires user verification")
+	if v.Attestation.Format == "" {
+		v.Attestation.Format = parsed.Response.AttestationObject.Format
 	}
-	add("backupFlags", ins.Flags["BE"] || !ins.Flags["BS"], ceremony.CodeInvalidBackupFlags, "BS=1 with BE=0, which WebAuthn forbids")
-
-	r := ins.Result
-	switch {
-	case r.Trusted:
-		add("attestation", true, "", "")
-	case r.Attested || r.Reason == attestation.ReasonMissing:
-		// The statement is valid; only trust is missing. That is policy:
-		// a profile that enforces attestation refuses, others accept.
-		if requireAttestation {
-			add("attestation", false, r.Reason, r.Message)
-		} else {
-			add("attestation", true, "", "")
-			v.Warnings = append(v.Warnings, "attestation not trusted ("+r.Reason+"): "+r.Message+"; accepted because -attestation=optional")
-		}
-	default:
-		// A statement that does not verify is refused whatever the policy.
-		add("attestation", false, r.Reason, r.Message)
-	}
-	v.Accepted = v.Reason == ""
-	return v
 }
 
 func printVerdict(w io.Writer, v *inspectVerdict) {
@@ -270,10 +255,11 @@ func printVerdict(w io.Writer, v *inspectVerdict) {
 	if model == "" {
 		model = "unknown model"
 	}
+	fmt.Fprintf(w, "judged at:     %s\n", v.At)
 	fmt.Fprintf(w, "format:        %s\n", a.Format)
 	fmt.Fprintf(w, "AAGUID:        %s (%s)\n", a.AAGUID, model)
 	fmt.Fprintf(w, "flags:         UP=%d UV=%d BE=%d BS=%d  signCount=%d\n", b2i(v.Flags["UP"]), b2i(v.Flags["UV"]), b2i(v.Flags["BE"]), b2i(v.Flags["BS"]), v.SignCount)
-	fmt.Fprintf(w, "credential:    %s\n", v.Credential)
+	fmt.Fprintf(w, "credential:    %s (COSE alg %d)\n", v.Credential, v.Algorithm)
 	attType := a.AttestationType
 	if attType == "" {
 		attType = "-"
@@ -289,26 +275,17 @@ func printVerdict(w io.Writer, v *inspectVerdict) {
 			chain += ": " + a.Message
 		}
 	}
-	fmt.Fprintf(w, "  result:      %s\n", chain)
-	fmt.Fprintln(w, "checks:")
-	for _, c := range v.Checks {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		line := fmt.Sprintf("  %s %-16s", mark, c.Name)
-		if !c.OK {
-			line += " " + c.Code + ": " + c.Detail
-		}
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	if chain == "" {
+		chain = "not evaluated"
 	}
+	fmt.Fprintf(w, "  result:      %s\n", chain)
 	for _, s := range v.Warnings {
 		fmt.Fprintf(w, "warning:       %s\n", s)
 	}
 	if v.Accepted {
 		fmt.Fprintln(w, "verdict:       ACCEPTED")
 	} else {
-		fmt.Fprintf(w, "verdict:       REFUSED (%s)\n", v.Reason)
+		fmt.Fprintf(w, "verdict:       REFUSED (%s): %s\n", v.Reason, v.Message)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/virtualauthn"
 )
 
@@ -82,35 +83,36 @@ func TestInspectVerdicts(t *testing.T) {
 		return resp
 	}
 	cases := []struct {
-		name     string
-		cfg      virtualauthn.Config
-		tamper   virtualauthn.Tamper
-		extra    []string
-		exit     int
-		reason   string
-		format   string
-		trusted  bool
-		failedAt string
+		name      string
+		cfg       virtualauthn.Config
+		tamper    virtualauthn.Tamper
+		extra     []string
+		exit      int
+		reason    string
+		attReason string
+		format    string
+		trusted   bool
+		failedAt  string
 	}{
 		{name: "packed (Microsoft Authenticator iOS)", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), format: "packed", trusted: true},
 		{name: "android-key (Microsoft Authenticator Android)", cfg: virtualauthn.MicrosoftAuthenticatorAndroid(ca), format: "android-key", trusted: true},
 		{name: "untrusted CA", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{UntrustedCA: rogue},
-			exit: inspectRefused, reason: attestation.ReasonUntrustedRoot, format: "packed", failedAt: "attestation"},
+			exit: inspectRefused, reason: string(profiles.ReasonAttestationUntrusted), attReason: attestation.ReasonUntrustedRoot, format: "packed", failedAt: "attestation"},
 		{name: "untrusted CA, attestation optional", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{UntrustedCA: rogue},
-			extra: []string{"-attestation", "optional"}, format: "packed"},
+			extra: []string{"-attestation", "optional"}, attReason: attestation.ReasonUntrustedRoot, format: "packed", failedAt: "attestation"},
 		{name: "wrong challenge", cfg: virtualauthn.MicrosoftAuthenticatorAndroid(ca), tamper: virtualauthn.Tamper{Challenge: []byte("another-challenge-0123456789abcdef")},
-			exit: inspectRefused, reason: CodeChallengeMismatch, format: "android-key", trusted: true, failedAt: "challenge"},
+			exit: inspectRefused, reason: ceremony.CodeChallengeNotFound, format: "android-key"},
 		{name: "wrong origin", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{Origin: "https://evil.example"},
-			exit: inspectRefused, reason: ceremony.CodeOriginMismatch, format: "packed", trusted: true, failedAt: "origin"},
+			exit: inspectRefused, reason: ceremony.CodeOriginMismatch, format: "packed"},
 		{name: "wrong RP ID", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{RPID: "evil.example"},
-			exit: inspectRefused, reason: ceremony.CodeRPIDMismatch, format: "packed", trusted: true, failedAt: "rpIdHash"},
+			exit: inspectRefused, reason: ceremony.CodeRPIDMismatch, format: "packed"},
 		{name: "no user verification", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{NoUserVerification: true},
-			exit: inspectRefused, reason: ceremony.CodeUserVerificationNeeded, format: "packed", trusted: true, failedAt: "userVerified"},
+			exit: inspectRefused, reason: ceremony.CodeUserVerificationNeeded, format: "packed"},
 		{name: "bad attestation signature is refused even when optional", cfg: virtualauthn.MicrosoftAuthenticatorIOS(ca), tamper: virtualauthn.Tamper{CorruptSignature: true},
-			extra: []string{"-attestation", "optional"}, exit: inspectRefused, reason: attestation.ReasonSignatureInvalid, format: "packed", failedAt: "attestation"},
+			extra: []string{"-attestation", "optional"}, exit: inspectRefused, reason: ceremony.CodeAttestationInvalid, attReason: attestation.ReasonSignatureInvalid, format: "packed"},
 		{name: "synced passkey without attestation", cfg: virtualauthn.GooglePasswordManager(),
-			exit: inspectRefused, reason: attestation.ReasonMissing, format: "none", failedAt: "attestation"},
-		{name: "synced passkey, attestation optional", cfg: virtualauthn.GooglePasswordManager(), extra: []string{"-attestation", "optional"}, format: "none"},
+			exit: inspectRefused, reason: string(profiles.ReasonAttestationRequired), attReason: attestation.ReasonMissing, format: "none", failedAt: "attestation"},
+		{name: "synced passkey, attestation optional", cfg: virtualauthn.GooglePasswordManager(), extra: []string{"-attestation", "optional"}, attReason: attestation.ReasonMissing, format: "none", failedAt: "attestation"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,16 +124,14 @@ func TestInspectVerdicts(t *testing.T) {
 			if v.Accepted != (c.exit == inspectAccepted) || v.Reason != c.reason {
 				t.Fatalf("verdict accepted=%t reason=%q, want reason %q\n%s", v.Accepted, v.Reason, c.reason, r.stdout)
 			}
-			if v.Attestation.Format != c.format || v.Attestation.Trusted != c.trusted || v.Attestation.AAGUID != c.cfg.AAGUID.String() {
+			if v.Attestation.Format != c.format || v.Attestation.Reason != c.attReason {
 				t.Fatalf("attestation %+v", v.Attestation)
 			}
-			for _, ch := range v.Checks {
-				if !ch.OK && ch.Name != c.failedAt {
-					t.Fatalf("check %s failed too: %+v", ch.Name, ch)
-				}
-				if ch.Name == c.failedAt && (ch.OK || ch.Code != c.reason) {
-					t.Fatalf("check %s: %+v", ch.Name, ch)
-				}
+			// The attestation is evaluated only once the response passed
+			// every earlier check, as on the server.
+			if evaluated := c.exit == inspectAccepted || c.failedAt == "attestation"; evaluated &&
+				(v.Attestation.Trusted != c.trusted || v.Attestation.AAGUID != c.cfg.AAGUID.String()) {
+				t.Fatalf("attestation %+v", v.Attestation)
 			}
 		})
 	}
@@ -148,8 +148,8 @@ func TestInspectVerdicts(t *testing.T) {
 			"UP=1 UV=1 BE=0 BS=0",
 			"attestation:   type basic, attested true, trusted false",
 			"chain[0]:",
-			"FAIL attestation      attestation_untrusted_root",
-			"verdict:       REFUSED (attestation_untrusted_root)",
+			"result:      attestation_untrusted_root",
+			"verdict:       REFUSED (attestationUntrusted)",
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("output lacks %q:\n%s", want, r.stdout)

@@ -58,7 +58,7 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 	if err != nil {
 		return nil, err
 	}
-	trust, err := loadTrust(c)
+	trust, err := loadTrust(c, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +71,9 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 
 // loadTrust builds the attestation trust store from the configured files
 // and the lab CA, and logs what it trusts so "attestation untrusted" can be
-// told apart from "no anchor loaded" at a glance.
-func loadTrust(c config.Config) (*attestation.TrustStore, error) {
+// told apart from "no anchor loaded" at a glance. now is when the MDS blob's
+// chain is judged.
+func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) {
 	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot}
 	for _, a := range c.TrustAnchors {
 		if strings.Contains(a, "=") {
@@ -91,7 +92,7 @@ func loadTrust(c config.Config) (*attestation.TrustStore, error) {
 		}
 		tc.CatchAll = append(tc.CatchAll, certPath)
 	}
-	ts, err := attestation.LoadTrustStore(tc, time.Now())
+	ts, err := attestation.LoadTrustStore(tc, now)
 	if err != nil {
 		return nil, fmt.Errorf("attestation trust anchors: %w", err)
 	}

@@ -3,7 +3,9 @@ package ceremony
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -64,7 +66,8 @@ func (s *Service) BeginRegistration(ctx context.Context, userID string, opts Reg
 			ResidentKey:             protocol.ResidentKeyRequirementRequired,
 			UserVerification:        protocol.VerificationRequired,
 		}),
-		webauthn.WithCredentialParameters([]protocol.CredentialParameter{{Type: protocol.PublicKeyCredentialType, Algorithm: -7}}),
+		webauthn.WithCredentialParameters(s.credParams),
+		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
 	)
 	if err != nil {
 		return nil, err
@@ -91,85 +94,199 @@ type Registered struct {
 // FinishRegistration verifies the browser's PublicKeyCredential JSON for the
 // user who began the ceremony, asks the gate, and stores the credential.
 func (s *Service) FinishRegistration(ctx context.Context, userID string, body []byte) (Registered, error) {
-	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	parsed, err := parseRegistration(body)
 	if err != nil {
-		return Registered{}, invalid(CodeMalformedCredential, "the registration response is malformed: %v", protocolDetail(err))
+		return Registered{}, err
 	}
-	cd := parsed.Response.CollectedClientData
-	ch, sd, err := s.takeSession(ctx, KindRegistration, cd.Challenge)
+	ch, sd, err := s.takeSession(ctx, KindRegistration, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return Registered{}, err
 	}
 	if ch.UserID != userID {
 		return Registered{}, apperr.Forbidden(CodeUserMismatch, "this registration was begun by another user")
 	}
-	if err := s.checkClientData(cd, protocol.CreateCeremony); err != nil {
-		return Registered{}, err
-	}
-	ad := &parsed.Response.AttestationObject.AuthData
-	if err := s.checkAuthData(ad, true); err != nil {
-		return Registered{}, err
-	}
 	user, err := s.activeUser(ctx, userID)
 	if err != nil {
 		return Registered{}, err
 	}
-	libCred, err := s.wa.CreateCredential(&waUser{info: user}, sd, parsed)
+	v, err := s.verifyRegistration(ctx, parsed, sd, user, judgement{requireUV: true, at: s.Now(), gate: s.gate})
 	if err != nil {
-		return Registered{}, libraryError(err)
+		return Registered{Attestation: v.report}, err
 	}
-	cdHash := sha256.Sum256(parsed.Raw.AttestationResponse.ClientDataJSON)
-	report := attestation.Evaluate(parsed.Response.AttestationObject, cdHash[:], s.cfg.Trust, s.Now())
+	return s.storeRegistration(ctx, user, ch.Label, parsed, v)
+}
 
-	verdict, err := s.gate.Decide(ctx, userID, NewCredentialFacts{
-		AAGUID:         report.AAGUID,
-		BackupEligible: ad.Flags.HasBackupEligible(),
-		BackupState:    ad.Flags.HasBackupState(),
-		Attestation:    report,
-	})
+// Judgement is how JudgeRegistration judges a response: the challenge the
+// session would have issued, the user it was issued to, and the moment to
+// judge at (certificate validity is evaluated then; a capture is judged as of
+// when it was taken).
+type Judgement struct {
+	Challenge []byte
+	User      UserInfo
+	At        time.Time
+	// RequireUV is what the server always does; false lets a caller judge
+	// the attestation of an authenticator that cannot verify its user.
+	RequireUV bool
+	// Gate is the registration policy (nil: OpenGate).
+	Gate RegistrationGate
+}
+
+// JudgeRegistration runs a registration response through exactly the checks
+// of FinishRegistration (client data, authenticator data, algorithm policy,
+// the attestation statement, trust at j.At, the gate), for a session built
+// as BeginRegistration would have built it, and stores nothing. It is what
+// `rpserver inspect` and the attestation conformance suite call, so they
+// cannot disagree with the server.
+func (s *Service) JudgeRegistration(ctx context.Context, body []byte, j Judgement) (Registered, error) {
+	parsed, err := parseRegistration(body)
 	if err != nil {
 		return Registered{}, err
 	}
-	if !verdict.Accepted {
-		return Registered{Attestation: report}, &apperr.Error{Kind: apperr.KindForbidden, Code: verdict.Reason, Message: verdict.Message}
+	if j.Gate == nil {
+		j.Gate = OpenGate{}
 	}
+	u := &waUser{info: j.User}
+	uv := protocol.VerificationRequired
+	if !j.RequireUV {
+		uv = protocol.VerificationPreferred
+	}
+	sd := webauthn.SessionData{
+		Challenge:        base64.RawURLEncoding.EncodeToString(j.Challenge),
+		RelyingPartyID:   s.cfg.RPID,
+		UserID:           u.WebAuthnID(),
+		UserVerification: uv,
+		CredParams:       s.credParams,
+		Extensions:       registrationExtensions,
+	}
+	if parsed.Response.CollectedClientData.Challenge != sd.Challenge {
+		// The server looks challenges up by value, so there this is a
+		// challenge it never issued.
+		return Registered{}, invalid(CodeChallengeNotFound, "clientDataJSON.challenge is not the expected challenge")
+	}
+	v, err := s.verifyRegistration(ctx, parsed, sd, j.User, judgement{requireUV: j.RequireUV, at: j.At, gate: j.Gate})
+	if err != nil {
+		return Registered{Attestation: v.report}, err
+	}
+	return Registered{Credential: s.newCredential(j.User.ID, "", parsed, v), Attestation: v.report}, nil
+}
 
-	name := ch.Label
+// registrationExtensions are the extensions BeginRegistration requests, as
+// the session records them: credProps, so the server learns whether the
+// authenticator made a discoverable credential.
+var registrationExtensions = protocol.AuthenticationExtensions{CredProps: true}.Session()
+
+// judgement is the per-call part of verifyRegistration.
+type judgement struct {
+	requireUV bool
+	at        time.Time
+	gate      RegistrationGate
+}
+
+// verified is what verifyRegistration established.
+type verified struct {
+	lib     *webauthn.Credential
+	report  attestation.Result
+	verdict Verdict
+}
+
+func parseRegistration(body []byte) (*protocol.ParsedCredentialCreationData, error) {
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	if err != nil {
+		return nil, invalid(CodeMalformedCredential, "the registration response is malformed: %v", protocolDetail(err))
+	}
+	return parsed, nil
+}
+
+// verifyRegistration is the verification core of a registration, free of
+// storage: our precise checks with their codes, the library's verification
+// (which runs this server's attestation procedures), the trust evaluation at
+// j.at, and the gate's decision.
+func (s *Service) verifyRegistration(ctx context.Context, parsed *protocol.ParsedCredentialCreationData, sd webauthn.SessionData, user UserInfo, j judgement) (verified, error) {
+	var v verified
+	if err := s.checkClientData(parsed.Response.CollectedClientData, protocol.CreateCeremony); err != nil {
+		return v, err
+	}
+	att := &parsed.Response.AttestationObject
+	ad := &att.AuthData
+	if j.requireUV && !ad.Flags.HasUserVerified() && att.Format == "fido-u2f" {
+		// A U2F-only key answers every create() with fmt fido-u2f and can
+		// never set UV: say so rather than "try again with a PIN".
+		return v, invalid(CodeUserVerificationUnsupported, "this security key only speaks FIDO U2F and cannot verify the user (PIN or biometric), which passkeys require; use a FIDO2 security key")
+	}
+	if err := s.checkAuthData(ad, j.requireUV); err != nil {
+		return v, err
+	}
+	if err := s.checkAlgorithm(ad.AttData.CredentialPublicKey); err != nil {
+		return v, err
+	}
+	lib, err := s.wa.CreateCredential(&waUser{info: user}, sd, parsed)
+	if err != nil {
+		if reason, ok := attestation.ReasonOf(err); ok {
+			v.report = attestation.Result{Format: att.Format, Reason: reason, Message: err.Error()}
+		}
+		return v, libraryError(err)
+	}
+	cdHash := sha256.Sum256(parsed.Raw.AttestationResponse.ClientDataJSON)
+	v.lib = lib
+	v.report = attestation.Evaluate(*att, cdHash[:], s.cfg.Trust, j.at)
+	v.verdict, err = j.gate.Decide(ctx, user.ID, NewCredentialFacts{
+		AAGUID:         v.report.AAGUID,
+		BackupEligible: ad.Flags.HasBackupEligible(),
+		BackupState:    ad.Flags.HasBackupState(),
+		Attestation:    v.report,
+	})
+	if err != nil {
+		return v, err
+	}
+	if !v.verdict.Accepted {
+		return v, &apperr.Error{Kind: apperr.KindForbidden, Code: v.verdict.Reason, Message: v.verdict.Message}
+	}
+	return v, nil
+}
+
+// newCredential is the credential a verified registration creates.
+func (s *Service) newCredential(userID, label string, parsed *protocol.ParsedCredentialCreationData, v verified) Credential {
+	name := label
 	if name == "" {
-		name = report.Model
+		name = v.report.Model
 	}
 	if name == "" {
 		name = "Passkey"
 	}
-	transports := make([]string, len(libCred.Transport))
-	for i, t := range libCred.Transport {
+	lib := v.lib
+	transports := make([]string, len(lib.Transport))
+	for i, t := range lib.Transport {
 		transports[i] = string(t)
 	}
-	stored, err := s.store.CreateCredential(ctx, Credential{
-		ID:                libCred.ID,
+	return Credential{
+		ID:                lib.ID,
 		MethodID:          uuid.NewString(),
 		UserID:            userID,
-		PublicKey:         libCred.PublicKey,
-		AAGUID:            report.AAGUID,
+		PublicKey:         lib.PublicKey,
+		AAGUID:            v.report.AAGUID,
 		AttestationFormat: parsed.Response.AttestationObject.Format,
-		AttestationType:   report.AttestationType,
-		Attestation:       report,
-		BackupEligible:    libCred.Flags.BackupEligible,
-		BackupState:       libCred.Flags.BackupState,
-		UserVerified:      libCred.Flags.UserVerified,
-		SignCount:         libCred.Authenticator.SignCount,
+		AttestationType:   v.report.AttestationType,
+		Attestation:       v.report,
+		BackupEligible:    lib.Flags.BackupEligible,
+		BackupState:       lib.Flags.BackupState,
+		UserVerified:      lib.Flags.UserVerified,
+		SignCount:         lib.Authenticator.SignCount,
 		Transports:        transports,
-		Attachment:        string(libCred.Authenticator.Attachment),
+		Attachment:        string(lib.Authenticator.Attachment),
 		DisplayName:       name,
-		PasskeyProfileID:  verdict.PasskeyProfileID,
-	})
+		PasskeyProfileID:  v.verdict.PasskeyProfileID,
+	}
+}
+
+func (s *Service) storeRegistration(ctx context.Context, user UserInfo, label string, parsed *protocol.ParsedCredentialCreationData, v verified) (Registered, error) {
+	stored, err := s.store.CreateCredential(ctx, s.newCredential(user.ID, label, parsed, v))
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindConflict {
 			return Registered{}, apperr.Conflict(CodeCredentialExists, "this credential is already registered")
 		}
 		return Registered{}, err
 	}
-	return Registered{Credential: stored, Attestation: report}, nil
+	return Registered{Credential: stored, Attestation: v.report}, nil
 }
 
 // protocolDetail keeps the library's human detail without its wrapping.

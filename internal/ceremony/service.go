@@ -25,6 +25,10 @@ type Config struct {
 	// ChallengeTTL bounds the time between begin and finish (default 5 min).
 	ChallengeTTL time.Duration
 	Trust        *attestation.TrustStore
+	// Algorithms are the COSE algorithms offered in pubKeyCredParams, most
+	// preferred first (default DefaultAlgorithms). Registration refuses a
+	// key of any other algorithm.
+	Algorithms []int64
 }
 
 // Service runs the ceremonies.
@@ -36,7 +40,10 @@ type Service struct {
 	gate    RegistrationGate
 	origins map[string]bool
 	rpHash  [32]byte
-	Now     func() time.Time
+
+	credParams []protocol.CredentialParameter
+	algorithms map[int64]bool
+	Now        func() time.Time
 }
 
 // New validates the configuration and builds the service. gate may be nil
@@ -55,6 +62,13 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	if gate == nil {
 		gate = OpenGate{}
 	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = DefaultAlgorithms
+	}
+	params, allowed, err := credentialParameters(cfg.Algorithms)
+	if err != nil {
+		return nil, err
+	}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:          cfg.RPID,
 		RPDisplayName: cfg.RPDisplayName,
@@ -67,7 +81,8 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	if err != nil {
 		return nil, fmt.Errorf("ceremony: %w", err)
 	}
-	s := &Service{wa: wa, cfg: cfg, store: store, users: users, gate: gate, origins: map[string]bool{}, rpHash: sha256.Sum256([]byte(cfg.RPID)), Now: time.Now}
+	s := &Service{wa: wa, cfg: cfg, store: store, users: users, gate: gate, origins: map[string]bool{}, rpHash: sha256.Sum256([]byte(cfg.RPID)), Now: time.Now,
+		credParams: params, algorithms: allowed}
 	for _, o := range cfg.Origins {
 		s.origins[o] = true
 	}
