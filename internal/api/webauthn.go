@@ -2,6 +2,7 @@ package api
 
 import (
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -10,24 +11,28 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/profiles"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 )
 
 // CodeTooManyFailures is returned while a client is cooling down.
-const CodeTooManyFailures = "tooManyFailedAttempts"
+const CodeTooManyFailures = ratelimit.CodeTooManyFailures
 
-// limited refuses clients that failed too often recently and counts
-// failures (any 4xx) of the wrapped handler.
+// limited reserves one attempt of the client with the failure limiter
+// before the wrapped handler does its expensive check, and settles it
+// after: any 4xx counts as a failure. Reserving first is what bounds a
+// burst of simultaneous guesses; the limiter's store makes it hold across
+// servers.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		key := clientKey(r)
-		if blocked, until := s.deps.FailureLimiter.Blocked(key); blocked {
-			writeError(w, r, apperr.RateLimited(CodeTooManyFailures, "too many failed attempts from this client; try again after %s", until.UTC().Format(time.RFC3339)))
+		res, err := s.deps.FailureLimiter.Reserve(r.Context(), clientKey(r))
+		if err != nil {
+			writeError(w, r, err)
 			return
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		h(sw, r)
-		if sw.status >= 400 && sw.status < 500 {
-			s.deps.FailureLimiter.Fail(key)
+		if err := res.Done(r.Context(), sw.status >= 400 && sw.status < 500); err != nil {
+			slog.WarnContext(r.Context(), "failure limiter: settling an attempt failed", "err", err)
 		}
 	}
 }

@@ -76,6 +76,7 @@ type Server struct {
 	SignIn            *signin.Service
 	Risk              *risk.Service
 	Apps              *apps.Service
+	FailureLimiter    *ratelimit.FailureLimiter
 	// SignInLog must be drained before DB closes; Close does both in order.
 	SignInLog *signinlog.BatchWriter
 }
@@ -150,6 +151,9 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	})
 	riskSvc := &risk.Service{Store: db.RiskyUsers()}
 	appsSvc := &apps.Service{Store: db.Apps()}
+	// The failure limiter counts in the database, so the limit holds across
+	// every server on it.
+	limiter := ratelimit.New(db.Attempts(), c.FailureLimit, c.FailureWindow)
 	handler := api.New(api.Deps{
 		Directory:         dir,
 		Issuer:            issuer,
@@ -157,7 +161,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		MaxBodyBytes:      c.MaxBodyBytes,
 		Registry:          c.Registry,
 		Ceremony:          cer,
-		FailureLimiter:    ratelimit.New(c.FailureLimit, c.FailureWindow),
+		FailureLimiter:    limiter,
 		Methods:           methodsSvc,
 		SignIn:            signIn,
 		Sessions:          signIn,
@@ -170,6 +174,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	return &Server{
 		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
 		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, SignInLog: signInLog,
+		FailureLimiter: limiter,
 	}, nil
 }
 
@@ -184,7 +189,8 @@ func (s *Server) Close() {
 	s.DB.Close()
 }
 
-// Maintain removes abandoned ceremonies and push requests every minute, so
+// Maintain removes abandoned ceremonies, push requests and old client
+// attempt counts every minute, so
 // those tables stay small, until ctx ends.
 func (s *Server) Maintain(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
@@ -209,5 +215,10 @@ func (s *Server) purge(ctx context.Context, now time.Time) {
 		slog.Warn("purging expired push requests", "err", err)
 	} else if n > 0 {
 		slog.Debug("purged expired push requests", "count", n)
+	}
+	if n, err := s.DB.Attempts().PurgeExpiredAttempts(ctx, now, s.FailureLimiter.Window); err != nil {
+		slog.Warn("purging expired client attempts", "err", err)
+	} else if n > 0 {
+		slog.Debug("purged expired client attempts", "count", n)
 	}
 }

@@ -1,0 +1,86 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
+)
+
+// TestFailureLimitHoldsForABurstAcrossServers: 60 simultaneous wrong
+// passwords from one address, split over two servers on one database, with
+// a limit of 20: at most 20 are checked, the rest refused with 429 before
+// any check. (The probe saw all 60 checked on one server.)
+func TestFailureLimitHoldsForABurstAcrossServers(t *testing.T) {
+	a := servertest.New(t, server.Config{FailureLimit: 20, FailureWindow: 5 * time.Minute})
+	b := servertest.New(t, server.Config{FailureLimit: 20, FailureWindow: 5 * time.Minute,
+		DatabaseURL: a.Config.DatabaseURL, MasterKey: a.Config.MasterKey, Origins: a.Config.Origins, Issuer: a.Config.Issuer})
+	ga := a.AdminToken(t, directory.RoleGlobalAdministrator)
+	post := func(base, path, token, body string) (int, string) {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(raw)
+	}
+	if st, raw := post(a.URL, "/v1.0/users", ga, `{"userPrincipalName":"burst@lab.example","displayName":"Burst","passwordProfile":{"password":"correct horse battery"}}`); st != 201 {
+		t.Fatalf("create user: %d %s", st, raw)
+	}
+	_, raw := post(a.URL, "/signin/begin", "", `{"userPrincipalName":"burst@lab.example"}`)
+	flow := between(raw, `"flowToken":"`, `"`)
+	if flow == "" {
+		t.Fatalf("begin: %s", raw)
+	}
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 60; i++ {
+		base := a.URL
+		if i%2 == 1 {
+			base = b.URL
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			st, raw := post(base, "/signin/password", "", `{"flowToken":"`+flow+`","password":"wrong guess"}`)
+			if st == 429 && !strings.Contains(raw, api.CodeTooManyFailures) {
+				t.Errorf("429 without the code: %s", raw)
+			}
+			mu.Lock()
+			statuses[st]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	t.Logf("statuses: %v", statuses)
+	if statuses[401] > 20 || statuses[401] == 0 || statuses[401]+statuses[429] != 60 {
+		t.Fatalf("60 wrong passwords with a limit of 20: %v (401 = checked)", statuses)
+	}
+}
+
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
