@@ -2,7 +2,8 @@
 # Installs what rpserver needs on a fresh Debian machine and does nothing when
 # it is already there: the PostgreSQL server binaries (tests and the default
 # `serve` run a throwaway cluster from them) and, with --browser, Chromium for
-# the end-to-end tests. Go modules are fetched by `go mod download`.
+# the end-to-end tests, plus curl and jq, which docs/walkthrough.md (and its
+# test) use. Go modules are fetched by `go mod download`.
 set -euo pipefail
 
 need_pg=1
@@ -19,11 +20,23 @@ fi
 pkgs=()
 [ $need_pg = 1 ] && pkgs+=(postgresql)
 [ $need_browser = 1 ] && pkgs+=(chromium)
-if [ ${#pkgs[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "missing packages: ${pkgs[*]}; install them with: sudo apt-get install -y ${pkgs[*]}" >&2
-    exit 1
+# The walkthrough's tools: installed when we may, never a reason to fail.
+tools=()
+for t in curl jq; do
+  command -v $t >/dev/null 2>&1 || tools+=($t)
+done
+if [ ${#pkgs[@]} -gt 0 ] && [ "$(id -u)" != 0 ]; then
+  echo "missing packages: ${pkgs[*]} ${tools[*]}; install them with: sudo apt-get install -y ${pkgs[*]} ${tools[*]}" >&2
+  exit 1
+fi
+if [ ${#tools[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    pkgs+=("${tools[@]}")
+  else
+    echo "note: docs/walkthrough.md uses ${tools[*]}: sudo apt-get install -y ${tools[*]}" >&2
   fi
+fi
+if [ ${#pkgs[@]} -gt 0 ]; then
   echo "installing ${pkgs[*]} from Debian's packages" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
