@@ -66,6 +66,9 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	conc := fs.Int("concurrency", 8, "closed loop: ceremonies in flight at once (at most -users are useful: one user signs in once at a time); both: setup workers")
 	duration := fs.Duration("duration", 0, "length of the timed sign-in phase (default 30s when -sign-ins is 0)")
 	signIns := fs.Int("sign-ins", 0, "stop after this many sign-in attempts")
+	scenariosFlag := fs.String("scenarios", "signin", "timed-phase scenarios and weights: signin (passkey, UPN first), discoverable (passkey, no UPN), register (registration storm: new user, TAP, passkey), stepup (password + push under Conditional Access)")
+	caPolicies := fs.Int("ca-policies", -1, "create a Conditional Access policy set of this many policies (0..195; the shapes of the policy benchmarks) scoped to the run's group, deleted at the end (default 195 with the stepup scenario, else 0)")
+	caState := fs.String("ca-state", "enabled", "state of the policy set: enabled (step-up enforced) or report-only")
 	discoverable := fs.Bool("discoverable", false, "sign in with an empty begin body (discoverable credential) instead of the UPN")
 	origin := fs.String("origin", "", "origin the authenticators claim (default http://localhost:<target port>, the server's default)")
 	domain := fs.String("upn-domain", "lab.example", "domain of the generated user principal names")
@@ -98,6 +101,22 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	mix, err := loadgen.ParseMix(*mixFlag)
 	if err != nil {
 		return err
+	}
+	scenarios, err := loadgen.ParseScenarios(*scenariosFlag)
+	if err != nil {
+		return err
+	}
+	if *caPolicies < 0 {
+		*caPolicies = 0
+		for _, sc := range scenarios {
+			if sc.Name == loadgen.ScenarioStepUp {
+				*caPolicies = 195
+			}
+		}
+	}
+	state := map[string]string{"enabled": loadgen.CAStateEnabled, "report-only": loadgen.CAStateReportOnly, loadgen.CAStateReportOnly: loadgen.CAStateReportOnly}[*caState]
+	if state == "" {
+		return fmt.Errorf("loadtest: -ca-state %q: want enabled or report-only", *caState)
 	}
 	var thresholds []loadgen.Threshold
 	for _, expr := range thresholdFlags {
@@ -151,6 +170,7 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 		Duration: *duration, SignIns: *signIns, Discoverable: *discoverable, UPNDomain: *domain, CA: ca,
 		Sessions: sessions, RequestTimeout: *timeout, Group: *group, KeepUsers: *keepUsers,
 		Rate: ratePerSec, Stages: stages, MaxOutstanding: *maxOutstanding,
+		Scenarios: scenarios, CAPolicies: *caPolicies, CAState: state,
 	}
 	// A redrawn line can update often; plain lines (CI logs, files) should
 	// not flood, so they come every 5 seconds.
@@ -250,6 +270,15 @@ func printReport(w io.Writer, r *loadgen.Report) {
 	}
 	fmt.Fprintf(w, "target %s (origin %s), run %s, mix %s, session bootstrap %s\n",
 		strings.Join(r.Targets, " "), r.Origin, r.RunID, strings.Join(mix, ","), r.SessionBootstrap)
+	var sc []string
+	for _, e := range r.Scenarios {
+		sc = append(sc, fmt.Sprintf("%s=%d", e.Name, e.Weight))
+	}
+	fmt.Fprintf(w, "scenarios %s", strings.Join(sc, ","))
+	if r.CAPolicies > 0 {
+		fmt.Fprintf(w, " under %d Conditional Access policies (%s)", r.CAPolicies, r.CAState)
+	}
+	fmt.Fprintln(w)
 	if r.Mode == "open-loop" {
 		fmt.Fprintf(w, "open loop: %s, at most %d in flight; latency timed from each arrival's scheduled start\n", describeSchedule(r), r.MaxOutstanding)
 	} else {
@@ -262,9 +291,17 @@ func printReport(w io.Writer, r *loadgen.Report) {
 		printCleanup(w, r.Cleanup)
 		return
 	}
-	s := r.SignIn.Op(loadgen.OpSignIn)
-	fmt.Fprintf(w, "\nsign-in: %d ok, %d failed in %.2fs = %.1f sign-ins/s (stopped by %s)\n",
-		s.Count, s.Errors, r.SignIn.ElapsedSeconds, s.Throughput, r.StoppedBy)
+	ok, failed := r.SignIn.Attempts()
+	perSec := 0.0
+	if r.SignIn.ElapsedSeconds > 0 {
+		perSec = float64(ok) / r.SignIn.ElapsedSeconds
+	}
+	noun := "sign-ins"
+	if len(r.Scenarios) > 1 || (len(r.Scenarios) == 1 && r.Scenarios[0].Name != loadgen.ScenarioSignIn) {
+		noun = "attempts"
+	}
+	fmt.Fprintf(w, "\nsign-in: %d ok, %d failed in %.2fs = %.1f %s/s (stopped by %s)\n",
+		ok, failed, r.SignIn.ElapsedSeconds, perSec, noun, r.StoppedBy)
 	if r.Mode == "open-loop" {
 		fmt.Fprintf(w, "arrivals: %d sent, %d late (more than %s behind schedule), %d dropped %v\n",
 			r.SignIn.Arrivals, r.SignIn.Late, loadgen.LateAfter, r.SignIn.DroppedTotal(), r.SignIn.Dropped)
@@ -285,9 +322,12 @@ func printCleanup(w io.Writer, c loadgen.Cleanup) {
 		fmt.Fprintf(w, "\ncleanup: %d users kept (-keep-users)\n", c.Created)
 	case c.Created > 0:
 		fmt.Fprintf(w, "\ncleanup: %d of %d users deleted\n", c.Deleted, c.Created)
-		for code, n := range c.Errors {
-			fmt.Fprintf(w, "    %-30s %d\n", code, n)
-		}
+	}
+	if c.Policies > 0 {
+		fmt.Fprintf(w, "cleanup: %d of %d Conditional Access policies deleted, group deleted %v\n", c.PoliciesDeleted, c.Policies, c.GroupDeleted)
+	}
+	for code, n := range c.Errors {
+		fmt.Fprintf(w, "    %-30s %d\n", code, n)
 	}
 }
 

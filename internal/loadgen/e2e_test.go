@@ -246,3 +246,61 @@ func TestOpenLoopMeasuresQueueingOfARealServer(t *testing.T) {
 		t.Fatalf("open-loop p99 %.1f ms does not show the queue (closed-loop p99 %.1f ms)", o.P99Ms, c.P99Ms)
 	}
 }
+
+// TestScenarioMixUnderPolicySet mixes every scenario against the real
+// server under the 195-policy set, enabled (password + push step-up) and
+// report-only (the password completes; the policies only report).
+func TestScenarioMixUnderPolicySet(t *testing.T) {
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "http://localhost:8080"
+	srv, iss := inProcess(t, ca, origin)
+	admin := srv.AdminToken(t)
+	scenarios, err := loadgen.ParseScenarios("signin=2,discoverable=1,register=1,stepup=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{loadgen.CAStateEnabled, loadgen.CAStateReportOnly} {
+		t.Run(state, func(t *testing.T) {
+			rep, err := loadgen.Run(context.Background(), loadgen.Config{
+				Target: srv.URL, Origin: origin, AdminToken: admin, Users: 4, Concurrency: 3, SignIns: 36, CA: ca, Sessions: mintSessions(iss),
+				Scenarios: scenarios, CAPolicies: 195, CAState: state,
+			})
+			if err != nil {
+				t.Fatalf("%v\n%+v", err, rep)
+			}
+			if len(rep.Setup.Errors) != 0 || len(rep.SignIn.Errors) != 0 {
+				t.Fatalf("setup errors %v, timed errors %v\n%+v", rep.Setup.Errors, rep.SignIn.Errors, rep.SignIn.Operations)
+			}
+			if rep.Setup.Op(loadgen.OpPolicyCreate).Count != 195 || rep.Setup.Op(loadgen.OpPushRegister).Count != 4 {
+				t.Fatalf("setup %+v", rep.Setup.Operations)
+			}
+			// 36 attempts over the cycle of 6: 12 sign-ins, 6 discoverable,
+			// 6 onboardings, 12 step-ups.
+			for op, n := range map[string]int{loadgen.OpSignIn: 12, loadgen.OpDiscoverable: 6, loadgen.OpOnboarding: 6, loadgen.OpStepUp: 12} {
+				if got := rep.SignIn.Op(op).Count; got != n {
+					t.Errorf("%s: %d, want %d", op, got, n)
+				}
+			}
+			pushes := rep.SignIn.Op(loadgen.OpPushComplete).Count
+			if state == loadgen.CAStateEnabled && pushes != 12 {
+				t.Errorf("enabled policies: %d of 12 step-ups used the push", pushes)
+			}
+			if state == loadgen.CAStateReportOnly && pushes != 0 {
+				t.Errorf("report-only policies: %d step-ups were asked for a push", pushes)
+			}
+			if c := rep.Cleanup; c.Policies != 195 || c.PoliciesDeleted != 195 || !c.GroupDeleted || c.Deleted != c.Created || c.Created != 10 {
+				t.Errorf("cleanup %+v", c)
+			}
+		})
+	}
+	var list struct {
+		Value []any `json:"value"`
+	}
+	adminCall(t, "GET", srv.URL+"/v1.0/identity/conditionalAccess/policies", admin, "", 200, &list)
+	if len(list.Value) != 0 {
+		t.Fatalf("%d policies left behind", len(list.Value))
+	}
+}

@@ -60,6 +60,16 @@ type Config struct {
 	// that would exceed it is dropped and counted. Default Users.
 	MaxOutstanding int
 
+	// Scenarios of the timed phase by weight; default signin.
+	Scenarios []ScenarioEntry
+	// CAPolicies > 0 creates a Conditional Access policy set of that many
+	// policies (at most 195, Entra's limit; the shapes of internal/policy's
+	// benchmark set) in CAState (enabled or report-only), scoped to Group
+	// (made for the run when empty), which every user joins; all of it is
+	// deleted at the end.
+	CAPolicies int
+	CAState    string // CAStateEnabled (default) or CAStateReportOnly
+
 	Discoverable bool   // sign in with {} (passkey autofill) instead of the UPN
 	UPNDomain    string // default lab.example
 	RunID        string // part of every UPN so runs do not collide; default random
@@ -97,6 +107,9 @@ type Report struct {
 	Origin           string     `json:"origin"`
 	RunID            string     `json:"runId"`
 	Mix              []MixEntry `json:"mix"`
+	Scenarios        []ScenarioEntry `json:"scenarios"`
+	CAPolicies       int        `json:"conditionalAccessPolicies,omitempty"`
+	CAState          string     `json:"conditionalAccessState,omitempty"`
 	Users            int        `json:"users"`
 	UsersReady       int        `json:"usersReady"` // registered and used in the timed phase
 	Concurrency      int        `json:"concurrency"`
@@ -130,6 +143,10 @@ type Cleanup struct {
 	Created int            `json:"created"`
 	Deleted int            `json:"deleted"`
 	Kept    bool           `json:"kept"`             // -keep-users
+	// The run's Conditional Access policies and group (always removed).
+	Policies        int  `json:"policies,omitempty"`
+	PoliciesDeleted int  `json:"policiesDeleted,omitempty"`
+	GroupDeleted    bool `json:"groupDeleted,omitempty"`
 	Errors  map[string]int `json:"errors,omitempty"` // deletions that failed, by code
 }
 
@@ -188,6 +205,27 @@ func (c *Config) Validate() error {
 	if c.MaxOutstanding < 1 || c.MaxOutstanding > 100000 {
 		return fmt.Errorf("max outstanding %d: want 1..100000", c.MaxOutstanding)
 	}
+	if len(c.Scenarios) == 0 {
+		c.Scenarios = []ScenarioEntry{{Name: ScenarioSignIn, Weight: 1}}
+	}
+	for _, sc := range c.Scenarios {
+		if !slices.Contains(Scenarios, sc.Name) || sc.Weight < 1 {
+			return fmt.Errorf("scenarios: bad entry %+v", sc)
+		}
+	}
+	if c.CAPolicies < 0 || c.CAPolicies > 195 {
+		return fmt.Errorf("conditional access policies %d: want 0..195 (Entra's limit)", c.CAPolicies)
+	}
+	switch c.CAState {
+	case "":
+		c.CAState = CAStateEnabled
+	case CAStateEnabled, CAStateReportOnly:
+	default:
+		return fmt.Errorf("conditional access state %q: want %s or %s", c.CAState, CAStateEnabled, CAStateReportOnly)
+	}
+	if has(c.Scenarios, ScenarioStepUp) && c.CAPolicies == 0 {
+		return errors.New("the stepup scenario signs in under a Conditional Access policy set: give CAPolicies (e.g. 195)")
+	}
 	if len(c.Mix) == 0 {
 		c.Mix = []MixEntry{{Preset: "ms-ios", Weight: 1}}
 	}
@@ -231,14 +269,22 @@ type vuser struct {
 	preset  string
 	auth    *virtualauthn.Authenticator
 	session string
+	// deviceToken is the emulated Authenticator app's secret (stepup).
+	deviceToken string
 }
 
 type engine struct {
 	cfg Config
 	c   *client
 
-	mu      sync.Mutex
-	created []string // ids of the users this run created, for cleanup
+	mu              sync.Mutex
+	created         []string // ids of the users this run created, for cleanup
+	createdPolicies []string // and its Conditional Access policies
+	createdGroup    string   // and its group, when it made one
+
+	stormed  atomic.Int64 // users made by the registration storm so far
+	password string       // every user's, when the stepup scenario runs
+	cycle    []string     // the scenario of attempt k is cycle[k%len]
 }
 
 // Run performs setup and the timed sign-in phase. It returns the report even
@@ -264,11 +310,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		hc = NewHTTPClient(inFlight, cfg.RequestTimeout)
 		defer hc.CloseIdleConnections()
 	}
-	e := &engine{cfg: cfg, c: &client{http: hc, bases: cfg.Targets}}
-	rep := &Report{Target: cfg.Target, Targets: cfg.Targets, Mode: "closed-loop", Origin: cfg.Origin, RunID: cfg.RunID, Mix: cfg.Mix, Users: cfg.Users, Concurrency: cfg.Concurrency,
+	e := &engine{cfg: cfg, c: &client{http: hc, bases: cfg.Targets}, cycle: cycle(cfg.Scenarios)}
+	if has(cfg.Scenarios, ScenarioStepUp) {
+		b := make([]byte, 9)
+		_, _ = rand.Read(b)
+		e.password = "Load-" + hex.EncodeToString(b)
+	}
+	rep := &Report{Target: cfg.Target, Targets: cfg.Targets, Mode: "closed-loop", Origin: cfg.Origin, RunID: cfg.RunID, Mix: cfg.Mix, Scenarios: cfg.Scenarios, Users: cfg.Users, Concurrency: cfg.Concurrency,
 		DurationLimit: cfg.Duration.Seconds(), SignInsLimit: cfg.SignIns, Discoverable: cfg.Discoverable, SessionBootstrap: "tap"}
 	if cfg.Sessions != nil {
 		rep.SessionBootstrap = "custom"
+	}
+	if cfg.CAPolicies > 0 {
+		rep.CAPolicies, rep.CAState = cfg.CAPolicies, cfg.CAState
 	}
 	if cfg.openLoop() {
 		rep.Mode, rep.Rate, rep.Stages, rep.MaxOutstanding = "open-loop", cfg.Rate, cfg.Stages, cfg.MaxOutstanding
@@ -313,12 +367,13 @@ func (e *engine) cleanup() Cleanup {
 	e.mu.Lock()
 	ids := e.created
 	e.mu.Unlock()
-	res := Cleanup{Created: len(ids), Kept: e.cfg.KeepUsers}
+	res := Cleanup{Created: len(ids), Kept: e.cfg.KeepUsers, Policies: len(e.createdPolicies)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(len(ids)+len(e.createdPolicies))*50*time.Millisecond)
+	defer cancel()
+	e.cleanupPolicySet(ctx, &res)
 	if e.cfg.KeepUsers || len(ids) == 0 {
 		return res
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(len(ids))*50*time.Millisecond)
-	defer cancel()
 	var mu sync.Mutex
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -356,15 +411,19 @@ func (e *engine) progress(rec *Recorder, phase, op string, stop <-chan struct{},
 	if e.cfg.Progress == nil {
 		return
 	}
+	ops := []string{op}
+	if op == "" {
+		ops = e.scenarioOps()
+	}
 	t := time.NewTicker(e.cfg.ProgressEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
-			e.cfg.Progress(rec.Progress(phase, op))
+			e.cfg.Progress(rec.Progress(phase, ops...))
 			return
 		case <-t.C:
-			e.cfg.Progress(rec.Progress(phase, op))
+			e.cfg.Progress(rec.Progress(phase, ops...))
 		}
 	}
 }
@@ -378,6 +437,13 @@ func (e *engine) setup(ctx context.Context) ([]*vuser, Phase) {
 	pg.Add(1)
 	go e.progress(rec, "setup", OpRegistration, stop, &pg)
 
+	if e.cfg.CAPolicies > 0 {
+		if err := e.preparePolicySet(ctx, rec); err != nil {
+			close(stop)
+			pg.Wait()
+			return nil, rec.Summary(time.Since(rec.start))
+		}
+	}
 	presets := assign(e.cfg.Mix, e.cfg.Users)
 	users := make([]*vuser, e.cfg.Users)
 	var next atomic.Int64
@@ -391,7 +457,7 @@ func (e *engine) setup(ctx context.Context) ([]*vuser, Phase) {
 				if i >= len(users) {
 					return
 				}
-				users[i] = e.setupUser(ctx, rec, i, presets[i])
+				users[i], _ = e.setupUser(ctx, rec, i, presets[i])
 			}
 		}()
 	}
@@ -429,11 +495,15 @@ func timed(ctx context.Context, rec *Recorder, op string, step bool, fn func() e
 	return err
 }
 
-func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset string) *vuser {
+// setupUser bootstraps user i as Entra does (created, in the run's group,
+// a TAP session, a passkey; with the stepup scenario also a password and an
+// Authenticator push method). It returns nil and why when a step failed;
+// the step's failure is already counted.
+func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset string) (*vuser, error) {
 	auth, err := virtualauthn.New(Presets[preset](e.cfg.CA))
 	if err != nil {
 		rec.Fail(OpRegistration, CodeAuthenticator)
-		return nil
+		return nil, &authenticatorError{err: err}
 	}
 	u := &vuser{preset: preset, auth: auth, User: User{
 		UserPrincipalName: fmt.Sprintf("load-%s-%05d@%s", e.cfg.RunID, i, e.cfg.UPNDomain),
@@ -443,8 +513,11 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 		var created struct {
 			ID string `json:"id"`
 		}
-		err := e.c.callJSON(ctx, e.c.next(), "/v1.0/users", e.cfg.AdminToken,
-			map[string]any{"userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName, "accountEnabled": true}, http.StatusCreated, &created)
+		body := map[string]any{"userPrincipalName": u.UserPrincipalName, "displayName": u.DisplayName, "accountEnabled": true}
+		if e.password != "" {
+			body["passwordProfile"] = map[string]any{"password": e.password, "forceChangePasswordNextSignIn": false}
+		}
+		err := e.c.callJSON(ctx, e.c.next(), "/v1.0/users", e.cfg.AdminToken, body, http.StatusCreated, &created)
 		if err == nil && created.ID == "" {
 			err = &badResponseError{msg: "user created without an id"}
 		}
@@ -457,7 +530,7 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 		return err
 	})
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if e.cfg.Group != "" {
 		err = timed(ctx, rec, OpGroupJoin, false, func() error {
@@ -466,7 +539,7 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 			return err
 		})
 		if err != nil {
-			return nil
+			return nil, err
 		}
 	}
 	if e.cfg.Sessions != nil {
@@ -478,12 +551,17 @@ func (e *engine) setupUser(ctx context.Context, rec *Recorder, i int, preset str
 		err = e.tapSession(ctx, rec, u)
 	}
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if err := e.register(ctx, rec, u); err != nil {
-		return nil
+		return nil, err
 	}
-	return u
+	if e.password != "" {
+		if err := e.registerPush(ctx, rec, u); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }
 
 // tapSession follows the contract of the TAP endpoints: an admin issues a
@@ -592,7 +670,7 @@ func (e *engine) signInPhase(parent context.Context, ready []*vuser) (Phase, str
 	stop := make(chan struct{})
 	var pg sync.WaitGroup
 	pg.Add(1)
-	go e.progress(rec, "signin", OpSignIn, stop, &pg)
+	go e.progress(rec, "signin", "", stop, &pg)
 
 	var issued atomic.Int64
 	var wg sync.WaitGroup
@@ -601,17 +679,23 @@ func (e *engine) signInPhase(parent context.Context, ready []*vuser) (Phase, str
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if e.cfg.SignIns > 0 && issued.Add(1) > int64(e.cfg.SignIns) {
+				k := issued.Add(1)
+				if e.cfg.SignIns > 0 && k > int64(e.cfg.SignIns) {
 					return
 				}
+				scenario := e.cycle[int(k-1)%len(e.cycle)]
 				var u *vuser
-				select {
-				case u = <-pool:
-				case <-ctx.Done():
-					return
+				if needsUser(scenario) {
+					select {
+					case u = <-pool:
+					case <-ctx.Done():
+						return
+					}
 				}
-				_ = e.signIn(ctx, rec, u, time.Time{})
-				pool <- u
+				_ = e.attempt(ctx, rec, scenario, u, time.Time{})
+				if u != nil {
+					pool <- u
+				}
 			}
 		}()
 	}

@@ -113,21 +113,26 @@ arrivals:
 			rec.Arrival(due, 0, DropOutstanding)
 			continue
 		}
+		scenario := e.cycle[k%len(e.cycle)]
 		var u *vuser
-		select {
-		case u = <-pool:
-		default:
-			<-slots
-			rec.Arrival(due, 0, DropNoFreeUser)
-			continue
+		if needsUser(scenario) {
+			select {
+			case u = <-pool:
+			default:
+				<-slots
+				rec.Arrival(due, 0, DropNoFreeUser)
+				continue
+			}
 		}
 		rec.Arrival(due, time.Since(intended), "")
 		outstanding.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = e.signIn(ctx, rec, u, intended)
-			pool <- u
+			_ = e.attempt(ctx, rec, scenario, u, intended)
+			if u != nil {
+				pool <- u
+			}
 			outstanding.Add(-1)
 			<-slots
 		}()
@@ -148,7 +153,7 @@ func (e *engine) progressOpen(rec *Recorder, sched *schedule, outstanding *atomi
 		return
 	}
 	report := func() {
-		p := rec.Progress("signin", OpSignIn)
+		p := rec.Progress("signin", e.scenarioOps()...)
 		p.OpenLoop, p.Scheduled, p.Outstanding = true, sched.rateAt(p.Elapsed), int(outstanding.Load())
 		e.cfg.Progress(p)
 	}

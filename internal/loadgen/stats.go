@@ -24,8 +24,10 @@ const (
 )
 
 // opOrder is the display order; unknown operations sort after, by name.
-var opOrder = []string{OpUserCreate, OpGroupJoin, OpSession, OpTAPCreate, OpTAPSignIn, OpRegistrationBegin, OpRegistrationFinish, OpRegistration,
-	OpSignInBegin, OpSignInFinish, OpSignIn}
+var opOrder = []string{OpGroupCreate, OpPolicyCreate, OpUserCreate, OpGroupJoin, OpSession, OpTAPCreate, OpTAPSignIn,
+	OpRegistrationBegin, OpRegistrationFinish, OpRegistration, OpPushRegister, OpOnboarding,
+	OpSignInBegin, OpSignInFinish, OpSignIn, OpDiscoverableBegin, OpDiscoverableFinish, OpDiscoverable,
+	OpStepUpBegin, OpStepUpPassword, OpPushBegin, OpPushRespond, OpPushComplete, OpStepUp}
 
 // Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
 // sorted samples: the smallest value with at least p% of samples at or
@@ -173,16 +175,19 @@ type Progress struct {
 	Outstanding int     `json:"outstanding,omitempty"`
 }
 
-// Progress summarises op so far. It copies and sorts that op's samples,
-// which is cheap at display rates (a few times a second).
-func (r *Recorder) Progress(phase, op string) Progress {
+// Progress summarises ops (together) so far. It copies and sorts their
+// samples, which is cheap at display rates (a few times a second).
+func (r *Recorder) Progress(phase string, ops ...string) Progress {
 	r.mu.Lock()
 	elapsed := time.Since(r.start)
-	o := r.op(op)
-	s := latencies(o.samples)
+	var s []time.Duration
 	errs := 0
-	for _, n := range o.errors {
-		errs += n
+	for _, op := range ops {
+		o := r.op(op)
+		s = append(s, latencies(o.samples)...)
+		for _, n := range o.errors {
+			errs += n
+		}
 	}
 	p := Progress{Phase: phase, Elapsed: elapsed, Done: len(s), Errors: errs, Arrivals: r.arrivals, Late: r.late}
 	for _, n := range r.dropped {

@@ -114,20 +114,11 @@ func (t Threshold) observe(r *Report) (float64, string) {
 	ph := r.SignIn
 	switch t.Metric {
 	case "errors":
-		failed := 0
-		for _, n := range ph.Errors {
-			failed += n
-		}
-		attempts := failed
-		for _, op := range ph.Operations {
-			if scenarioOps[op.Name] {
-				attempts += op.Count
-			}
-		}
-		if attempts == 0 {
+		ok, failed := ph.Attempts()
+		if ok+failed == 0 {
 			return 0, "no attempts in the timed phase"
 		}
-		return float64(failed) / float64(attempts), ""
+		return float64(failed) / float64(ok+failed), ""
 	case "dropped", "late":
 		scheduled := ph.Arrivals + ph.DroppedTotal()
 		if r.Mode != "open-loop" || scheduled == 0 {
@@ -195,6 +186,20 @@ func (r ThresholdResult) String() string {
 	return fmt.Sprintf("%s %-28s observed %s", verdict, r.Expr, v)
 }
 
+// Attempts counts the phase's attempts (whole ceremonies or flows, of any
+// scenario): successful, and failed (each failure once, by Phase.Errors).
+func (p Phase) Attempts() (ok, failed int) {
+	for _, n := range p.Errors {
+		failed += n
+	}
+	for _, op := range p.Operations {
+		if scenarioOps[op.Name] {
+			ok += op.Count
+		}
+	}
+	return ok, failed
+}
+
 // scenarioOps are the operations that are one attempt each (the whole
 // ceremony or flow), the denominator of the errors rate.
-var scenarioOps = map[string]bool{OpSignIn: true}
+var scenarioOps = map[string]bool{OpSignIn: true, OpDiscoverable: true, OpOnboarding: true, OpStepUp: true}
