@@ -98,29 +98,29 @@ type Config struct {
 
 // Report of a run; this is the -json output.
 type Report struct {
-	Target           string     `json:"target"`
-	Targets          []string   `json:"targets"`
-	Mode             string     `json:"mode"` // closed-loop or open-loop
-	Rate             float64    `json:"ratePerSecond,omitempty"`
-	Stages           []Stage    `json:"stages,omitempty"`
-	MaxOutstanding   int        `json:"maxOutstanding,omitempty"`
-	Origin           string     `json:"origin"`
-	RunID            string     `json:"runId"`
-	Mix              []MixEntry `json:"mix"`
+	Target           string          `json:"target"`
+	Targets          []string        `json:"targets"`
+	Mode             string          `json:"mode"` // closed-loop or open-loop
+	Rate             float64         `json:"ratePerSecond,omitempty"`
+	Stages           []Stage         `json:"stages,omitempty"`
+	MaxOutstanding   int             `json:"maxOutstanding,omitempty"`
+	Origin           string          `json:"origin"`
+	RunID            string          `json:"runId"`
+	Mix              []MixEntry      `json:"mix"`
 	Scenarios        []ScenarioEntry `json:"scenarios"`
-	CAPolicies       int        `json:"conditionalAccessPolicies,omitempty"`
-	CAState          string     `json:"conditionalAccessState,omitempty"`
-	Users            int        `json:"users"`
-	UsersReady       int        `json:"usersReady"` // registered and used in the timed phase
-	Concurrency      int        `json:"concurrency"`
-	DurationLimit    float64    `json:"durationLimitSeconds,omitempty"`
-	SignInsLimit     int        `json:"signInsLimit,omitempty"`
-	Discoverable     bool       `json:"discoverable"`
-	StoppedBy        string     `json:"stoppedBy"` // duration, sign-ins, interrupted, setup-failed
-	Setup            Phase      `json:"setup"`
-	SignIn           Phase      `json:"signIn"`
-	SessionBootstrap string     `json:"sessionBootstrap"` // tap or custom
-	Cleanup          Cleanup    `json:"cleanup"`
+	CAPolicies       int             `json:"conditionalAccessPolicies,omitempty"`
+	CAState          string          `json:"conditionalAccessState,omitempty"`
+	Users            int             `json:"users"`
+	UsersReady       int             `json:"usersReady"` // registered and used in the timed phase
+	Concurrency      int             `json:"concurrency"`
+	DurationLimit    float64         `json:"durationLimitSeconds,omitempty"`
+	SignInsLimit     int             `json:"signInsLimit,omitempty"`
+	Discoverable     bool            `json:"discoverable"`
+	StoppedBy        string          `json:"stoppedBy"` // duration, sign-ins, interrupted, setup-failed
+	Setup            Phase           `json:"setup"`
+	SignIn           Phase           `json:"signIn"`
+	SessionBootstrap string          `json:"sessionBootstrap"` // tap or custom
+	Cleanup          Cleanup         `json:"cleanup"`
 	// Thresholds checked after the run (cmd's -threshold), in order.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
@@ -140,14 +140,14 @@ func (r *Report) CheckThresholds(ts []Threshold) bool {
 
 // Cleanup says what became of the users the run created.
 type Cleanup struct {
-	Created int            `json:"created"`
-	Deleted int            `json:"deleted"`
-	Kept    bool           `json:"kept"`             // -keep-users
+	Created int  `json:"created"`
+	Deleted int  `json:"deleted"`
+	Kept    bool `json:"kept"` // -keep-users
 	// The run's Conditional Access policies and group (always removed).
-	Policies        int  `json:"policies,omitempty"`
-	PoliciesDeleted int  `json:"policiesDeleted,omitempty"`
-	GroupDeleted    bool `json:"groupDeleted,omitempty"`
-	Errors  map[string]int `json:"errors,omitempty"` // deletions that failed, by code
+	Policies        int            `json:"policies,omitempty"`
+	PoliciesDeleted int            `json:"policiesDeleted,omitempty"`
+	GroupDeleted    bool           `json:"groupDeleted,omitempty"`
+	Errors          map[string]int `json:"errors,omitempty"` // deletions that failed, by code
 }
 
 // Validate fills defaults and checks the configuration.
