@@ -1,6 +1,7 @@
 package virtualauthn
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -70,6 +71,13 @@ type Config struct {
 
 	// AndroidKey controls where origin/purpose go in the key description.
 	AndroidKey AndroidAuthorizations
+
+	// Algorithms are the COSE algorithms this authenticator can make keys
+	// for (AlgES256, AlgEdDSA, AlgRS256); empty means ES256 only. Which one
+	// a credential gets is the relying party's choice: the first entry of
+	// pubKeyCredParams that is supported. apple and android-key statements
+	// need ES256 (their certificates certify the credential key).
+	Algorithms []int
 }
 
 // Tamper breaks one property of a ceremony for negative tests. The zero value
@@ -100,7 +108,8 @@ var (
 
 type credential struct {
 	id         []byte
-	key        *ecdsa.PrivateKey
+	key        crypto.Signer
+	alg        int
 	rpID       string
 	userHandle []byte
 	resident   bool
@@ -108,7 +117,8 @@ type credential struct {
 	counter    atomic.Uint32
 }
 
-// Authenticator is a virtual authenticator holding ES256 credentials.
+// Authenticator is a virtual authenticator holding ES256, EdDSA or RS256
+// credentials.
 type Authenticator struct {
 	cfg Config
 
@@ -309,13 +319,21 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 	if err != nil || len(userID) == 0 {
 		return nil, errors.New("virtualauthn: missing or invalid user.id")
 	}
-	if len(o.PubKeyCredParams) > 0 && !slices.ContainsFunc(o.PubKeyCredParams, func(p struct {
-		Type string `json:"type"`
-		Alg  int    `json:"alg"`
-	}) bool {
-		return p.Alg == AlgES256 && (p.Type == "" || p.Type == "public-key")
-	}) {
+	var offered []int
+	for _, p := range o.PubKeyCredParams {
+		if p.Type == "" || p.Type == "public-key" {
+			offered = append(offered, p.Alg)
+		}
+	}
+	if len(o.PubKeyCredParams) > 0 && len(offered) == 0 {
 		return nil, ErrAlgUnsupported
+	}
+	alg, ok := chooseAlg(offered, a.cfg.Algorithms)
+	if !ok {
+		return nil, ErrAlgUnsupported
+	}
+	if alg != AlgES256 && (a.cfg.Format == FormatApple || a.cfg.Format == FormatAndroidKey) {
+		return nil, fmt.Errorf("virtualauthn: %s attestation is implemented for ES256 credentials only", a.cfg.Format)
 	}
 	if o.AuthenticatorSelection.UserVerification == "required" && !a.cfg.UserVerification {
 		return nil, ErrUVUnavailable
@@ -324,7 +342,7 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 		return nil, err
 	}
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := newCredentialKey(alg)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +350,7 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 	if _, err := rand.Read(credID); err != nil {
 		return nil, err
 	}
-	coseKey, err := EncodeCOSEKeyES256(&key.PublicKey)
+	coseKey, err := EncodeCOSEKey(key.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -382,14 +400,14 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 	resident := a.cfg.ResidentKey || o.AuthenticatorSelection.RequireResidentKey ||
 		(o.AuthenticatorSelection.ResidentKey == "required") ||
 		(o.AuthenticatorSelection.ResidentKey == "preferred" && a.cfg.Attachment == "platform")
-	c := &credential{id: credID, key: key, rpID: rpID, userHandle: userID, resident: resident, created: time.Now()}
+	c := &credential{id: credID, key: key, alg: alg, rpID: rpID, userHandle: userID, resident: resident, created: time.Now()}
 	c.counter.Store(count)
 	a.mu.Lock()
 	a.creds[string(credID)] = c
 	a.order = append(a.order, c)
 	a.mu.Unlock()
 
-	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	spki, err := x509.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +428,7 @@ func (a *Authenticator) CreateTampered(optionsJSON []byte, origin string, t Tamp
 			"attestationObject":  b64.EncodeToString(attObj),
 			"authenticatorData":  b64.EncodeToString(authData),
 			"publicKey":          b64.EncodeToString(spki),
-			"publicKeyAlgorithm": AlgES256,
+			"publicKeyAlgorithm": alg,
 			"transports":         transports,
 		},
 		"clientExtensionResults": ext,
@@ -468,19 +486,23 @@ func (t *Tamper) validity() (time.Time, time.Time) {
 }
 
 // statement builds fmt and attStmt for the credential just created.
-func (a *Authenticator) statement(format Format, credKey *ecdsa.PrivateKey, authData, cdHash []byte, t *Tamper) (string, map[string]any, error) {
+func (a *Authenticator) statement(format Format, credKey crypto.Signer, authData, cdHash []byte, t *Tamper) (string, map[string]any, error) {
 	switch format {
 	case FormatNone:
 		return "none", map[string]any{}, nil
 	case FormatPackedSelf:
-		sig, err := signES256(credKey, authData, cdHash)
+		alg, err := algOf(credKey)
+		if err != nil {
+			return "", nil, err
+		}
+		sig, err := sign(credKey, authData, cdHash)
 		if err != nil {
 			return "", nil, err
 		}
 		if t.CorruptSignature {
 			sig = corrupt(sig)
 		}
-		return "packed", map[string]any{"alg": AlgES256, "sig": sig}, nil
+		return "packed", map[string]any{"alg": alg, "sig": sig}, nil
 	case FormatPacked:
 		attKey, x5c, err := a.packedSigner(t)
 		if err != nil {
@@ -500,7 +522,7 @@ func (a *Authenticator) statement(format Format, credKey *ecdsa.PrivateKey, auth
 			nonce = sha256.Sum256([]byte("not the attested data"))
 		}
 		nb, na := t.validity()
-		x5c, err := a.issuer(t).Issue(LeafSpec{Format: FormatApple, PublicKey: &credKey.PublicKey, Nonce: nonce[:], NotBefore: nb, NotAfter: na})
+		x5c, err := a.issuer(t).Issue(LeafSpec{Format: FormatApple, PublicKey: credKey.Public().(*ecdsa.PublicKey), Nonce: nonce[:], NotBefore: nb, NotAfter: na})
 		if err != nil {
 			return "", nil, err
 		}
@@ -518,11 +540,11 @@ func (a *Authenticator) statement(format Format, credKey *ecdsa.PrivateKey, auth
 			challenge = wrong[:]
 		}
 		nb, na := t.validity()
-		x5c, err := a.issuer(t).Issue(LeafSpec{Format: FormatAndroidKey, PublicKey: &credKey.PublicKey, Challenge: challenge, Android: a.cfg.AndroidKey, NotBefore: nb, NotAfter: na})
+		x5c, err := a.issuer(t).Issue(LeafSpec{Format: FormatAndroidKey, PublicKey: credKey.Public().(*ecdsa.PublicKey), Challenge: challenge, Android: a.cfg.AndroidKey, NotBefore: nb, NotAfter: na})
 		if err != nil {
 			return "", nil, err
 		}
-		sig, err := signES256(credKey, authData, cdHash)
+		sig, err := sign(credKey, authData, cdHash)
 		if err != nil {
 			return "", nil, err
 		}
@@ -622,7 +644,7 @@ func (a *Authenticator) GetTampered(optionsJSON []byte, origin string, t Tamper)
 		origin = t.Origin
 	}
 	cdJSON, cdHash := makeClientData("webauthn.get", challenge, origin)
-	sig, err := signES256(c.key, authData, cdHash[:])
+	sig, err := sign(c.key, authData, cdHash[:])
 	if err != nil {
 		return nil, err
 	}

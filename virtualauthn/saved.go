@@ -1,7 +1,7 @@
 package virtualauthn
 
 import (
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -57,11 +57,15 @@ func (a *Authenticator) Import(saved ...SavedCredential) error {
 		if err != nil {
 			return fmt.Errorf("virtualauthn: saved credential key: %w", err)
 		}
-		key, ok := k.(*ecdsa.PrivateKey)
+		key, ok := k.(crypto.Signer)
 		if !ok {
-			return fmt.Errorf("virtualauthn: saved credential key is %T, want ECDSA P-256", k)
+			return fmt.Errorf("virtualauthn: saved credential key is %T, not a signing key", k)
 		}
-		c := &credential{id: s.ID, key: key, rpID: s.RPID, userHandle: s.UserHandle, resident: s.Resident, created: s.Created}
+		alg, err := algOf(key)
+		if err != nil {
+			return err
+		}
+		c := &credential{id: s.ID, key: key, alg: alg, rpID: s.RPID, userHandle: s.UserHandle, resident: s.Resident, created: s.Created}
 		c.counter.Store(s.SignCount)
 		a.creds[string(c.id)] = c
 		a.order = append(a.order, c)

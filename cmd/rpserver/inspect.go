@@ -169,7 +169,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 		return bad("response.attestationObject is missing (is this a sign-in assertion rather than a registration?)")
 	}
 
-	trust, err := loadTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot}, when)
+	trust, err := buildTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot}, when)
 	if err != nil {
 		return bad("%v", err)
 	}

@@ -69,11 +69,27 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 	})
 }
 
-// loadTrust builds the attestation trust store from the configured files
-// and the lab CA, and logs what it trusts so "attestation untrusted" can be
-// told apart from "no anchor loaded" at a glance. now is when the MDS blob's
-// chain is judged.
+// loadTrust builds the attestation trust store (buildTrust) and logs what it
+// trusts so "attestation untrusted" can be told apart from "no anchor
+// loaded" at a glance.
 func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) {
+	ts, err := buildTrust(c, now)
+	if err != nil {
+		return nil, err
+	}
+	sum := ts.Summary()
+	mds := "none"
+	if c.MDSBlob != "" {
+		mds = c.MDSBlob
+	}
+	slog.Info("attestation trust", "files", append(append([]string{}, c.TrustAnchors...), labCAFile(c)...),
+		"any_aaguid_roots", sum.AnyAAGUID, "aaguids_with_roots", sum.AAGUIDs, "mds_blob", mds, "mds_distrusted_aaguids", sum.Distrusted)
+	return ts, nil
+}
+
+// buildTrust builds the attestation trust store from the configured files
+// and the lab CA. now is when the MDS blob's chain is judged.
+func buildTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) {
 	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot}
 	for _, a := range c.TrustAnchors {
 		if strings.Contains(a, "=") {
@@ -96,13 +112,6 @@ func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) 
 	if err != nil {
 		return nil, fmt.Errorf("attestation trust anchors: %w", err)
 	}
-	sum := ts.Summary()
-	mds := "none"
-	if c.MDSBlob != "" {
-		mds = c.MDSBlob
-	}
-	slog.Info("attestation trust", "files", append(append([]string{}, c.TrustAnchors...), labCAFile(c)...),
-		"any_aaguid_roots", sum.AnyAAGUID, "aaguids_with_roots", sum.AAGUIDs, "mds_blob", mds, "mds_distrusted_aaguids", sum.Distrusted)
 	return ts, nil
 }
 

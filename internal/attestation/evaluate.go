@@ -72,7 +72,7 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 	}
 	r.Attested = true
 	for _, c := range v.chain {
-		r.ChainSubjects = append(r.ChainSubjects, c.Subject.String())
+		r.ChainSubjects = append(r.ChainSubjects, subjectOf(c))
 	}
 	path, reason, msg := validateChain(v.chain, store.anchors(aaguid), now)
 	if reason != "" {
@@ -86,6 +86,15 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 	}
 	r.Trusted = true
 	return r
+}
+
+// subjectOf names a certificate for reports; TPM AIK certificates have an
+// empty subject by rule (§8.3.1).
+func subjectOf(c *x509.Certificate) string {
+	if s := c.Subject.String(); s != "" {
+		return s
+	}
+	return "(empty subject, serial " + c.SerialNumber.Text(16) + ")"
 }
 
 // validateChain builds a path from the leaf to one of the anchors, valid at
@@ -116,14 +125,14 @@ func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now t
 		if errors.As(err, &cie) && cie.Reason == x509.Expired && cie.Cert != nil {
 			c := cie.Cert
 			if now.Before(c.NotBefore) {
-				return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", c.Subject.String(), c.NotBefore.Format(time.RFC3339))
+				return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", subjectOf(c), c.NotBefore.Format(time.RFC3339))
 			}
-			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", c.Subject.String(), c.NotAfter.Format(time.RFC3339))
+			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", subjectOf(c), c.NotAfter.Format(time.RFC3339))
 		}
 		return nil, ReasonUntrustedRoot, err.Error()
 	}
 	for _, c := range paths[0] {
-		path = append(path, c.Subject.String())
+		path = append(path, subjectOf(c))
 	}
 	return path, "", ""
 }

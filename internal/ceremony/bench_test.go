@@ -2,9 +2,12 @@ package ceremony
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
 	"testing"
@@ -22,7 +25,11 @@ type benchLab struct {
 	upn  string
 }
 
-func newBenchLab(tb testing.TB) *benchLab {
+func newBenchLab(tb testing.TB) *benchLab { return newBenchLabAlg(tb, virtualauthn.AlgES256) }
+
+// newBenchLabAlg is newBenchLab with a passkey of COSE algorithm alg; the
+// service offers its default list and the authenticator supports only alg.
+func newBenchLabAlg(tb testing.TB, alg int) *benchLab {
 	tb.Helper()
 	ca, err := virtualauthn.NewTestCA()
 	if err != nil {
@@ -35,7 +42,9 @@ func newBenchLab(tb testing.TB) *benchLab {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := virtualauthn.New(virtualauthn.MicrosoftAuthenticatorIOS(ca))
+	cfg := virtualauthn.MicrosoftAuthenticatorIOS(ca)
+	cfg.Algorithms = []int{alg}
+	a, err := virtualauthn.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,11 +82,79 @@ func (l *benchLab) assertions(tb testing.TB, n int) [][]byte {
 }
 
 func TestFinishLoginOnMemStore(t *testing.T) {
-	l := newBenchLab(t)
-	for _, a := range l.assertions(t, 3) {
-		if _, err := l.svc.FinishLogin(context.Background(), a); err != nil {
-			t.Fatal(err)
+	for _, alg := range benchAlgs {
+		t.Run(alg.name, func(t *testing.T) {
+			l := newBenchLabAlg(t, alg.cose)
+			for _, a := range l.assertions(t, 3) {
+				if _, err := l.svc.FinishLogin(context.Background(), a); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var benchAlgs = []struct {
+	name string
+	cose int
+}{{"ES256", virtualauthn.AlgES256}, {"EdDSA", virtualauthn.AlgEdDSA}, {"RS256", virtualauthn.AlgRS256}}
+
+// BenchmarkBareVerify is the ceiling per algorithm: one signature check over
+// authenticatorData||SHA-256(clientDataJSON) with the key already parsed,
+// the only unavoidable cryptographic work of a sign-in.
+func BenchmarkBareVerify(b *testing.B) {
+	msg := make([]byte, 37+32)
+	digest := sha256.Sum256(msg)
+	b.Run("ES256", func(b *testing.B) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		sig, _ := ecdsa.SignASN1(rand.Reader, key, digest[:])
+		b.ReportAllocs()
+		for b.Loop() {
+			d := sha256.Sum256(msg)
+			if !ecdsa.VerifyASN1(&key.PublicKey, d[:], sig) {
+				b.Fatal("verify failed")
+			}
 		}
+	})
+	b.Run("EdDSA", func(b *testing.B) {
+		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+		sig := ed25519.Sign(priv, msg)
+		b.ReportAllocs()
+		for b.Loop() {
+			if !ed25519.Verify(pub, msg, sig) {
+				b.Fatal("verify failed")
+			}
+		}
+	})
+	b.Run("RS256", func(b *testing.B) {
+		key, _ := rsa.GenerateKey(rand.Reader, 2048)
+		sig, _ := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+		b.ReportAllocs()
+		for b.Loop() {
+			d := sha256.Sum256(msg)
+			if rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, d[:], sig) != nil {
+				b.Fatal("verify failed")
+			}
+		}
+	})
+}
+
+// BenchmarkFinishLoginAlg is BenchmarkFinishLoginCore per credential
+// algorithm, to set next to BenchmarkBareVerify of the same run.
+func BenchmarkFinishLoginAlg(b *testing.B) {
+	for _, alg := range benchAlgs {
+		b.Run(alg.name, func(b *testing.B) {
+			l := newBenchLabAlg(b, alg.cose)
+			in := l.assertions(b, b.N)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := l.svc.FinishLogin(ctx, in[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
