@@ -65,7 +65,7 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 	return server.New(ctx, server.Config{
 		DatabaseURL: dsn, MasterKey: key, Issuer: c.Issuer,
 		RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust,
-		MaxBodyBytes: c.MaxBodyBytes,
+		MaxBodyBytes: c.MaxBodyBytes, RequestTimeout: c.RequestTimeout, MaxInFlight: c.MaxInFlight,
 	})
 }
 
@@ -172,13 +172,28 @@ func runServe(args []string) error {
 			return err
 		}
 	case <-ctx.Done():
-		slog.Info("shutting down")
-		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer scancel()
-		if err := hs.Shutdown(sctx); err != nil {
-			return err
-		}
+		return shutdown(hs, srv, c, errc)
 	}
+	return nil
+}
+
+// shutdown is the SIGTERM path: readiness goes off first (so a load balancer
+// stops routing here while the listener still accepts), then the listener
+// closes and in-flight requests finish within the bound; the deferred
+// srv.Close then commits every queued sign-in log record before the pool
+// closes. A request acknowledged before the signal is never lost.
+func shutdown(hs *http.Server, srv *server.Server, c config.Config, errc <-chan error) error {
+	started := time.Now()
+	srv.Handler.Drain()
+	slog.Info("shutting down: readiness off", "delay", c.ShutdownDelay, "timeout", c.ShutdownTimeout)
+	time.Sleep(c.ShutdownDelay)
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", c.ShutdownTimeout, err)
+	}
+	<-errc
+	slog.Info("shut down: in-flight requests finished", "took", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 

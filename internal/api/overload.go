@@ -63,7 +63,11 @@ func (s *Server) refuseWhileDraining(w http.ResponseWriter, r *http.Request) boo
 	return false
 }
 
-// newAdmission is the default limiter when Deps gives none.
-func newAdmission() *admission.Limiter {
-	return admission.New(defaultMaxInFlight(), defaultAdmissionQueue, defaultAdmissionWait, "requests in flight")
+// NewAdmission is the request limiter for maxInFlight requests at once
+// (0: 128 per CPU), with the default queue and wait.
+func NewAdmission(maxInFlight int) *admission.Limiter {
+	if maxInFlight <= 0 {
+		maxInFlight = defaultMaxInFlight()
+	}
+	return admission.New(maxInFlight, defaultAdmissionQueue, defaultAdmissionWait, "requests in flight")
 }

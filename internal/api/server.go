@@ -72,7 +72,7 @@ type Server struct {
 // New builds the router.
 func New(deps Deps) *Server {
 	if deps.Admission == nil {
-		deps.Admission = newAdmission()
+		deps.Admission = NewAdmission(0)
 	}
 	if deps.RequestTimeout == 0 {
 		deps.RequestTimeout = defaultRequestTimeout

@@ -38,6 +38,12 @@ type Config struct {
 	LabCA         bool          // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
 	PprofListen   string        // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 
+	// Overload and shutdown (docs/deploy.md).
+	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
+	MaxInFlight     int           // RPSERVER_MAX_IN_FLIGHT: requests served at once; 0: 128 per CPU
+	ShutdownDelay   time.Duration // RPSERVER_SHUTDOWN_DELAY: on SIGTERM, /readyz fails this long before the listener closes
+	ShutdownTimeout time.Duration // RPSERVER_SHUTDOWN_TIMEOUT: longest wait for in-flight requests on SIGTERM
+
 	// IssuerExplicit says -issuer or -origins (or their variables) was
 	// given; otherwise client commands take the running server's issuer
 	// from its runtime file.
@@ -74,8 +80,13 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
 	labCA := fs.Bool("lab-ca", envBool("RPSERVER_LAB_CA", true), "trust the lab attestation CA in the data folder (made on first start; rpserver phone and loadtest use it) (RPSERVER_LAB_CA)")
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
+	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
+	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
+	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
+	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")
 	return func() (Config, error) {
 		c := Config{
+			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
 			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen, LabCA: *labCA,
@@ -120,6 +131,15 @@ func (c *Config) complete() error {
 	}
 	if c.MaxBodyBytes < 4<<10 || c.MaxBodyBytes > 16<<20 {
 		errs = append(errs, fmt.Errorf("max body bytes %d: want between 4096 and 16777216", c.MaxBodyBytes))
+	}
+	if c.RequestTimeout < time.Second || c.RequestTimeout > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("request timeout %s: want between 1s and 5m", c.RequestTimeout))
+	}
+	if c.MaxInFlight < 0 || c.MaxInFlight > 1<<20 {
+		errs = append(errs, fmt.Errorf("max in flight %d: want 0 (default) up to 1048576", c.MaxInFlight))
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownDelay > time.Minute || c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("shutdown delay %s / timeout %s: want a delay of 0..1m and a timeout of 1s..10m", c.ShutdownDelay, c.ShutdownTimeout))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

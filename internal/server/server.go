@@ -55,6 +55,12 @@ type Config struct {
 	FailureLimit  int
 	FailureWindow time.Duration
 
+	// RequestTimeout is every request's deadline; MaxInFlight how many are
+	// served at once before new ones queue briefly and are shed (503
+	// serverBusy). Zero: 15 s and 128 per CPU.
+	RequestTimeout time.Duration
+	MaxInFlight    int
+
 	// Registry receives the HTTP and process metrics served at /metrics;
 	// nil: a fresh registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -170,6 +176,8 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		SignInLogs:        db.SignIns(),
 		Risk:              riskSvc,
 		Apps:              appsSvc,
+		RequestTimeout:    c.RequestTimeout,
+		Admission:         api.NewAdmission(c.MaxInFlight),
 	})
 	return &Server{
 		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
