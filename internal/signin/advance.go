@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -35,7 +36,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	}
 	out := Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, MethodsSatisfied: modes(f.Steps)}
 	if !facts.Enabled {
-		s.log(ctx, f, &facts, nil, errUserDisabled, "User account is disabled.")
+		_, _ = s.log(ctx, f, &facts, nil, errUserDisabled, "User account is disabled.")
 		return out, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
 	}
 	registered := registeredModes(&facts)
@@ -73,7 +74,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	case policy.DecisionAllow:
 		return s.complete(ctx, f, &facts, &ev, out)
 	case policy.DecisionBlock:
-		rec := s.log(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.")
+		rec, _ := s.log(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.")
 		out.Log = rec
 		return out, apperr.Forbidden(CodeBlocked, "access has been blocked by Conditional Access policies%s", policyNames(ev.UnmetRequirements))
 	}
@@ -90,7 +91,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 		out.ErrorCode = CodeRegistrationRequired
 		out.Message += "; the user has no registered method that satisfies it and must register one"
 	}
-	out.Log = s.log(ctx, f, &facts, &ev, errStrongAuth, out.Message)
+	out.Log, _ = s.log(ctx, f, &facts, &ev, errStrongAuth, out.Message)
 	return s.withFlowToken(out, f)
 }
 
@@ -131,11 +132,13 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	if err != nil {
 		return Outcome{}, err
 	}
-	rec := s.log(ctx, f, facts, ev, 0, "")
-	out.Status, out.SessionToken, out.SessionTTL, out.Log = "completed", tok, s.d.SessionTTL, rec
-	if rec != nil {
-		out.SignInID = rec.ID
+	rec, err := s.log(ctx, f, facts, ev, 0, "")
+	if err != nil {
+		// No session without its record: an acknowledged sign-in that the
+		// log does not show is exactly what an audit must never find.
+		return Outcome{}, err
 	}
+	out.Status, out.SessionToken, out.SessionTTL, out.Log, out.SignInID = "completed", tok, s.d.SessionTTL, rec, rec.ID
 	return out, nil
 }
 
@@ -152,18 +155,20 @@ func (s *Service) fail(ctx context.Context, f *flow, mode string, cause error, c
 	failed := append(append([]Step(nil), f.Steps...), Step{Mode: mode, At: s.d.Now()})
 	g := *f
 	g.Steps = failed
-	rec := s.logSteps(ctx, &g, &facts, nil, code, reason, len(failed)-1)
+	rec, _ := s.logSteps(ctx, &g, &facts, nil, code, reason, len(failed)-1)
 	return Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, Log: rec}, cause
 }
 
-func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string) *signinlog.SignIn {
+func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string) (*signinlog.SignIn, error) {
 	return s.logSteps(ctx, f, facts, ev, code, reason, -1)
 }
 
-// logSteps writes the sign-in record; failedStep marks the step that failed
-// (-1: none). A log failure is reported but does not undo the sign-in's
-// outcome: the user's answer must not depend on the log's health.
-func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) *signinlog.SignIn {
+// logSteps writes the sign-in record durably; failedStep marks the step
+// that failed (-1: none). The caller decides what a failed write means: a
+// success must not be answered without its record (the sign-in fails, 503
+// when the database is gone), while a refusal is answered as a refusal
+// whether or not its record could be kept (the error is logged here).
+func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) (*signinlog.SignIn, error) {
 	now := s.d.Now()
 	rec := signinlog.SignIn{
 		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
@@ -197,9 +202,9 @@ func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *polic
 	}
 	if err := s.d.Log.Write(ctx, rec); err != nil {
 		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)
-		return nil
+		return nil, fmt.Errorf("sign-in log: %w", err)
 	}
-	return &rec
+	return &rec, nil
 }
 
 func appName(id string) string {
