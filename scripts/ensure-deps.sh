@@ -3,7 +3,8 @@
 # it is already there: the PostgreSQL server binaries (tests and the default
 # `serve` run a throwaway cluster from them) and, with --browser, Chromium for
 # the end-to-end tests, plus curl and jq, which docs/walkthrough.md (and its
-# test) use. Go modules are fetched by `go mod download`.
+# test) use, and with --failover pg_auto_failover for the fault suite's
+# failover scenario. Go modules are fetched by `go mod download`.
 set -euo pipefail
 
 need_pg=1
@@ -13,13 +14,18 @@ done
 command -v initdb >/dev/null 2>&1 && need_pg=0
 
 need_browser=0
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
-  need_browser=1
-fi
+need_failover=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) command -v chromium >/dev/null 2>&1 || need_browser=1 ;;
+    --failover) command -v pg_autoctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_autoctl >/dev/null 2>&1 || need_failover=1 ;;
+  esac
+done
 
 pkgs=()
 [ $need_pg = 1 ] && pkgs+=(postgresql)
 [ $need_browser = 1 ] && pkgs+=(chromium)
+[ $need_failover = 1 ] && pkgs+=(pg-auto-failover-cli postgresql-15-auto-failover)
 # The walkthrough's tools: installed when we may, never a reason to fail.
 tools=()
 for t in curl jq; do

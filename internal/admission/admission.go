@@ -44,15 +44,21 @@ func New(max, maxQueue int, wait time.Duration, what string) *Limiter {
 // Acquire takes a slot or refuses with serverBusy (KindUnavailable, so the
 // HTTP layer answers 503 with Retry-After). Call release exactly once.
 func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
+	return l.AcquireWithin(ctx, l.wait)
+}
+
+// AcquireWithin is Acquire with another bound on the wait, for callers
+// whose requests deserve more patience (those completing work already begun).
+func (l *Limiter) AcquireWithin(ctx context.Context, wait time.Duration) (release func(), err error) {
 	select {
 	case l.slots <- struct{}{}:
 		l.admitted.Add(1)
 		return l.release, nil
 	default:
 	}
-	if l.wait > 0 && l.joinQueue() {
+	if wait > 0 && l.joinQueue() {
 		defer l.waiting.Add(-1)
-		t := time.NewTimer(l.wait)
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
 		case l.slots <- struct{}{}:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/dberr"
 )
@@ -69,7 +70,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	status := statusOf[e.Kind]
-	if status >= 500 {
+	if status >= 500 && e.Code != admission.CodeServerBusy {
 		slog.ErrorContext(r.Context(), "request failed", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
 		slog.DebugContext(r.Context(), "request refused", "request_id", reqID, "code", e.Code, "err", err)

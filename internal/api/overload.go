@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/admission"
@@ -17,8 +18,7 @@ const CodeServerDraining = "serverDraining"
 // Defaults for the overload guards; serve's flags override them.
 const (
 	defaultRequestTimeout = 15 * time.Second
-	defaultAdmissionWait  = time.Second
-	defaultAdmissionQueue = 1024
+	defaultAdmissionWait  = 100 * time.Millisecond
 )
 
 // defaultMaxInFlight admits enough requests to keep the CPUs and the
@@ -41,7 +41,14 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.deps.RequestTimeout)
 		defer cancel()
-		release, err := s.deps.Admission.Acquire(ctx)
+		wait := defaultAdmissionWait
+		if strings.HasSuffix(r.URL.Path, "/finish") {
+			// A finish completes a ceremony whose begin was already served
+			// (and whose challenge is waiting): shedding it wastes that work,
+			// so it may wait longer than a request starting something new.
+			wait *= 4
+		}
+		release, err := s.deps.Admission.AcquireWithin(ctx, wait)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -69,5 +76,7 @@ func NewAdmission(maxInFlight int) *admission.Limiter {
 	if maxInFlight <= 0 {
 		maxInFlight = defaultMaxInFlight()
 	}
-	return admission.New(maxInFlight, defaultAdmissionQueue, defaultAdmissionWait, "requests in flight")
+	// As many may queue as are served: a burst is smoothed, a flood is shed
+	// within 100 ms instead of lengthening every admitted request's wait.
+	return admission.New(maxInFlight, maxInFlight, defaultAdmissionWait, "requests in flight")
 }

@@ -161,6 +161,15 @@ func (s *Server) Stop() error {
 	return s.pgctl(ctx, "stop", "-m", "fast", "-w")
 }
 
+// Crash stops the server the way a crash or a power cut does (immediate
+// shutdown: no checkpoint; committed work is recovered from the WAL at the
+// next Start), for fault tests.
+func (s *Server) Crash() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return s.pgctl(ctx, "stop", "-m", "immediate", "-w")
+}
+
 func (s *Server) dataDir() string   { return filepath.Join(s.Dir, "data") }
 func (s *Server) socketDir() string { return filepath.Join(s.Dir, "run") }
 
