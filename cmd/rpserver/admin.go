@@ -70,7 +70,7 @@ func bootstrapAdminToken(ctx context.Context, c config.Config, dsn, upn string, 
 	dir := &directory.Service{Store: db.Directory()}
 	u, err := dir.Store.GetUserByUPN(ctx, upn)
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-		u, err = dir.CreateUser(ctx, directory.User{UserPrincipalName: upn, DisplayName: strings.Split(upn, "@")[0], AccountEnabled: true})
+		u, err = dir.CreateUser(ctx, directory.User{UserPrincipalName: upn, DisplayName: strings.Split(upn, "@")[0], AccountEnabled: true}, "")
 	}
 	if err != nil {
 		return "", err

@@ -99,7 +99,7 @@ func TestAdminTokenExchange(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	dir := &directory.Service{Store: e.db.Directory()}
-	admin, err := dir.CreateUser(ctx, directory.User{UserPrincipalName: "admin@lab.example", DisplayName: "Admin", AccountEnabled: true})
+	admin, err := dir.CreateUser(ctx, directory.User{UserPrincipalName: "admin@lab.example", DisplayName: "Admin", AccountEnabled: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestAdminTokenExchange(t *testing.T) {
 	if _, err := dir.AssignRole(ctx, directory.RoleAssignment{PrincipalID: admin.ID, RoleDefinitionID: role.ID}); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := dir.CreateUser(ctx, directory.User{UserPrincipalName: "bob@lab.example", DisplayName: "Bob", AccountEnabled: true})
+	plain, err := dir.CreateUser(ctx, directory.User{UserPrincipalName: "bob@lab.example", DisplayName: "Bob", AccountEnabled: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

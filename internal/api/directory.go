@@ -8,7 +8,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
-	"github.com/rpserver/rpserver/internal/signin"
+	"github.com/rpserver/rpserver/internal/methods/password"
 )
 
 // idParam reads a path id and checks it is a GUID.
@@ -33,12 +33,12 @@ type passwordProfile struct {
 	ForceChangePasswordNextSignIn bool   `json:"forceChangePasswordNextSignIn"` // accepted; the lab does not force changes
 }
 
-// checkPassword validates a passwordProfile before anything is written.
-func (s *Server) checkPassword(p *passwordProfile) error {
+// passwordOf is the password a request sets, nil for none.
+func (p *passwordProfile) passwordOf() *string {
 	if p == nil {
 		return nil
 	}
-	return signin.ValidatePassword(p.Password)
+	return &p.Password
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -47,21 +47,15 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.checkPassword(req.PasswordProfile); err != nil {
-		writeError(w, r, err)
-		return
-	}
 	enabled := req.AccountEnabled == nil || *req.AccountEnabled
+	pass := ""
+	if req.PasswordProfile != nil {
+		pass = req.PasswordProfile.Password
+	}
 	u, err := s.deps.Directory.CreateUser(r.Context(), directory.User{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
 		AccountEnabled: enabled, IsEmergencyAccess: req.IsEmergencyAccess,
-	})
-	if err == nil && req.PasswordProfile != nil {
-		if err = s.deps.SignIn.SetPassword(r.Context(), u.ID, req.PasswordProfile.Password); err != nil {
-			// Do not leave a user behind whose requested password was not set.
-			_ = s.deps.Directory.Store.DeleteUser(r.Context(), u.ID)
-		}
-	}
+	}, pass)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -119,9 +113,13 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.checkPassword(req.PasswordProfile); err != nil {
-		writeError(w, r, err)
-		return
+	if req.PasswordProfile != nil {
+		// A password that breaks the rule is a bad request whoever sends it,
+		// so say so before asking whether the caller may reset it.
+		if err := password.Validate(req.PasswordProfile.Password); err != nil {
+			writeError(w, r, err)
+			return
+		}
 	}
 	if err := s.authorizeUserPatch(r, id, req); err != nil {
 		writeError(w, r, err)
@@ -130,10 +128,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.deps.Directory.UpdateUser(r.Context(), id, directory.UserPatch{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
 		AccountEnabled: req.AccountEnabled, IsEmergencyAccess: req.IsEmergencyAccess,
-	})
-	if err == nil && req.PasswordProfile != nil {
-		err = s.deps.SignIn.SetPassword(r.Context(), id, req.PasswordProfile.Password)
-	}
+	}, req.PasswordProfile.passwordOf())
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -256,12 +256,6 @@ type tapSignInRequest struct {
 	TemporaryAccessPass string `json:"temporaryAccessPass"`
 }
 
-// AMR values of a TAP sign-in session.
-const (
-	AMRTAPOneTime  = "temporaryAccessPassOneTime"
-	AMRTAPMultiUse = "temporaryAccessPassMultiUse"
-)
-
 func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 	var req tapSignInRequest
 	if err := decodeJSON(r, &req); err != nil {
@@ -272,44 +266,8 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "userPrincipalName and temporaryAccessPass are required"))
 		return
 	}
-	if req.FlowToken != "" {
-		// Check the flow before spending a one-time pass on it.
-		if err := s.flowIsFor(r, req.FlowToken, req.UserPrincipalName); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	res, err := s.deps.Methods.RedeemTAP(r.Context(), req.UserPrincipalName, req.TemporaryAccessPass)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	amr := AMRTAPMultiUse
-	if res.Pass.IsUsableOnce {
-		amr = AMRTAPOneTime
-	}
-	// The pass is a verified factor; Conditional Access, the session and the
-	// sign-in log are the sign-in flow's business.
-	step := signin.Step{Mode: amr}
-	var out signin.Outcome
-	if req.FlowToken != "" {
-		out, err = s.deps.SignIn.Continue(r.Context(), req.FlowToken, res.User.ID, step)
-	} else {
-		out, err = s.deps.SignIn.CompleteWith(r.Context(), res.User.ID, clientKey(r), step)
-	}
+	out, err := s.deps.SignIn.TAP(r.Context(), signin.TAPRequest{
+		UserPrincipalName: req.UserPrincipalName, TemporaryAccessPass: req.TemporaryAccessPass, FlowToken: req.FlowToken, IP: clientKey(r),
+	})
 	s.writeOutcome(w, r, out, err)
-}
-
-// flowIsFor checks that a sign-in flow token is valid and names the user
-// with this UPN.
-func (s *Server) flowIsFor(r *http.Request, flowToken, upn string) error {
-	uid, err := s.deps.SignIn.FlowUserID(flowToken)
-	if err != nil {
-		return err
-	}
-	u, err := s.deps.Directory.Store.GetUserByUPN(r.Context(), upn)
-	if err != nil || u.ID != uid {
-		return apperr.Forbidden(signin.CodeWrongUser, "this sign-in flow is for another account")
-	}
-	return nil
 }

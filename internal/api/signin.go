@@ -154,7 +154,7 @@ func (s *Server) signInPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), req.FlowToken)
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -177,7 +177,7 @@ func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "credential (the PublicKeyCredential JSON) is required").WithTarget("credential"))
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), req.FlowToken, req.Credential)
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: clientKey(r)})
 	s.writeOutcome(w, r, out, err)
 }
 

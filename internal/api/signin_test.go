@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods/password"
 	"github.com/rpserver/rpserver/internal/mfa"
 	"github.com/rpserver/rpserver/internal/signin"
 )
@@ -99,7 +100,7 @@ func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 func TestPasswordSignInWithoutPolicies(t *testing.T) {
 	e := newEnv(t)
 	ga := e.token(directory.RoleGlobalAdministrator)
-	if r := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"weak@lab.example","displayName":"W","passwordProfile":{"password":"short"}}`); r.code() != signin.CodeWeakPassword {
+	if r := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"weak@lab.example","displayName":"W","passwordProfile":{"password":"short"}}`); r.code() != password.CodePolicyViolation {
 		t.Fatalf("weak password: %s", r.raw)
 	}
 	if r := e.do("GET", "/v1.0/users/weak@lab.example", ga, ""); r.status != 404 {

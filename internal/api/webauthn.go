@@ -12,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/signin"
 )
 
 // CodeTooManyFailures is returned while a client is cooling down.
@@ -82,7 +83,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts, err := s.deps.Ceremony.BeginLogin(r.Context(), req.UserPrincipalName)
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -96,12 +97,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	res, err := s.deps.Ceremony.FinishLogin(r.Context(), body)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	out, err := s.deps.SignIn.PasskeySignIn(r.Context(), res, clientKey(r))
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: clientKey(r)})
 	s.writeOutcome(w, r, out, err)
 }
 

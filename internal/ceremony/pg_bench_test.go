@@ -26,7 +26,7 @@ func BenchmarkFinishLoginPostgres(b *testing.B) {
 	db := testpg.Open(b)
 	ctx := context.Background()
 	dir := db.Directory()
-	u, err := dir.CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "admin1@lab.example", DisplayName: "Admin", AccountEnabled: true})
+	u, err := dir.CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "admin1@lab.example", DisplayName: "Admin", AccountEnabled: true}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

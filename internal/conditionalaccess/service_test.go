@@ -25,7 +25,7 @@ func newService(db *store.DB) *conditionalaccess.Service {
 
 func mustUser(tb testing.TB, db *store.DB) string {
 	tb.Helper()
-	u, err := db.Directory().CreateUser(context.Background(), directory.User{ID: uuid.NewString(), UserPrincipalName: uuid.NewString() + "@lab.example", DisplayName: "u", AccountEnabled: true})
+	u, err := db.Directory().CreateUser(context.Background(), directory.User{ID: uuid.NewString(), UserPrincipalName: uuid.NewString() + "@lab.example", DisplayName: "u", AccountEnabled: true}, "")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -63,11 +63,15 @@ type GroupPatch struct {
 // Store persists the directory. Implementations return apperr errors:
 // NotFound for unknown ids, Conflict for duplicates.
 type Store interface {
-	CreateUser(ctx context.Context, u User) (User, error)
+	// CreateUser stores u and, unless passwordHash is empty, its password
+	// (argon2id), atomically.
+	CreateUser(ctx context.Context, u User, passwordHash string) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByUPN(ctx context.Context, upn string) (User, error)
 	ListUsers(ctx context.Context, p Page) ([]User, error)
-	UpdateUser(ctx context.Context, id string, patch UserPatch) (User, error)
+	// UpdateUser applies patch and, unless passwordHash is nil, replaces
+	// the password, atomically.
+	UpdateUser(ctx context.Context, id string, patch UserPatch, passwordHash *string) (User, error)
 	DeleteUser(ctx context.Context, id string) error
 
 	CreateGroup(ctx context.Context, g Group) (Group, error)

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rpserver/rpserver/internal/ids"
+	"github.com/rpserver/rpserver/internal/methods/password"
 
 	"github.com/google/uuid"
 
@@ -31,7 +32,10 @@ type Service struct {
 	Store Store
 }
 
-func (s *Service) CreateUser(ctx context.Context, u User) (User, error) {
+// CreateUser validates and creates a user. A password (Graph's
+// passwordProfile; "" for none) must meet the lab's rule and is stored as
+// argon2id with the user, in one transaction.
+func (s *Service) CreateUser(ctx context.Context, u User, pass string) (User, error) {
 	u.UserPrincipalName = strings.TrimSpace(u.UserPrincipalName)
 	if err := ValidateUPN(u.UserPrincipalName); err != nil {
 		return User{}, err
@@ -39,11 +43,20 @@ func (s *Service) CreateUser(ctx context.Context, u User) (User, error) {
 	if err := validateName("displayName", u.DisplayName); err != nil {
 		return User{}, err
 	}
+	hash := ""
+	if pass != "" {
+		var err error
+		if hash, err = password.Hash(pass); err != nil {
+			return User{}, err
+		}
+	}
 	u.ID = uuid.NewString()
-	return s.Store.CreateUser(ctx, u)
+	return s.Store.CreateUser(ctx, u, hash)
 }
 
-func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User, error) {
+// UpdateUser validates and applies a PATCH; a new password (nil: unchanged)
+// is stored in the same transaction.
+func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch, pass *string) (User, error) {
 	if err := ValidateID(id); err != nil {
 		return User{}, err
 	}
@@ -59,7 +72,15 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (User,
 			return User{}, err
 		}
 	}
-	return s.Store.UpdateUser(ctx, id, p)
+	var hash *string
+	if pass != nil {
+		h, err := password.Hash(*pass)
+		if err != nil {
+			return User{}, err
+		}
+		hash = &h
+	}
+	return s.Store.UpdateUser(ctx, id, p, hash)
 }
 
 func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {

@@ -148,7 +148,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signin.RegisteredModesOf(db.Factors()))
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	signIn := signin.New(signin.Deps{
-		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer,
+		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, TAP: methodsSvc,
 		Policies: ca, Log: signInLog, RPName: c.RPDisplayName,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)

@@ -45,6 +45,7 @@ type Deps struct {
 		FactsStore
 	}
 	Ceremony *ceremony.Service
+	TAP      TAPRedeemer
 	Policies PolicySource
 	Log      signinlog.Writer
 	// RPName is the issuer shown in authenticator apps for TOTP.
@@ -81,7 +82,6 @@ const (
 	CodeInvalidFlow          = "invalidSignInFlow"
 	CodeInvalidPassword      = "invalidPassword"
 	CodePasswordNotSet       = "passwordNotSet"
-	CodeWeakPassword         = "passwordPolicyViolation"
 	CodeInvalidCode          = "invalidVerificationCode"
 	CodeCodeReused           = "verificationCodeAlreadyUsed"
 	CodeNoSuchMethod         = "methodNotRegistered"
@@ -251,16 +251,6 @@ func requirePrimary(f *flow) error {
 		}
 	}
 	return apperr.Invalid(CodeFirstFactorRequired, "sign in with a passkey, a Temporary Access Pass or a password first")
-}
-
-// FlowUserID names the user a flow token is for, so a caller can check a
-// factor belongs to that user before spending it (a one-time TAP).
-func (s *Service) FlowUserID(flowToken string) (string, error) {
-	f, err := s.readFlow(flowToken)
-	if err != nil {
-		return "", err
-	}
-	return f.UserID, nil
 }
 
 // Password checks the user's password as the first factor.
@@ -463,78 +453,6 @@ func (s *Service) ApprovePush(ctx context.Context, deviceToken, pushRequestID st
 	return nil
 }
 
-// PasskeyOptions starts the passkey step for the flow's user.
-func (s *Service) PasskeyOptions(ctx context.Context, flowToken string) (any, error) {
-	f, err := s.readFlow(flowToken)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return s.d.Ceremony.BeginLogin(ctx, facts.UserPrincipalName)
-}
-
-// Passkey finishes the passkey step; the passkey must be the flow user's.
-func (s *Service) Passkey(ctx context.Context, flowToken string, credential []byte) (Outcome, error) {
-	f, err := s.readFlow(flowToken)
-	if err != nil {
-		return Outcome{}, err
-	}
-	res, err := s.d.Ceremony.FinishLogin(ctx, credential)
-	if err != nil {
-		return s.fail(ctx, f, "fido2", err, 50126)
-	}
-	if res.User.ID != f.UserID {
-		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this passkey belongs to another account than the one signing in")
-	}
-	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
-	return s.advance(ctx, f)
-}
-
-func passkeyStep(c ceremony.Credential, at time.Time) Step {
-	detail := "Passkey (device-bound)"
-	if c.BackupEligible {
-		detail = "Passkey (synced)"
-	}
-	if c.Attestation.Model != "" {
-		detail += ", " + c.Attestation.Model
-	}
-	return Step{Mode: "fido2", AAGUID: c.AAGUID, Detail: detail, At: at}
-}
-
-// CompleteWith runs a sign-in whose factors were verified elsewhere (a
-// discoverable passkey sign-in, a TAP redemption) through Conditional Access,
-// the session and the log, for the default application.
-func (s *Service) CompleteWith(ctx context.Context, userID, ip string, steps ...Step) (Outcome, error) {
-	f := &flow{UserID: userID, AppID: DefaultApplicationID, ClientAppType: "browser", IP: ip, CorrelationID: uuid.NewString(), Steps: steps}
-	return s.advance(ctx, f)
-}
-
-// PasskeySignIn is CompleteWith for a verified passkey sign-in.
-func (s *Service) PasskeySignIn(ctx context.Context, res ceremony.LoginResult, ip string) (Outcome, error) {
-	return s.CompleteWith(ctx, res.User.ID, ip, passkeyStep(res.Credential, s.d.Now()))
-}
-
-// SetPassword sets (or replaces) a user's password.
-func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
-	if err := ValidatePassword(password); err != nil {
-		return err
-	}
-	return s.d.Factors.SetPassword(ctx, userID, secrethash.Hash(password))
-}
-
-// ValidatePassword applies the lab's password rule (8 to 256 characters), so
-// callers can refuse a bad password before writing anything.
-func ValidatePassword(password string) error {
-	n := utf8.RuneCountInString(password)
-	if n < 8 || n > 256 || !utf8.ValidString(password) {
-		return apperr.Invalid(CodeWeakPassword, "the password must be 8 to 256 characters").WithTarget("passwordProfile.password")
-	}
-	return nil
-}
-
 // NewTOTP registers an authenticator app for verification codes; the secret
 // is returned once (to show as a QR code) and stored sealed.
 type NewTOTP struct {
@@ -632,23 +550,6 @@ type DirectoryUsers struct {
 
 func (d DirectoryUsers) UserIDByName(ctx context.Context, upn string) (string, error) {
 	return d.ByUPN(ctx, upn)
-}
-
-// Continue adds a factor verified elsewhere (a redeemed TAP) to a flow; the
-// factor must be the flow user's.
-func (s *Service) Continue(ctx context.Context, flowToken, userID string, st Step) (Outcome, error) {
-	f, err := s.readFlow(flowToken)
-	if err != nil {
-		return Outcome{}, err
-	}
-	if f.UserID != userID {
-		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this factor belongs to another account than the one signing in")
-	}
-	if st.At.IsZero() {
-		st.At = s.d.Now()
-	}
-	f.Steps = append(f.Steps, st)
-	return s.advance(ctx, f)
 }
 
 // SecondFactorsOf reports whether a user holds a method that can serve as

@@ -36,7 +36,6 @@ type PushRequest struct {
 // FactorStore persists the non-passkey methods and session revocation.
 // Implementations return apperr NotFound for unknown ids.
 type FactorStore interface {
-	SetPassword(ctx context.Context, userID, hash string) error
 	PasswordHash(ctx context.Context, userID string) (string, error)
 
 	AddTOTP(ctx context.Context, m TOTPMethod) (TOTPMethod, error)

@@ -41,10 +41,18 @@ func dupUPN(err error, upn string) error {
 	return err
 }
 
-func (s *Directory) CreateUser(ctx context.Context, u directory.User) (directory.User, error) {
-	row := s.db.Pool.QueryRow(ctx, `INSERT INTO users (id, user_principal_name, display_name, account_enabled, is_emergency_access)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+userCols,
-		u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess)
+// CreateUser inserts the user and, when passwordHash is not empty, its
+// password in the same statement: a user is never left without the
+// password it was created with.
+func (s *Directory) CreateUser(ctx context.Context, u directory.User, passwordHash string) (directory.User, error) {
+	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
+			INSERT INTO users (id, user_principal_name, display_name, account_enabled, is_emergency_access)
+			VALUES ($1, $2, $3, $4, $5) RETURNING *
+		), p AS (
+			INSERT INTO password_credentials (user_id, hash) SELECT id, $6 FROM u WHERE $6 <> ''
+		)
+		SELECT `+userCols+` FROM u`,
+		u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess, passwordHash)
 	out, err := scanUser(row)
 	if err != nil {
 		return directory.User{}, fmt.Errorf("create user: %w", dupUPN(err, u.UserPrincipalName))
@@ -84,14 +92,22 @@ func collectUsers(rows pgx.Rows) ([]directory.User, error) {
 	return out, nil
 }
 
-func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserPatch) (directory.User, error) {
-	row := s.db.Pool.QueryRow(ctx, `UPDATE users SET
-		user_principal_name = COALESCE($2, user_principal_name),
-		display_name        = COALESCE($3, display_name),
-		account_enabled     = COALESCE($4, account_enabled),
-		is_emergency_access = COALESCE($5, is_emergency_access)
-		WHERE id = $1 RETURNING `+userCols,
-		id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess)
+// UpdateUser changes the properties set in p and, when passwordHash is not
+// nil, replaces the password, in one statement.
+func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserPatch, passwordHash *string) (directory.User, error) {
+	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
+			UPDATE users SET
+			user_principal_name = COALESCE($2, user_principal_name),
+			display_name        = COALESCE($3, display_name),
+			account_enabled     = COALESCE($4, account_enabled),
+			is_emergency_access = COALESCE($5, is_emergency_access)
+			WHERE id = $1 RETURNING *
+		), p AS (
+			INSERT INTO password_credentials (user_id, hash) SELECT id, $6::text FROM u WHERE $6::text IS NOT NULL
+			ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, changed_at = now()
+		)
+		SELECT `+userCols+` FROM u`,
+		id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess, passwordHash)
 	u, err := scanUser(row)
 	if err != nil {
 		upn := ""

@@ -19,18 +19,6 @@ func (db *DB) Factors() *Factors { return &Factors{db: db} }
 
 var _ signin.FactorStore = (*Factors)(nil)
 
-func (s *Factors) SetPassword(ctx context.Context, userID, hash string) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO password_credentials (user_id, hash) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, changed_at = now()`, userID, hash)
-	if pgCode(err) == pgForeignKeyViolation {
-		return errUserNotFound(userID)
-	}
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	return nil
-}
-
 func (s *Factors) PasswordHash(ctx context.Context, userID string) (string, error) {
 	var h string
 	err := s.db.Pool.QueryRow(ctx, `SELECT hash FROM password_credentials WHERE user_id = $1`, userID).Scan(&h)

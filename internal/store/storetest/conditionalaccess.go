@@ -34,7 +34,7 @@ func EmergencyAccess(t *testing.T, newStore func(t *testing.T) EmergencyDirector
 	bg2 := mustUser(t, s, "bg2@lab.example")
 	yes, no := true, false
 	for _, id := range []string{bg1.ID, bg2.ID} {
-		if _, err := s.UpdateUser(ctx, id, directory.UserPatch{IsEmergencyAccess: &yes}); err != nil {
+		if _, err := s.UpdateUser(ctx, id, directory.UserPatch{IsEmergencyAccess: &yes}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,7 +42,7 @@ func EmergencyAccess(t *testing.T, newStore func(t *testing.T) EmergencyDirector
 	if err != nil || len(ids) != 2 || !(ids[0] == bg1.ID && ids[1] == bg2.ID || ids[0] == bg2.ID && ids[1] == bg1.ID) {
 		t.Fatalf("want %s and %s, got %v %v", bg1.ID, bg2.ID, ids, err)
 	}
-	if _, err := s.UpdateUser(ctx, bg2.ID, directory.UserPatch{IsEmergencyAccess: &no}); err != nil {
+	if _, err := s.UpdateUser(ctx, bg2.ID, directory.UserPatch{IsEmergencyAccess: &no}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteUser(ctx, bg1.ID); err != nil {

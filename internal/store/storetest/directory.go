@@ -26,7 +26,7 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		if err != nil || byUPN.ID != u.ID {
 			t.Fatalf("by UPN: %+v %v", byUPN, err)
 		}
-		_, err = s.CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "ALICE@lab.example", DisplayName: "x", AccountEnabled: true})
+		_, err = s.CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "ALICE@lab.example", DisplayName: "x", AccountEnabled: true}, "")
 		wantCode(t, err, apperr.KindConflict, directory.CodeDuplicateUPN)
 	})
 
@@ -39,7 +39,7 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		wantKind(t, err, apperr.KindNotFound)
 		wantKind(t, s.DeleteUser(ctx, id), apperr.KindNotFound)
 		wantKind(t, s.DeleteGroup(ctx, id), apperr.KindNotFound)
-		_, err = s.UpdateUser(ctx, id, directory.UserPatch{})
+		_, err = s.UpdateUser(ctx, id, directory.UserPatch{}, nil)
 		wantKind(t, err, apperr.KindNotFound)
 		_, err = s.GetRoleAssignment(ctx, id)
 		wantKind(t, err, apperr.KindNotFound)
@@ -50,13 +50,13 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		u := mustUser(t, s, "bob@lab.example")
 		yes := true
 		name := "Bob B."
-		got, err := s.UpdateUser(ctx, u.ID, directory.UserPatch{IsEmergencyAccess: &yes, DisplayName: &name})
+		got, err := s.UpdateUser(ctx, u.ID, directory.UserPatch{IsEmergencyAccess: &yes, DisplayName: &name}, nil)
 		if err != nil || !got.IsEmergencyAccess || got.DisplayName != name || got.UserPrincipalName != u.UserPrincipalName {
 			t.Fatalf("patch: %+v %v", got, err)
 		}
 		other := mustUser(t, s, "carol@lab.example")
 		upn := "BOB@lab.example"
-		_, err = s.UpdateUser(ctx, other.ID, directory.UserPatch{UserPrincipalName: &upn})
+		_, err = s.UpdateUser(ctx, other.ID, directory.UserPatch{UserPrincipalName: &upn}, nil)
 		wantCode(t, err, apperr.KindConflict, directory.CodeDuplicateUPN)
 	})
 
@@ -128,7 +128,7 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 
 func mustUser(t *testing.T, s directory.Store, upn string) directory.User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), directory.User{ID: uuid.NewString(), UserPrincipalName: upn, DisplayName: upn, AccountEnabled: true})
+	u, err := s.CreateUser(context.Background(), directory.User{ID: uuid.NewString(), UserPrincipalName: upn, DisplayName: upn, AccountEnabled: true}, "")
 	if err != nil {
 		t.Fatalf("create %s: %v", upn, err)
 	}
@@ -149,4 +149,9 @@ func wantCode(t *testing.T, err error, k apperr.Kind, code string) {
 	if c := apperr.CodeOf(err); c != code {
 		t.Fatalf("want code %s, got %s (%v)", code, c, err)
 	}
+}
+
+func isKind(err error, k apperr.Kind) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Kind == k
 }

@@ -31,14 +31,43 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 		_, err := s.PasswordHash(ctx, u.ID)
 		wantKind(t, err, apperr.KindNotFound)
 		for _, h := range []string{"hash-1", "hash-2"} {
-			if err := s.SetPassword(ctx, u.ID, h); err != nil {
+			if _, err := dir.UpdateUser(ctx, u.ID, directory.UserPatch{}, &h); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if h, err := s.PasswordHash(ctx, u.ID); err != nil || h != "hash-2" {
 			t.Fatalf("hash %q %v", h, err)
 		}
-		wantKind(t, s.SetPassword(ctx, uuid.NewString(), "x"), apperr.KindNotFound)
+	})
+
+	t.Run("a password given with the user is stored with it, or not at all", func(t *testing.T) {
+		s, dir := newStores(t)
+		u, err := dir.CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "pw@lab.example", DisplayName: "pw", AccountEnabled: true}, "hash-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, err := s.PasswordHash(ctx, u.ID); err != nil || h != "hash-1" {
+			t.Fatalf("hash %q %v", h, err)
+		}
+		// A creation refused (duplicate UPN) writes no password either.
+		dupID := uuid.NewString()
+		if _, err := dir.CreateUser(ctx, directory.User{ID: dupID, UserPrincipalName: "PW@lab.example", DisplayName: "dup", AccountEnabled: true}, "hash-2"); !isKind(err, apperr.KindConflict) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		_, err = s.PasswordHash(ctx, dupID)
+		wantKind(t, err, apperr.KindNotFound)
+		// A patch replaces the password with the properties, or neither.
+		name := "renamed"
+		h2 := "hash-3"
+		if _, err := dir.UpdateUser(ctx, u.ID, directory.UserPatch{DisplayName: &name}, &h2); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := s.PasswordHash(ctx, u.ID); err != nil || h != "hash-3" {
+			t.Fatalf("after patch: hash %q %v", h, err)
+		}
+		if _, err := dir.UpdateUser(ctx, uuid.NewString(), directory.UserPatch{}, &h2); !isKind(err, apperr.KindNotFound) {
+			t.Fatalf("patch of an unknown user: %v", err)
+		}
 	})
 
 	t.Run("TOTP steps are used once, even concurrently", func(t *testing.T) {
@@ -142,7 +171,8 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 		}
 		g, _ := dir.CreateGroup(ctx, directory.Group{ID: uuid.NewString(), DisplayName: "G"})
 		_ = dir.AddMember(ctx, g.ID, u.ID)
-		_ = s.SetPassword(ctx, u.ID, "h")
+		h := "h"
+		_, _ = dir.UpdateUser(ctx, u.ID, directory.UserPatch{}, &h)
 		at := time.Now().Truncate(time.Millisecond)
 		if err := s.RevokeSessions(ctx, u.ID, at); err != nil {
 			t.Fatal(err)
