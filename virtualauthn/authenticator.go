@@ -96,6 +96,9 @@ type Tamper struct {
 	NoUserPresence        bool      // clear UP
 	NoUserVerification    bool      // clear UV
 	Challenge             []byte    // sign this challenge instead of the requested one
+	CounterRollback       bool      // get: sign the last counter minus one and do not advance (a cloned key's tell)
+	FlipBE                bool      // invert the BE (backup eligible) flag
+	FlipBS                bool      // invert the BS (backed up) flag
 }
 
 // Errors returned for ceremonies a real authenticator/browser would refuse.
@@ -287,6 +290,12 @@ func (a *Authenticator) flags(t *Tamper) byte {
 	}
 	if t.BSWithoutBE {
 		f = f&^flagBE | flagBS
+	}
+	if t.FlipBE {
+		f ^= flagBE
+	}
+	if t.FlipBS {
+		f ^= flagBS
 	}
 	if t.NoUserPresence {
 		f &^= flagUP
@@ -624,6 +633,10 @@ func (a *Authenticator) GetTampered(optionsJSON []byte, origin string, t Tamper)
 	switch {
 	case t.SignCount != nil:
 		count = *t.SignCount
+	case t.CounterRollback:
+		if last := c.counter.Load(); last > 0 {
+			count = last - 1
+		}
 	case a.cfg.Counter == CounterIncrement:
 		count = c.counter.Add(1)
 	}

@@ -1,6 +1,37 @@
 package virtualauthn
 
-import "github.com/google/uuid"
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Presets maps short names (rpserver loadtest -mix, rpserver phone, the
+// authenticator service) to the preset models. Attested ones are signed by
+// the given TestCA.
+var Presets = map[string]func(ca *TestCA) Config{
+	"ms-ios":     MicrosoftAuthenticatorIOS,
+	"ms-android": MicrosoftAuthenticatorAndroid,
+	"yubikey": func(ca *TestCA) Config {
+		c := YubiKey5(ca)
+		// YubiKey 5 supports discoverable credentials, and servers ask for
+		// them; keep the user handle so discoverable sign-in works.
+		c.ResidentKey = true
+		return c
+	},
+	"synced": func(*TestCA) Config { return GooglePasswordManager() },
+	"icloud": func(*TestCA) Config { return ICloudKeychain() },
+}
+
+// PresetNames lists the names of Presets, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
 
 // Well-known AAGUIDs used by the presets.
 var (

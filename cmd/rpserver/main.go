@@ -1,5 +1,6 @@
 // Command rpserver is the lab FIDO2/WebAuthn relying party: one binary with
-// the subcommands serve, migrate, admin, inspect, loadtest and phone.
+// the subcommands serve, migrate, admin, inspect, loadtest, phone and
+// authenticator.
 package main
 
 import (
@@ -16,6 +17,7 @@ Usage:
   rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
   rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
   rpserver phone -upn UPN -store FILE ACTION   one user's phone: register -tap PASS, signin, approve-push -number N
+  rpserver authenticator serve [flags]   virtual authenticators over HTTP (loopback) for any tool and any relying party
 
 Run "rpserver <command> -h" for a command's flags.
 `
@@ -37,6 +39,8 @@ func main() {
 		os.Exit(runInspect(args, os.Stdin, os.Stdout, os.Stderr))
 	case "loadtest":
 		err = runLoadtest(args)
+	case "authenticator":
+		err = runAuthenticator(args)
 	case "phone":
 		err = runPhone(args)
 	case "-h", "--help", "help":

@@ -2,40 +2,19 @@ package loadgen
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rpserver/rpserver/virtualauthn"
 )
 
-// Presets maps the -mix names to virtualauthn models. Attested presets are
-// signed by the run's TestCA; the server reports them as trusted only if it
-// trusts that CA's root (rpserver loadtest -write-ca, then serve
-// -trust-anchors).
-var Presets = map[string]func(ca *virtualauthn.TestCA) virtualauthn.Config{
-	"ms-ios":     virtualauthn.MicrosoftAuthenticatorIOS,
-	"ms-android": virtualauthn.MicrosoftAuthenticatorAndroid,
-	"yubikey": func(ca *virtualauthn.TestCA) virtualauthn.Config {
-		c := virtualauthn.YubiKey5(ca)
-		// YubiKey 5 supports discoverable credentials, and the server asks
-		// for them; keep the user handle so discoverable sign-in works.
-		c.ResidentKey = true
-		return c
-	},
-	"synced": func(*virtualauthn.TestCA) virtualauthn.Config { return virtualauthn.GooglePasswordManager() },
-	"icloud": func(*virtualauthn.TestCA) virtualauthn.Config { return virtualauthn.ICloudKeychain() },
-}
+// Presets maps the -mix names to virtualauthn models (virtualauthn.Presets).
+// Attested presets are signed by the run's TestCA; the server reports them
+// as trusted only if it trusts that CA's root (the lab CA by default).
+var Presets = virtualauthn.Presets
 
 // PresetNames lists the preset names, sorted.
-func PresetNames() []string {
-	var names []string
-	for n := range Presets {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func PresetNames() []string { return virtualauthn.PresetNames() }
 
 // MixEntry is one preset with its relative weight.
 type MixEntry struct {
