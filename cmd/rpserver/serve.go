@@ -84,13 +84,24 @@ func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) 
 	}
 	slog.Info("attestation trust", "files", append(append([]string{}, c.TrustAnchors...), labCAFile(c)...),
 		"any_aaguid_roots", sum.AnyAAGUID, "aaguids_with_roots", sum.AAGUIDs, "mds_blob", mds, "mds_distrusted_aaguids", sum.Distrusted)
+	if info := ts.MDSInfo(); c.MDSBlob != "" {
+		level := slog.LevelInfo
+		if now.After(info.NextUpdate) {
+			level = slog.LevelWarn // stale: replace the blob (it is never fetched)
+		}
+		slog.Log(context.Background(), level, "FIDO MDS blob", "no", info.Number, "next_update", info.NextUpdate.Format(time.DateOnly),
+			"stale", now.After(info.NextUpdate), "refuse_stale", c.MDSRefuseStale, "entries", info.Entries, "skipped_entries", len(info.Skipped))
+		for _, s := range info.Skipped {
+			slog.Debug("FIDO MDS entry skipped", "why", s)
+		}
+	}
 	return ts, nil
 }
 
 // buildTrust builds the attestation trust store from the configured files
 // and the lab CA. now is when the MDS blob's chain is judged.
 func buildTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) {
-	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot}
+	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot, RefuseStaleMDS: c.MDSRefuseStale}
 	for _, a := range c.TrustAnchors {
 		if strings.Contains(a, "=") {
 			tc.Entries = append(tc.Entries, a)

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/google/uuid"
 )
@@ -79,10 +81,27 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 		r.Reason, r.Message = reason, msg
 		return r
 	}
-	r.ChainSubjects = path
-	if st := store.revokedStatus(aaguid); st != "" {
-		r.Reason, r.Message = ReasonAuthenticatorRevoked, "FIDO MDS status for this AAGUID is "+st
-		return r
+	r.ChainSubjects = path.subjects
+	if e, next := store.mdsEntry(aaguid); e != nil {
+		// The metadata of the model the authenticator claims to be, now
+		// that the chain proved the claim.
+		if st := undesiredStatus(e, v.chain, now); st != nil {
+			r.Reason, r.Message = ReasonAuthenticatorRevoked, fmt.Sprintf("FIDO MDS status %s (in effect %s) for this authenticator", st.Status, effective(st))
+			r.MDSStatus = string(st.Status)
+			return r
+		}
+		_, credAlg, _ := parseCOSEKey(att.AuthData.AttData.CredentialPublicKey)
+		if reason, msg := checkStatement(&e.MetadataStatement, v.attType, credAlg); reason != "" {
+			r.Reason, r.Message = reason, msg
+			return r
+		}
+		if now.After(next) && slices.ContainsFunc(e.MetadataStatement.AttestationRootCertificates, path.root.Equal) {
+			if store.refusesStale() {
+				r.Reason, r.Message = ReasonMetadataStale, fmt.Sprintf("the trust anchor comes from an MDS blob whose nextUpdate %s has passed", next.Format(time.DateOnly))
+				return r
+			}
+			r.Warning = fmt.Sprintf("the MDS blob that supplied the trust anchor is stale (nextUpdate %s has passed)", next.Format(time.DateOnly))
+		}
 	}
 	r.Trusted = true
 	return r
@@ -97,14 +116,27 @@ func subjectOf(c *x509.Certificate) string {
 	return "(empty subject, serial " + c.SerialNumber.Text(16) + ")"
 }
 
+// verifiedPath is the chain x509 built: subjects leaf first, and the anchor.
+type verifiedPath struct {
+	subjects []string
+	root     *x509.Certificate
+}
+
+func effective(st *metadata.StatusReport) string {
+	if st.EffectiveDate == nil {
+		return "without an effective date"
+	}
+	return "since " + st.EffectiveDate.Format(time.DateOnly)
+}
+
 // validateChain builds a path from the leaf to one of the anchors, valid at
 // now, and reports why there is none. Validity periods are judged on paths,
 // not on every certificate of x5c: a chain may carry a stale copy of a root
 // whose key was re-issued with a longer validity, and the re-issued anchor
 // must win. Revocation is not checked (offline).
-func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now time.Time) (path []string, reason, msg string) {
+func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now time.Time) (path verifiedPath, reason, msg string) {
 	if len(anchors) == 0 {
-		return nil, ReasonUntrustedRoot, "no trust anchors are configured for this AAGUID"
+		return path, ReasonUntrustedRoot, "no trust anchors are configured for this AAGUID"
 	}
 	opts := x509.VerifyOptions{
 		Roots:         x509.NewCertPool(),
@@ -125,15 +157,16 @@ func validateChain(chain []*x509.Certificate, anchors []*x509.Certificate, now t
 		if errors.As(err, &cie) && cie.Reason == x509.Expired && cie.Cert != nil {
 			c := cie.Cert
 			if now.Before(c.NotBefore) {
-				return nil, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", subjectOf(c), c.NotBefore.Format(time.RFC3339))
+				return path, ReasonCertNotYetValid, fmt.Sprintf("%q is valid from %s", subjectOf(c), c.NotBefore.Format(time.RFC3339))
 			}
-			return nil, ReasonCertExpired, fmt.Sprintf("%q expired %s", subjectOf(c), c.NotAfter.Format(time.RFC3339))
+			return path, ReasonCertExpired, fmt.Sprintf("%q expired %s", subjectOf(c), c.NotAfter.Format(time.RFC3339))
 		}
-		return nil, ReasonUntrustedRoot, err.Error()
+		return path, ReasonUntrustedRoot, err.Error()
 	}
 	for _, c := range paths[0] {
-		path = append(path, subjectOf(c))
+		path.subjects = append(path.subjects, subjectOf(c))
 	}
+	path.root = paths[0][len(paths[0])-1]
 	return path, "", ""
 }
 

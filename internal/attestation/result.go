@@ -25,6 +25,10 @@ const (
 	ReasonMalformed            = "attestation_malformed"
 	ReasonAuthenticatorRevoked = "attestation_authenticator_revoked"
 	ReasonStatementInvalid     = "attestation_statement_invalid" // library-verified formats failing for any reason
+	// FIDO MDS findings, once the chain proved the AAGUID claim.
+	ReasonMetadataStale           = "attestation_metadata_stale"            // the anchor came from a blob past nextUpdate, and stale blobs are refused
+	ReasonAttestationTypeMismatch = "attestation_type_not_in_metadata"      // the statement attests in a way the model's metadata does not declare
+	ReasonAlgorithmMismatch       = "attestation_algorithm_not_in_metadata" // the credential key's algorithm is not among the model's
 )
 
 // Attestation types (§6.5.3), spelled as the report shows them.
@@ -47,6 +51,12 @@ type Result struct {
 	ChainSubjects   []string `json:"chainSubjects,omitempty"`
 	Reason          string   `json:"reason,omitempty"`
 	Message         string   `json:"message,omitempty"`
+	// MDSStatus is the FIDO MDS status that refused trust
+	// (ReasonAuthenticatorRevoked), e.g. ATTESTATION_KEY_COMPROMISE.
+	MDSStatus string `json:"mdsStatus,omitempty"`
+	// Warning notes what did not change the verdict but should be seen,
+	// such as a stale MDS blob.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Error is returned by this package's statement handlers. go-webauthn wraps

@@ -2,17 +2,16 @@ package attestation
 
 import (
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/google/uuid"
 )
 
@@ -24,12 +23,15 @@ type TrustStore struct {
 	mu       sync.RWMutex
 	byAAGUID map[uuid.UUID][]*x509.Certificate
 	any      []*x509.Certificate
-	revoked  map[uuid.UUID]string // AAGUID -> MDS status that forbids trust
+	mds      *mdsBlob
+	// refuseStale: trust that rests on the MDS blob is refused once the
+	// blob is past its nextUpdate (the default only reports it).
+	refuseStale bool
 }
 
 // NewTrustStore returns an empty store (nothing is trusted).
 func NewTrustStore() *TrustStore {
-	return &TrustStore{byAAGUID: map[uuid.UUID][]*x509.Certificate{}, revoked: map[uuid.UUID]string{}}
+	return &TrustStore{byAAGUID: map[uuid.UUID][]*x509.Certificate{}}
 }
 
 // AddRoots trusts certs for aaguid; uuid.Nil means "for any AAGUID".
@@ -88,17 +90,27 @@ func (s *TrustStore) anchors(aaguid uuid.UUID) []*x509.Certificate {
 	out = append(out, s.any...)
 	if aaguid != uuid.Nil {
 		out = append(out, s.byAAGUID[aaguid]...)
+		if s.mds != nil {
+			if e := s.mds.entries[aaguid]; e != nil {
+				out = append(out, e.MetadataStatement.AttestationRootCertificates...)
+			}
+		}
 	}
 	return out
 }
 
-func (s *TrustStore) revokedStatus(aaguid uuid.UUID) string {
-	if s == nil {
-		return ""
-	}
+func (s *TrustStore) refusesStale() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.revoked[aaguid]
+	return s.refuseStale
+}
+
+// RefuseStaleMDS makes trust that rests on the MDS blob fail once the blob
+// is past its nextUpdate, instead of only being reported as stale.
+func (s *TrustStore) RefuseStaleMDS(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseStale = refuse
 }
 
 // Summary says what a store trusts, for the server's start log.
@@ -113,12 +125,26 @@ type Summary struct {
 func (s *TrustStore) Summary() Summary {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sum := Summary{AAGUIDs: len(s.byAAGUID), Distrusted: len(s.revoked)}
+	var sum Summary
+	aaguids := map[uuid.UUID]bool{}
+	for u, roots := range s.byAAGUID {
+		aaguids[u] = true
+		sum.Roots += len(roots)
+	}
+	if s.mds != nil {
+		for u, e := range s.mds.entries {
+			if n := len(e.MetadataStatement.AttestationRootCertificates); n > 0 {
+				aaguids[u] = true
+				sum.Roots += n
+			}
+			if slices.ContainsFunc(e.StatusReports, func(r metadata.StatusReport) bool { return slices.Contains(undesiredStatuses, r.Status) }) {
+				sum.Distrusted++
+			}
+		}
+	}
+	sum.AAGUIDs = len(aaguids)
 	for _, c := range s.any {
 		sum.AnyAAGUID = append(sum.AnyAAGUID, c.Subject.String())
-	}
-	for _, roots := range s.byAAGUID {
-		sum.Roots += len(roots)
 	}
 	return sum
 }
@@ -139,6 +165,9 @@ type TrustConfig struct {
 	// (lab use: hand-edited blobs). The anchors then are only as trustworthy
 	// as the file system.
 	AllowUnverifiedMDS bool
+	// RefuseStaleMDS refuses trust that rests on the blob once it is past
+	// its nextUpdate; by default a stale blob is only reported.
+	RefuseStaleMDS bool
 }
 
 // ParseEntry splits an "AAGUID=path" configuration entry.
@@ -193,140 +222,7 @@ func LoadTrustStore(cfg TrustConfig, now time.Time) (*TrustStore, error) {
 		if _, err := s.LoadMDS(blob, root, cfg.AllowUnverifiedMDS, now); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.MDSBlob, err)
 		}
+		s.RefuseStaleMDS(cfg.RefuseStaleMDS)
 	}
 	return s, nil
-}
-
-// Minimal view of an MDS3 payload: only what trust needs.
-type mdsPayload struct {
-	No         int    `json:"no"`
-	NextUpdate string `json:"nextUpdate"`
-	Entries    []struct {
-		AAGUID            string `json:"aaguid"`
-		MetadataStatement struct {
-			AttestationRootCertificates []string `json:"attestationRootCertificates"`
-		} `json:"metadataStatement"`
-		StatusReports []struct {
-			Status        string `json:"status"`
-			EffectiveDate string `json:"effectiveDate"`
-		} `json:"statusReports"`
-	} `json:"entries"`
-}
-
-// Statuses after which an authenticator must not be trusted (MDS3 §3.1.4).
-var distrustStatus = map[string]bool{
-	"REVOKED":                      true,
-	"ATTESTATION_KEY_COMPROMISE":   true,
-	"USER_KEY_REMOTE_COMPROMISE":   true,
-	"USER_KEY_PHYSICAL_COMPROMISE": true,
-	"USER_VERIFICATION_BYPASS":     true,
-}
-
-// LoadMDS adds the attestationRootCertificates of every FIDO2 entry in an
-// MDS3 blob, scoped to that entry's AAGUID, and records distrusted statuses.
-//
-// We verify the blob ourselves instead of using go-webauthn's metadata
-// decoder because that decoder checks certificate revocation online
-// (OCSP/CRL), and this server must never fetch. Consequently revocation of
-// the blob-signing chain is NOT checked; chain and JWT signature are.
-func (s *TrustStore) LoadMDS(blob, rootPEM []byte, allowUnverified bool, now time.Time) (int, error) {
-	token := strings.TrimSpace(string(blob))
-	claims := jwt.MapClaims{}
-	if len(rootPEM) > 0 {
-		roots, err := parsePEMCerts(rootPEM)
-		if err != nil {
-			return 0, err
-		}
-		parser := jwt.NewParser(jwt.WithValidMethods([]string{"ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}))
-		_, err = parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-			return mdsSigningKey(t, roots, now)
-		})
-		if err != nil {
-			return 0, fmt.Errorf("MDS blob signature: %w", err)
-		}
-	} else {
-		if !allowUnverified {
-			return 0, errors.New("MDS blob given without MDSRoot; refusing unverified metadata")
-		}
-		if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-			return 0, err
-		}
-	}
-	raw, err := json.Marshal(claims)
-	if err != nil {
-		return 0, err
-	}
-	var p mdsPayload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, e := range p.Entries {
-		if e.AAGUID == "" {
-			continue // UAF/U2F entries are keyed by AAID/key identifier; not supported
-		}
-		u, err := uuid.Parse(e.AAGUID)
-		if err != nil || u == uuid.Nil {
-			continue
-		}
-		for _, b64 := range e.MetadataStatement.AttestationRootCertificates {
-			der, err := base64.StdEncoding.DecodeString(b64)
-			if err != nil {
-				continue
-			}
-			c, err := x509.ParseCertificate(der)
-			if err != nil {
-				continue
-			}
-			s.AddRoots(u, c)
-			n++
-		}
-		// The newest report wins; reports are ordered by effectiveDate.
-		latest, latestDate := "", ""
-		for _, r := range e.StatusReports {
-			if r.EffectiveDate >= latestDate {
-				latest, latestDate = r.Status, r.EffectiveDate
-			}
-		}
-		if distrustStatus[latest] {
-			s.mu.Lock()
-			s.revoked[u] = latest
-			s.mu.Unlock()
-		}
-	}
-	return n, nil
-}
-
-func mdsSigningKey(t *jwt.Token, roots []*x509.Certificate, now time.Time) (any, error) {
-	x5c, _ := t.Header["x5c"].([]any)
-	if len(x5c) == 0 {
-		return nil, errors.New("MDS blob header has no x5c")
-	}
-	var certs []*x509.Certificate
-	for _, v := range x5c {
-		s, ok := v.(string)
-		if !ok {
-			return nil, errors.New("x5c entry is not a string")
-		}
-		der, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, err
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
-	}
-	opts := x509.VerifyOptions{Roots: x509.NewCertPool(), Intermediates: x509.NewCertPool(), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
-	for _, r := range roots {
-		opts.Roots.AddCert(r)
-	}
-	for _, c := range certs[1:] {
-		opts.Intermediates.AddCert(c)
-	}
-	if _, err := certs[0].Verify(opts); err != nil {
-		return nil, err
-	}
-	return certs[0].PublicKey, nil
 }

@@ -35,8 +35,11 @@ type Config struct {
 	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
 	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
 	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
-	LabCA         bool          // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
-	PprofListen   string        // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
+	// MDSRefuseStale (RPSERVER_MDS_REFUSE_STALE): trust resting on an MDS
+	// blob past its nextUpdate is refused, not only reported.
+	MDSRefuseStale bool
+	LabCA          bool   // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
+	PprofListen    string // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
@@ -78,6 +81,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, each 'path' (any AAGUID) or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file, never fetched (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	mdsRefuseStale := fs.Bool("mds-refuse-stale", envBool("RPSERVER_MDS_REFUSE_STALE", false), "refuse attestation trust that rests on an MDS blob past its nextUpdate (default: report it) (RPSERVER_MDS_REFUSE_STALE)")
 	labCA := fs.Bool("lab-ca", envBool("RPSERVER_LAB_CA", true), "trust the lab attestation CA in the data folder (made on first start; rpserver phone and loadtest use it) (RPSERVER_LAB_CA)")
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
@@ -89,7 +93,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
-			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, PprofListen: *pprofListen, LabCA: *labCA,
+			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, PprofListen: *pprofListen, LabCA: *labCA,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
