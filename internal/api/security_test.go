@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
 	"github.com/rpserver/rpserver/internal/mfa"
@@ -182,4 +183,28 @@ func TestAdminRoleProtectionCoversEveryRole(t *testing.T) {
 	l.refused("PATCH", "/v1.0/users/"+plain, helpdesk, `{"accountEnabled":false}`, 403, directory.CodeAuthorizationDenied)
 	l.refused("PATCH", "/v1.0/users/"+plain, pwdAdmin, `{"displayName":"x"}`, 403, directory.CodeAuthorizationDenied)
 	l.must("POST", "/v1.0/users/"+plain+"/authentication/temporaryAccessPassMethods", authAdmin, "", 201)
+}
+
+// TestAnonymousCeremonyBeginsAreBounded: the probe left 300 challenge rows
+// with 300 anonymous begins from one address. Outstanding challenges per
+// client are bounded (256 by default); beyond, 429 tooManyPendingChallenges.
+func TestAnonymousCeremonyBeginsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	counts := map[int]int{}
+	for i := 0; i < 300; i++ {
+		r := e.do("POST", "/webauthn/authentication/begin", "", `{}`)
+		counts[r.status]++
+		if r.status == 429 && r.code() != ceremony.CodeTooManyPendingChallenges {
+			t.Fatalf("429 without the code: %s", r.raw)
+		}
+	}
+	if counts[200] != 256 || counts[429] != 44 {
+		t.Fatalf("300 anonymous begins: %v, want 256 issued and 44 refused", counts)
+	}
+	// The sign-in flow's passkey step is bounded by the same count.
+	e.mustCreateUser("flow@lab.example", false)
+	begin := e.do("POST", "/signin/begin", "", `{"userPrincipalName":"flow@lab.example"}`)
+	if r := e.do("POST", "/signin/passkey/begin", "", `{"flowToken":"`+str(begin.body, "flowToken")+`"}`); r.status != 429 || r.code() != ceremony.CodeTooManyPendingChallenges {
+		t.Fatalf("passkey step beyond the bound: %d %s", r.status, r.raw)
+	}
 }

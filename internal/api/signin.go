@@ -154,7 +154,7 @@ func (s *Server) signInPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken, IP: clientKey(r)})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -83,7 +83,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName, IP: clientKey(r)})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -7,6 +7,9 @@ const (
 	CodeMalformedCredential    = "malformedCredential"
 	CodeChallengeNotFound      = "challengeNotFound" // never issued, or already used (replay)
 	CodeChallengeExpired       = "challengeExpired"
+	// CodeTooManyPendingChallenges: an anonymous client (or all of them)
+	// holds too many unfinished ceremonies.
+	CodeTooManyPendingChallenges = "tooManyPendingChallenges"
 	CodeClientDataTypeMismatch = "clientDataTypeMismatch"
 	CodeOriginMismatch         = "originMismatch"
 	CodeRPIDMismatch           = "rpIdMismatch"

@@ -14,8 +14,9 @@ import (
 // the user's passkeys are listed in allowCredentials; without one (or for an
 // unknown UPN, so the response does not reveal which accounts exist) the
 // ceremony is discoverable: the authenticator picks the passkey and returns
-// its user handle.
-func (s *Service) BeginLogin(ctx context.Context, upn string) (*protocol.CredentialAssertion, error) {
+// its user handle. client is the caller's address: nobody is signed in yet,
+// so the challenges one client may hold unfinished are bounded.
+func (s *Service) BeginLogin(ctx context.Context, upn, client string) (*protocol.CredentialAssertion, error) {
 	var (
 		assertion *protocol.CredentialAssertion
 		sd        *webauthn.SessionData
@@ -56,7 +57,7 @@ func (s *Service) BeginLogin(ctx context.Context, upn string) (*protocol.Credent
 	if err != nil {
 		return nil, err
 	}
-	if err := s.saveSession(ctx, KindAuthentication, userID, sd); err != nil {
+	if err := s.saveSession(ctx, KindAuthentication, userID, client, sd); err != nil {
 		return nil, err
 	}
 	return assertion, nil

@@ -24,6 +24,12 @@ type Config struct {
 	Origins       []string
 	// ChallengeTTL bounds the time between begin and finish (default 5 min).
 	ChallengeTTL time.Duration
+	// MaxPendingPerClient and MaxPendingTotal bound the unexpired sign-in
+	// challenges anonymous callers hold: per client address (default 256:
+	// above what a browser needs, enough for a load test's outstanding
+	// sign-ins from one address) and all together (default 20000).
+	MaxPendingPerClient int
+	MaxPendingTotal     int
 	Trust        *attestation.TrustStore
 	// Algorithms are the COSE algorithms offered in pubKeyCredParams, most
 	// preferred first (default DefaultAlgorithms). Registration refuses a
@@ -52,6 +58,12 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	if cfg.RPDisplayName == "" {
 		// Browsers show it when creating a passkey; the RP ID is better than nothing.
 		cfg.RPDisplayName = cfg.RPID
+	}
+	if cfg.MaxPendingPerClient == 0 {
+		cfg.MaxPendingPerClient = 256
+	}
+	if cfg.MaxPendingTotal == 0 {
+		cfg.MaxPendingTotal = 20000
 	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
@@ -146,13 +158,19 @@ func (s *Service) activeUser(ctx context.Context, id string) (UserInfo, error) {
 }
 
 // saveSession stores the library's session under the challenge's hash.
-func (s *Service) saveSession(ctx context.Context, kind, userID string, sd *webauthn.SessionData) error {
+// saveSession stores the ceremony's challenge; client is the address of an
+// anonymous caller (bounded by MaxPending*), empty for a signed-in one.
+func (s *Service) saveSession(ctx context.Context, kind, userID, client string, sd *webauthn.SessionData) error {
 	raw, err := sd.MarshalMsg(nil)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
 	h := sha256.Sum256([]byte(sd.Challenge))
-	return s.store.SaveChallenge(ctx, Challenge{Hash: h[:], Kind: kind, UserID: userID, SessionData: raw, ExpiresAt: s.Now().Add(s.cfg.ChallengeTTL)})
+	c := Challenge{Hash: h[:], Kind: kind, UserID: userID, SessionData: raw, ExpiresAt: s.Now().Add(s.cfg.ChallengeTTL), Client: client}
+	if client != "" {
+		c.Pending = PendingBound{PerClient: s.cfg.MaxPendingPerClient, Total: s.cfg.MaxPendingTotal}
+	}
+	return s.store.SaveChallenge(ctx, c)
 }
 
 // takeSession finds and consumes the challenge the client echoed.

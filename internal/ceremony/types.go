@@ -38,6 +38,21 @@ type Challenge struct {
 	SessionData []byte // go-webauthn SessionData, msgp-encoded
 	Label       string // registration: the passkey name asked for at begin
 	ExpiresAt   time.Time
+	// Client is the address of an anonymous caller (a sign-in begun by
+	// someone not yet signed in); empty otherwise. A challenge with a
+	// Client is saved only within Pending.
+	Client  string
+	Pending PendingBound
+}
+
+// PendingBound caps the unexpired challenges of anonymous callers: per
+// client, and of all of them together. The store checks it in the same
+// statement that saves the challenge, so bounding costs no extra round
+// trip; concurrent begins may overshoot by at most their number. Over the
+// bound the store refuses with 429 CodeTooManyPendingChallenges.
+type PendingBound struct {
+	PerClient int
+	Total     int
 }
 
 const (

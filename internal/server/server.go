@@ -54,6 +54,11 @@ type Config struct {
 	// cool the client down; zero: 20 per 5 minutes.
 	FailureLimit  int
 	FailureWindow time.Duration
+	// MaxPendingChallengesPerClient and MaxPendingChallenges bound the
+	// unfinished sign-in ceremonies anonymous callers hold (one address,
+	// all); zero: 256 and 20000 (ceremony.Config).
+	MaxPendingChallengesPerClient int
+	MaxPendingChallenges          int
 
 	// RequestTimeout is every request's deadline; MaxInFlight how many are
 	// served at once before new ones queue briefly and are shed (503
@@ -140,7 +145,8 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	}
 	dir := &directory.Service{Store: db.Directory()}
 	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
-	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: c.Trust},
+	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: c.Trust,
+		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
 	if err != nil {
 		return nil, err

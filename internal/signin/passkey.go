@@ -18,6 +18,9 @@ import (
 type PasskeyOptionsRequest struct {
 	FlowToken         string
 	UserPrincipalName string
+	// IP is the caller's address: nobody is signed in yet, so the
+	// ceremonies one address may hold unfinished are bounded by it.
+	IP string
 }
 
 // PasskeyOptions returns the WebAuthn request options for the passkey
@@ -35,7 +38,7 @@ func (s *Service) PasskeyOptions(ctx context.Context, req PasskeyOptionsRequest)
 		}
 		upn = facts.UserPrincipalName
 	}
-	return s.d.Ceremony.BeginLogin(ctx, upn)
+	return s.d.Ceremony.BeginLogin(ctx, upn, req.IP)
 }
 
 // PasskeyRequest finishes a passkey sign-in with the browser's

@@ -27,11 +27,30 @@ func nullUUID(id string) any {
 	return id
 }
 
+// SaveChallenge stores a challenge. For an anonymous caller (c.Client set)
+// the insert happens only while that client, and all anonymous clients
+// together, hold fewer unexpired challenges than c.Pending allows: the
+// counts ride in the same statement (capped subqueries on a partial
+// index), so the bound adds no round trip to begin.
 func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt)
+	if c.Client == "" {
+		_, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt)
+		if err != nil {
+			return fmt.Errorf("save challenge: %w", err)
+		}
+		return nil
+	}
+	tag, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at, client_key)
+		SELECT $1, $2, $3, $4, $5, $6, $7
+		WHERE (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key = $7 AND expires_at > now() LIMIT $8) mine) < $8
+		  AND (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key IS NOT NULL AND expires_at > now() LIMIT $9) anyone) < $9`,
+		c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt, c.Client, c.Pending.PerClient, c.Pending.Total)
 	if err != nil {
 		return fmt.Errorf("save challenge: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
 	}
 	return nil
 }

@@ -24,6 +24,53 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 			AAGUID: uuid.NewString(), AttestationFormat: "none", AttestationType: "none", DisplayName: "key", SignCount: 5}
 	}
 
+	t.Run("anonymous challenges are bounded per client and in total", func(t *testing.T) {
+		s, _ := newStores(t)
+		bound := ceremony.PendingBound{PerClient: 3, Total: 5}
+		n := 0
+		save := func(client string, expires time.Time) error {
+			n++
+			return s.SaveChallenge(ctx, ceremony.Challenge{Hash: []byte{byte(n), 'b'}, Kind: ceremony.KindAuthentication,
+				SessionData: []byte{1}, ExpiresAt: expires, Client: client, Pending: bound})
+		}
+		soon, past := time.Now().Add(time.Minute), time.Now().Add(-time.Minute)
+		refused := func(err error) bool {
+			e, ok := apperr.As(err)
+			return ok && e.Kind == apperr.KindRateLimited && e.Code == ceremony.CodeTooManyPendingChallenges
+		}
+		// Expired challenges do not count.
+		for i := 0; i < 4; i++ {
+			if err := save("198.51.100.1", past); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			if err := save("198.51.100.1", soon); err != nil {
+				t.Fatalf("challenge %d of client A: %v", i, err)
+			}
+		}
+		if err := save("198.51.100.1", soon); !refused(err) {
+			t.Fatalf("4th outstanding challenge of one client: %v", err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := save("198.51.100.2", soon); err != nil {
+				t.Fatalf("challenge %d of client B: %v", i, err)
+			}
+		}
+		if err := save("198.51.100.3", soon); !refused(err) {
+			t.Fatalf("6th outstanding anonymous challenge: %v", err)
+		}
+		// Signed-in callers (no client) are not bounded here.
+		if err := s.SaveChallenge(ctx, ceremony.Challenge{Hash: []byte("signed-in"), Kind: ceremony.KindAuthentication,
+			SessionData: []byte{1}, ExpiresAt: soon}); err != nil {
+			t.Fatal(err)
+		}
+		// Purging expired ones leaves the outstanding ones.
+		if purged, err := s.PurgeExpiredChallenges(ctx, time.Now()); err != nil || purged != 4 {
+			t.Fatalf("purged %d (%v), want the 4 expired", purged, err)
+		}
+	})
+
 	t.Run("challenge is single use and reports expiry", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "c@lab.example")
