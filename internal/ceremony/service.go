@@ -30,7 +30,7 @@ type Config struct {
 	// sign-ins from one address) and all together (default 20000).
 	MaxPendingPerClient int
 	MaxPendingTotal     int
-	Trust        *attestation.TrustStore
+	Trust               *attestation.TrustStore
 	// Algorithms are the COSE algorithms offered in pubKeyCredParams, most
 	// preferred first (default DefaultAlgorithms). Registration refuses a
 	// key of any other algorithm.
