@@ -386,13 +386,3 @@ func (d *driver) percentile(p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[min(len(s)-1, int(p*float64(len(s))))]
 }
-
-func acked(users []*vuser) int {
-	n := 0
-	for _, u := range users {
-		u.mu.Lock()
-		n += u.acked
-		u.mu.Unlock()
-	}
-	return n
-}

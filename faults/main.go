@@ -7,7 +7,7 @@
 // afterwards: its sign-in log record, its counter update and its session.
 //
 //	go run ./faults -rpserver bin/rpserver -short   # about two minutes, run by CI
-//	go run ./faults -rpserver bin/rpserver          # longer runs and a 10-minute soak
+//	go run ./faults -rpserver bin/rpserver          # longer runs, the failover, a 10-minute soak
 //
 // scripts/faults.sh builds the binary and runs this. Everything listens on
 // 127.0.0.1 and every load is bounded in time.
@@ -34,7 +34,7 @@ func main() {
 	bin := flag.String("rpserver", "bin/rpserver", "the rpserver binary under test")
 	short := flag.Bool("short", false, "short runs (CI): about two minutes in all")
 	only := flag.String("run", "", "comma-separated scenario names to run (multi, kill, pgrestart, rolling, overload, failover); default all")
-	failover := flag.Bool("failover", false, "also run the PostgreSQL failover scenario (needs pg_auto_failover from Debian's packages)")
+	failover := flag.Bool("failover", false, "with -short, also run the PostgreSQL failover scenario (the full run always does; needs pg_auto_failover from Debian's packages)")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
 	keep := flag.Bool("keep", false, "keep the work folder (logs of every server) after the run")
 	flag.Parse()
@@ -87,7 +87,7 @@ func run(bin string, short bool, only string, failover bool, jsonOut string, kee
 		{"rolling", s.scenarioRollingRestart},
 		{"overload", s.scenarioOverload},
 	}
-	if failover {
+	if failover || !short {
 		scenarios = append(scenarios, struct {
 			name string
 			fn   func(context.Context) result
@@ -118,7 +118,8 @@ func run(bin string, short bool, only string, failover bool, jsonOut string, kee
 			break
 		}
 	}
-	fmt.Printf("\nfaults: %d passed, %d failed in %s\n", len(results)-failed, failed, time.Since(start).Round(time.Second))
+	fmt.Printf("\nfault suite took %s\n", time.Since(start).Round(time.Second))
+	fmt.Printf("faults: %d passed, %d failed\n", len(results)-failed, failed)
 	if jsonOut != "" {
 		raw, _ := json.MarshalIndent(results, "", "  ")
 		if err := os.WriteFile(jsonOut, raw, 0o644); err != nil {

@@ -47,7 +47,7 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   # Debian's postgresql package starts a cluster of its own; the project never uses it.
-  if [ $need_pg = 1 ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+  if { [ $need_pg = 1 ] || [ $need_failover = 1 ]; } && command -v pg_ctlcluster >/dev/null 2>&1; then
     service postgresql stop >/dev/null 2>&1 || true
   fi
 fi

@@ -5,9 +5,10 @@
 # injected, acknowledged sign-ins and how many were found afterwards (equal,
 # or the scenario fails), and errors by code.
 #
-#   scripts/faults.sh --short        # about two minutes; CI runs this
-#   scripts/faults.sh                # longer runs, a 10-minute overload soak
-#   scripts/faults.sh --failover     # adds a PostgreSQL failover (pg_auto_failover)
+#   scripts/faults.sh --short             # about two minutes; CI runs this
+#   scripts/faults.sh                     # longer runs, a PostgreSQL failover
+#                                         # (pg_auto_failover), a 10-minute soak: ~20 min
+#   scripts/faults.sh --short --failover  # the short runs plus the failover
 #
 # Extra arguments go to the suite (go run ./faults -h lists them).
 set -euo pipefail
@@ -20,7 +21,7 @@ for a in "$@"; do
     *) args+=("$a") ;;
   esac
 done
-if printf '%s\n' "${args[@]}" | grep -qx -- -failover; then
+if printf '%s\n' "${args[@]}" | grep -qx -- -failover || ! printf '%s\n' "${args[@]}" | grep -qx -- -short; then
   bash scripts/ensure-deps.sh --failover
 else
   bash scripts/ensure-deps.sh
