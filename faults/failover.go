@@ -339,4 +339,3 @@ func (s *suite) scenarioFailover(ctx context.Context) result {
 	r.Pass = pass && r.Check.ok()
 	return r
 }
-
