@@ -6,12 +6,17 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
 // CodeAdminRoleRequired answers an admin-token exchange by a user who holds
 // no directory role.
 const CodeAdminRoleRequired = "adminRoleRequired"
+
+// CodeRegistrationOnlySession refuses the admin token exchange to a session
+// issued for registering security information only.
+const CodeRegistrationOnlySession = "registrationOnlySession"
 
 // AdminPortalTokenTTL is the lifetime of tokens minted for the admin pages:
 // short, because the pages keep them in sessionStorage and a signed-in
@@ -30,6 +35,10 @@ type adminTokenResponse struct {
 // session, so a removed assignment takes effect at the next exchange).
 func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
 	c := sessionOf(r.Context())
+	if signin.ForRegistrationOnly(c) {
+		writeError(w, r, apperr.Forbidden(CodeRegistrationOnlySession, "this session was issued to register security information only; sign in with a method Conditional Access accepts to open the admin pages"))
+		return
+	}
 	u, err := s.deps.Directory.Store.GetUser(r.Context(), c.Subject)
 	if err != nil {
 		writeError(w, r, err)

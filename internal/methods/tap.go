@@ -100,17 +100,21 @@ func (s *Service) DeleteTAP(ctx context.Context, c Caller, userID, id string) er
 type Redeemed struct {
 	User directory.User
 	Pass tap.Record
+
+	subject tap.Subject // for re-checking usability when consuming
 }
 
 func errInvalidTAP() *apperr.Error {
 	return apperr.Unauthenticated(CodeInvalidTAP, "the user name or Temporary Access Pass is not correct")
 }
 
-// RedeemTAP signs a user in with a Temporary Access Pass. Wrong pass,
-// unknown user and a user without a pass all fail the same way, after the
-// same argon2id work; reasons such as expiry are told only once the pass
-// matched.
-func (s *Service) RedeemTAP(ctx context.Context, upn, pass string) (Redeemed, error) {
+// VerifyTAP checks a Temporary Access Pass without using it up, so the
+// sign-in flow can decide first whether the sign-in will complete: a
+// one-time pass is never spent on a sign-in Conditional Access stops. Wrong
+// pass, unknown user and a user without a pass all fail the same way,
+// after the same argon2id work; reasons such as expiry are told only once
+// the pass matched.
+func (s *Service) VerifyTAP(ctx context.Context, upn, pass string) (Redeemed, error) {
 	u, err := s.directory.Store.GetUserByUPN(ctx, upn)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && (e.Kind == apperr.KindNotFound || e.Kind == apperr.KindInvalid) {
@@ -168,6 +172,19 @@ func (s *Service) RedeemTAP(ctx context.Context, upn, pass string) (Redeemed, er
 	if ok, reason := rec.Usability(cfg, subject, now); !ok {
 		return Redeemed{}, unusable(reason)
 	}
+	return Redeemed{User: u, Pass: rec, subject: subject}, nil
+}
+
+// ConsumeTAP uses a verified pass: a one-time pass is marked used by one
+// conditional UPDATE, so of concurrent sign-ins with it exactly one
+// succeeds.
+func (s *Service) ConsumeTAP(ctx context.Context, v Redeemed) (Redeemed, error) {
+	u, rec, subject := v.User, v.Pass, v.subject
+	cfg, err := s.TAPConfig(ctx)
+	if err != nil {
+		return Redeemed{}, err
+	}
+	now := s.Now()
 	used, ok, err := s.taps.RedeemTAP(ctx, rec.ID, now)
 	if err != nil {
 		return Redeemed{}, err

@@ -45,7 +45,17 @@ type ConditionalAccessUsers struct {
 type ConditionalAccessApplications struct {
 	IncludeApplications []string `json:"includeApplications"`
 	ExcludeApplications []string `json:"excludeApplications"`
+	// IncludeUserActions targets a user action instead of applications;
+	// the lab models "Register security information"
+	// (UserActionRegisterSecurityInfo), the action a TAP bootstrap needs.
+	IncludeUserActions []string `json:"includeUserActions,omitempty"`
 }
+
+// UserActionRegisterSecurityInfo is Entra's "Register security
+// information" user action: a policy targeting it governs the sign-in with
+// which a user registers their methods (as Security info), not sign-ins to
+// applications; policies targeting applications do not apply to it.
+const UserActionRegisterSecurityInfo = "urn:user:registersecurityinfo"
 
 // ConditionalAccessPlatforms is Graph's conditionalAccessPlatforms.
 type ConditionalAccessPlatforms struct {
@@ -189,8 +199,19 @@ func ValidateConditionalAccessPolicy(p ConditionalAccessPolicy, strengths Streng
 	}
 	keywordAlone(&errs, "conditions.users.includeUsers", u.IncludeUsers, KeywordAll, KeywordNone)
 	keywordAlone(&errs, "conditions.users.excludeUsers", u.ExcludeUsers)
-	if len(c.Applications.IncludeApplications) == 0 {
-		errs.add(CodeApplicationsConditionRequired, "conditions.applications.includeApplications", "include at least one application (or \"All\"/\"None\")")
+	if ua := c.Applications.IncludeUserActions; len(ua) > 0 {
+		// A policy targets applications or a user action, never both.
+		if len(c.Applications.IncludeApplications) > 0 || len(c.Applications.ExcludeApplications) > 0 {
+			errs.add(CodeUserActionsWithApplications, "conditions.applications.includeUserActions", "a policy targets either applications or a user action, not both")
+		}
+		for _, a := range ua {
+			if a != UserActionRegisterSecurityInfo {
+				errs.add(CodeUnsupportedUserAction, "conditions.applications.includeUserActions",
+					"user action \""+a+"\" is not modelled: the lab supports \""+UserActionRegisterSecurityInfo+"\"")
+			}
+		}
+	} else if len(c.Applications.IncludeApplications) == 0 {
+		errs.add(CodeApplicationsConditionRequired, "conditions.applications.includeApplications", "include at least one application (or \"All\"/\"None\"), or a user action in includeUserActions")
 	}
 	keywordAlone(&errs, "conditions.applications.includeApplications", c.Applications.IncludeApplications, KeywordAll, KeywordNone)
 	for _, a := range c.Applications.ExcludeApplications {

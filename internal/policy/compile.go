@@ -122,6 +122,9 @@ type compiledPolicy struct {
 
 	appsAll, appsNone  bool
 	inclApps, exclApps idSet
+	// userAction is the user action the policy targets instead of
+	// applications; "" for an application policy.
+	userAction string
 
 	clientApps uint8 // 0 = any
 
@@ -224,6 +227,9 @@ func compileOne(p *ConditionalAccessPolicy, strengths StrengthLookup, cache map[
 	cp.appsNone = contains(a.IncludeApplications, KeywordNone) || len(a.IncludeApplications) == 0
 	cp.inclApps = newIDSet(without(a.IncludeApplications, KeywordAll, KeywordNone))
 	cp.exclApps = newIDSet(a.ExcludeApplications)
+	if len(a.IncludeUserActions) > 0 {
+		cp.userAction = a.IncludeUserActions[0] // validation allows only one action
+	}
 
 	for _, t := range p.Conditions.ClientAppTypes {
 		if t == clientAppAll {

@@ -70,6 +70,8 @@ const (
 	CodeUnknownEnumValue               = "unknownEnumValue"
 	CodeUsersConditionRequired         = "usersConditionRequired"
 	CodeApplicationsConditionRequired  = "applicationsConditionRequired"
+	CodeUserActionsWithApplications    = "userActionsWithApplications"
+	CodeUnsupportedUserAction          = "unsupportedUserAction"
 	CodeKeywordNotAlone                = "keywordNotAlone"
 	CodeInvalidLocationKeyword         = "invalidLocationKeyword"
 	CodeControlsRequired               = "controlsRequired"

@@ -10,6 +10,9 @@ type SignInContext struct {
 	RoleTemplateIDs    []string // directory role template ids
 	IsEmergencyAccount bool
 	ApplicationID      string
+	// UserAction is set when the sign-in performs a user action rather
+	// than reaching an application (UserActionRegisterSecurityInfo).
+	UserAction string
 	ClientAppType      string // conditionalAccessClientApp value
 	Platform           string // conditionalAccessDevicePlatform value
 	LocationIDs        []string
@@ -372,10 +375,23 @@ func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
 	}
 
 	const app = "application"
-	if cp.exclApps.has(ctx.ApplicationID) {
+	if cp.userAction != "" || ctx.UserAction != "" {
+		// User-action policies apply to that action only, application
+		// policies never to an action.
+		if cp.userAction != ctx.UserAction {
+			prop, value := "includeUserActions", ctx.UserAction
+			if cp.userAction == "" {
+				prop = "includeApplications"
+			}
+			if value == "" {
+				value = ctx.ApplicationID
+			}
+			return Reason{Code: ReasonNotIncluded, Condition: app, Property: prop, Value: value}, false
+		}
+	} else if cp.exclApps.has(ctx.ApplicationID) {
 		return Reason{Code: ReasonExcluded, Condition: app, Property: "excludeApplications", Value: ctx.ApplicationID}, false
 	}
-	if cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID)) {
+	if cp.userAction == "" && (cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID))) {
 		return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeApplications", Value: ctx.ApplicationID}, false
 	}
 

@@ -70,6 +70,16 @@ func TestEvaluateScope(t *testing.T) {
 		{"None users", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.Users.IncludeUsers = []string{KeywordNone}
 		}, ResultNotApplied, "not applied: user not in includeUsers"},
+		{"a user-action policy applies to that action", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeUserActions: []string{UserActionRegisterSecurityInfo}}
+			c.UserAction = UserActionRegisterSecurityInfo
+		}, ResultFailure, "applied: user in includeUsers All"},
+		{"a user-action policy does not apply to an application", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeUserActions: []string{UserActionRegisterSecurityInfo}}
+		}, ResultNotApplied, "not applied: application app-portal not in includeUserActions"},
+		{"an All-applications policy does not apply to a user action", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			c.UserAction = UserActionRegisterSecurityInfo
+		}, ResultNotApplied, "not applied: application " + UserActionRegisterSecurityInfo + " not in includeApplications"},
 		{"exclude user wins over include user", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.Users = ConditionalAccessUsers{IncludeUsers: []string{alice}, ExcludeUsers: []string{alice}}
 		}, ResultNotApplied, "excluded: user in excludeUsers u-alice"},

@@ -23,6 +23,15 @@ func TestValidateConditionalAccessPolicy(t *testing.T) {
 		{"All mixed with ids", func(p *ConditionalAccessPolicy) { p.Conditions.Users.IncludeUsers = []string{KeywordAll, alice} }, []string{CodeKeywordNotAlone}},
 		{"exclude All users", func(p *ConditionalAccessPolicy) { p.Conditions.Users.ExcludeUsers = []string{KeywordAll} }, []string{CodeKeywordNotAlone}},
 		{"no applications", func(p *ConditionalAccessPolicy) { p.Conditions.Applications = ConditionalAccessApplications{} }, []string{CodeApplicationsConditionRequired}},
+		{"user action", func(p *ConditionalAccessPolicy) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeUserActions: []string{UserActionRegisterSecurityInfo}}
+		}, nil},
+		{"user action with applications", func(p *ConditionalAccessPolicy) {
+			p.Conditions.Applications.IncludeUserActions = []string{UserActionRegisterSecurityInfo}
+		}, []string{CodeUserActionsWithApplications}},
+		{"unmodelled user action", func(p *ConditionalAccessPolicy) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeUserActions: []string{"urn:user:registerdevice"}}
+		}, []string{CodeUnsupportedUserAction}},
 		{"exclude All apps", func(p *ConditionalAccessPolicy) { p.Conditions.Applications.ExcludeApplications = []string{KeywordAll} }, []string{CodeKeywordNotAlone}},
 		{"unknown client app", func(p *ConditionalAccessPolicy) { p.Conditions.ClientAppTypes = []string{"browser", "fax"} }, []string{CodeUnknownEnumValue}},
 		{"unknown platform", func(p *ConditionalAccessPolicy) {

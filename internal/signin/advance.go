@@ -50,14 +50,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 		return s.withFlowToken(out, f)
 	}
 
-	sc := policy.SignInContext{
-		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
-		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
-		RegisteredMethods: registered, UserRiskLevel: facts.UserRiskLevel,
-	}
-	for _, st := range f.Steps {
-		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
-	}
+	sc := signInContext(f, &facts, registered)
 	compiled, err := s.d.Policies.Compiled(ctx)
 	if err != nil {
 		return Outcome{}, err
@@ -95,6 +88,19 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	return s.withFlowToken(out, f)
 }
 
+// signInContext is what Conditional Access sees of the flow.
+func signInContext(f *flow, facts *Facts, registered policy.ModeSet) policy.SignInContext {
+	sc := policy.SignInContext{
+		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
+		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
+		RegisteredMethods: registered, UserRiskLevel: facts.UserRiskLevel, UserAction: f.UserAction,
+	}
+	for _, st := range f.Steps {
+		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
+	}
+	return sc
+}
+
 func policyNames(reqs []policy.Requirement) string {
 	if len(reqs) == 0 {
 		return ""
@@ -127,7 +133,7 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	steps := dedupe(f.Steps)
 	tok, err := s.d.Issuer.Mint(tokens.Claims{
 		UPN: facts.UserPrincipalName, Name: facts.DisplayName, AMR: modes(steps), AuthTime: now.Unix(),
-		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID}),
+		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID, Action: f.UserAction}),
 	}.WithSubject(facts.UserID), tokens.AudienceSession, s.d.SessionTTL)
 	if err != nil {
 		return Outcome{}, err

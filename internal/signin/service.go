@@ -135,6 +135,9 @@ type flow struct {
 	IP            string `json:"ip,omitempty"`
 	CorrelationID string `json:"cid"`
 	Steps         []Step `json:"steps"`
+	// UserAction is set when the sign-in registers security information
+	// (policy.UserActionRegisterSecurityInfo) rather than opening the app.
+	UserAction string `json:"ua,omitempty"`
 
 	// issuedAt is when the presented flow token was minted (zero for a flow
 	// begun in this request): a flow older than the user's last session
@@ -151,6 +154,10 @@ type flow struct {
 type sessionData struct {
 	Steps []Step `json:"steps"`
 	App   string `json:"app"`
+	// Action is set on a session issued for a user action only (registering
+	// security information): it opens the registration endpoints, never
+	// the admin token exchange, and lends no factor to later sign-ins.
+	Action string `json:"action,omitempty"`
 }
 
 // Outcome is the answer to every step of the flow.
@@ -216,7 +223,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.C
 	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: req.ClientAppType, Platform: req.Platform, IP: req.IP, CorrelationID: uuid.NewString()}
 	if session != nil && session.Subject == userID {
 		var sd sessionData
-		if json.Unmarshal(session.Data, &sd) == nil && s.sessionValid(ctx, session) == nil {
+		if json.Unmarshal(session.Data, &sd) == nil && sd.Action == "" && s.sessionValid(ctx, session) == nil {
 			for _, st := range sd.Steps {
 				st.Previous = true
 				f.Steps = append(f.Steps, st)
