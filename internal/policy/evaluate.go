@@ -12,16 +12,16 @@ type SignInContext struct {
 	ApplicationID      string
 	// UserAction is set when the sign-in performs a user action rather
 	// than reaching an application (UserActionRegisterSecurityInfo).
-	UserAction string
-	ClientAppType      string // conditionalAccessClientApp value
-	Platform           string // conditionalAccessDevicePlatform value
-	LocationIDs        []string
-	IsTrustedLocation  bool
-	UserRiskLevel      string // riskLevel; "" means none
-	SignInRiskLevel    string
-	IsCompliantDevice  bool
-	IsDomainJoined     bool
-	PasswordChanged    bool
+	UserAction        string
+	ClientAppType     string // conditionalAccessClientApp value
+	Platform          string // conditionalAccessDevicePlatform value
+	LocationIDs       []string
+	IsTrustedLocation bool
+	UserRiskLevel     string // riskLevel; "" means none
+	SignInRiskLevel   string
+	IsCompliantDevice bool
+	IsDomainJoined    bool
+	PasswordChanged   bool
 	// Methods the session holds, fresh or previously satisfied.
 	Methods []SatisfiedMethod
 	// RegisteredMethods are the authenticationMethodModes the user could
