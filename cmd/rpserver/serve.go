@@ -66,6 +66,9 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 		DatabaseURL: dsn, MasterKey: key, Issuer: c.Issuer,
 		RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: trust,
 		MaxBodyBytes: c.MaxBodyBytes, RequestTimeout: c.RequestTimeout, MaxInFlight: c.MaxInFlight,
+		// Absolute Graph links (@odata.nextLink, Location) name the issuer,
+		// which is the first origin unless configured otherwise.
+		PublicURL: c.Issuer,
 	})
 }
 

@@ -4,11 +4,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/apps"
 	d "github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/odata"
 )
 
 // App registrations: Application Administrator and Cloud Application
@@ -19,13 +18,22 @@ var (
 )
 
 func appIDParam(r *http.Request) (string, error) {
-	id := chi.URLParam(r, "id")
+	id := pathParam(r, "id")
 	return id, apps.ValidateID(id)
 }
 
-func appPage(r *http.Request) (apps.Page, error) {
-	p, err := pageOf(r)
-	return apps.Page{Top: p.Top, After: p.After}, err
+// List applications / servicePrincipals: $filter, $select, $top (a lab
+// holds few registrations, so they are filtered in memory).
+var (
+	applicationsRes = &odata.Resource{Name: "application", Or: true, Select: true, Top: true,
+		Filter: []odata.Property{guidProp("id"), {Name: "appId", Type: odata.String, Ops: []string{"eq", "in"}}, strProp("displayName")}}
+	servicePrincipalsRes = &odata.Resource{Name: "servicePrincipal", Or: true, Select: true, Top: true,
+		Filter: []odata.Property{guidProp("id"), {Name: "appId", Type: odata.String, Ops: []string{"eq", "in"}}, strProp("displayName"), boolProp("accountEnabled")}}
+)
+
+// listAllApps pages through a keyset-paged app listing.
+func listAllApps[T any](list func(apps.Page) ([]T, error), idOf func(T) string) ([]T, error) {
+	return allOf(func(p d.Page) ([]T, error) { return list(apps.Page{Top: p.Top, After: p.After}) }, idOf)
 }
 
 // createApplicationRequest is the writable subset of Graph's application.
@@ -72,20 +80,25 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	p, err := appPage(r)
+	q, ok := listQuery(w, r, applicationsRes)
+	if !ok {
+		return
+	}
+	all, err := listAllApps(func(p apps.Page) ([]apps.Application, error) {
+		return s.deps.Apps.Store.ListApplications(r.Context(), p)
+	},
+		func(a apps.Application) string { return a.ID })
+	var page []apps.Application
+	var next string
+	if err == nil {
+		page, next, _, err = pageInMemory(all, q)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	list, err := s.deps.Apps.Store.ListApplications(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, r, list, directoryPage(p), func(a apps.Application) string { return a.ID })
+	s.writeList(w, r, page, q, listOut{context: "applications", next: next})
 }
-
-func directoryPage(p apps.Page) d.Page { return d.Page{Top: p.Top, After: p.After} }
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	id, err := appIDParam(r)
@@ -187,17 +200,23 @@ func (s *Server) removePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listServicePrincipals(w http.ResponseWriter, r *http.Request) {
-	p, err := appPage(r)
+	q, ok := listQuery(w, r, servicePrincipalsRes)
+	if !ok {
+		return
+	}
+	all, err := listAllApps(func(p apps.Page) ([]apps.ServicePrincipal, error) {
+		return s.deps.Apps.Store.ListServicePrincipals(r.Context(), p)
+	}, func(sp apps.ServicePrincipal) string { return sp.ID })
+	var page []apps.ServicePrincipal
+	var next string
+	if err == nil {
+		page, next, _, err = pageInMemory(all, q)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	list, err := s.deps.Apps.Store.ListServicePrincipals(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, r, list, directoryPage(p), func(sp apps.ServicePrincipal) string { return sp.ID })
+	s.writeList(w, r, page, q, listOut{context: "servicePrincipals", next: next})
 }
 
 type createServicePrincipalRequest struct {

@@ -31,9 +31,8 @@ const (
 // (the cap itself is set by the limitBody middleware).
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" {
-			return apperr.Invalid(CodeBadContentType, "send the body as application/json")
+		if err := checkContentType(ct); err != nil {
+			return err
 		}
 	}
 	body, err := io.ReadAll(r.Body)
@@ -103,6 +102,15 @@ func refuseNULInURL(next http.Handler) http.Handler {
 	})
 }
 
+// checkContentType admits application/json only.
+func checkContentType(ct string) error {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return apperr.Invalid(CodeBadContentType, "send the body as application/json")
+	}
+	return nil
+}
+
 func jsonError(err error) error {
 	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
@@ -134,13 +142,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// collection is Graph's list envelope.
-type collection[T any] struct {
-	Context  string `json:"@odata.context,omitempty"`
-	Value    []T    `json:"value"`
-	NextLink string `json:"@odata.nextLink,omitempty"`
 }
 
 func fmtInt(n int) string { return fmt.Sprint(n) }

@@ -1,12 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
@@ -66,40 +62,55 @@ func forceOf(r *http.Request) (bool, error) {
 	return b, nil
 }
 
-// patchBody reads a PATCH body as raw JSON; the service merges it into the
-// stored resource and decodes the result strictly.
-func patchBody(r *http.Request) ([]byte, error) {
-	var raw json.RawMessage
-	if err := decodeJSON(r, &raw); err != nil {
-		return nil, err
+// allOf reads every page of a keyset-paged list: the lists read this way
+// are capped small by Entra (195 CA policies, 15 custom strengths), so
+// they are filtered and ordered in memory.
+func allOf[T any](list func(d.Page) ([]T, error), idOf func(T) string) ([]T, error) {
+	var out []T
+	p := d.Page{Top: 999}
+	for {
+		page, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < p.Top {
+			return out, nil
+		}
+		p.After = idOf(page[len(page)-1])
 	}
-	return raw, nil
 }
 
-func created(w http.ResponseWriter, r *http.Request, id string, v any) {
-	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
-	writeJSON(w, http.StatusCreated, v)
-}
+const (
+	caContext       = "identity/conditionalAccess/policies"
+	strengthContext = "policies/authenticationStrengthPolicies"
+)
 
 func (s *Server) listCAPolicies(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
+	q, ok := listQuery(w, r, caPoliciesRes)
+	if !ok {
+		return
+	}
+	all, err := allOf(func(p d.Page) ([]policy.ConditionalAccessPolicy, error) {
+		return s.deps.ConditionalAccess.ListPolicies(r.Context(), p)
+	}, func(p policy.ConditionalAccessPolicy) string { return p.ID })
+	var page []policy.ConditionalAccessPolicy
+	var next string
+	if err == nil {
+		page, next, _, err = pageInMemory(all, q)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	ps, err := s.deps.ConditionalAccess.ListPolicies(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, r, ps, p, func(p policy.ConditionalAccessPolicy) string { return p.ID })
+	s.writeList(w, r, page, q, listOut{context: caContext, next: next})
 }
 
 func (s *Server) createCAPolicy(w http.ResponseWriter, r *http.Request) {
 	force, err := forceOf(r)
 	var req policy.ConditionalAccessPolicy
 	if err == nil {
-		err = decodeJSON(r, &req)
+		err = decodeGraph(r, "conditionalAccessPolicy", &req)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -110,38 +121,34 @@ func (s *Server) createCAPolicy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	created(w, r, out.ID, out)
+	s.created(w, r, out.ID, out, caContext)
 }
 
 func (s *Server) getCAPolicy(w http.ResponseWriter, r *http.Request) {
-	out, err := s.deps.ConditionalAccess.GetPolicy(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	out, err := s.deps.ConditionalAccess.GetPolicy(r.Context(), pathParam(r, "id"))
+	s.getEntity(w, r, out, err, caContext)
 }
 
 func (s *Server) updateCAPolicy(w http.ResponseWriter, r *http.Request) {
 	force, err := forceOf(r)
 	var body []byte
 	if err == nil {
-		body, err = patchBody(r)
+		body, err = decodeGraphPatch(r, "conditionalAccessPolicy", &policy.ConditionalAccessPolicy{})
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.ConditionalAccess.UpdatePolicy(r.Context(), caCallerOf(r), chi.URLParam(r, "id"), body, force)
+	out, err := s.deps.ConditionalAccess.UpdatePolicy(r.Context(), caCallerOf(r), pathParam(r, "id"), body, force)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.patched(w, r, out, caContext)
 }
 
 func (s *Server) deleteCAPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := s.deps.ConditionalAccess.DeletePolicy(r.Context(), chi.URLParam(r, "id")); err != nil {
+	if err := s.deps.ConditionalAccess.DeletePolicy(r.Context(), pathParam(r, "id")); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -163,22 +170,28 @@ func (s *Server) evaluateCA(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listStrengths(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
+	q, ok := listQuery(w, r, strengthsRes)
+	if !ok {
+		return
+	}
+	all, err := allOf(func(p d.Page) ([]policy.AuthenticationStrengthPolicy, error) {
+		return s.deps.ConditionalAccess.ListStrengths(r.Context(), p)
+	}, func(st policy.AuthenticationStrengthPolicy) string { return st.ID })
+	var page []policy.AuthenticationStrengthPolicy
+	var next string
+	if err == nil {
+		page, next, _, err = pageInMemory(all, q)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.ConditionalAccess.ListStrengths(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, r, out, p, func(st policy.AuthenticationStrengthPolicy) string { return st.ID })
+	s.writeList(w, r, page, q, listOut{context: strengthContext, next: next})
 }
 
 func (s *Server) createStrength(w http.ResponseWriter, r *http.Request) {
 	var req policy.AuthenticationStrengthPolicy
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeGraph(r, "authenticationStrengthPolicy", &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -187,34 +200,30 @@ func (s *Server) createStrength(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	created(w, r, out.ID, out)
+	s.created(w, r, out.ID, out, strengthContext)
 }
 
 func (s *Server) getStrength(w http.ResponseWriter, r *http.Request) {
-	out, err := s.deps.ConditionalAccess.GetStrength(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	out, err := s.deps.ConditionalAccess.GetStrength(r.Context(), pathParam(r, "id"))
+	s.getEntity(w, r, out, err, strengthContext)
 }
 
 func (s *Server) updateStrength(w http.ResponseWriter, r *http.Request) {
-	body, err := patchBody(r)
+	body, err := decodeGraphPatch(r, "authenticationStrengthPolicy", &policy.AuthenticationStrengthPolicy{})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.ConditionalAccess.UpdateStrength(r.Context(), chi.URLParam(r, "id"), body)
+	out, err := s.deps.ConditionalAccess.UpdateStrength(r.Context(), pathParam(r, "id"), body)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	s.patched(w, r, out, strengthContext)
 }
 
 func (s *Server) deleteStrength(w http.ResponseWriter, r *http.Request) {
-	if err := s.deps.ConditionalAccess.DeleteStrength(r.Context(), chi.URLParam(r, "id")); err != nil {
+	if err := s.deps.ConditionalAccess.DeleteStrength(r.Context(), pathParam(r, "id")); err != nil {
 		writeError(w, r, err)
 		return
 	}

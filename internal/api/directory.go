@@ -1,10 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -13,7 +12,7 @@ import (
 
 // idParam reads a path id and checks it is a GUID.
 func idParam(r *http.Request, name string) (string, error) {
-	id := chi.URLParam(r, name)
+	id := pathParam(r, name)
 	return id, directory.ValidateID(id)
 }
 
@@ -22,8 +21,8 @@ type createUserRequest struct {
 	DisplayName       string           `json:"displayName"`
 	AccountEnabled    *bool            `json:"accountEnabled"`
 	IsEmergencyAccess bool             `json:"isEmergencyAccess"`
-	MailNickname      string           `json:"mailNickname"` // accepted for Graph compatibility; not stored
 	PasswordProfile   *passwordProfile `json:"passwordProfile"`
+	directory.UserProfile
 }
 
 // passwordProfile is Graph's passwordProfile; the password is hashed with
@@ -41,9 +40,28 @@ func (p *passwordProfile) passwordOf() *string {
 	return &p.Password
 }
 
+// profileMembers picks the profile properties out of a decoded body.
+func profileMembers(raw []byte) (map[string]any, error) {
+	var all map[string]any
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, apperr.Invalid(CodeBadJSON, "the request body is not valid JSON: %v", err)
+	}
+	out := map[string]any{}
+	for _, k := range append([]string{"businessPhones"}, directory.ProfileStringProperties...) {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return out, directory.ValidateProfile(out)
+}
+
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	var req createUserRequest
-	if err := decodeJSON(r, &req); err != nil {
+	raw, err := decodeGraphPatch(r, "user", &req)
+	if err == nil {
+		_, err = profileMembers(raw)
+	}
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -54,45 +72,65 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.deps.Directory.CreateUser(r.Context(), directory.User{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
-		AccountEnabled: enabled, IsEmergencyAccess: req.IsEmergencyAccess,
+		AccountEnabled: enabled, IsEmergencyAccess: req.IsEmergencyAccess, UserProfile: req.UserProfile,
 	}, pass)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+u.ID)
-	writeJSON(w, http.StatusCreated, u)
+	s.created(w, r, u.ID, u, "users")
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
+	q, ok := listQuery(w, r, usersRes)
+	if !ok {
+		return
+	}
+	dq, err := dirQueryOf(q)
+	var users []directory.User
+	var n int
+	if err == nil {
+		users, n, err = s.deps.Directory.Store.ListUsers(r.Context(), dq)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	users, err := s.deps.Directory.Store.ListUsers(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writePage(w, r, users, p, func(u directory.User) string { return u.ID })
+	s.writeList(w, r, users, q, listOut{context: "users", next: nextToken(dq, len(users), lastUserID(users)), count: countOf(q, n)})
 }
 
-// getUser accepts an id or a userPrincipalName, as Graph does.
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
-	key := chi.URLParam(r, "id")
-	var u directory.User
-	var err error
+func lastUserID(us []directory.User) string {
+	if len(us) == 0 {
+		return ""
+	}
+	return us[len(us)-1].ID
+}
+
+// userByKey reads a user by id or by userPrincipalName, as Graph's
+// /users/{id | userPrincipalName} does.
+func (s *Server) userByKey(r *http.Request, key string) (directory.User, error) {
 	if strings.Contains(key, "@") {
-		u, err = s.deps.Directory.Store.GetUserByUPN(r.Context(), key)
-	} else if err = directory.ValidateID(key); err == nil {
-		u, err = s.deps.Directory.Store.GetUser(r.Context(), key)
+		return s.deps.Directory.Store.GetUserByUPN(r.Context(), key)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
+	if err := directory.ValidateID(key); err != nil {
+		return directory.User{}, err
 	}
-	writeJSON(w, http.StatusOK, u)
+	return s.deps.Directory.Store.GetUser(r.Context(), key)
+}
+
+// userIDParam resolves the {id} segment, which may be a UPN, to an id.
+func (s *Server) userIDParam(r *http.Request, name string) (string, error) {
+	key := pathParam(r, name)
+	if !strings.Contains(key, "@") {
+		return key, directory.ValidateID(key)
+	}
+	u, err := s.deps.Directory.Store.GetUserByUPN(r.Context(), key)
+	return u.ID, err
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.userByKey(r, pathParam(r, "id"))
+	s.getEntity(w, r, u, err, "users")
 }
 
 type updateUserRequest struct {
@@ -101,59 +139,61 @@ type updateUserRequest struct {
 	AccountEnabled    *bool            `json:"accountEnabled"`
 	IsEmergencyAccess *bool            `json:"isEmergencyAccess"`
 	PasswordProfile   *passwordProfile `json:"passwordProfile"`
+	directory.UserProfile
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
+	id, err := s.userIDParam(r, "id")
 	var req updateUserRequest
+	var raw []byte
 	if err == nil {
-		err = decodeJSON(r, &req)
+		raw, err = decodeGraphPatch(r, "user", &req)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
+	var profile map[string]any
+	if err == nil {
+		profile, err = profileMembers(raw)
 	}
-	if req.PasswordProfile != nil {
+	if err == nil && req.PasswordProfile != nil {
 		// A password that breaks the rule is a bad request whoever sends it,
 		// so say so before asking whether the caller may reset it.
-		if err := password.Validate(req.PasswordProfile.Password); err != nil {
-			writeError(w, r, err)
-			return
-		}
+		err = password.Validate(req.PasswordProfile.Password)
 	}
-	if err := s.authorizeUserPatch(r, id, req); err != nil {
+	if err == nil {
+		err = s.authorizeUserPatch(r, id, req, len(profile) > 0)
+	}
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	u, err := s.deps.Directory.UpdateUser(r.Context(), id, directory.UserPatch{
 		UserPrincipalName: req.UserPrincipalName, DisplayName: req.DisplayName,
-		AccountEnabled: req.AccountEnabled, IsEmergencyAccess: req.IsEmergencyAccess,
+		AccountEnabled: req.AccountEnabled, IsEmergencyAccess: req.IsEmergencyAccess, Profile: profile,
 	}, req.PasswordProfile.passwordOf())
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	s.patched(w, r, u, "users")
 }
 
 // authorizeUserPatch checks each kind of change the PATCH makes against
 // Entra's table: a password is a reset, every other property a sensitive
 // action.
-func (s *Server) authorizeUserPatch(r *http.Request, id string, req updateUserRequest) error {
+func (s *Server) authorizeUserPatch(r *http.Request, id string, req updateUserRequest, profile bool) error {
 	roles := claimsOf(r.Context()).Roles
 	if req.PasswordProfile != nil {
 		if err := s.deps.Directory.Authorize(r.Context(), directory.ActionResetPassword, roles, id); err != nil {
 			return err
 		}
 	}
-	if req.UserPrincipalName != nil || req.DisplayName != nil || req.AccountEnabled != nil || req.IsEmergencyAccess != nil {
+	if profile || req.UserPrincipalName != nil || req.DisplayName != nil || req.AccountEnabled != nil || req.IsEmergencyAccess != nil {
 		return s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, roles, id)
 	}
 	return nil
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
+	id, err := s.userIDParam(r, "id")
 	if err == nil {
 		err = s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, claimsOf(r.Context()).Roles, id)
 	}
@@ -167,8 +207,15 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// memberOf lists the user's groups (all directory objects the lab has a
+// user in are groups, so the cast segment /microsoft.graph.group gives the
+// same list).
 func (s *Server) memberOf(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
+	q, ok := listQuery(w, r, memberOfRes)
+	if !ok {
+		return
+	}
+	id, err := s.userIDParam(r, "id")
 	if err == nil {
 		_, err = s.deps.Directory.Store.GetUser(r.Context(), id)
 	}
@@ -189,21 +236,57 @@ func (s *Server) memberOf(w http.ResponseWriter, r *http.Request) {
 		}
 		groups = append(groups, g)
 	}
-	writeJSON(w, http.StatusOK, collection[directory.Group]{Value: groups})
+	page, next, n, err := pageInMemory(groups, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ctx := "directoryObjects"
+	if strings.HasSuffix(r.URL.Path, "/microsoft.graph.group") {
+		ctx = "groups"
+	}
+	s.writeList(w, r, page, q, listOut{context: ctx, odataType: "group", next: next, count: countOf(q, n)})
 }
 
 type createGroupRequest struct {
-	DisplayName     string   `json:"displayName"`
-	Description     string   `json:"description"`
-	MailNickname    string   `json:"mailNickname"`
-	SecurityEnabled *bool    `json:"securityEnabled"`
-	MailEnabled     *bool    `json:"mailEnabled"`
-	GroupTypes      []string `json:"groupTypes"`
+	DisplayName        string   `json:"displayName"`
+	Description        string   `json:"description"`
+	MailNickname       string   `json:"mailNickname"`
+	SecurityEnabled    *bool    `json:"securityEnabled"`
+	MailEnabled        *bool    `json:"mailEnabled"`
+	GroupTypes         []string `json:"groupTypes"`
+	IsAssignableToRole bool     `json:"isAssignableToRole"`
+	MembersBind        []string `json:"members@odata.bind"`
+	OwnersBind         []string `json:"owners@odata.bind"`
+}
+
+// boundIDs reads the object ids of @odata.bind references such as
+// https://graph.microsoft.com/v1.0/users/{id} or .../directoryObjects/{id}.
+func boundIDs(refs []string, prop string) ([]string, error) {
+	out := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		id, err := refID(ref)
+		if err != nil {
+			return nil, err.WithTarget(prop)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// refID is the object id at the end of a reference URL.
+func refID(ref string) (string, *apperr.Error) {
+	ref = strings.TrimRight(ref, "/")
+	id := ref[strings.LastIndexByte(ref, '/')+1:]
+	if directory.ValidateID(id) != nil {
+		return "", apperr.Invalid("invalidReference", "%q must name a user by id, e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}", ref)
+	}
+	return id, nil
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 	var req createGroupRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeGraph(r, "group", &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -211,27 +294,43 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid("unsupportedGroupType", "the lab supports security groups with assigned membership only: securityEnabled true, mailEnabled false, groupTypes []"))
 		return
 	}
-	g, err := s.deps.Directory.CreateGroup(r.Context(), directory.Group{DisplayName: req.DisplayName, Description: req.Description, MailNickname: req.MailNickname})
+	members, err := boundIDs(req.MembersBind, "members@odata.bind")
+	var owners []string
+	if err == nil {
+		owners, err = boundIDs(req.OwnersBind, "owners@odata.bind")
+	}
+	var g directory.Group
+	if err == nil {
+		g, err = s.deps.Directory.CreateGroupWith(r.Context(), directory.Group{DisplayName: req.DisplayName, Description: req.Description,
+			MailNickname: req.MailNickname, IsAssignableToRole: req.IsAssignableToRole}, members, owners)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+g.ID)
-	writeJSON(w, http.StatusCreated, g)
+	s.created(w, r, g.ID, g, "groups")
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
+	q, ok := listQuery(w, r, groupsRes)
+	if !ok {
+		return
+	}
+	dq, err := dirQueryOf(q)
+	var groups []directory.Group
+	var n int
+	if err == nil {
+		groups, n, err = s.deps.Directory.Store.ListGroups(r.Context(), dq)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	groups, err := s.deps.Directory.Store.ListGroups(r.Context(), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
+	last := ""
+	if len(groups) > 0 {
+		last = groups[len(groups)-1].ID
 	}
-	writePage(w, r, groups, p, func(g directory.Group) string { return g.ID })
+	s.writeList(w, r, groups, q, listOut{context: "groups", next: nextToken(dq, len(groups), last), count: countOf(q, n)})
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
@@ -240,11 +339,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		g, err = s.deps.Directory.Store.GetGroup(r.Context(), id)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, g)
+	s.getEntity(w, r, g, err, "groups")
 }
 
 type updateGroupRequest struct {
@@ -257,7 +352,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
 	var req updateGroupRequest
 	if err == nil {
-		err = decodeJSON(r, &req)
+		err = decodeGraph(r, "group", &req)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -268,7 +363,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, g)
+	s.patched(w, r, g, "groups")
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -283,21 +378,37 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// listMembers serves /members and /owners, with or without the cast
+// segment /microsoft.graph.user (the lab's members are all users). Items
+// carry @odata.type, as Graph's directoryObject collections do.
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, membersRes)
+	if !ok {
+		return
+	}
 	id, err := idParam(r, "id")
-	p, perr := pageOf(r)
+	var dq directory.Query
 	if err == nil {
-		err = perr
+		dq, err = dirQueryOf(q)
+	}
+	list := s.deps.Directory.Store.ListMembers
+	if strings.Contains(r.URL.Path, "/owners") {
+		list = s.deps.Directory.Store.ListOwners
 	}
 	var users []directory.User
+	var n int
 	if err == nil {
-		users, err = s.deps.Directory.Store.ListMembers(r.Context(), id, p)
+		users, n, err = list(r.Context(), id, dq)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writePage(w, r, users, p, func(u directory.User) string { return u.ID })
+	ctx := "directoryObjects"
+	if strings.HasSuffix(r.URL.Path, "/microsoft.graph.user") {
+		ctx = "users"
+	}
+	s.writeList(w, r, users, q, listOut{context: ctx, odataType: "user", next: nextToken(dq, len(users), lastUserID(users)), count: countOf(q, n)})
 }
 
 // refRequest is Graph's reference body: {"@odata.id": ".../directoryObjects/{id}"}.
@@ -315,13 +426,17 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	ref := strings.TrimRight(req.ODataID, "/")
-	uid := ref[strings.LastIndexByte(ref, '/')+1:]
-	if uid == "" {
-		writeError(w, r, apperr.Invalid("invalidReference", "@odata.id must name the member, e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}").WithTarget("@odata.id"))
+	uid, rerr := refID(req.ODataID)
+	if rerr != nil {
+		writeError(w, r, rerr.WithTarget("@odata.id"))
 		return
 	}
-	if err := s.deps.Directory.AddMember(r.Context(), gid, uid); err != nil {
+	if strings.Contains(r.URL.Path, "/owners/") {
+		err = s.deps.Directory.Store.AddOwner(r.Context(), gid, uid)
+	} else {
+		err = s.deps.Directory.AddMember(r.Context(), gid, uid)
+	}
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -335,7 +450,11 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 		uid, err = idParam(r, "memberId")
 	}
 	if err == nil {
-		err = s.deps.Directory.Store.RemoveMember(r.Context(), gid, uid)
+		if strings.Contains(r.URL.Path, "/owners/") {
+			err = s.deps.Directory.Store.RemoveOwner(r.Context(), gid, uid)
+		} else {
+			err = s.deps.Directory.Store.RemoveMember(r.Context(), gid, uid)
+		}
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -345,42 +464,91 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRoleDefinitions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, collection[directory.Role]{Value: directory.BuiltInRoles})
+	q, ok := listQuery(w, r, roleDefinitionsRes)
+	if !ok {
+		return
+	}
+	page, _, _, err := pageInMemory(directory.BuiltInRoles, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeList(w, r, page, q, listOut{context: "roleManagement/directory/roleDefinitions"})
+}
+
+func (s *Server) getRoleDefinition(w http.ResponseWriter, r *http.Request) {
+	role, ok := directory.RoleByID(strings.ToLower(pathParam(r, "id")))
+	var err error
+	if !ok {
+		err = apperr.NotFound(apperr.CodeNotFound, "role definition %q does not exist", pathParam(r, "id"))
+	}
+	s.getEntity(w, r, role, err, "roleManagement/directory/roleDefinitions")
+}
+
+// roleAssignmentOut is a unifiedRoleAssignment with the navigation
+// properties $expand asks for.
+type roleAssignmentOut struct {
+	directory.RoleAssignment
+	Principal      *directory.User `json:"principal,omitempty"`
+	RoleDefinition *directory.Role `json:"roleDefinition,omitempty"`
+}
+
+// expandAssignments resolves $expand=principal,roleDefinition. Principals
+// are read one by one: an assignment page holds few distinct users.
+func (s *Server) expandAssignments(r *http.Request, list []directory.RoleAssignment, expand []string) ([]roleAssignmentOut, error) {
+	out := make([]roleAssignmentOut, len(list))
+	users := map[string]*directory.User{}
+	for i, a := range list {
+		out[i].RoleAssignment = a
+		for _, e := range expand {
+			switch e {
+			case "roleDefinition":
+				if role, ok := directory.RoleByID(a.RoleDefinitionID); ok {
+					out[i].RoleDefinition = &role
+				}
+			case "principal":
+				u, seen := users[a.PrincipalID]
+				if !seen {
+					got, err := s.deps.Directory.Store.GetUser(r.Context(), a.PrincipalID)
+					if err != nil {
+						return nil, err
+					}
+					u = &got
+					users[a.PrincipalID] = u
+				}
+				out[i].Principal = u
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	principal := ""
-	if err == nil {
-		principal, err = principalFilter(r.URL.Query().Get("$filter"))
+	q, ok := listQuery(w, r, roleAssignmentsRes)
+	if !ok {
+		return
 	}
+	dq, err := dirQueryOf(q)
 	var list []directory.RoleAssignment
 	if err == nil {
-		list, err = s.deps.Directory.Store.ListRoleAssignments(r.Context(), principal, p)
+		list, err = s.deps.Directory.Store.ListRoleAssignments(r.Context(), dq)
+	}
+	var out []roleAssignmentOut
+	if err == nil {
+		out, err = s.expandAssignments(r, list, q.Expand)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writePage(w, r, list, p, func(a directory.RoleAssignment) string { return a.ID })
-}
-
-// principalFilter understands the one $filter admins use on role
-// assignments: principalId eq '{id}'.
-func principalFilter(f string) (string, error) {
-	if f == "" {
-		return "", nil
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].ID
 	}
-	rest, ok := strings.CutPrefix(strings.TrimSpace(f), "principalId eq '")
-	id, ok2 := strings.CutSuffix(rest, "'")
-	if !ok || !ok2 || directory.ValidateID(id) != nil {
-		return "", apperr.Invalid(CodeBadQuery, "supported $filter on roleAssignments: principalId eq '{id}'").WithTarget("$filter")
-	}
-	return id, nil
+	s.writeList(w, r, out, q, listOut{context: "roleManagement/directory/roleAssignments", next: nextToken(dq, len(list), last)})
 }
 
 type createAssignmentRequest struct {
-	ODataType        string `json:"@odata.type"`
 	PrincipalID      string `json:"principalId"`
 	RoleDefinitionID string `json:"roleDefinitionId"`
 	DirectoryScopeID string `json:"directoryScopeId"`
@@ -388,7 +556,7 @@ type createAssignmentRequest struct {
 
 func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	var req createAssignmentRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := decodeGraph(r, "unifiedRoleAssignment", &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -397,20 +565,28 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, a)
+	s.created(w, r, a.ID, a, "roleManagement/directory/roleAssignments")
 }
 
 func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, roleAssignmentRes)
+	if !ok {
+		return
+	}
 	id, err := idParam(r, "id")
 	var a directory.RoleAssignment
 	if err == nil {
 		a, err = s.deps.Directory.Store.GetRoleAssignment(r.Context(), id)
 	}
+	var out []roleAssignmentOut
+	if err == nil {
+		out, err = s.expandAssignments(r, []directory.RoleAssignment{a}, q.Expand)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	s.writeEntity(w, r, http.StatusOK, out[0], "roleManagement/directory/roleAssignments", q.Select)
 }
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {

@@ -42,15 +42,16 @@ type innerError struct {
 }
 
 var statusOf = map[apperr.Kind]int{
-	apperr.KindInvalid:         http.StatusBadRequest,
-	apperr.KindNotFound:        http.StatusNotFound,
-	apperr.KindConflict:        http.StatusConflict,
-	apperr.KindUnauthenticated: http.StatusUnauthorized,
-	apperr.KindForbidden:       http.StatusForbidden,
-	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
-	apperr.KindRateLimited:     http.StatusTooManyRequests,
-	apperr.KindUnavailable:     http.StatusServiceUnavailable,
-	apperr.KindInternal:        http.StatusInternalServerError,
+	apperr.KindInvalid:          http.StatusBadRequest,
+	apperr.KindNotFound:         http.StatusNotFound,
+	apperr.KindConflict:         http.StatusConflict,
+	apperr.KindUnauthenticated:  http.StatusUnauthorized,
+	apperr.KindForbidden:        http.StatusForbidden,
+	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.KindRateLimited:      http.StatusTooManyRequests,
+	apperr.KindUnavailable:      http.StatusServiceUnavailable,
+	apperr.KindInternal:         http.StatusInternalServerError,
+	apperr.KindUnsupportedMedia: http.StatusUnsupportedMediaType,
 }
 
 // writeError is the single place errors become HTTP responses. Unclassified

@@ -1,17 +1,14 @@
 package api
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"strings"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	d "github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tap"
@@ -26,18 +23,6 @@ var (
 	userMethodWriters = []string{d.RoleAuthenticationAdministrator, d.RolePrivilegedAuthenticationAdministrator}
 )
 
-// decodePatch checks the body against the resource's properties and types
-// (unknown ones are refused) and returns it raw, so the service can apply
-// only the properties present, as Graph's PATCH does.
-func decodePatch(r *http.Request, typed any) ([]byte, error) {
-	var buf bytes.Buffer
-	r.Body = io.NopCloser(io.TeeReader(r.Body, &buf))
-	if err := decodeJSON(r, typed); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 func callerOf(r *http.Request) methods.Caller {
 	if c := claimsOf(r.Context()); c != nil {
 		return methods.Caller{Roles: c.Roles}
@@ -45,17 +30,15 @@ func callerOf(r *http.Request) methods.Caller {
 	return methods.Caller{}
 }
 
+const methodConfigContext = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations"
+
 func (s *Server) getFido2Config(w http.ResponseWriter, r *http.Request) {
 	cfg, _, err := s.deps.Methods.Fido2Config(r.Context())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, cfg)
+	s.getEntity(w, r, cfg, err, methodConfigContext)
 }
 
 func (s *Server) patchFido2Config(w http.ResponseWriter, r *http.Request) {
-	body, err := decodePatch(r, &profiles.Fido2AuthenticationMethodConfiguration{})
+	body, err := decodeGraphPatch(r, "fido2AuthenticationMethodConfiguration", &profiles.Fido2AuthenticationMethodConfiguration{})
 	var cfg profiles.Fido2AuthenticationMethodConfiguration
 	if err == nil {
 		cfg, err = s.deps.Methods.PatchFido2(r.Context(), body)
@@ -64,20 +47,16 @@ func (s *Server) patchFido2Config(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cfg)
+	s.patched(w, r, cfg, methodConfigContext)
 }
 
 func (s *Server) getTAPConfig(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.deps.Methods.TAPConfig(r.Context())
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, cfg)
+	s.getEntity(w, r, cfg, err, methodConfigContext)
 }
 
 func (s *Server) patchTAPConfig(w http.ResponseWriter, r *http.Request) {
-	body, err := decodePatch(r, &tap.MethodConfiguration{})
+	body, err := decodeGraphPatch(r, "temporaryAccessPassAuthenticationMethodConfiguration", &tap.MethodConfiguration{})
 	var cfg tap.MethodConfiguration
 	if err == nil {
 		cfg, err = s.deps.Methods.PatchTAP(r.Context(), body)
@@ -86,14 +65,14 @@ func (s *Server) patchTAPConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cfg)
+	s.patched(w, r, cfg, methodConfigContext)
 }
 
 func (s *Server) issueTAP(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	var req tap.CreateRequest
 	if err == nil && r.ContentLength != 0 {
-		err = decodeJSON(r, &req)
+		err = decodeGraph(r, "temporaryAccessPassAuthenticationMethod", &req)
 	}
 	var out tap.TemporaryAccessPassAuthenticationMethod
 	if err == nil {
@@ -103,12 +82,15 @@ func (s *Server) issueTAP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+out.ID)
-	writeJSON(w, http.StatusCreated, out)
+	s.created(w, r, out.ID, out, "users('"+uid+"')/authentication/temporaryAccessPassMethods")
 }
 
 func (s *Server) listTAPs(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	q, ok := listQuery(w, r, methodsRes)
+	if !ok {
+		return
+	}
+	uid, err := s.userIDParam(r, "id")
 	var list []tap.TemporaryAccessPassAuthenticationMethod
 	if err == nil {
 		list, err = s.deps.Methods.ListTAPs(r.Context(), uid)
@@ -117,26 +99,22 @@ func (s *Server) listTAPs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, collection[tap.TemporaryAccessPassAuthenticationMethod]{Value: list})
+	s.writeList(w, r, list, q, listOut{context: "users('" + uid + "')/authentication/temporaryAccessPassMethods"})
 }
 
 func (s *Server) getTAP(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	var out tap.TemporaryAccessPassAuthenticationMethod
 	if err == nil {
-		out, err = s.deps.Methods.GetTAP(r.Context(), uid, chi.URLParam(r, "methodId"))
+		out, err = s.deps.Methods.GetTAP(r.Context(), uid, pathParam(r, "methodId"))
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.getEntity(w, r, out, err, "users('"+uid+"')/authentication/temporaryAccessPassMethods")
 }
 
 func (s *Server) deleteTAP(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	if err == nil {
-		err = s.deps.Methods.DeleteTAP(r.Context(), callerOf(r), uid, chi.URLParam(r, "methodId"))
+		err = s.deps.Methods.DeleteTAP(r.Context(), callerOf(r), uid, pathParam(r, "methodId"))
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -145,16 +123,20 @@ func (s *Server) deleteTAP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func writeFido2List(w http.ResponseWriter, creds []ceremony.Credential) {
+func (s *Server) writeFido2List(w http.ResponseWriter, r *http.Request, uid string, creds []ceremony.Credential) {
+	q, ok := listQuery(w, r, methodsRes)
+	if !ok {
+		return
+	}
 	out := make([]profiles.Fido2AuthenticationMethod, len(creds))
 	for i, c := range creds {
 		out[i] = Fido2Method(c)
 	}
-	writeJSON(w, http.StatusOK, collection[profiles.Fido2AuthenticationMethod]{Value: out})
+	s.writeList(w, r, out, q, listOut{context: "users('" + uid + "')/authentication/fido2Methods"})
 }
 
 func (s *Server) listFido2(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	var creds []ceremony.Credential
 	if err == nil {
 		creds, err = s.deps.Methods.ListFido2(r.Context(), uid)
@@ -163,24 +145,61 @@ func (s *Server) listFido2(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeFido2List(w, creds)
+	s.writeFido2List(w, r, uid, creds)
 }
 
 func (s *Server) getFido2(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	s.writeFido2(w, r, uid, err)
 }
 
 func (s *Server) writeFido2(w http.ResponseWriter, r *http.Request, uid string, err error) {
 	var c ceremony.Credential
 	if err == nil {
-		c, err = s.deps.Methods.GetFido2(r.Context(), uid, chi.URLParam(r, "methodId"))
+		c, err = s.deps.Methods.GetFido2(r.Context(), uid, pathParam(r, "methodId"))
+	}
+	s.getEntity(w, r, Fido2Method(c), err, "users('"+uid+"')/authentication/fido2Methods")
+}
+
+// listMethods is /users/{id}/authentication/methods: every registered
+// method, polymorphic, each with its @odata.type (FIDO2 passkeys and
+// Temporary Access Passes; the lab's password, TOTP and push factors are
+// not listed yet, see docs/api.md).
+func (s *Server) listMethods(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, methodsRes)
+	if !ok {
+		return
+	}
+	uid, err := s.userIDParam(r, "id")
+	var creds []ceremony.Credential
+	var taps []tap.TemporaryAccessPassAuthenticationMethod
+	if err == nil {
+		creds, err = s.deps.Methods.ListFido2(r.Context(), uid)
+	}
+	if err == nil {
+		taps, err = s.deps.Methods.ListTAPs(r.Context(), uid)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Fido2Method(c))
+	items := make([]any, 0, len(creds)+len(taps))
+	for _, c := range creds {
+		items = append(items, Fido2Method(c))
+	}
+	for _, t := range taps {
+		t.ODataType = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
+		items = append(items, t)
+	}
+	if len(q.Select) > 0 {
+		// The set is polymorphic: $select may name authenticationMethod's
+		// own properties only.
+		if err := odata.CheckSelect(q.Select, []string{"id", "createdDateTime"}, "authenticationMethod"); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	s.writeList(w, r, items, odata.Query{Select: q.Select}, listOut{context: "users('" + uid + "')/authentication/methods"})
 }
 
 // renameRequest is the lab's rename body: Graph has no way to rename a
@@ -190,7 +209,7 @@ type renameRequest struct {
 }
 
 func (s *Server) renameFido2(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	c := callerOf(r)
 	s.rename(w, r, &c, uid, err)
 }
@@ -202,7 +221,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, caller *methods.
 	}
 	var c ceremony.Credential
 	if err == nil {
-		c, err = s.deps.Methods.RenameFido2(r.Context(), caller, uid, chi.URLParam(r, "methodId"), req.DisplayName)
+		c, err = s.deps.Methods.RenameFido2(r.Context(), caller, uid, pathParam(r, "methodId"), req.DisplayName)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -212,10 +231,10 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, caller *methods.
 }
 
 func (s *Server) deleteFido2(w http.ResponseWriter, r *http.Request) {
-	uid, err := idParam(r, "id")
+	uid, err := s.userIDParam(r, "id")
 	c := callerOf(r)
 	if err == nil {
-		err = s.deps.Methods.DeleteFido2(r.Context(), &c, uid, chi.URLParam(r, "methodId"))
+		err = s.deps.Methods.DeleteFido2(r.Context(), &c, uid, pathParam(r, "methodId"))
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -225,12 +244,13 @@ func (s *Server) deleteFido2(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listMyFido2(w http.ResponseWriter, r *http.Request) {
-	creds, err := s.deps.Methods.ListFido2(r.Context(), sessionOf(r.Context()).Subject)
+	uid := sessionOf(r.Context()).Subject
+	creds, err := s.deps.Methods.ListFido2(r.Context(), uid)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeFido2List(w, creds)
+	s.writeFido2List(w, r, uid, creds)
 }
 
 func (s *Server) getMyFido2(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +262,7 @@ func (s *Server) renameMyFido2(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteMyFido2(w http.ResponseWriter, r *http.Request) {
-	err := s.deps.Methods.DeleteFido2(r.Context(), nil, sessionOf(r.Context()).Subject, chi.URLParam(r, "methodId"))
+	err := s.deps.Methods.DeleteFido2(r.Context(), nil, sessionOf(r.Context()).Subject, pathParam(r, "methodId"))
 	if err != nil {
 		writeError(w, r, err)
 		return

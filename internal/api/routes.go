@@ -81,6 +81,8 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(userPatchers...)).Patch("/users/{id}", s.updateUser)
 	r.With(allow(userDeleters...)).Delete("/users/{id}", s.deleteUser)
 	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf", s.memberOf)
+	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/microsoft.graph.group", s.memberOf) // cast segment
+	r.With(allow(userMethodReaders...)).Get("/users/{id}/authentication/methods", s.listMethods)
 	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
 
 	const taps = "/users/{id}/authentication/temporaryAccessPassMethods"
@@ -101,12 +103,16 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(directoryReaders...)).Get("/groups/{id}", s.getGroup)
 	r.With(allow(groupWriters...)).Patch("/groups/{id}", s.updateGroup)
 	r.With(allow(groupWriters...)).Delete("/groups/{id}", s.deleteGroup)
-	r.With(allow(directoryReaders...)).Get("/groups/{id}/members", s.listMembers)
-	r.With(allow(groupWriters...)).Post("/groups/{id}/members/$ref", s.addMember)
-	r.With(allow(groupWriters...)).Delete("/groups/{id}/members/{memberId}/$ref", s.removeMember)
+	for _, rel := range []string{"members", "owners"} {
+		r.With(allow(directoryReaders...)).Get("/groups/{id}/"+rel, s.listMembers)
+		r.With(allow(directoryReaders...)).Get("/groups/{id}/"+rel+"/microsoft.graph.user", s.listMembers) // cast segment
+		r.With(allow(groupWriters...)).Post("/groups/{id}/"+rel+"/$ref", s.addMember)
+		r.With(allow(groupWriters...)).Delete("/groups/{id}/"+rel+"/{memberId}/$ref", s.removeMember)
+	}
 
 	// /roleManagement/directory
 	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleDefinitions", s.listRoleDefinitions)
+	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleDefinitions/{id}", s.getRoleDefinition)
 	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleAssignments", s.listRoleAssignments)
 	r.With(allow(roleWriters...)).Post("/roleManagement/directory/roleAssignments", s.createRoleAssignment)
 	r.With(allow(roleReaders...)).Get("/roleManagement/directory/roleAssignments/{id}", s.getRoleAssignment)

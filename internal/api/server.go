@@ -56,6 +56,11 @@ type Deps struct {
 
 	Apps *apps.Service // /applications and /servicePrincipals
 
+	// PublicURL is the absolute origin of the API as clients reach it
+	// (scheme://host[:port]), used for @odata.nextLink, @odata.context and
+	// Location. Empty: the request's own scheme and Host.
+	PublicURL string
+
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF).
 	Origins []string
@@ -82,7 +87,7 @@ func New(deps Deps) *Server {
 	}
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router
-	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.guard, s.limitBody)
+	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.guard, s.limitBody, s.decodeContentEncoding)
 	r.Use(s.refuseCrossSite, refuseNULInURL)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.NotFound(CodeRouteNotFound, "no resource at %s", r.URL.Path))

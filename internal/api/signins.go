@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	d "github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signinlog"
 )
@@ -21,15 +22,11 @@ var (
 	alertWriters  = []string{d.RoleSecurityAdministrator}
 )
 
-// keysetPageOf reads $top and a keyset $skiptoken (newest-first lists).
-func keysetPageOf(r *http.Request) (signinlog.Page, error) {
-	top, err := topOf(r)
-	p := signinlog.Page{Top: top}
-	if err != nil {
-		return p, err
-	}
-	if v := r.URL.Query().Get("$skiptoken"); v != "" {
-		c, err := signinlog.DecodeCursor(v)
+// keysetPageOf turns validated options into a keyset page (newest-first lists).
+func keysetPageOf(q odata.Query) (signinlog.Page, error) {
+	p := signinlog.Page{Top: q.Top}
+	if q.SkipToken != "" {
+		c, err := signinlog.DecodeCursor(q.SkipToken)
 		if err != nil {
 			return p, err
 		}
@@ -39,10 +36,14 @@ func keysetPageOf(r *http.Request) (signinlog.Page, error) {
 }
 
 func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request) {
-	p, err := keysetPageOf(r)
+	q, ok := listQuery(w, r, signinlog.Resource)
+	if !ok {
+		return
+	}
+	p, err := keysetPageOf(q)
 	var f signinlog.Filter
-	if err == nil && r.URL.Query().Has("$filter") {
-		f, err = signinlog.ParseFilter(r.URL.Query().Get("$filter"))
+	if err == nil {
+		f, err = signinlog.FilterOf(q.Filter)
 	}
 	var list []signinlog.SignIn
 	if err == nil {
@@ -52,9 +53,11 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writePage(w, r, list, d.Page{Top: p.Top}, func(si signinlog.SignIn) string {
-		return signinlog.CursorAfter(si.CreatedDateTime, si.ID).Encode()
-	})
+	next := ""
+	if n := len(list); n > 0 && n == p.Top {
+		next = signinlog.CursorAfter(list[n-1].CreatedDateTime, list[n-1].ID).Encode()
+	}
+	s.writeList(w, r, list, q, listOut{context: "auditLogs/signIns", next: next})
 }
 
 func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request) {
@@ -63,18 +66,15 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		si, err = s.deps.SignInLogs.GetSignIn(r.Context(), id)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, si)
+	s.getEntity(w, r, si, err, "auditLogs/signIns")
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
-	p, err := keysetPageOf(r)
-	if err == nil && r.URL.Query().Has("$filter") {
-		err = apperr.Invalid(CodeBadQuery, "$filter is not supported on alerts_v2").WithTarget("$filter")
+	q, ok := listQuery(w, r, alertsRes)
+	if !ok {
+		return
 	}
+	p, err := keysetPageOf(q)
 	var list []signinlog.Alert
 	if err == nil {
 		list, err = s.deps.SignInLogs.ListAlerts(r.Context(), p)
@@ -83,9 +83,11 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writePage(w, r, list, d.Page{Top: p.Top}, func(a signinlog.Alert) string {
-		return signinlog.CursorAfter(a.CreatedDateTime, a.ID).Encode()
-	})
+	next := ""
+	if n := len(list); n > 0 && n == p.Top {
+		next = signinlog.CursorAfter(list[n-1].CreatedDateTime, list[n-1].ID).Encode()
+	}
+	s.writeList(w, r, list, q, listOut{context: "security/alerts_v2", next: next})
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
@@ -94,11 +96,7 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		a, err = s.deps.SignInLogs.GetAlert(r.Context(), id)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	s.getEntity(w, r, a, err, "security/alerts_v2")
 }
 
 type updateAlertRequest struct {
@@ -126,19 +124,24 @@ func (s *Server) updateAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listRiskyUsers(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err == nil && r.URL.Query().Has("$filter") {
-		err = apperr.Invalid(CodeBadQuery, "$filter is not supported on riskyUsers").WithTarget("$filter")
+	q, ok := listQuery(w, r, riskyUsersRes)
+	if !ok {
+		return
 	}
+	dq, err := dirQueryOf(q)
 	var list []risk.RiskyUser
 	if err == nil {
-		list, err = s.deps.Risk.Store.List(r.Context(), p)
+		list, err = s.deps.Risk.Store.List(r.Context(), dq)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writePage(w, r, list, p, func(u risk.RiskyUser) string { return u.ID })
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].ID
+	}
+	s.writeList(w, r, list, q, listOut{context: "identityProtection/riskyUsers", next: nextToken(dq, len(list), last)})
 }
 
 func (s *Server) getRiskyUser(w http.ResponseWriter, r *http.Request) {
@@ -147,11 +150,7 @@ func (s *Server) getRiskyUser(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		u, err = s.deps.Risk.Store.Get(r.Context(), id)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	s.getEntity(w, r, u, err, "identityProtection/riskyUsers")
 }
 
 type userIDsRequest struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signinlog"
 )
@@ -130,13 +131,13 @@ func TestSignInLogAPI(t *testing.T) {
 		status                          int
 		code                            string
 	}{
-		{"or is refused", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("appId eq 'a' or appId eq 'b'"), reader, "", 400, api.CodeBadQuery},
-		{"unknown property", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("ipAddress eq '1.2.3.4'"), reader, "", 400, api.CodeBadQuery},
-		{"userId not a GUID", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("userId eq 'alice'"), reader, "", 400, api.CodeBadQuery},
-		{"bad time", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("createdDateTime ge yesterday"), reader, "", 400, api.CodeBadQuery},
-		{"empty filter", "GET", "/v1.0/auditLogs/signIns?$filter=", reader, "", 400, api.CodeBadQuery},
-		{"forged skiptoken", "GET", "/v1.0/auditLogs/signIns?$skiptoken=abc", reader, "", 400, api.CodeBadQuery},
-		{"bad $top", "GET", "/v1.0/auditLogs/signIns?$top=1000", reader, "", 400, api.CodeBadQuery},
+		{"or is refused", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("appId eq 'a' or appId eq 'b'"), reader, "", 400, odata.CodeUnsupportedQuery},
+		{"unknown property", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("ipAddress eq '1.2.3.4'"), reader, "", 400, odata.CodeUnsupportedQuery},
+		{"userId not a GUID", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("userId eq 'alice'"), reader, "", 400, odata.CodeBadRequest},
+		{"bad time", "GET", "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("createdDateTime ge yesterday"), reader, "", 400, odata.CodeBadRequest},
+		{"empty filter", "GET", "/v1.0/auditLogs/signIns?$filter=", reader, "", 400, odata.CodeBadRequest},
+		{"forged skiptoken", "GET", "/v1.0/auditLogs/signIns?$skiptoken=abc", reader, "", 400, odata.CodeBadRequest},
+		{"bad $top", "GET", "/v1.0/auditLogs/signIns?$top=1000", reader, "", 400, odata.CodeBadRequest},
 		{"id not a GUID", "GET", "/v1.0/auditLogs/signIns/42", reader, "", 400, directory.CodeInvalidID},
 		{"unknown id", "GET", "/v1.0/auditLogs/signIns/" + uuid.NewString(), reader, "", 404, "Request_ResourceNotFound"},
 		{"user admin may not read logs", "GET", "/v1.0/auditLogs/signIns", e.token(directory.RoleUserAdministrator), "", 403, api.CodeAuthorizationError},

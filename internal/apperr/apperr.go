@@ -22,6 +22,7 @@ const (
 	KindTooLarge
 	KindRateLimited
 	KindUnavailable
+	KindUnsupportedMedia // a body in a content type or encoding the server cannot read
 )
 
 // Error is a classified, client-presentable error.
@@ -94,6 +95,9 @@ func RateLimited(code, format string, args ...any) *Error {
 }
 func Unavailable(code, format string, args ...any) *Error {
 	return newf(KindUnavailable, code, format, args...)
+}
+func UnsupportedMedia(code, format string, args ...any) *Error {
+	return newf(KindUnsupportedMedia, code, format, args...)
 }
 
 // WithDetails lists every problem found.

@@ -74,7 +74,7 @@ type Store interface {
 type Directory interface {
 	GetUser(ctx context.Context, id string) (directory.User, error)
 	GroupIDsOf(ctx context.Context, userID string) ([]string, error)
-	ListRoleAssignments(ctx context.Context, principalID string, p directory.Page) ([]directory.RoleAssignment, error)
+	ListRoleAssignments(ctx context.Context, q directory.Query) ([]directory.RoleAssignment, error)
 	EmergencyAccessUserIDs(ctx context.Context) ([]string, error)
 }
 

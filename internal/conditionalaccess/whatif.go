@@ -84,7 +84,7 @@ func (s *Service) Evaluate(ctx context.Context, w WhatIf) (policy.Evaluation, er
 		return policy.Evaluation{}, err
 	}
 	sc.GroupIDs = policy.NewSet(groups...)
-	assignments, err := s.dir.ListRoleAssignments(ctx, w.UserID, directory.Page{Top: 999})
+	assignments, err := s.dir.ListRoleAssignments(ctx, directory.ByPrincipal(w.UserID))
 	if err != nil {
 		return policy.Evaluation{}, err
 	}

@@ -84,18 +84,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch, pass *
 }
 
 func (s *Service) CreateGroup(ctx context.Context, g Group) (Group, error) {
-	if err := validateName("displayName", g.DisplayName); err != nil {
-		return Group{}, err
-	}
-	if g.MailNickname == "" {
-		g.MailNickname = strings.ReplaceAll(g.DisplayName, " ", "")
-	}
-	// The lab models security groups with assigned membership only.
-	g.SecurityEnabled = true
-	g.MailEnabled = false
-	g.GroupTypes = []string{}
-	g.ID = uuid.NewString()
-	return s.Store.CreateGroup(ctx, g)
+	return s.CreateGroupWith(ctx, g, nil, nil)
 }
 
 func (s *Service) UpdateGroup(ctx context.Context, id string, p GroupPatch) (Group, error) {
@@ -146,7 +135,7 @@ func (s *Service) AssignRole(ctx context.Context, a RoleAssignment) (RoleAssignm
 
 // RoleNamesOf returns the display names of the roles assigned to a user.
 func (s *Service) RoleNamesOf(ctx context.Context, userID string) ([]string, error) {
-	as, err := s.Store.ListRoleAssignments(ctx, userID, Page{Top: 1000})
+	as, err := s.Store.ListRoleAssignments(ctx, ByPrincipal(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -216,4 +205,83 @@ func (s *Service) Authorize(ctx context.Context, action UserAction, callerRoles 
 		return apperr.Forbidden(CodeAuthorizationDenied, "this change (%s) needs one of the roles %s", action, strings.Join(ActorsFor(action), ", "))
 	}
 	return apperr.Forbidden(CodeAuthorizationDenied, "the user holds the role(s) %s; none of your roles may make this change (%s) to their account (Entra's \"who can reset passwords\" rules)", strings.Join(roles, ", "), action)
+}
+
+// CodeInvalidProperty refuses a profile property value Graph would refuse.
+const CodeInvalidProperty = "invalidPropertyValue"
+
+// profileLimits are Graph's documented maximum lengths of user profile
+// strings (the user resource's property table); the others get maxNameLen.
+var profileLimits = map[string]int{"givenName": 64, "surname": 64, "jobTitle": 128, "department": 64, "companyName": 64,
+	"employeeId": 16, "mailNickname": 64, "city": 128, "state": 128, "country": 128, "streetAddress": 1024, "postalCode": 40}
+
+// ValidateProfile checks profile properties given as JSON members (a
+// create's or a PATCH's): strings within Graph's lengths, usageLocation a
+// two-letter country code, mail an address, at most one business phone
+// (Graph: "Only one number can be set for this property").
+func ValidateProfile(p map[string]any) error {
+	for k, v := range p {
+		if v == nil {
+			continue
+		}
+		if k == "businessPhones" {
+			list, ok := v.([]any)
+			if !ok || len(list) > 1 {
+				return apperr.Invalid(CodeInvalidProperty, "businessPhones takes at most one phone number").WithTarget(k)
+			}
+			for _, ph := range list {
+				if s, ok := ph.(string); !ok || s == "" || len(s) > 64 {
+					return apperr.Invalid(CodeInvalidProperty, "businessPhones entries are phone numbers of at most 64 characters").WithTarget(k)
+				}
+			}
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return apperr.Invalid(CodeInvalidProperty, "%s must be a string or null", k).WithTarget(k)
+		}
+		limit := profileLimits[k]
+		if limit == 0 {
+			limit = maxNameLen
+		}
+		if utf8.RuneCountInString(s) > limit || !utf8.ValidString(s) {
+			return apperr.Invalid(CodeInvalidProperty, "%s must be valid text of at most %d characters", k, limit).WithTarget(k)
+		}
+		switch k {
+		case "usageLocation":
+			if len(s) != 2 || strings.ToUpper(s) != s || strings.ContainsAny(s, "0123456789") {
+				return apperr.Invalid(CodeInvalidProperty, "usageLocation is a two-letter country code (ISO 3166), such as US").WithTarget(k)
+			}
+		case "mail":
+			if ValidateUPN(s) != nil {
+				return apperr.Invalid(CodeInvalidProperty, "mail must be an address such as alias@domain.example").WithTarget(k)
+			}
+		}
+	}
+	return nil
+}
+
+// CreateGroupWith validates and creates a group with its first members and
+// owners (Graph's members@odata.bind / owners@odata.bind, at most 20 in
+// all, as Graph documents for group creation).
+func (s *Service) CreateGroupWith(ctx context.Context, g Group, members, owners []string) (Group, error) {
+	if len(members)+len(owners) > 20 {
+		return Group{}, apperr.Invalid(CodeInvalidProperty, "at most 20 members and owners can be bound when a group is created").WithTarget("members@odata.bind")
+	}
+	for _, id := range append(append([]string{}, members...), owners...) {
+		if err := ValidateID(id); err != nil {
+			return Group{}, err
+		}
+	}
+	if err := validateName("displayName", g.DisplayName); err != nil {
+		return Group{}, err
+	}
+	if g.MailNickname == "" {
+		g.MailNickname = strings.ReplaceAll(g.DisplayName, " ", "")
+	}
+	g.SecurityEnabled = true
+	g.MailEnabled = false
+	g.GroupTypes = []string{}
+	g.ID = uuid.NewString()
+	return s.Store.CreateGroupWith(ctx, g, members, owners)
 }

@@ -56,8 +56,9 @@ type Change struct {
 type Store interface {
 	// Get returns the user's risk record; NotFound when the user never had one.
 	Get(ctx context.Context, userID string) (RiskyUser, error)
-	// List returns the records in id order after p.After.
-	List(ctx context.Context, p directory.Page) ([]RiskyUser, error)
+	// List returns the records matching q, in id order after q.After or in
+	// q.OrderBy from q.Offset.
+	List(ctx context.Context, q directory.Query) ([]RiskyUser, error)
 	// Apply writes c to every user in one transaction, creating records as
 	// needed; NotFound (and no change at all) when a user does not exist.
 	Apply(ctx context.Context, userIDs []string, c Change) error

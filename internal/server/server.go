@@ -50,6 +50,11 @@ type Config struct {
 
 	MaxBodyBytes int64 // largest request body; 0: 64 KiB
 
+	// PublicURL is the API's absolute origin for the links Graph responses
+	// carry (@odata.nextLink, @odata.context, Location); empty: each
+	// request's own scheme and Host.
+	PublicURL string
+
 	// FailureLimit failed ceremonies per client address within FailureWindow
 	// cool the client down; zero: 20 per 5 minutes.
 	FailureLimit  int
@@ -178,6 +183,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		SignIn:            signIn,
 		Sessions:          signIn,
 		Origins:           c.Origins,
+		PublicURL:         c.PublicURL,
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
 		Risk:              riskSvc,

@@ -11,14 +11,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
 // Stable codes.
 const (
-	// CodeInvalidQuery is the API's invalidQueryParameter: a $filter or
-	// $skiptoken this server does not understand.
-	CodeInvalidQuery = "invalidQueryParameter"
+	// CodeInvalidQuery refuses a $skiptoken this server did not issue:
+	// Graph's BadRequest, the code odata uses for options it cannot read.
+	CodeInvalidQuery = odata.CodeBadRequest
 	// CodeInvalidSignIn refuses a record the writer cannot store (a
 	// programming error in the caller, never a client's fault).
 	CodeInvalidSignIn = "invalidSignIn"

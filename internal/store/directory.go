@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,13 +21,51 @@ func (db *DB) Directory() *Directory { return &Directory{db: db} }
 
 var _ directory.Store = (*Directory)(nil)
 
-const userCols = `id::text, user_principal_name, display_name, account_enabled, is_emergency_access, created_at`
+const userCols = `id::text, user_principal_name, display_name, account_enabled, is_emergency_access, created_at, profile`
+
+// userColsOf qualifies userCols with a table alias.
+func userColsOf(alias string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(userCols, "id::text", alias+".id::text"), ", ", ", "+alias+".")
+}
 
 func scanUser(row pgx.Row) (directory.User, error) {
 	var u directory.User
-	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.AccountEnabled, &u.IsEmergencyAccess, &u.CreatedDateTime)
+	var profile []byte
+	err := row.Scan(&u.ID, &u.UserPrincipalName, &u.DisplayName, &u.AccountEnabled, &u.IsEmergencyAccess, &u.CreatedDateTime, &profile)
+	if err == nil {
+		err = json.Unmarshal(profile, &u.UserProfile)
+	}
+	if u.BusinessPhones == nil {
+		u.BusinessPhones = []string{}
+	}
 	return u, err
 }
+
+// profileJSON is the stored form of a user's profile properties.
+func profileJSON(p directory.UserProfile) ([]byte, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode user profile: %w", err)
+	}
+	return b, nil
+}
+
+// userColumns maps the user properties odata.Parse lets clients filter,
+// search and sort on to SQL.
+var userColumns = func() map[string]column {
+	m := map[string]column{
+		"id":                {sql: "u.id"},
+		"userPrincipalName": {sql: "u.user_principal_name", fold: true},
+		"displayName":       {sql: "u.display_name", fold: true},
+		"accountEnabled":    {sql: "u.account_enabled"},
+		"createdDateTime":   {sql: "u.created_at"},
+		"businessPhones":    {sql: "ARRAY(SELECT jsonb_array_elements_text(u.profile->'businessPhones'))", array: true},
+	}
+	for _, p := range directory.ProfileStringProperties {
+		m[p] = column{sql: "(u.profile->>'" + p + "')", fold: true}
+	}
+	return m
+}()
 
 func errUserNotFound(id string) *apperr.Error {
 	return apperr.NotFound(apperr.CodeNotFound, "user %q does not exist", id)
@@ -45,14 +86,18 @@ func dupUPN(err error, upn string) error {
 // password in the same statement: a user is never left without the
 // password it was created with.
 func (s *Directory) CreateUser(ctx context.Context, u directory.User, passwordHash string) (directory.User, error) {
+	profile, err := profileJSON(u.UserProfile)
+	if err != nil {
+		return directory.User{}, err
+	}
 	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
-			INSERT INTO users (id, user_principal_name, display_name, account_enabled, is_emergency_access)
-			VALUES ($1, $2, $3, $4, $5) RETURNING *
+			INSERT INTO users (id, user_principal_name, display_name, account_enabled, is_emergency_access, profile)
+			VALUES ($1, $2, $3, $4, $5, $7) RETURNING *
 		), p AS (
 			INSERT INTO password_credentials (user_id, hash) SELECT id, $6 FROM u WHERE $6 <> ''
 		)
 		SELECT `+userCols+` FROM u`,
-		u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess, passwordHash)
+		u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess, passwordHash, profile)
 	out, err := scanUser(row)
 	if err != nil {
 		return directory.User{}, fmt.Errorf("create user: %w", dupUPN(err, u.UserPrincipalName))
@@ -76,12 +121,74 @@ func (s *Directory) GetUserByUPN(ctx context.Context, upn string) (directory.Use
 	return u, nil
 }
 
-func (s *Directory) ListUsers(ctx context.Context, p directory.Page) ([]directory.User, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+userCols+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, afterID(p.After), clampTop(p.Top))
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+func (s *Directory) ListUsers(ctx context.Context, q directory.Query) ([]directory.User, int, error) {
+	return s.listUsers(ctx, "users u", q, nil, "list users")
+}
+
+// listUsers runs a user listing over from (users u, possibly joined) with
+// the query's filter, search, order and page, plus a count when asked.
+func (s *Directory) listUsers(ctx context.Context, from string, q directory.Query, w *where, what string) ([]directory.User, int, error) {
+	if w == nil {
+		w = &where{}
 	}
-	return collectUsers(rows)
+	if err := applyQuery(w, q, userColumns); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	count := -1
+	if q.Count {
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+from+w.sql(), w.args...).Scan(&count); err != nil {
+			return nil, 0, fmt.Errorf("%s: count: %w", what, err)
+		}
+	}
+	order, err := pageClause(w, q, userColumns, "u.id")
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+userColsOf("u")+` FROM `+from+w.sql()+order, w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	out, err := collectUsers(rows)
+	return out, count, err
+}
+
+// applyQuery adds a query's filter and search to w.
+func applyQuery(w *where, q directory.Query, cols map[string]column) error {
+	if q.Filter != nil {
+		cond, err := compileFilter(q.Filter, cols, w)
+		if err != nil {
+			return err
+		}
+		w.conds = append(w.conds, cond)
+	}
+	for _, term := range q.Search {
+		c, ok := cols[term.Prop]
+		if !ok {
+			return fmt.Errorf("no column for search property %s", term.Prop)
+		}
+		w.conds = append(w.conds, searchCondition(c.sql, term.Term, w))
+	}
+	return nil
+}
+
+// pageClause is ORDER BY ... LIMIT: keyset on id by default, or the
+// requested order with id as tie-break and an offset.
+func pageClause(w *where, q directory.Query, cols map[string]column, idCol string) (string, error) {
+	limit := " LIMIT " + strconv.Itoa(clampTop(q.Top))
+	if len(q.OrderBy) == 0 {
+		w.add(idCol+" > ?::uuid", afterID(q.After))
+		return " ORDER BY " + idCol + limit, nil
+	}
+	ob := q.OrderBy[0]
+	c, ok := cols[ob.Prop]
+	if !ok {
+		return "", fmt.Errorf("no column for order property %s", ob.Prop)
+	}
+	dir := " ASC"
+	if ob.Desc {
+		dir = " DESC"
+	}
+	return " ORDER BY " + lhs(c) + dir + " NULLS LAST, " + idCol + limit + " OFFSET " + strconv.Itoa(max(q.Offset, 0)), nil
 }
 
 func collectUsers(rows pgx.Rows) ([]directory.User, error) {
@@ -93,21 +200,30 @@ func collectUsers(rows pgx.Rows) ([]directory.User, error) {
 }
 
 // UpdateUser changes the properties set in p and, when passwordHash is not
-// nil, replaces the password, in one statement.
+// nil, replaces the password, in one statement. Profile properties merge
+// (jsonb ||): those the patch names are replaced, the rest kept.
 func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserPatch, passwordHash *string) (directory.User, error) {
+	profile := []byte("{}")
+	if len(p.Profile) > 0 {
+		var err error
+		if profile, err = json.Marshal(p.Profile); err != nil {
+			return directory.User{}, fmt.Errorf("update user: encode profile: %w", err)
+		}
+	}
 	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
 			UPDATE users SET
 			user_principal_name = COALESCE($2, user_principal_name),
 			display_name        = COALESCE($3, display_name),
 			account_enabled     = COALESCE($4, account_enabled),
-			is_emergency_access = COALESCE($5, is_emergency_access)
+			is_emergency_access = COALESCE($5, is_emergency_access),
+			profile             = profile || $7::jsonb
 			WHERE id = $1 RETURNING *
 		), p AS (
 			INSERT INTO password_credentials (user_id, hash) SELECT id, $6::text FROM u WHERE $6::text IS NOT NULL
 			ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, changed_at = now()
 		)
 		SELECT `+userCols+` FROM u`,
-		id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess, passwordHash)
+		id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess, passwordHash, profile)
 	u, err := scanUser(row)
 	if err != nil {
 		upn := ""
@@ -130,18 +246,51 @@ func (s *Directory) DeleteUser(ctx context.Context, id string) error {
 	return nil
 }
 
-const groupCols = `id::text, display_name, description, mail_nickname, security_enabled, created_at`
+const groupCols = `id::text, display_name, description, mail_nickname, security_enabled, is_assignable_to_role, created_at`
 
 func scanGroup(row pgx.Row) (directory.Group, error) {
 	var g directory.Group
-	err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &g.SecurityEnabled, &g.CreatedDateTime)
+	err := row.Scan(&g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &g.SecurityEnabled, &g.IsAssignableToRole, &g.CreatedDateTime)
 	g.GroupTypes = []string{}
 	return g, err
 }
 
+var groupColumns = map[string]column{
+	"id":                 {sql: "id"},
+	"displayName":        {sql: "display_name", fold: true},
+	"description":        {sql: "description", fold: true},
+	"mailNickname":       {sql: "mail_nickname", fold: true},
+	"securityEnabled":    {sql: "security_enabled"},
+	"mailEnabled":        {sql: "false"},
+	"isAssignableToRole": {sql: "is_assignable_to_role"},
+	"createdDateTime":    {sql: "created_at"},
+}
+
 func (s *Directory) CreateGroup(ctx context.Context, g directory.Group) (directory.Group, error) {
-	out, err := scanGroup(s.db.Pool.QueryRow(ctx, `INSERT INTO groups (id, display_name, description, mail_nickname, security_enabled)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+groupCols, g.ID, g.DisplayName, g.Description, g.MailNickname, g.SecurityEnabled))
+	return s.CreateGroupWith(ctx, g, nil, nil)
+}
+
+func (s *Directory) CreateGroupWith(ctx context.Context, g directory.Group, members, owners []string) (directory.Group, error) {
+	var out directory.Group
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanGroup(tx.QueryRow(ctx, `INSERT INTO groups (id, display_name, description, mail_nickname, security_enabled, is_assignable_to_role)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+groupCols, g.ID, g.DisplayName, g.Description, g.MailNickname, g.SecurityEnabled, g.IsAssignableToRole))
+		if err != nil {
+			return err
+		}
+		for table, ids := range map[string][]string{"group_members": members, "group_owners": owners} {
+			for _, uid := range ids {
+				if _, err := tx.Exec(ctx, `INSERT INTO `+table+` (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, g.ID, uid); err != nil {
+					if pgCode(err) == pgForeignKeyViolation {
+						return errUserNotFound(uid).WithTarget(strings.TrimPrefix(table, "group_") + "@odata.bind")
+					}
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return out, fmt.Errorf("create group: %w", err)
 	}
@@ -156,16 +305,30 @@ func (s *Directory) GetGroup(ctx context.Context, id string) (directory.Group, e
 	return g, nil
 }
 
-func (s *Directory) ListGroups(ctx context.Context, p directory.Page) ([]directory.Group, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+groupCols+` FROM groups WHERE id > $1 ORDER BY id LIMIT $2`, afterID(p.After), clampTop(p.Top))
+func (s *Directory) ListGroups(ctx context.Context, q directory.Query) ([]directory.Group, int, error) {
+	var w where
+	if err := applyQuery(&w, q, groupColumns); err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", err)
+	}
+	count := -1
+	if q.Count {
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM groups`+w.sql(), w.args...).Scan(&count); err != nil {
+			return nil, 0, fmt.Errorf("list groups: count: %w", err)
+		}
+	}
+	order, err := pageClause(&w, q, groupColumns, "id")
 	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
+		return nil, 0, fmt.Errorf("list groups: %w", err)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+groupCols+` FROM groups`+w.sql()+order, w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (directory.Group, error) { return scanGroup(r) })
 	if err != nil {
-		return nil, fmt.Errorf("scan groups: %w", err)
+		return nil, 0, fmt.Errorf("scan groups: %w", err)
 	}
-	return out, nil
+	return out, count, nil
 }
 
 func (s *Directory) UpdateGroup(ctx context.Context, id string, p directory.GroupPatch) (directory.Group, error) {
@@ -218,16 +381,48 @@ func (s *Directory) RemoveMember(ctx context.Context, groupID, userID string) er
 	return nil
 }
 
-func (s *Directory) ListMembers(ctx context.Context, groupID string, p directory.Page) ([]directory.User, error) {
+func (s *Directory) ListMembers(ctx context.Context, groupID string, q directory.Query) ([]directory.User, int, error) {
+	return s.listLinked(ctx, "group_members", groupID, q)
+}
+
+func (s *Directory) ListOwners(ctx context.Context, groupID string, q directory.Query) ([]directory.User, int, error) {
+	return s.listLinked(ctx, "group_owners", groupID, q)
+}
+
+func (s *Directory) listLinked(ctx context.Context, table, groupID string, q directory.Query) ([]directory.User, int, error) {
 	if _, err := s.GetGroup(ctx, groupID); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access, u.created_at FROM users u JOIN group_members m ON m.user_id = u.id
-		WHERE m.group_id = $1 AND u.id > $2 ORDER BY u.id LIMIT $3`, groupID, afterID(p.After), clampTop(p.Top))
+	var w where
+	w.add("m.group_id = ?::uuid", groupID)
+	return s.listUsers(ctx, "users u JOIN "+table+" m ON m.user_id = u.id", q, &w, "list "+strings.TrimPrefix(table, "group_"))
+}
+
+func (s *Directory) AddOwner(ctx context.Context, groupID, userID string) error {
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO group_owners (group_id, user_id) VALUES ($1, $2)`, groupID, userID)
+	switch pgCode(err) {
+	case "":
+		return nil
+	case pgUniqueViolation:
+		return apperr.Conflict(directory.CodeAlreadyMember, "user %q is already an owner of group %q", userID, groupID)
+	case pgForeignKeyViolation:
+		if constraintOf(err) == "group_owners_group_id_fkey" {
+			return errGroupNotFound(groupID)
+		}
+		return errUserNotFound(userID)
+	}
+	return fmt.Errorf("add owner: %w", err)
+}
+
+func (s *Directory) RemoveOwner(ctx context.Context, groupID, userID string) error {
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM group_owners WHERE group_id = $1 AND user_id = $2`, groupID, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list members: %w", err)
+		return fmt.Errorf("remove owner: %w", err)
 	}
-	return collectUsers(rows)
+	if tag.RowsAffected() == 0 {
+		return apperr.NotFound(apperr.CodeNotFound, "user %q is not an owner of group %q", userID, groupID)
+	}
+	return nil
 }
 
 func (s *Directory) GroupIDsOf(ctx context.Context, userID string) ([]string, error) {
@@ -272,9 +467,23 @@ func (s *Directory) GetRoleAssignment(ctx context.Context, id string) (directory
 	return a, nil
 }
 
-func (s *Directory) ListRoleAssignments(ctx context.Context, principalID string, p directory.Page) ([]directory.RoleAssignment, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+assignmentCols+` FROM role_assignments
-		WHERE ($1 = '' OR principal_id::text = $1) AND id > $2 ORDER BY id LIMIT $3`, principalID, afterID(p.After), clampTop(p.Top))
+var assignmentColumns = map[string]column{
+	"id":               {sql: "id"},
+	"principalId":      {sql: "principal_id"},
+	"roleDefinitionId": {sql: "role_definition_id"},
+	"directoryScopeId": {sql: "directory_scope_id"},
+}
+
+func (s *Directory) ListRoleAssignments(ctx context.Context, q directory.Query) ([]directory.RoleAssignment, error) {
+	var w where
+	if err := applyQuery(&w, q, assignmentColumns); err != nil {
+		return nil, fmt.Errorf("list role assignments: %w", err)
+	}
+	order, err := pageClause(&w, q, assignmentColumns, "id")
+	if err != nil {
+		return nil, fmt.Errorf("list role assignments: %w", err)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+assignmentCols+` FROM role_assignments`+w.sql()+order, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list role assignments: %w", err)
 	}

@@ -41,8 +41,28 @@ func (s *RiskyUsers) Get(ctx context.Context, userID string) (risk.RiskyUser, er
 	return r, nil
 }
 
-func (s *RiskyUsers) List(ctx context.Context, p directory.Page) ([]risk.RiskyUser, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+riskyCols+riskyFrom+` WHERE r.user_id > $1 ORDER BY r.user_id LIMIT $2`, afterID(p.After), clampTop(p.Top))
+// riskyColumns maps riskyUser's filterable properties to SQL.
+var riskyColumns = map[string]column{
+	"id":                      {sql: "r.user_id"},
+	"userPrincipalName":       {sql: "COALESCE(u.user_principal_name, r.user_principal_name)", fold: true},
+	"userDisplayName":         {sql: "COALESCE(u.display_name, r.user_display_name)", fold: true},
+	"riskLevel":               {sql: "r.risk_level"},
+	"riskState":               {sql: "r.risk_state"},
+	"riskDetail":              {sql: "r.risk_detail"},
+	"riskLastUpdatedDateTime": {sql: "r.risk_last_updated_date_time"},
+	"isDeleted":               {sql: "(u.id IS NULL)"},
+}
+
+func (s *RiskyUsers) List(ctx context.Context, q directory.Query) ([]risk.RiskyUser, error) {
+	var w where
+	if err := applyQuery(&w, q, riskyColumns); err != nil {
+		return nil, fmt.Errorf("list risky users: %w", err)
+	}
+	order, err := pageClause(&w, q, riskyColumns, "r.user_id")
+	if err != nil {
+		return nil, fmt.Errorf("list risky users: %w", err)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+riskyCols+riskyFrom+w.sql()+order, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list risky users: %w", err)
 	}

@@ -78,11 +78,11 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		wantKind(t, s.AddMember(ctx, g.ID, uuid.NewString()), apperr.KindNotFound)
 		wantKind(t, s.AddMember(ctx, uuid.NewString(), ids[0]), apperr.KindNotFound)
 
-		first, err := s.ListMembers(ctx, g.ID, directory.Page{Top: 2})
+		first, _, err := s.ListMembers(ctx, g.ID, directory.Query{Page: directory.Page{Top: 2}})
 		if err != nil || len(first) != 2 {
 			t.Fatalf("page 1: %d %v", len(first), err)
 		}
-		rest, err := s.ListMembers(ctx, g.ID, directory.Page{Top: 2, After: first[1].ID})
+		rest, _, err := s.ListMembers(ctx, g.ID, directory.Query{Page: directory.Page{Top: 2, After: first[1].ID}})
 		if err != nil || len(rest) != 1 || rest[0].ID == first[0].ID || rest[0].ID == first[1].ID {
 			t.Fatalf("page 2: %+v %v", rest, err)
 		}
@@ -93,7 +93,7 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		if err := s.DeleteUser(ctx, ids[1]); err != nil {
 			t.Fatal(err)
 		}
-		left, _ := s.ListMembers(ctx, g.ID, directory.Page{})
+		left, _, _ := s.ListMembers(ctx, g.ID, directory.Query{})
 		if len(left) != 2 {
 			t.Fatalf("deleting a user must remove its memberships: %d left", len(left))
 		}
@@ -115,7 +115,7 @@ func Directory(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		wantCode(t, err, apperr.KindConflict, directory.CodeDuplicateAssignment)
 		_, err = s.CreateRoleAssignment(ctx, directory.RoleAssignment{ID: uuid.NewString(), PrincipalID: uuid.NewString(), RoleDefinitionID: ga.ID, DirectoryScopeID: "/"})
 		wantKind(t, err, apperr.KindNotFound)
-		list, err := s.ListRoleAssignments(ctx, u.ID, directory.Page{})
+		list, err := s.ListRoleAssignments(ctx, directory.ByPrincipal(u.ID))
 		if err != nil || len(list) != 1 || list[0] != a {
 			t.Fatalf("list: %+v %v", list, err)
 		}

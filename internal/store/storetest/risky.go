@@ -48,11 +48,11 @@ func RiskyUsers(t *testing.T, newStores func(t *testing.T) (risk.Store, director
 		if lvl, _ := s.UserRisk(ctx, b.ID); lvl != risk.LevelNone {
 			t.Fatalf("dismissed user still at risk: %q", lvl)
 		}
-		list, err := s.List(ctx, directory.Page{Top: 1})
+		list, err := s.List(ctx, directory.Query{Page: directory.Page{Top: 1}})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("page 1: %v %v", list, err)
 		}
-		rest, err := s.List(ctx, directory.Page{Top: 1, After: list[0].ID})
+		rest, err := s.List(ctx, directory.Query{Page: directory.Page{Top: 1, After: list[0].ID}})
 		if err != nil || len(rest) != 1 || rest[0].ID == list[0].ID {
 			t.Fatalf("page 2: %v %v", rest, err)
 		}
