@@ -279,7 +279,7 @@ func refID(ref string) (string, *apperr.Error) {
 	ref = strings.TrimRight(ref, "/")
 	id := ref[strings.LastIndexByte(ref, '/')+1:]
 	if directory.ValidateID(id) != nil {
-		return "", apperr.Invalid("invalidReference", "%q must name a user by id, e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}", ref)
+		return "", apperr.Invalid(directory.CodeInvalidID, "%q must name a user by id (a GUID), e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}", ref)
 	}
 	return id, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/odata"
 )
 
 const urnID = "urn:uuid:6f1c2b0e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -45,11 +46,11 @@ func TestOddInputsAreRefusedNotFailed(t *testing.T) {
 		{"urn:uuid member", "POST", "/v1.0/groups/" + gid + "/members/$ref", `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/` + urnID + `"}`, false, directory.CodeInvalidID},
 		{"urn:uuid principal", "POST", "/v1.0/roleManagement/directory/roleAssignments", `{"principalId":"` + urnID + `","roleDefinitionId":"Global Reader"}`, false, directory.CodeInvalidID},
 		{"urn:uuid method id", "DELETE", "/me/authentication/fido2Methods/" + urnID, "", true, directory.CodeInvalidID},
-		{"urn:uuid $skiptoken", "GET", "/v1.0/users?$skiptoken=" + urnID, "", false, api.CodeBadQuery},
-		{"urn:uuid in $filter", "GET", "/v1.0/auditLogs/signIns?$filter=userId%20eq%20%27" + urnID + "%27", "", false, api.CodeBadQuery},
+		{"urn:uuid $skiptoken", "GET", "/v1.0/users?$skiptoken=" + urnID, "", false, odata.CodeBadRequest},
+		{"urn:uuid in $filter", "GET", "/v1.0/auditLogs/signIns?$filter=userId%20eq%20%27" + urnID + "%27", "", false, odata.CodeBadRequest},
 		{"urn:uuid application", "POST", "/signin/begin", `{"userPrincipalName":"odd@lab.example","applicationId":"` + urnID + `"}`, false, "invalidApplicationId"},
-		{"errorCode beyond int32", "GET", "/v1.0/auditLogs/signIns?$filter=status/errorCode%20eq%204294967296", "", false, api.CodeBadQuery},
-		{"errorCode below int32", "GET", "/v1.0/auditLogs/signIns?$filter=status/errorCode%20ne%20-2147483649", "", false, api.CodeBadQuery},
+		{"errorCode beyond int32", "GET", "/v1.0/auditLogs/signIns?$filter=status/errorCode%20eq%204294967296", "", false, odata.CodeBadRequest},
+		{"errorCode below int32", "GET", "/v1.0/auditLogs/signIns?$filter=status/errorCode%20ne%20-2147483649", "", false, odata.CodeBadRequest},
 	} {
 		var r resp
 		if c.cookie {

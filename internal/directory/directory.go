@@ -55,13 +55,13 @@ var ProfileStringProperties = []string{"givenName", "surname", "mail", "mailNick
 // Group is Graph's group resource for security groups with assigned
 // membership.
 type Group struct {
-	ID              string    `json:"id"`
-	DisplayName     string    `json:"displayName"`
-	Description     string    `json:"description"`
-	MailNickname    string    `json:"mailNickname"`
-	SecurityEnabled bool      `json:"securityEnabled"`
-	MailEnabled     bool      `json:"mailEnabled"`
-	GroupTypes      []string  `json:"groupTypes"`
+	ID              string   `json:"id"`
+	DisplayName     string   `json:"displayName"`
+	Description     string   `json:"description"`
+	MailNickname    string   `json:"mailNickname"`
+	SecurityEnabled bool     `json:"securityEnabled"`
+	MailEnabled     bool     `json:"mailEnabled"`
+	GroupTypes      []string `json:"groupTypes"`
 	// IsAssignableToRole is fixed at creation, as in Entra: only such
 	// groups may hold directory roles.
 	IsAssignableToRole bool      `json:"isAssignableToRole"`

@@ -30,7 +30,10 @@ const (
 //     type has no field for it.
 //   - read-only annotations (@odata.context, @odata.etag, and
 //     property@odata.context / navigationLink / associationLink) are removed.
-//   - a property Graph's schema has and the Go type does not model is
+//   - server-assigned read-only properties (id, createdDateTime,
+//     modifiedDateTime, ...) the Go type does not model are removed: the
+//     stored values stand.
+//   - any other property Graph's schema has and the Go type does not model is
 //     removed when its value is null, empty or the type's default (false,
 //     0, "", [], {} or an object of such), and refused with
 //     propertyNotSupported, naming its path, otherwise.
@@ -65,6 +68,10 @@ func Conform(body []byte, typeName string, goType reflect.Type, beta bool) ([]by
 }
 
 type conformer struct{ beta bool }
+
+// readOnly are the server-assigned properties a GET returns and a client
+// echoes back when it edits the read shape.
+var readOnly = map[string]bool{"id": true, "createdDateTime": true, "modifiedDateTime": true, "lastModifiedDateTime": true, "deletedDateTime": true}
 
 func join(path, name string) string {
 	if path == "" {
@@ -127,6 +134,12 @@ func (c conformer) object(obj map[string]any, graphType string, goType reflect.T
 		}
 		if _, inGraph := Property(graphType, k, c.beta); !inGraph {
 			continue // not Graph's either: the strict decoder refuses it
+		}
+		if readOnly[k] {
+			// The server's own value stands, as for the read-only
+			// properties the lab's types model (CA policy ids and times).
+			delete(obj, k)
+			continue
 		}
 		if !isDefault(val) {
 			return apperr.Invalid(CodePropertyNotSupported,
