@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -54,6 +55,16 @@ type driver struct {
 func newDriver(l *lab, admin string) *driver {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
 	return &driver{lab: l, targets: l.urls(), admin: admin, errors: map[string]int{},
+		hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// from returns a driver whose requests come from another loopback address
+// (any of 127.0.0.0/8 is this machine), so a check that trips the
+// per-client failure limit does not cool down the other checks' client.
+func (d *driver) from(ip string) *driver {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
+	return &driver{lab: d.lab, targets: d.targets, admin: d.admin, errors: map[string]int{},
 		hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 

@@ -126,8 +126,12 @@ func (s *suite) scenarioMultiServer(ctx context.Context) result {
 		return []string{fmt.Sprintf("CA block policy in force on all 3 servers %s after it was saved (bound: the next sign-in; policies are versioned in the database)", prop.Round(time.Millisecond))}
 	})
 	r.Findings = append(r.Findings, findings...)
-	limitFinding, limitOK := drv.failureLimitAcrossServers(ctx, 20)
-	r.Findings = append(r.Findings, limitFinding)
+	// Each check comes from its own loopback address: the TAP race and the
+	// limit check trip the per-client failure limit on purpose.
+	tapFinding, tapOK := drv.from("127.0.0.2").tapAcrossServers(ctx, "multi")
+	flowFinding, flowOK := drv.from("127.0.0.3").flowAcrossServers(ctx, "multi")
+	limitFinding, limitOK := drv.from("127.0.0.4").failureLimitAcrossServers(ctx, 20)
+	r.Findings = append(r.Findings, tapFinding, flowFinding, limitFinding)
 	r.Load = fmt.Sprintf("%d workers, %d users, 3 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = "none (begin and finish always on different servers; CA change mid-load)"
 	r.Check, err = drv.verify(ctx, users, since)
@@ -136,7 +140,7 @@ func (s *suite) scenarioMultiServer(ctx context.Context) result {
 		return r
 	}
 	r.Errors = drv.errorSummary()
-	r.Pass = r.Check.ok() && drv.failed() == 0 && limitOK && !strings.HasPrefix(strings.Join(findings, ""), "CA change:")
+	r.Pass = r.Check.ok() && drv.failed() == 0 && limitOK && tapOK && flowOK && !strings.HasPrefix(strings.Join(findings, ""), "CA change:")
 	return r
 }
 
@@ -441,4 +445,123 @@ func rssKiB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// tapAcrossServers issues a one-time TAP and redeems it from 30 clients at
+// once, round robin over the servers: exactly one may get in.
+func (d *driver) tapAcrossServers(ctx context.Context, run string) (string, bool) {
+	var u struct {
+		ID string `json:"id"`
+	}
+	upn := "faults-tap-" + run + "@lab.example"
+	if err := d.doJSON(ctx, 0, http.MethodPost, "/v1.0/users", d.admin, map[string]any{"userPrincipalName": upn, "displayName": upn}, http.StatusCreated, &u); err != nil {
+		return "TAP across servers: create user: " + err.Error(), false
+	}
+	var tap struct {
+		Pass string `json:"temporaryAccessPass"`
+	}
+	if err := d.doJSON(ctx, 1, http.MethodPost, "/v1.0/users/"+u.ID+"/authentication/temporaryAccessPassMethods", d.admin,
+		map[string]any{"isUsableOnce": true}, http.StatusCreated, &tap); err != nil {
+		return "TAP across servers: issue: " + err.Error(), false
+	}
+	const clients = 30
+	results := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		go func(i int) {
+			results <- d.doJSON(ctx, i, http.MethodPost, "/signin/tap", "", map[string]string{"userPrincipalName": upn, "temporaryAccessPass": tap.Pass}, http.StatusOK, nil)
+		}(i)
+	}
+	ok := 0
+	codes := map[string]int{}
+	for i := 0; i < clients; i++ {
+		if err := <-results; err == nil {
+			ok++
+		} else {
+			codes[codeOf(err)]++
+		}
+	}
+	return fmt.Sprintf("one-time TAP redeemed by %d clients at once over 3 servers: %d signed in, the rest %v", clients, ok, codes), ok == 1
+}
+
+// flowAcrossServers runs a password + Authenticator push step-up whose
+// every step lands on another server: begin, password, push begin, the
+// phone's answer, push complete and the session's first use.
+func (d *driver) flowAcrossServers(ctx context.Context, run string) (string, bool) {
+	fail := func(step string, err error) (string, bool) {
+		return fmt.Sprintf("multi-step flow across servers: %s: %v", step, err), false
+	}
+	upn := "faults-flow-" + run + "@lab.example"
+	const password = "correct horse battery staple"
+	var u struct {
+		ID string `json:"id"`
+	}
+	if err := d.doJSON(ctx, 0, http.MethodPost, "/v1.0/users", d.admin, map[string]any{"userPrincipalName": upn, "displayName": upn,
+		"passwordProfile": map[string]any{"password": password}}, http.StatusCreated, &u); err != nil {
+		return fail("create user", err)
+	}
+	var tap struct {
+		Pass string `json:"temporaryAccessPass"`
+	}
+	if err := d.doJSON(ctx, 1, http.MethodPost, "/v1.0/users/"+u.ID+"/authentication/temporaryAccessPassMethods", d.admin, map[string]any{}, http.StatusCreated, &tap); err != nil {
+		return fail("issue TAP", err)
+	}
+	var sess struct {
+		Token string `json:"sessionToken"`
+	}
+	if err := d.doJSON(ctx, 2, http.MethodPost, "/signin/tap", "", map[string]string{"userPrincipalName": upn, "temporaryAccessPass": tap.Pass}, http.StatusOK, &sess); err != nil {
+		return fail("TAP sign-in", err)
+	}
+	var phone struct {
+		DeviceToken string `json:"deviceToken"`
+	}
+	if err := d.doJSON(ctx, 0, http.MethodPost, "/me/authentication/microsoftAuthenticatorMethods", sess.Token, nil, http.StatusCreated, &phone); err != nil {
+		return fail("register push", err)
+	}
+	policy := map[string]any{
+		"displayName": "faults: MFA for the flow user", "state": "enabled",
+		"conditions": map[string]any{
+			"users":          map[string]any{"includeUsers": []string{u.ID}},
+			"applications":   map[string]any{"includeApplications": []string{"All"}},
+			"clientAppTypes": []string{"all"},
+		},
+		"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"mfa"}},
+	}
+	if err := d.doJSON(ctx, 1, http.MethodPost, "/v1.0/identity/conditionalAccess/policies", d.admin, policy, http.StatusCreated, nil); err != nil {
+		return fail("MFA policy", err)
+	}
+	type step struct {
+		Status        string `json:"status"`
+		FlowToken     string `json:"flowToken"`
+		SessionToken  string `json:"sessionToken"`
+		PushRequestID string `json:"pushRequestId"`
+		NumberMatch   int    `json:"numberMatch"`
+	}
+	var begin, pw, push, done step
+	if err := d.doJSON(ctx, 0, http.MethodPost, "/signin/begin", "", map[string]string{"userPrincipalName": upn}, http.StatusOK, &begin); err != nil {
+		return fail("begin on rp0", err)
+	}
+	if err := d.doJSON(ctx, 1, http.MethodPost, "/signin/password", "", map[string]string{"flowToken": begin.FlowToken, "password": password}, http.StatusOK, &pw); err != nil {
+		return fail("password on rp1", err)
+	}
+	if pw.Status != "stepUpRequired" {
+		return fail("password on rp1", fmt.Errorf("status %q, want stepUpRequired", pw.Status))
+	}
+	if err := d.doJSON(ctx, 2, http.MethodPost, "/signin/push/begin", "", map[string]string{"flowToken": pw.FlowToken}, http.StatusOK, &push); err != nil {
+		return fail("push begin on rp2", err)
+	}
+	if err := d.doJSON(ctx, 0, http.MethodPost, "/authenticator/push/respond", "", map[string]any{"deviceToken": phone.DeviceToken, "pushRequestId": push.PushRequestID, "numberMatch": push.NumberMatch}, http.StatusNoContent, nil); err != nil {
+		if err2 := d.doJSON(ctx, 0, http.MethodPost, "/authenticator/push/respond", "", map[string]any{"deviceToken": phone.DeviceToken, "pushRequestId": push.PushRequestID, "numberMatch": push.NumberMatch}, http.StatusOK, nil); err2 != nil {
+			return fail("phone approves on rp0", err)
+		}
+	}
+	if err := d.doJSON(ctx, 1, http.MethodPost, "/signin/push/complete", "", map[string]string{"flowToken": pw.FlowToken, "pushRequestId": push.PushRequestID}, http.StatusOK, &done); err != nil {
+		return fail("push complete on rp1", err)
+	}
+	if done.Status != "completed" || done.SessionToken == "" {
+		return fail("push complete on rp1", fmt.Errorf("status %q", done.Status))
+	}
+	if _, err := d.do(ctx, 2, http.MethodGet, "/me", done.SessionToken, nil, http.StatusOK); err != nil {
+		return fail("session on rp2", err)
+	}
+	return "password + push step-up with begin, password, push begin, approval, push complete and session on alternating servers: completed", true
 }
