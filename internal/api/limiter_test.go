@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -38,20 +39,27 @@ func TestFailureLimitHoldsForABurstAcrossServers(t *testing.T) {
 		raw, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(raw)
 	}
-	if st, raw := post(a.URL, "/v1.0/users", ga, `{"userPrincipalName":"burst@lab.example","displayName":"Burst","passwordProfile":{"password":"correct horse battery"}}`); st != 201 {
-		t.Fatalf("create user: %d %s", st, raw)
-	}
-	_, raw := post(a.URL, "/signin/begin", "", `{"userPrincipalName":"burst@lab.example"}`)
-	flow := between(raw, `"flowToken":"`, `"`)
-	if flow == "" {
-		t.Fatalf("begin: %s", raw)
+	// Six users, ten guesses each: below each user's smart lockout
+	// threshold, so only the per-client limit stands in the way.
+	var flows []string
+	for u := 0; u < 6; u++ {
+		upn := fmt.Sprintf("burst%d@lab.example", u)
+		if st, raw := post(a.URL, "/v1.0/users", ga, `{"userPrincipalName":"`+upn+`","displayName":"Burst","passwordProfile":{"password":"correct horse battery"}}`); st != 201 {
+			t.Fatalf("create user: %d %s", st, raw)
+		}
+		_, raw := post(a.URL, "/signin/begin", "", `{"userPrincipalName":"`+upn+`"}`)
+		flow := between(raw, `"flowToken":"`, `"`)
+		if flow == "" {
+			t.Fatalf("begin: %s", raw)
+		}
+		flows = append(flows, flow)
 	}
 	var mu sync.Mutex
 	statuses := map[int]int{}
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := 0; i < 60; i++ {
-		base := a.URL
+		base, flow := a.URL, flows[i%6]
 		if i%2 == 1 {
 			base = b.URL
 		}

@@ -208,3 +208,39 @@ func TestAnonymousCeremonyBeginsAreBounded(t *testing.T) {
 		t.Fatalf("passkey step beyond the bound: %d %s", r.status, r.raw)
 	}
 }
+
+// TestPasswordGuessesLockTheAccountOut: per-user smart lockout. Ten wrong
+// passwords lock the user (from this location) for a minute; even the
+// right password is then refused unchecked with 429 accountLocked, and the
+// sign-in log says 50053. (The probe saw 60 guesses from 3 addresses all
+// checked.)
+func TestPasswordGuessesLockTheAccountOut(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"guess@lab.example","displayName":"G","passwordProfile":{"password":"correct horse battery"}}`)
+	try := func(pw string) resp {
+		b := &browser{e: e}
+		begin := b.post("/signin/begin", `{"userPrincipalName":"guess@lab.example"}`)
+		return b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"`+pw+`"}`)
+	}
+	for i := 0; i < signin.DefaultLockout.Threshold; i++ {
+		if r := try("wrong guess"); r.status != 401 || r.code() != signin.CodeInvalidPassword {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	if r := try("correct horse battery"); r.status != 429 || r.code() != signin.CodeAccountLocked {
+		t.Fatalf("right password during the lockout: %d %s", r.status, r.raw)
+	}
+	reader := e.token(directory.RoleReportsReader)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := e.do("GET", "/v1.0/auditLogs/signIns?$filter=status/errorCode%20eq%2050053", reader, "")
+		if v, _ := r.body["value"].([]any); len(v) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 50053 sign-in record: %s", r.raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

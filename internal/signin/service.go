@@ -43,6 +43,7 @@ type Deps struct {
 	Factors interface {
 		FactorStore
 		FactsStore
+		GuessStore
 	}
 	Ceremony *ceremony.Service
 	TAP      TAPRedeemer
@@ -52,6 +53,9 @@ type Deps struct {
 	RPName     string
 	SessionTTL time.Duration
 	FlowTTL    time.Duration
+	// Lockout is the smart lockout policy for password and verification
+	// code guesses; zero: DefaultLockout.
+	Lockout LockoutPolicy
 	Now        func() time.Time
 }
 
@@ -62,6 +66,9 @@ type Service struct{ d Deps }
 func New(d Deps) *Service {
 	if d.SessionTTL == 0 {
 		d.SessionTTL = 8 * time.Hour
+	}
+	if d.Lockout.Threshold == 0 {
+		d.Lockout = DefaultLockout
 	}
 	if d.FlowTTL == 0 {
 		d.FlowTTL = 10 * time.Minute
@@ -270,9 +277,9 @@ func (s *Service) Password(ctx context.Context, flowToken, password string) (Out
 	if e, ok := apperr.As(err); err != nil && (!ok || e.Kind != apperr.KindNotFound) {
 		return Outcome{}, err
 	}
-	ok, err := checkPassword(ctx, hash, password)
+	ok, locked, err := s.checkGuess(ctx, f, "password", func() (bool, error) { return checkPassword(ctx, hash, password) })
 	if err != nil {
-		return Outcome{}, err
+		return locked, err
 	}
 	if !ok {
 		return s.fail(ctx, f, "password", apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), 50126)
@@ -316,26 +323,33 @@ func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, er
 		return Outcome{}, apperr.Invalid(CodeNoSuchMethod, "the user has no verification-code (softwareOath) method")
 	}
 	now := s.d.Now()
-	for _, m := range methods {
-		secret, err := s.d.Sealer.Open(m.SealedSecret, "totp:"+m.ID)
-		if err != nil {
-			return Outcome{}, err
+	reused := false
+	ok, locked, err := s.checkGuess(ctx, f, "softwareOath", func() (bool, error) {
+		for _, m := range methods {
+			secret, err := s.d.Sealer.Open(m.SealedSecret, "totp:"+m.ID)
+			if err != nil {
+				return false, err
+			}
+			step, ok := mfa.VerifyTOTP(secret, code, now)
+			if !ok {
+				continue
+			}
+			fresh, err := s.d.Factors.UseTOTPStep(ctx, m.ID, step)
+			reused = err == nil && !fresh
+			return fresh, err
 		}
-		step, ok := mfa.VerifyTOTP(secret, code, now)
-		if !ok {
-			continue
-		}
-		fresh, err := s.d.Factors.UseTOTPStep(ctx, m.ID, step)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if !fresh {
-			return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), 500121)
-		}
-		f.Steps = append(f.Steps, Step{Mode: "softwareOath", At: now})
-		return s.advance(ctx, f)
+		return false, nil
+	})
+	switch {
+	case err != nil:
+		return locked, err
+	case reused:
+		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), 500121)
+	case !ok:
+		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), 500121)
 	}
-	return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), 500121)
+	f.Steps = append(f.Steps, Step{Mode: "softwareOath", At: now})
+	return s.advance(ctx, f)
 }
 
 // PushChallenge is what the sign-in screen shows while the phone is asked.
