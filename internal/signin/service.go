@@ -56,7 +56,7 @@ type Deps struct {
 	// Lockout is the smart lockout policy for password and verification
 	// code guesses; zero: DefaultLockout.
 	Lockout LockoutPolicy
-	Now        func() time.Time
+	Now     func() time.Time
 }
 
 // Service runs sign-ins.
