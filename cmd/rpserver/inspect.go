@@ -109,6 +109,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, 'path' or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	catalog := fs.String("aaguid-catalog", os.Getenv("RPSERVER_AAGUID_CATALOG"), "JSON file naming authenticators by AAGUID, as for serve (RPSERVER_AAGUID_CATALOG)")
 	refuseStale := fs.Bool("mds-refuse-stale", envBool("RPSERVER_MDS_REFUSE_STALE"), "refuse trust resting on an MDS blob past its nextUpdate (RPSERVER_MDS_REFUSE_STALE)")
 	attMode := fs.String("attestation", "required", "required: a passkey profile enforcing attestation (refuse unattested or untrusted); optional: report it only")
 	uv := fs.Bool("uv", true, "require the UV flag, as the server's registration does")
@@ -171,7 +172,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 		return bad("response.attestationObject is missing (is this a sign-in assertion rather than a registration?)")
 	}
 
-	trust, err := buildTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *refuseStale}, when)
+	trust, err := buildTrust(config.Config{TrustAnchors: splitComma(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *refuseStale, AAGUIDCatalog: *catalog}, when)
 	if err != nil {
 		return bad("%v", err)
 	}

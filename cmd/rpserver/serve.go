@@ -104,7 +104,7 @@ func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) 
 // buildTrust builds the attestation trust store from the configured files
 // and the lab CA. now is when the MDS blob's chain is judged.
 func buildTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) {
-	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot, RefuseStaleMDS: c.MDSRefuseStale}
+	tc := attestation.TrustConfig{MDSBlob: c.MDSBlob, MDSRoot: c.MDSRoot, RefuseStaleMDS: c.MDSRefuseStale, AAGUIDCatalog: c.AAGUIDCatalog}
 	for _, a := range c.TrustAnchors {
 		if strings.Contains(a, "=") {
 			tc.Entries = append(tc.Entries, a)

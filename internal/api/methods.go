@@ -130,7 +130,7 @@ func (s *Server) writeFido2List(w http.ResponseWriter, r *http.Request, uid stri
 	}
 	out := make([]profiles.Fido2AuthenticationMethod, len(creds))
 	for i, c := range creds {
-		out[i] = Fido2Method(c)
+		out[i] = s.fido2Method(c)
 	}
 	s.writeList(w, r, out, q, listOut{context: "users('" + uid + "')/authentication/fido2Methods"})
 }
@@ -158,7 +158,7 @@ func (s *Server) writeFido2(w http.ResponseWriter, r *http.Request, uid string, 
 	if err == nil {
 		c, err = s.deps.Methods.GetFido2(r.Context(), uid, pathParam(r, "methodId"))
 	}
-	s.getEntity(w, r, Fido2Method(c), err, "users('"+uid+"')/authentication/fido2Methods")
+	s.getEntity(w, r, s.fido2Method(c), err, "users('"+uid+"')/authentication/fido2Methods")
 }
 
 // listMethods is /users/{id}/authentication/methods: every registered
@@ -185,7 +185,7 @@ func (s *Server) listMethods(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]any, 0, len(creds)+len(taps))
 	for _, c := range creds {
-		items = append(items, Fido2Method(c))
+		items = append(items, s.fido2Method(c))
 	}
 	for _, t := range taps {
 		t.ODataType = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
@@ -227,7 +227,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, caller *methods.
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Fido2Method(c))
+	writeJSON(w, http.StatusOK, s.fido2Method(c))
 }
 
 func (s *Server) deleteFido2(w http.ResponseWriter, r *http.Request) {

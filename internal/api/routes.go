@@ -43,6 +43,7 @@ func (s *Server) routes(r chi.Router) {
 	// WebAuthn ceremonies.
 	r.Post("/webauthn/authentication/begin", s.beginLogin)
 	r.Post("/webauthn/authentication/finish", s.limited(s.finishLogin))
+	r.Get("/webauthn/authenticators/{aaguid}", s.authenticatorInfo)
 
 	// The signed-in user's own calls (a session cookie or token).
 	r.Group(func(r chi.Router) {

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -146,11 +149,13 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, registrationResponse{Fido2AuthenticationMethod: Fido2Method(reg.Credential), Attestation: reg.Attestation})
+	writeJSON(w, http.StatusCreated, registrationResponse{Fido2AuthenticationMethod: s.fido2Method(reg.Credential), Attestation: reg.Attestation})
 }
 
-// Fido2Method presents a stored credential as Graph's fido2AuthenticationMethod.
-func Fido2Method(c ceremony.Credential) profiles.Fido2AuthenticationMethod {
+// fido2Method presents a stored credential as Graph's
+// fido2AuthenticationMethod; model is the AAGUID catalog's name (the
+// operator's file, FIDO MDS, the community list), as Entra shows it.
+func (s *Server) fido2Method(c ceremony.Credential) profiles.Fido2AuthenticationMethod {
 	level := profiles.AttestationLevelNotAttested
 	if c.Attestation.Trusted {
 		level = profiles.AttestationLevelAttested
@@ -165,7 +170,37 @@ func Fido2Method(c ceremony.Credential) profiles.Fido2AuthenticationMethod {
 	}
 	return profiles.Fido2AuthenticationMethod{
 		ODataType: "#microsoft.graph.fido2AuthenticationMethod", ID: c.MethodID, DisplayName: c.DisplayName,
-		CreatedDateTime: c.CreatedAt, LastUsedDateTime: c.LastUsedAt, AAGuid: c.AAGUID, Model: attestation.ModelName(c.AAGUID),
+		CreatedDateTime: c.CreatedAt, LastUsedDateTime: c.LastUsedAt, AAGuid: c.AAGUID, Model: s.modelName(c.AAGUID),
 		AttestationCertificates: certs, AttestationLevel: level, PasskeyType: kind,
 	}
 }
+
+func (s *Server) modelName(aaguid string) string {
+	a, _ := s.deps.Ceremony.Authenticator(aaguid)
+	return a.Name
+}
+
+// authenticatorInfo answers GET /webauthn/authenticators/{aaguid}: the
+// catalog's name and icons for an authenticator model, for the pages. The
+// catalog is public data (names and logos), so no session is needed.
+func (s *Server) authenticatorInfo(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "aaguid")
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		writeError(w, r, apperr.Invalid(CodeInvalidAAGUID, "aaguid must be a UUID such as 08987058-cadc-4b81-b6e1-30de50dcbe96").WithTarget("aaguid"))
+		return
+	}
+	a, ok := s.deps.Ceremony.Authenticator(u.String())
+	if !ok {
+		writeError(w, r, apperr.NotFound(CodeAuthenticatorUnknown, "no catalog entry names AAGUID %s", u))
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	writeJSON(w, http.StatusOK, a)
+}
+
+// Codes of GET /webauthn/authenticators/{aaguid}.
+const (
+	CodeInvalidAAGUID        = "invalidAaguid"
+	CodeAuthenticatorUnknown = "authenticatorNotInCatalog"
+)

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,8 @@ func TestRegisterAndSignInWithEveryPreset(t *testing.T) {
 		"Microsoft Authenticator Android": virtualauthn.MicrosoftAuthenticatorAndroid(l.ca),
 		"YubiKey 5":                       withResidentKey(virtualauthn.YubiKey5(l.ca)),
 		"Google Password Manager":         virtualauthn.GooglePasswordManager(),
+		"YubiKey 5, EdDSA key":            withAlgorithms(withResidentKey(virtualauthn.YubiKey5(l.ca)), virtualauthn.AlgEdDSA),
+		"RS256-only platform key":         withAlgorithms(virtualauthn.GooglePasswordManager(), virtualauthn.AlgRS256),
 	}
 	for name, cfg := range presets {
 		t.Run(name, func(t *testing.T) {
@@ -141,6 +144,34 @@ func TestRegisterAndSignInWithEveryPreset(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func withAlgorithms(c virtualauthn.Config, algs ...int) virtualauthn.Config {
+	c.Algorithms = algs
+	return c
+}
+
+// TestAuthenticatorCatalog: names and icons by AAGUID for the pages, and
+// fido2Methods' model from the same catalog.
+func TestAuthenticatorCatalog(t *testing.T) {
+	l := newLab(t)
+	got := l.do("GET", "/webauthn/authenticators/bada5566-a7aa-401f-bd96-45619a55120d", "", "")
+	if got.status != 200 || got.body["name"] != "1Password" || got.body["source"] != attestation.SourceCommunity {
+		t.Fatalf("%d %s", got.status, got.raw)
+	}
+	if icon, _ := got.body["iconDark"].(string); !strings.HasPrefix(icon, "data:image/svg+xml;base64,") {
+		t.Fatalf("icon %q", icon)
+	}
+	if got := l.do("GET", "/webauthn/authenticators/00000000-0000-0000-0000-000000000001", "", ""); got.status != 404 || got.body["error"].(map[string]any)["code"] != "authenticatorNotInCatalog" {
+		t.Fatalf("%d %s", got.status, got.raw)
+	}
+	if got := l.do("GET", "/webauthn/authenticators/nope", "", ""); got.status != 400 || got.body["error"].(map[string]any)["code"] != "invalidAaguid" {
+		t.Fatalf("%d %s", got.status, got.raw)
+	}
+	reg := l.register(l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca)), "", virtualauthn.Tamper{})
+	if reg.status != 201 || reg.body["model"] != "Microsoft Authenticator (iOS)" || reg.body["displayName"] != "Microsoft Authenticator (iOS)" {
+		t.Fatalf("%d %s", reg.status, reg.raw)
 	}
 }
 

@@ -34,7 +34,7 @@ func Evaluate(att protocol.AttestationObject, clientDataHash []byte, store *Trus
 	if b := att.AuthData.AttData.AAGUID; len(b) == 16 {
 		copy(aaguid[:], b)
 	}
-	r := Result{Format: att.Format, AAGUID: aaguid.String(), Model: ModelName(aaguid.String())}
+	r := Result{Format: att.Format, AAGUID: aaguid.String(), Model: store.ModelName(aaguid.String())}
 
 	var v verdict
 	switch att.Format {

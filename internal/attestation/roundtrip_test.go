@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,7 +152,7 @@ func TestValidFormatsRoundTrip(t *testing.T) {
 		{"apple", virtualauthn.Config{Format: virtualauthn.FormatApple, CA: f.ca, UserVerification: true, Attachment: "platform"}, attestation.TypeAnonCA, true, "", "", 3},
 		{"packed-self", virtualauthn.Config{Format: virtualauthn.FormatPackedSelf, UserVerification: true}, attestation.TypeSelf, false, attestation.ReasonMissing, "", 0},
 		{"synced-gpm", virtualauthn.GooglePasswordManager(), attestation.TypeNone, false, attestation.ReasonMissing, "Google Password Manager", 0},
-		{"synced-icloud", virtualauthn.ICloudKeychain(), attestation.TypeNone, false, attestation.ReasonMissing, "iCloud Keychain", 0},
+		{"synced-icloud", virtualauthn.ICloudKeychain(), attestation.TypeNone, false, attestation.ReasonMissing, "Apple Passwords", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,11 +348,61 @@ func TestConcurrentCeremonies(t *testing.T) {
 	}
 }
 
-func TestModelName(t *testing.T) {
-	if got := attestation.ModelName("90A3CCDF-635C-4729-A248-9B709135078F"); got != "Microsoft Authenticator (iOS)" {
+// TestCatalogLayers: the operator's file over FIDO MDS over the community
+// list over this project's own names; icons come along with names.
+func TestCatalogLayers(t *testing.T) {
+	var store *attestation.TrustStore // nil: the embedded lists only
+	if got := store.ModelName("90A3CCDF-635C-4729-A248-9B709135078F"); got != "Microsoft Authenticator (iOS)" {
 		t.Fatal(got)
 	}
-	if attestation.ModelName(uuid.Nil.String()) != "" {
-		t.Fatal("nil aaguid has a name")
+	if store.ModelName(uuid.Nil.String()) != "" || store.ModelName("not a uuid") != "" {
+		t.Fatal("nil or bad aaguid has a name")
+	}
+	// The community list: name and both icons.
+	onePassword := uuid.MustParse("bada5566-a7aa-401f-bd96-45619a55120d")
+	a, ok := store.Authenticator(onePassword)
+	if !ok || a.Name != "1Password" || a.Source != attestation.SourceCommunity ||
+		!strings.HasPrefix(a.IconLight, "data:image/svg+xml;base64,") || !strings.HasPrefix(a.IconDark, "data:image/svg+xml;base64,") {
+		t.Fatalf("%+v", a)
+	}
+
+	f := newFixture(t)
+	rootPEM, sign := mdsSigner(t)
+	store = attestation.NewTrustStore()
+	e := mdsEntry(f.ca)
+	e["aaguid"] = onePassword.String()
+	e["metadataStatement"].(map[string]any)["aaguid"] = onePassword.String()
+	e["metadataStatement"].(map[string]any)["description"] = "1Password (from MDS)"
+	if _, err := store.LoadMDS(sign(mdsBlobClaims("2099-01-01", e)), rootPEM, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := store.Authenticator(onePassword); a.Name != "1Password (from MDS)" || a.Source != attestation.SourceMDS || a.IconLight == "" {
+		t.Fatalf("MDS layer (keeping the community icons): %+v", a)
+	}
+
+	dir := t.TempDir()
+	p := filepath.Join(dir, "catalog.json")
+	svg := "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`))
+	if err := os.WriteFile(p, []byte(`{"`+onePassword.String()+`":{"name":"Corporate 1Password","icon_light":"`+svg+`"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.LoadCatalogFile(p); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	if a, _ := store.Authenticator(onePassword); a.Name != "Corporate 1Password" || a.Source != attestation.SourceFile || a.IconLight != svg || a.IconDark != "" {
+		t.Fatalf("file layer: %+v", a)
+	}
+	for name, body := range map[string]string{
+		"not JSON":       `[`,
+		"bad AAGUID":     `{"nope":{"name":"x"}}`,
+		"no name":        `{"` + onePassword.String() + `":{"name":" "}}`,
+		"script as icon": `{"` + onePassword.String() + `":{"name":"x","icon_light":"javascript:alert(1)"}}`,
+	} {
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.LoadCatalogFile(p); err == nil {
+			t.Errorf("%s accepted", name)
+		}
 	}
 }

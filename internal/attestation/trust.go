@@ -24,6 +24,7 @@ type TrustStore struct {
 	byAAGUID map[uuid.UUID][]*x509.Certificate
 	any      []*x509.Certificate
 	mds      *mdsBlob
+	catalog  *catalogLayer // the operator's AAGUID catalog file, if any
 	// refuseStale: trust that rests on the MDS blob is refused once the
 	// blob is past its nextUpdate (the default only reports it).
 	refuseStale bool
@@ -168,6 +169,10 @@ type TrustConfig struct {
 	// RefuseStaleMDS refuses trust that rests on the blob once it is past
 	// its nextUpdate; by default a stale blob is only reported.
 	RefuseStaleMDS bool
+	// AAGUIDCatalog is a JSON file of authenticator names and icons in the
+	// community list's format; it takes precedence over MDS and the
+	// embedded lists.
+	AAGUIDCatalog string
 }
 
 // ParseEntry splits an "AAGUID=path" configuration entry.
@@ -223,6 +228,11 @@ func LoadTrustStore(cfg TrustConfig, now time.Time) (*TrustStore, error) {
 			return nil, fmt.Errorf("%s: %w", cfg.MDSBlob, err)
 		}
 		s.RefuseStaleMDS(cfg.RefuseStaleMDS)
+	}
+	if cfg.AAGUIDCatalog != "" {
+		if _, err := s.LoadCatalogFile(cfg.AAGUIDCatalog); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

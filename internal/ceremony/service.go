@@ -101,6 +101,16 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	return s, nil
 }
 
+// Authenticator is the trust store's catalog entry (name, icons) for an
+// AAGUID: the operator's file, FIDO MDS, then the embedded lists.
+func (s *Service) Authenticator(aaguid string) (attestation.Authenticator, bool) {
+	u, err := uuid.Parse(aaguid)
+	if err != nil {
+		return attestation.Authenticator{}, false
+	}
+	return s.cfg.Trust.Authenticator(u)
+}
+
 // waUser adapts a user and the credentials the library should see.
 type waUser struct {
 	info  UserInfo

@@ -38,6 +38,7 @@ type Config struct {
 	// MDSRefuseStale (RPSERVER_MDS_REFUSE_STALE): trust resting on an MDS
 	// blob past its nextUpdate is refused, not only reported.
 	MDSRefuseStale bool
+	AAGUIDCatalog  string // RPSERVER_AAGUID_CATALOG: JSON names/icons by AAGUID, over MDS and the embedded lists
 	LabCA          bool   // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
 	PprofListen    string // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 
@@ -82,6 +83,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file, never fetched (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root certificate that signs the MDS blob (RPSERVER_MDS_ROOT)")
 	mdsRefuseStale := fs.Bool("mds-refuse-stale", envBool("RPSERVER_MDS_REFUSE_STALE", false), "refuse attestation trust that rests on an MDS blob past its nextUpdate (default: report it) (RPSERVER_MDS_REFUSE_STALE)")
+	aaguidCatalog := fs.String("aaguid-catalog", os.Getenv("RPSERVER_AAGUID_CATALOG"), "JSON file naming authenticators by AAGUID (the community list's format: name, icon_light, icon_dark); overrides FIDO MDS and the embedded lists (RPSERVER_AAGUID_CATALOG)")
 	labCA := fs.Bool("lab-ca", envBool("RPSERVER_LAB_CA", true), "trust the lab attestation CA in the data folder (made on first start; rpserver phone and loadtest use it) (RPSERVER_LAB_CA)")
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
@@ -93,7 +95,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
-			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, PprofListen: *pprofListen, LabCA: *labCA,
+			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
@@ -169,7 +171,7 @@ func (c *Config) complete() error {
 			errs = append(errs, fmt.Errorf("pprof listen address %q: want a loopback host:port such as 127.0.0.1:6060", c.PprofListen))
 		}
 	}
-	for _, f := range []string{c.MDSBlob, c.MDSRoot} {
+	for _, f := range []string{c.MDSBlob, c.MDSRoot, c.AAGUIDCatalog} {
 		if f != "" {
 			if _, err := os.Stat(f); err != nil {
 				errs = append(errs, fmt.Errorf("MDS file: %v", err))
