@@ -100,8 +100,30 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	withRecord, err := includeSignIn(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: clientKey(r)})
+	if !withRecord {
+		// The client needs the outcome and the session; the record (about
+		// 2 KB) only when asked, or later from /auditLogs/signIns/{signInId}.
+		out.Log = nil
+	}
 	s.writeOutcome(w, r, out, err)
+}
+
+// includeSignIn reads ?include=signIn, the finish endpoint's one option.
+func includeSignIn(r *http.Request) (bool, error) {
+	v, ok := r.URL.Query()["include"]
+	if !ok {
+		return false, nil
+	}
+	if len(v) == 1 && v[0] == "signIn" {
+		return true, nil
+	}
+	return false, apperr.Invalid(CodeBadQuery, "include: the only value is signIn (the sign-in record in the answer)").WithTarget("include")
 }
 
 func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, ttl time.Duration) {

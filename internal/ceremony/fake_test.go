@@ -28,6 +28,28 @@ func (m *memStore) SaveChallenge(_ context.Context, c Challenge) error {
 	return nil
 }
 
+func (m *memStore) BeginAssertion(ctx context.Context, upn string, c Challenge) ([]CredentialRef, error) {
+	var refs []CredentialRef
+	if upn != "" {
+		for _, u := range m.users {
+			if u.Name != upn {
+				continue
+			}
+			list, _ := m.ListCredentials(ctx, u.ID)
+			for _, cr := range list {
+				refs = append(refs, CredentialRef{ID: cr.ID, Transports: cr.Transports})
+			}
+			if len(refs) > 0 {
+				c.UserID = u.ID
+			}
+		}
+	}
+	if len(refs) == 0 {
+		c.UserID = ""
+	}
+	return refs, m.SaveChallenge(ctx, c)
+}
+
 func (m *memStore) TakeChallenge(_ context.Context, hash []byte, kind string) (Challenge, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -35,7 +35,7 @@ type Challenge struct {
 	Hash        []byte // SHA-256 of the challenge as the browser echoes it
 	Kind        string // KindRegistration or KindAuthentication
 	UserID      string // empty for discoverable sign-in
-	SessionData []byte // go-webauthn SessionData, msgp-encoded
+	SessionData []byte // registration: go-webauthn SessionData, msgp-encoded; a sign-in stores none
 	Label       string // registration: the passkey name asked for at begin
 	ExpiresAt   time.Time
 	// Client is the address of an anonymous caller (a sign-in begun by
@@ -60,9 +60,23 @@ const (
 	KindAuthentication = "authentication"
 )
 
+// CredentialRef is what a sign-in's allow list needs of a credential.
+type CredentialRef struct {
+	ID         []byte
+	Transports []string
+}
+
 // Store persists challenges and credentials.
 type Store interface {
 	SaveChallenge(ctx context.Context, c Challenge) error
+	// BeginAssertion stores a sign-in challenge and returns the allow list,
+	// in one round trip: with upn naming a user who has passkeys, the
+	// challenge is bound to that user (c.UserID is ignored) and their
+	// credentials are returned; otherwise (no upn, unknown upn, no
+	// passkeys) the challenge is discoverable and the list empty. With
+	// c.Client set it saves the challenge only within c.Pending, like
+	// SaveChallenge (429 CodeTooManyPendingChallenges beyond).
+	BeginAssertion(ctx context.Context, upn string, c Challenge) ([]CredentialRef, error)
 	// TakeChallenge deletes and returns the challenge; NotFound when it does
 	// not exist (never issued, or already used). Expired rows are returned so
 	// the caller can say "expired" rather than "unknown".

@@ -132,6 +132,23 @@ func (s *Service) Compiled(ctx context.Context) (*policy.CompiledPolicies, error
 	return c.policies, nil
 }
 
+// CompiledAt is Compiled for a caller that already read the policy version
+// (the passkey sign-in reads it with its challenge): no query at all while
+// the cache is at least that new.
+func (s *Service) CompiledAt(ctx context.Context, version int64) (*policy.CompiledPolicies, error) {
+	c := s.cache.Load()
+	if c == nil || c.version < version {
+		var err error
+		if c, err = s.current(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("conditional access: stored policies do not compile (version %d): %w", c.version, c.err)
+	}
+	return c.policies, nil
+}
+
 // Strengths resolves built-in and custom authentication strengths as of the
 // current policy version. The returned values share memory with the cache:
 // treat them as read-only.

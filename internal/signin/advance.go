@@ -31,6 +31,20 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	return s.decide(ctx, f, &facts, prefetched{})
+}
+
+// prefetched is what a caller already read in an earlier round trip (the
+// passkey sign-in reads it with its challenge), and the credential use to
+// commit with the sign-in's record.
+type prefetched struct {
+	policyVersion *int64 // the Conditional Access version read with the facts; nil: unknown
+	use           *signinlog.CredentialUse
+}
+
+// decide is advance on facts already read.
+func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched) (Outcome, error) {
+	facts := *fp
 	if !f.issuedAt.IsZero() && revoked(f.issuedAt, facts.SessionsValidFrom) {
 		return Outcome{}, apperr.Invalid(CodeInvalidFlow, "the user's sessions were revoked after this sign-in began; begin again").WithTarget("flowToken")
 	}
@@ -51,7 +65,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 	}
 
 	sc := signInContext(f, &facts, registered)
-	compiled, err := s.d.Policies.Compiled(ctx)
+	compiled, err := s.policies(ctx, pre.policyVersion)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -65,7 +79,7 @@ func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
 
 	switch ev.Decision {
 	case policy.DecisionAllow:
-		return s.complete(ctx, f, &facts, &ev, out)
+		return s.complete(ctx, f, &facts, &ev, out, pre.use)
 	case policy.DecisionBlock:
 		rec, _ := s.log(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.")
 		out.Log = rec
@@ -128,7 +142,7 @@ func (s *Service) withFlowToken(out Outcome, f *flow) (Outcome, error) {
 }
 
 // complete issues the session and logs the success.
-func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, out Outcome) (Outcome, error) {
+func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, out Outcome, use *signinlog.CredentialUse) (Outcome, error) {
 	now := s.d.Now()
 	steps := dedupe(f.Steps)
 	tok, err := s.d.Issuer.Mint(tokens.Claims{
@@ -138,8 +152,16 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	if err != nil {
 		return Outcome{}, err
 	}
-	rec, err := s.log(ctx, f, facts, ev, 0, "")
-	if err != nil {
+	var rec *signinlog.SignIn
+	if use != nil {
+		// The passkey's counter commits with the record: one commit, and
+		// neither without the other.
+		r := s.record(f, facts, ev, 0, "", -1)
+		if err := s.d.Log.WriteUse(ctx, r, use); err != nil {
+			return Outcome{}, s.useRefused(ctx, use, err)
+		}
+		rec = &r
+	} else if rec, err = s.log(ctx, f, facts, ev, 0, ""); err != nil {
 		// No session without its record: an acknowledged sign-in that the
 		// log does not show is exactly what an audit must never find.
 		return Outcome{}, err
@@ -175,6 +197,17 @@ func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Eva
 // when the database is gone), while a refusal is answered as a refusal
 // whether or not its record could be kept (the error is logged here).
 func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) (*signinlog.SignIn, error) {
+	rec := s.record(f, facts, ev, code, reason, failedStep)
+	if err := s.d.Log.Write(ctx, rec); err != nil {
+		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)
+		return nil, fmt.Errorf("sign-in log: %w", err)
+	}
+	return &rec, nil
+}
+
+// record builds the sign-in record of a flow step; failedStep marks the
+// step that failed (-1: none).
+func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) signinlog.SignIn {
 	now := s.d.Now()
 	rec := signinlog.SignIn{
 		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
@@ -206,11 +239,7 @@ func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *polic
 	if rec.AuthenticationMethodsUsed == nil {
 		rec.AuthenticationMethodsUsed = []string{}
 	}
-	if err := s.d.Log.Write(ctx, rec); err != nil {
-		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)
-		return nil, fmt.Errorf("sign-in log: %w", err)
-	}
-	return &rec, nil
+	return rec
 }
 
 func appName(id string) string {

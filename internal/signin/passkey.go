@@ -2,6 +2,8 @@ package signin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -10,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/policy"
+	"github.com/rpserver/rpserver/internal/signinlog"
 )
 
 // PasskeyOptionsRequest starts a passkey sign-in: within a flow from Begin
@@ -55,13 +58,7 @@ type PasskeyRequest struct {
 // sign-in. Within a flow a failed ceremony is logged as a failed step.
 func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, error) {
 	if req.FlowToken == "" {
-		res, err := s.d.Ceremony.FinishLogin(ctx, req.Credential)
-		if err != nil {
-			return Outcome{}, err
-		}
-		f := s.newFlow(res.User.ID, req.IP)
-		f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
-		return s.advance(ctx, f)
+		return s.passkeyAlone(ctx, req)
 	}
 	f, err := s.readFlow(req.FlowToken)
 	if err != nil {
@@ -76,6 +73,68 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 	}
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
 	return s.advance(ctx, f)
+}
+
+// passkeyAlone is a complete passkey sign-in to the lab portal (the
+// discoverable or UPN-first /webauthn/authentication/finish, the hot path)
+// in two database round trips: one takes the challenge and reads
+// everything the decision needs (the credential, its owner's sign-in
+// facts, the policy version); then, without I/O, the assertion is verified
+// and Conditional Access evaluated; the second commits the credential's
+// counter together with the sign-in record (the log's group commit), and
+// only then is the session answered.
+func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome, error) {
+	a, err := s.d.Ceremony.ParseAssertion(req.Credential)
+	if err != nil {
+		return Outcome{}, err
+	}
+	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID)
+	if err != nil {
+		return Outcome{}, ceremony.ChallengeError(err)
+	}
+	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
+	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
+	if e, ok := apperr.As(err); ok && e.Code == ceremony.CodeSignCountRegression {
+		if merr := s.d.Ceremony.MarkCloneSuspected(ctx, pre.Credential.ID); merr != nil {
+			return Outcome{}, merr
+		}
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	f := s.newFlow(res.User.ID, req.IP)
+	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
+	return s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &pre.PolicyVersion, use: &signinlog.CredentialUse{
+		CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At}})
+}
+
+// useRefused is the answer when the commit of a passkey's use and its
+// record failed: a counter that no longer advanced (another sign-in with
+// the same counter won the race) marks the passkey like any regression;
+// anything else means nothing was stored, so the sign-in did not happen.
+func (s *Service) useRefused(ctx context.Context, use *signinlog.CredentialUse, err error) error {
+	if errors.Is(err, signinlog.ErrCounterNotAdvanced) {
+		if merr := s.d.Ceremony.MarkCloneSuspected(ctx, use.CredentialID); merr != nil {
+			return merr
+		}
+		return ceremony.CounterRegression(use.SignCount, use.SignCount)
+	}
+	return fmt.Errorf("sign-in log: %w", err)
+}
+
+// VersionedPolicySource is a PolicySource that can answer for a policy
+// version the caller already read, sparing the version query.
+type VersionedPolicySource interface {
+	CompiledAt(ctx context.Context, version int64) (*policy.CompiledPolicies, error)
+}
+
+// policies returns the compiled Conditional Access policies, at least as
+// new as version when it is known.
+func (s *Service) policies(ctx context.Context, version *int64) (*policy.CompiledPolicies, error) {
+	if vs, ok := s.d.Policies.(VersionedPolicySource); ok && version != nil {
+		return vs.CompiledAt(ctx, *version)
+	}
+	return s.d.Policies.Compiled(ctx)
 }
 
 func passkeyStep(c ceremony.Credential, at time.Time) Step {

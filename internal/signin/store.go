@@ -3,6 +3,8 @@ package signin
 import (
 	"context"
 	"time"
+
+	"github.com/rpserver/rpserver/internal/ceremony"
 )
 
 // TOTPMethod is a registered softwareOath method; the secret stays sealed.
@@ -91,4 +93,18 @@ type Facts struct {
 // FactsStore loads Facts (NotFound for an unknown user).
 type FactsStore interface {
 	SignInFacts(ctx context.Context, userID string) (Facts, error)
+	// TakePasskeyAssertion takes (deletes) a sign-in challenge and, in the
+	// same round trip, reads the credential the assertion names, its
+	// owner's Facts and the Conditional Access policy version: everything
+	// the decision needs. NotFound when there is no such challenge; a nil
+	// Credential when no such credential exists.
+	TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte) (PasskeyAssertion, error)
+}
+
+// PasskeyAssertion is what TakePasskeyAssertion read.
+type PasskeyAssertion struct {
+	Challenge     ceremony.Challenge
+	Credential    *ceremony.Credential // nil: not registered
+	Facts         Facts                // of the credential's owner
+	PolicyVersion int64                // conditional_access_version at the time of the read
 }

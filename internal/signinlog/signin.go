@@ -2,6 +2,7 @@ package signinlog
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/policy"
@@ -65,7 +66,31 @@ type AuthenticationDetail struct {
 }
 
 // Writer records sign-ins. Write returns only once the record is durable
-// (committed), so an acknowledged sign-in is never lost.
+// (committed), so an acknowledged sign-in is never lost. WriteUse also
+// commits a passkey's use (its counter) in the same transaction, and stores
+// the record only if the counter still advances: ErrCounterNotAdvanced
+// otherwise, with nothing stored.
 type Writer interface {
 	Write(ctx context.Context, s SignIn) error
+	WriteUse(ctx context.Context, s SignIn, use *CredentialUse) error
 }
+
+// CredentialUse is a passkey's use, committed with its sign-in record: the
+// counter rides the log's commit instead of paying one of its own.
+type CredentialUse struct {
+	CredentialID []byte
+	SignCount    uint32
+	BackupState  bool
+	At           time.Time
+}
+
+// Entry is a record with, for a passkey sign-in, its credential use.
+type Entry struct {
+	SignIn SignIn
+	Use    *CredentialUse
+}
+
+// ErrCounterNotAdvanced is WriteUse's refusal: when the transaction ran, the
+// credential's counter was no longer below the presented one (a concurrent
+// sign-in with the same counter won) or the credential had been flagged.
+var ErrCounterNotAdvanced = errors.New("signinlog: the credential's counter did not advance; record not stored")

@@ -10,9 +10,13 @@ import (
 	"time"
 )
 
-// BatchInserter stores a batch of sign-ins in one transaction (Store has it).
+// BatchInserter stores a batch of entries in one transaction (the store
+// has it): every record, with the credential uses advanced by conditional
+// updates in the same commit. notAdvanced[i] reports that entry i's use was
+// refused (its counter no longer advances), in which case its record is
+// not stored either; the other entries are unaffected.
 type BatchInserter interface {
-	InsertSignIns(ctx context.Context, records []SignIn) error
+	InsertEntries(ctx context.Context, entries []Entry) (notAdvanced []bool, err error)
 }
 
 // ErrClosed is returned by Write after Close.
@@ -46,6 +50,8 @@ type Stats struct {
 	Transactions int64 // transactions run (batches, plus one per record when a batch is retried record by record)
 	Batches      int64 // batches taken from the queue
 	LargestBatch int64
+	// NotAdvanced counts records refused with ErrCounterNotAdvanced.
+	NotAdvanced int64
 }
 
 // BatchWriter is the durable, group-committing Writer. Concurrent Write
@@ -63,11 +69,11 @@ type BatchWriter struct {
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
 
-	records, failed, txs, batches, largest atomic.Int64
+	records, failed, txs, batches, largest, notAdvanced atomic.Int64
 }
 
 type pending struct {
-	rec    SignIn
+	entry  Entry
 	result chan error // buffered: the flusher never blocks on a gone waiter
 }
 
@@ -104,10 +110,21 @@ func NewBatchWriter(store BatchInserter, opts Options) *BatchWriter {
 // failing every other record of the batch). Writing the same id again is
 // safe: the store skips ids it already has.
 func (w *BatchWriter) Write(ctx context.Context, s SignIn) error {
-	if err := Normalize(&s, w.opts.Now()); err != nil {
+	return w.write(ctx, Entry{SignIn: s})
+}
+
+// WriteUse is Write for a passkey sign-in whose credential use (counter,
+// backup state, last use) commits in the same transaction; the record is
+// stored only if the counter still advances (ErrCounterNotAdvanced).
+func (w *BatchWriter) WriteUse(ctx context.Context, s SignIn, use *CredentialUse) error {
+	return w.write(ctx, Entry{SignIn: s, Use: use})
+}
+
+func (w *BatchWriter) write(ctx context.Context, e Entry) error {
+	if err := Normalize(&e.SignIn, w.opts.Now()); err != nil {
 		return err
 	}
-	p := &pending{rec: s, result: make(chan error, 1)}
+	p := &pending{entry: e, result: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -118,13 +135,13 @@ func (w *BatchWriter) Write(ctx context.Context, s SignIn) error {
 		w.mu.RUnlock()
 	case <-ctx.Done():
 		w.mu.RUnlock()
-		return fmt.Errorf("signinlog: sign-in %s not queued: %w", s.ID, ctx.Err())
+		return fmt.Errorf("signinlog: sign-in %s not queued: %w", e.SignIn.ID, ctx.Err())
 	}
 	select {
 	case err := <-p.result:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("signinlog: stopped waiting for sign-in %s, which may still be committed: %w", s.ID, ctx.Err())
+		return fmt.Errorf("signinlog: stopped waiting for sign-in %s, which may still be committed: %w", e.SignIn.ID, ctx.Err())
 	}
 }
 
@@ -148,7 +165,7 @@ func (w *BatchWriter) Close(ctx context.Context) error {
 // Stats reports counters (for tests, benchmarks and metrics).
 func (w *BatchWriter) Stats() Stats {
 	return Stats{Records: w.records.Load(), Failed: w.failed.Load(), Transactions: w.txs.Load(),
-		Batches: w.batches.Load(), LargestBatch: w.largest.Load()}
+		Batches: w.batches.Load(), LargestBatch: w.largest.Load(), NotAdvanced: w.notAdvanced.Load()}
 }
 
 func (w *BatchWriter) loop() {
@@ -156,13 +173,19 @@ func (w *BatchWriter) loop() {
 	batch := make([]*pending, 0, w.opts.MaxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var carry []*pending
 	lastSize := 0
 	for {
-		first, ok := <-w.queue
-		if !ok {
-			return
+		if len(carry) == 0 {
+			first, ok := <-w.queue
+			if !ok {
+				return
+			}
+			batch = append(batch[:0], first)
+		} else {
+			batch = append(batch[:0], carry...)
+			carry = carry[:0]
 		}
-		batch = append(batch[:0], first)
 		open := w.drain(&batch)
 		// Linger only when the previous batch had company: under load a
 		// short wait fills the next transaction, but a lone sign-in should
@@ -173,10 +196,32 @@ func (w *BatchWriter) loop() {
 			w.linger(&batch, timer)
 		}
 		lastSize = len(batch)
+		// One conditional update per credential and transaction: a second
+		// use of the same credential waits for the next transaction, so each
+		// is judged against the counter the first one left.
+		batch, carry = splitRepeatedCredentials(batch, carry)
 		// After Close, the receive at the top keeps taking what is left in
 		// the queue until it reports !ok: Close drains.
 		w.flush(batch)
 	}
+}
+
+// splitRepeatedCredentials keeps in batch the entries whose credential (if
+// any) is the first of its kind, and moves the others to carry, in order.
+func splitRepeatedCredentials(batch, carry []*pending) ([]*pending, []*pending) {
+	seen := map[string]bool{}
+	kept := batch[:0]
+	for _, p := range batch {
+		if u := p.entry.Use; u != nil {
+			if seen[string(u.CredentialID)] {
+				carry = append(carry, p)
+				continue
+			}
+			seen[string(u.CredentialID)] = true
+		}
+		kept = append(kept, p)
+	}
+	return kept, carry
 }
 
 // linger adds records arriving within IdleWait of each other, up to
@@ -224,44 +269,53 @@ func (w *BatchWriter) drain(batch *[]*pending) bool {
 }
 
 func (w *BatchWriter) flush(batch []*pending) {
-	recs := make([]SignIn, len(batch))
+	recs := make([]Entry, len(batch))
 	for i, p := range batch {
-		recs[i] = p.rec
+		recs[i] = p.entry
 	}
 	w.batches.Add(1)
 	if n := int64(len(batch)); n > w.largest.Load() {
 		w.largest.Store(n) // only the flusher writes it
 	}
-	err := w.insert(recs)
+	notAdvanced, err := w.insert(recs)
 	if err != nil && len(batch) > 1 {
 		// One transaction failed for all; retry each record alone so a
 		// single bad record cannot fail its neighbours. If the database is
 		// down, each retry fails fast with the same error.
 		slog.Warn("sign-in log batch failed; retrying record by record", "records", len(batch), "err", err)
 		for i, p := range batch {
-			w.finish(p, w.insert(recs[i:i+1]))
+			na, err := w.insert(recs[i : i+1])
+			w.finish(p, err, err == nil && na[0])
 		}
 		return
 	}
-	for _, p := range batch {
-		w.finish(p, err)
+	for i, p := range batch {
+		w.finish(p, err, err == nil && notAdvanced[i])
 	}
 }
 
-func (w *BatchWriter) insert(recs []SignIn) error {
+func (w *BatchWriter) insert(recs []Entry) ([]bool, error) {
 	// Not any caller's context: one caller giving up must not abort the
 	// transaction that carries everyone else's records.
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)
 	defer cancel()
 	w.txs.Add(1)
-	return w.store.InsertSignIns(ctx, recs)
+	na, err := w.store.InsertEntries(ctx, recs)
+	if err == nil && len(na) != len(recs) {
+		err = fmt.Errorf("signinlog: store answered for %d of %d entries", len(na), len(recs))
+	}
+	return na, err
 }
 
-func (w *BatchWriter) finish(p *pending, err error) {
-	if err != nil {
+func (w *BatchWriter) finish(p *pending, err error, notAdvanced bool) {
+	switch {
+	case err != nil:
 		w.failed.Add(1)
-		err = fmt.Errorf("signinlog: write sign-in %s: %w", p.rec.ID, err)
-	} else {
+		err = fmt.Errorf("signinlog: write sign-in %s: %w", p.entry.SignIn.ID, err)
+	case notAdvanced:
+		w.notAdvanced.Add(1)
+		err = ErrCounterNotAdvanced
+	default:
 		w.records.Add(1)
 	}
 	p.result <- err

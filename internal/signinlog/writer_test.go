@@ -15,24 +15,40 @@ type memStore struct {
 	rows    map[string]SignIn
 	batches [][]SignIn
 	gate    chan struct{} // when set, each insert waits for a value
+	// counters per credential id, advanced like the store's conditional update
+	counters map[string]uint32
 }
 
-func (m *memStore) InsertSignIns(ctx context.Context, recs []SignIn) error {
+func (m *memStore) InsertEntries(ctx context.Context, entries []Entry) ([]bool, error) {
 	if m.gate != nil {
 		<-m.gate
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, r := range recs {
-		if r.AppID == "poison" {
-			return errors.New("constraint violation")
+	recs := make([]SignIn, len(entries))
+	for i, e := range entries {
+		if e.SignIn.AppID == "poison" {
+			return nil, errors.New("constraint violation")
 		}
+		recs[i] = e.SignIn
 	}
+	if m.counters == nil {
+		m.counters = map[string]uint32{}
+	}
+	notAdvanced := make([]bool, len(entries))
 	m.batches = append(m.batches, recs)
-	for _, r := range recs {
-		m.rows[r.ID] = r
+	for i, e := range entries {
+		if u := e.Use; u != nil {
+			stored, seen := m.counters[string(u.CredentialID)]
+			if seen && !(stored < u.SignCount || (stored == 0 && u.SignCount == 0)) {
+				notAdvanced[i] = true
+				continue
+			}
+			m.counters[string(u.CredentialID)] = u.SignCount
+		}
+		m.rows[e.SignIn.ID] = e.SignIn
 	}
-	return nil
+	return notAdvanced, nil
 }
 
 func TestWriterIsolatesAFailingRecord(t *testing.T) {
@@ -121,5 +137,40 @@ func TestWriterLingerBatchesArrivals(t *testing.T) {
 	}
 	if st := w.Stats(); st.Records != 6 {
 		t.Fatalf("stats: %+v", st)
+	}
+}
+
+// Two uses of one credential queued into the same batch are committed in
+// separate transactions, so each is judged against the counter the other
+// left: the counter-0 pair both pass, the equal nonzero pair does not.
+func TestWriterSplitsRepeatedCredentialUses(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+	w := NewBatchWriter(m, Options{})
+	defer w.Close(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Write(context.Background(), SignIn{AppID: "first"}) })
+	m.gate <- struct{}{} // the first transaction runs; the rest queue behind it
+	uses := []*CredentialUse{
+		{CredentialID: []byte("synced"), SignCount: 0}, {CredentialID: []byte("synced"), SignCount: 0},
+		{CredentialID: []byte("key"), SignCount: 7}, {CredentialID: []byte("key"), SignCount: 7},
+	}
+	errs := make([]error, len(uses))
+	for i, u := range uses {
+		wg.Go(func() { errs[i] = w.WriteUse(context.Background(), SignIn{AppID: "passkey"}, u) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(m.gate)
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("counter-0 uses: %v, %v", errs[0], errs[1])
+	}
+	if (errs[2] == nil) == (errs[3] == nil) || !errors.Is(errors.Join(errs[2], errs[3]), ErrCounterNotAdvanced) {
+		t.Fatalf("equal counters: want exactly one ErrCounterNotAdvanced, got %v, %v", errs[2], errs[3])
+	}
+	if len(m.rows) != 4 {
+		t.Fatalf("rows: %d, want 4 (the refused use stores no record)", len(m.rows))
+	}
+	if st := w.Stats(); st.NotAdvanced != 1 || st.Batches < 3 {
+		t.Fatalf("stats: %+v (want the repeated uses in later transactions)", st)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,50 @@ func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) erro
 		return apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
 	}
 	return nil
+}
+
+// BeginAssertion is one statement: it binds the challenge to the user only
+// when the UPN names one with passkeys, stores it (webauthn_challenges is
+// UNLOGGED, so the commit waits for no WAL flush) within the anonymous
+// clients' pending bound when c.Client is set, and returns the allow list,
+// credential ids and transports only.
+func (s *WebAuthn) BeginAssertion(ctx context.Context, upn string, c ceremony.Challenge) ([]ceremony.CredentialRef, error) {
+	var client any
+	if c.Client != "" {
+		client = c.Client
+	}
+	var (
+		saved      bool
+		ids        [][]byte
+		transports []string
+	)
+	err := s.db.Pool.QueryRow(ctx, `WITH allow AS (
+			SELECT c.user_id, c.id, c.transports, c.created_at FROM users u JOIN webauthn_credentials c ON c.user_id = u.id
+			WHERE $1 <> '' AND lower(u.user_principal_name) = lower($1)),
+		ins AS (
+			INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, expires_at, client_key)
+			SELECT $2, 'authentication', (SELECT user_id FROM allow LIMIT 1), '', $3, $4::text
+			WHERE $4::text IS NULL OR (
+				(SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key = $4::text AND expires_at > now() LIMIT $5) mine) < $5
+				AND (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key IS NOT NULL AND expires_at > now() LIMIT $6) anyone) < $6)
+			RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM ins), COALESCE(array_agg(id ORDER BY created_at, id), '{}'),
+			COALESCE(array_agg(array_to_string(transports, ',') ORDER BY created_at, id), '{}')
+		FROM allow`, upn, c.Hash, c.ExpiresAt, client, c.Pending.PerClient, c.Pending.Total).Scan(&saved, &ids, &transports)
+	if err != nil {
+		return nil, fmt.Errorf("begin assertion: %w", err)
+	}
+	if !saved {
+		return nil, apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
+	}
+	refs := make([]ceremony.CredentialRef, len(ids))
+	for i := range ids {
+		refs[i].ID = ids[i]
+		if transports[i] != "" {
+			refs[i].Transports = strings.Split(transports[i], ",")
+		}
+	}
+	return refs, nil
 }
 
 func (s *WebAuthn) TakeChallenge(ctx context.Context, hash []byte, kind string) (ceremony.Challenge, error) {

@@ -33,6 +33,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
+	// Acknowledged means durable: a server- or database-wide
+	// synchronous_commit=off must not turn the sign-in log's commit into a
+	// promise, so every connection of the pool asks for it explicitly (the
+	// log's batch then needs no SET LOCAL round trip of its own).
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

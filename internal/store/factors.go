@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -219,11 +220,10 @@ func (s *Factors) deleteOwned(ctx context.Context, table, userID, id string) err
 
 var _ signin.FactsStore = (*Factors)(nil)
 
-// SignInFacts gathers the user, memberships, roles, registered methods and
-// current risk in one query: the sign-in path runs it for every decision.
-func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts, error) {
-	var f signin.Facts
-	err := s.db.Pool.QueryRow(ctx, `SELECT u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access,
+// factsColumns are the Facts of the user aliased u, in scanFacts's order:
+// groups, roles, registered methods, current risk and session validity, as
+// subqueries on their indexes.
+const factsColumns = `u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access,
 		COALESCE((SELECT array_agg(group_id::text) FROM group_members WHERE user_id = u.id), '{}'),
 		COALESCE((SELECT array_agg(role_definition_id::text) FROM role_assignments WHERE principal_id = u.id), '{}'),
 		EXISTS (SELECT 1 FROM password_credentials WHERE user_id = u.id),
@@ -233,11 +233,107 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 		COALESCE((SELECT risk_level FROM risky_users WHERE user_id = u.id AND risk_state IN ('atRisk', 'confirmedCompromised')), 'none'),
 		EXISTS (SELECT 1 FROM temporary_access_passes WHERE user_id = u.id AND now() < start_at + make_interval(mins => lifetime_minutes)
 			AND (NOT is_usable_once OR last_used_at IS NULL)),
-		CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END
-		FROM users u WHERE u.id = $1`, userID).Scan(&f.UserID, &f.UserPrincipalName, &f.DisplayName, &f.Enabled, &f.IsEmergencyAccess,
-		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.UserRiskLevel, &f.HasTAP, &f.SessionsValidFrom)
+		CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END`
+
+func factsDest(f *signin.Facts) []any {
+	return []any{&f.UserID, &f.UserPrincipalName, &f.DisplayName, &f.Enabled, &f.IsEmergencyAccess,
+		&f.GroupIDs, &f.RoleTemplateIDs, &f.HasPassword, &f.HasPasskey, &f.HasTOTP, &f.HasPush, &f.UserRiskLevel, &f.HasTAP, &f.SessionsValidFrom}
+}
+
+// SignInFacts gathers the user, memberships, roles, registered methods and
+// current risk in one query: the sign-in path runs it for every decision.
+func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts, error) {
+	var f signin.Facts
+	err := s.db.Pool.QueryRow(ctx, `SELECT `+factsColumns+` FROM users u WHERE u.id = $1`, userID).Scan(factsDest(&f)...)
 	if err != nil {
 		return f, fmt.Errorf("sign-in facts: %w", notFound(err, errUserNotFound(userID)))
 	}
 	return f, nil
+}
+
+// TakePasskeyAssertion is the first of a passkey sign-in's two round trips:
+// one statement deletes the challenge (an unlogged row: no WAL flush) and
+// reads the credential the assertion names, only the columns verification
+// and the sign-in record need, with its owner's Facts and the Conditional
+// Access version. No challenge row: NotFound; no credential: NULLs.
+func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte) (signin.PasskeyAssertion, error) {
+	var (
+		a        signin.PasskeyAssertion
+		chUser   *string
+		credID   []byte
+		methodID *string
+		owner    *string
+		pub      []byte
+		aaguid   *string
+		format   *string
+		attType  *string
+		model    *string
+		be, bs   *bool
+		uv       *bool
+		clone    *bool
+		count    *int64
+		trans    []string
+		attach   *string
+		profile  *string
+		f        nullableFacts
+	)
+	a.Challenge = ceremony.Challenge{Hash: challengeHash, Kind: ceremony.KindAuthentication}
+	dest := append([]any{&chUser, &a.Challenge.ExpiresAt, &a.PolicyVersion,
+		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
+		f.dest()...)
+	err := s.db.Pool.QueryRow(ctx, `WITH taken AS (
+			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication' RETURNING user_id, expires_at)
+		SELECT t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
+			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
+			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
+			c.transports, c.attachment, c.passkey_profile_id, `+factsColumns+`
+		FROM taken t LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON c.id = $2`, challengeHash, credentialID).Scan(dest...)
+	if err != nil {
+		return a, fmt.Errorf("take passkey assertion: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such challenge")))
+	}
+	if chUser != nil {
+		a.Challenge.UserID = *chUser
+	}
+	if credID == nil {
+		return a, nil
+	}
+	c := &ceremony.Credential{ID: credID, MethodID: *methodID, UserID: *owner, PublicKey: pub, AAGUID: *aaguid, AttestationFormat: *format,
+		AttestationType: *attType, BackupEligible: *be, BackupState: *bs, UserVerified: *uv, SignCount: uint32(*count), CloneSuspected: *clone,
+		Transports: trans, Attachment: *attach, PasskeyProfileID: *profile}
+	if model != nil {
+		c.Attestation.Model = *model
+	}
+	a.Credential, a.Facts = c, f.facts()
+	return a, nil
+}
+
+// nullableFacts scans factsColumns from the nullable side of a LEFT JOIN.
+type nullableFacts struct {
+	id, upn, name           *string
+	enabled, emergency      *bool
+	groups, roles           []string
+	pw, pk, totp, push, tap *bool
+	risk                    *string
+	validFrom               *time.Time
+}
+
+func (n *nullableFacts) dest() []any {
+	return []any{&n.id, &n.upn, &n.name, &n.enabled, &n.emergency, &n.groups, &n.roles, &n.pw, &n.pk, &n.totp, &n.push, &n.risk, &n.tap, &n.validFrom}
+}
+
+func (n *nullableFacts) facts() signin.Facts {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	b := func(p *bool) bool { return p != nil && *p }
+	f := signin.Facts{UserID: str(n.id), UserPrincipalName: str(n.upn), DisplayName: str(n.name), Enabled: b(n.enabled), IsEmergencyAccess: b(n.emergency),
+		GroupIDs: n.groups, RoleTemplateIDs: n.roles, HasPassword: b(n.pw), HasPasskey: b(n.pk), HasTOTP: b(n.totp), HasPush: b(n.push),
+		UserRiskLevel: str(n.risk), HasTAP: b(n.tap)}
+	if n.validFrom != nil {
+		f.SessionsValidFrom = *n.validFrom
+	}
+	return f
 }

@@ -108,9 +108,9 @@ type gatedStore struct {
 	once    sync.Once
 }
 
-func (g *gatedStore) InsertSignIns(ctx context.Context, recs []signinlog.SignIn) error {
+func (g *gatedStore) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]bool, error) {
 	g.once.Do(func() { close(g.entered); <-g.release })
-	return g.inner.InsertSignIns(ctx, recs)
+	return g.inner.InsertEntries(ctx, entries)
 }
 
 func TestBatchWriterCloseDrainsQueue(t *testing.T) {

@@ -23,68 +23,117 @@ func (db *DB) SignIns() *SignIns { return &SignIns{db: db} }
 
 var _ signinlog.Store = (*SignIns)(nil)
 
-// Multi-row inserts as one statement each: arrays unnested server side, so
-// a batch of any size is one round trip and one plan. ON CONFLICT DO NOTHING
-// makes a retried record (same id) a no-op, and the alert follows its
-// sign-in (sign_in_id is unique).
+// A batch is ONE round trip and ONE commit: the statements below are sent
+// as one pgx batch without BEGIN/COMMIT, which PostgreSQL runs as a single
+// implicit transaction (committed at the batch's Sync, rolled back whole
+// if any statement fails). Arrays are unnested server side, so a batch of
+// any size is one plan per statement.
+//
+// insertEntries advances each passkey's counter with a conditional update
+// (it must still grow, or stay 0 for authenticators without a counter, on a
+// credential not flagged as cloned) and inserts the records whose use
+// advanced or that carry none; it returns the sign-in ids whose use
+// advanced. ON CONFLICT DO NOTHING makes a retried record (same id) a no-op.
+// The alert follows its sign-in, only if the sign-in was stored (sign_in_id
+// is unique).
 const (
-	insertSignIns = `INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
-			conditional_access_status, is_emergency_access, record)
-		SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec::jsonb
-		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[])
-			AS x(id, t, uid, upn, app, code, cas, em, rec)
-		ON CONFLICT (id) DO NOTHING`
+	insertEntries = `WITH r AS (
+			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[],
+				$10::bool[], $11::bytea[], $12::bigint[], $13::bool[], $14::timestamptz[])
+			AS x(id, t, uid, upn, app, code, cas, em, rec, has_use, cred, cnt, bs, used_at)),
+		adv AS (
+			UPDATE webauthn_credentials c SET sign_count = r.cnt, backup_state = r.bs, last_used_at = r.used_at
+			FROM r WHERE r.has_use AND c.id = r.cred AND NOT c.clone_suspected AND (c.sign_count < r.cnt OR (c.sign_count = 0 AND r.cnt = 0))
+			RETURNING r.id),
+		ins AS (
+			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
+				conditional_access_status, is_emergency_access, record)
+			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec::jsonb FROM r
+			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv)
+			ON CONFLICT (id) DO NOTHING)
+		SELECT id FROM adv`
 	insertAlerts = `INSERT INTO security_alerts (id, sign_in_id, created_date_time, last_update_date_time, status, severity,
 			title, description, user_id, user_principal_name, user_display_name)
 		SELECT id::uuid, sid::uuid, t, t, 'new', sev, title, descr, NULLIF(uid, '')::uuid, upn, dn
 		FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
 			AS x(id, sid, t, sev, title, descr, uid, upn, dn)
+		WHERE EXISTS (SELECT 1 FROM signin_logs WHERE signin_logs.id = sid::uuid)
 		ON CONFLICT (sign_in_id) DO NOTHING`
 )
 
+// InsertSignIns stores records that carry no credential use.
 func (s *SignIns) InsertSignIns(ctx context.Context, recs []signinlog.SignIn) error {
-	if len(recs) == 0 {
-		return nil
+	entries := make([]signinlog.Entry, len(recs))
+	for i, r := range recs {
+		entries[i].SignIn = r
 	}
-	n := len(recs)
+	_, err := s.InsertEntries(ctx, entries)
+	return err
+}
+
+// InsertEntries implements signinlog.BatchInserter. Durability does not
+// depend on the session: the pool's connections run with
+// synchronous_commit on (store.Open), so a server-wide
+// synchronous_commit=off cannot turn this commit into a promise.
+func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]bool, error) {
+	n := len(entries)
+	if n == 0 {
+		return nil, nil
+	}
 	ids, uids, upns, apps, cass, docs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times, codes, ems := make([]time.Time, n), make([]int32, n), make([]bool, n)
+	hasUse, creds, counts, bss, usedAt := make([]bool, n), make([][]byte, n), make([]int64, n), make([]bool, n), make([]time.Time, n)
 	var alerts []signinlog.Alert
-	for i, r := range recs {
+	uses := 0
+	for i, e := range entries {
+		r := e.SignIn
 		doc, err := json.Marshal(r)
 		if err != nil {
-			return fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
+			return nil, fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
 		}
 		ids[i], times[i], uids[i], upns[i], apps[i] = r.ID, r.CreatedDateTime, r.UserID, r.UserPrincipalName, r.AppID
 		codes[i], cass[i], ems[i], docs[i] = int32(r.Status.ErrorCode), r.ConditionalAccessStatus, r.IsEmergencyAccess, string(doc)
+		creds[i], usedAt[i] = []byte{}, r.CreatedDateTime
+		if u := e.Use; u != nil {
+			hasUse[i], creds[i], counts[i], bss[i], usedAt[i] = true, u.CredentialID, int64(u.SignCount), u.BackupState, u.At
+			uses++
+		}
 		if r.IsEmergencyAccess {
 			alerts = append(alerts, signinlog.EmergencyAlert(uuid.NewString(), r))
 		}
 	}
-	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
-		// Acknowledged means durable: never let a server-wide
-		// synchronous_commit=off turn a commit into a promise.
-		b := &pgx.Batch{}
-		b.Queue(`SET LOCAL synchronous_commit TO on`)
-		b.Queue(insertSignIns, ids, times, uids, upns, apps, codes, cass, ems, docs)
-		if len(alerts) > 0 {
-			m := len(alerts)
-			aids, sids, sevs, titles, descs, auids, aupns, dns := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
-			ats := make([]time.Time, m)
-			for i, a := range alerts {
-				u := a.Evidence[0].UserAccount
-				aids[i], sids[i], ats[i], sevs[i], titles[i], descs[i] = a.ID, a.SignInID, a.CreatedDateTime, a.Severity, a.Title, a.Description
-				auids[i], aupns[i], dns[i] = u.AzureADUserID, u.UserPrincipalName, u.DisplayName
+	b := &pgx.Batch{}
+	advanced := map[string]bool{}
+	b.Queue(insertEntries, ids, times, uids, upns, apps, codes, cass, ems, docs, hasUse, creds, counts, bss, usedAt).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
 			}
-			b.Queue(insertAlerts, aids, sids, ats, sevs, titles, descs, auids, aupns, dns)
+			advanced[id] = true
 		}
-		// One round trip for the whole batch.
-		return tx.SendBatch(ctx, b).Close()
+		return rows.Err()
 	})
-	if err != nil {
-		return fmt.Errorf("insert %d sign-ins: %w", n, err)
+	if len(alerts) > 0 {
+		m := len(alerts)
+		aids, sids, sevs, titles, descs, auids, aupns, dns := make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m), make([]string, m)
+		ats := make([]time.Time, m)
+		for i, a := range alerts {
+			u := a.Evidence[0].UserAccount
+			aids[i], sids[i], ats[i], sevs[i], titles[i], descs[i] = a.ID, a.SignInID, a.CreatedDateTime, a.Severity, a.Title, a.Description
+			auids[i], aupns[i], dns[i] = u.AzureADUserID, u.UserPrincipalName, u.DisplayName
+		}
+		b.Queue(insertAlerts, aids, sids, ats, sevs, titles, descs, auids, aupns, dns)
 	}
-	return nil
+	// One round trip, one implicit transaction, one commit.
+	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("insert %d sign-ins: %w", n, err)
+	}
+	notAdvanced := make([]bool, n)
+	for i := range entries {
+		notAdvanced[i] = hasUse[i] && !advanced[ids[i]]
+	}
+	return notAdvanced, nil
 }
 
 func errSignInNotFound(id string) *apperr.Error {

@@ -118,6 +118,53 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 		}
 	})
 
+	t.Run("begin assertion binds the challenge only to a user with passkeys", func(t *testing.T) {
+		s, dir := newStores(t)
+		u := mustUser(t, dir, "Begin@lab.example")
+		mustUser(t, dir, "nokeys@lab.example")
+		c := cred(u.ID, 9)
+		c.Transports = []string{"internal", "hybrid"}
+		if _, err := s.CreateCredential(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for i, tc := range []struct {
+			upn      string
+			wantUser string
+			wantRefs int
+		}{{"begin@LAB.example", u.ID, 1}, {"nokeys@lab.example", "", 0}, {"ghost@lab.example", "", 0}, {"", "", 0}} {
+			h := []byte{byte(i), 'b'}
+			refs, err := s.BeginAssertion(ctx, tc.upn, ceremony.Challenge{Hash: h, Kind: ceremony.KindAuthentication, UserID: "ignored", ExpiresAt: time.Now().Add(time.Minute)})
+			if err != nil || len(refs) != tc.wantRefs {
+				t.Fatalf("%q: %+v %v", tc.upn, refs, err)
+			}
+			if tc.wantRefs == 1 && (string(refs[0].ID) != string(c.ID) || len(refs[0].Transports) != 2) {
+				t.Fatalf("%q: allow list %+v", tc.upn, refs)
+			}
+			ch, err := s.TakeChallenge(ctx, h, ceremony.KindAuthentication)
+			if err != nil || ch.UserID != tc.wantUser {
+				t.Fatalf("%q: challenge %+v %v, want user %q", tc.upn, ch, err, tc.wantUser)
+			}
+		}
+	})
+
+	t.Run("begin assertion keeps the anonymous pending bound", func(t *testing.T) {
+		s, _ := newStores(t)
+		bound := ceremony.PendingBound{PerClient: 2, Total: 10}
+		for i := 0; i < 3; i++ {
+			_, err := s.BeginAssertion(ctx, "", ceremony.Challenge{Hash: []byte{byte(i), 'p'}, Kind: ceremony.KindAuthentication,
+				ExpiresAt: time.Now().Add(time.Minute), Client: "198.51.100.9", Pending: bound})
+			if i < 2 && err != nil {
+				t.Fatalf("begin %d: %v", i, err)
+			}
+			if i == 2 {
+				wantCode(t, err, apperr.KindRateLimited, ceremony.CodeTooManyPendingChallenges)
+			}
+		}
+		if _, err := s.TakeChallenge(ctx, []byte{2, 'p'}, ceremony.KindAuthentication); err == nil {
+			t.Fatal("the refused challenge was stored")
+		}
+	})
+
 	t.Run("counter advances once under concurrency; regression refused", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "e@lab.example")
