@@ -39,7 +39,8 @@ type lab struct {
 	t      *testing.T
 	origin string
 	issuer *tokens.Issuer
-	ga     string // a Global Administrator token, as `rpserver admin token` prints
+	ga     string       // a Global Administrator token, as `rpserver admin token` prints
+	client *http.Client // nil: http.DefaultClient
 }
 
 func newLab(t *testing.T) *lab {
@@ -64,7 +65,11 @@ func (l *lab) call(method, path, body string, want int) map[string]any {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	client := l.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -119,7 +124,9 @@ type browser struct {
 	console []chromedp.ConsoleMessage
 }
 
-func newBrowser(t *testing.T) *browser {
+// newBrowser starts Chromium; extra adds flags (the HTTPS test's host
+// resolver rule and certificate trust).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox, chromedp.DisableGPU,
@@ -129,6 +136,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })

@@ -1,6 +1,6 @@
 // Command rpserver is the lab FIDO2/WebAuthn relying party: one binary with
-// the subcommands serve, migrate, admin, inspect, loadtest, phone and
-// authenticator.
+// the subcommands serve, migrate, admin, inspect, loadtest, phone,
+// authenticator and lab.
 package main
 
 import (
@@ -18,6 +18,7 @@ Usage:
   rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
   rpserver phone -upn UPN -store FILE ACTION   one user's phone: register -tap PASS, signin, approve-push -number N
   rpserver authenticator serve [flags]   virtual authenticators over HTTP (loopback) for any tool and any relying party
+  rpserver lab tls -rp-id DOMAIN     a local CA and an HTTPS certificate for a real RP ID, and how to trust them on a laptop and a phone
 
 Run "rpserver <command> -h" for a command's flags.
 `
@@ -39,6 +40,8 @@ func main() {
 		os.Exit(runInspect(args, os.Stdin, os.Stdout, os.Stderr))
 	case "loadtest":
 		err = runLoadtest(args)
+	case "lab":
+		err = runLab(args)
 	case "authenticator":
 		err = runAuthenticator(args)
 	case "phone":

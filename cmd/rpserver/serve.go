@@ -20,6 +20,7 @@ import (
 	"github.com/rpserver/rpserver/internal/labca"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/store"
+	"github.com/rpserver/rpserver/internal/tlsreload"
 )
 
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -169,8 +170,13 @@ func runServe(args []string) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 	}
-	slog.Info("rpserver listening", "addr", ln.Addr().String(), "rp_id", c.RPID, "origins", c.Origins, "issuer", c.Issuer, "data_dir", c.DataDir)
-	removeRuntime, err := c.WriteRuntime(config.Runtime{Issuer: c.Issuer, Origins: c.Origins, URL: loopbackURL(ln.Addr()), PID: os.Getpid()})
+	serveTLS, err := setupTLS(ctx, hs, c)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	slog.Info("rpserver listening", "addr", ln.Addr().String(), "tls", serveTLS, "rp_id", c.RPID, "origins", c.Origins, "issuer", c.Issuer, "data_dir", c.DataDir)
+	removeRuntime, err := c.WriteRuntime(config.Runtime{Issuer: c.Issuer, Origins: c.Origins, URL: loopbackURL(ln.Addr(), serveTLS), PID: os.Getpid()})
 	if err != nil {
 		return err
 	}
@@ -179,7 +185,13 @@ func runServe(args []string) error {
 		go servePprof(c.PprofListen)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if serveTLS {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -189,6 +201,40 @@ func runServe(args []string) error {
 		return shutdown(hs, srv, c, errc)
 	}
 	return nil
+}
+
+// setupTLS gives hs the configured certificate, reloaded from its files on
+// every SIGHUP until ctx ends (a failed reload is logged and the current
+// certificate kept), and says whether to serve TLS. HTTP/2 comes with it:
+// net/http negotiates h2 over TLS by ALPN.
+func setupTLS(ctx context.Context, hs *http.Server, c config.Config) (bool, error) {
+	if c.TLSCert == "" {
+		return false, nil
+	}
+	r, err := tlsreload.New(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return false, err
+	}
+	hs.TLSConfig = r.TLSConfig()
+	slog.Info("TLS certificate loaded", "subject", r.Leaf().Subject.CommonName, "dns_names", r.Leaf().DNSNames, "not_after", r.Leaf().NotAfter)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := r.Reload(); err != nil {
+					slog.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", "err", err)
+					continue
+				}
+				slog.Info("SIGHUP: TLS certificate reloaded", "dns_names", r.Leaf().DNSNames, "not_after", r.Leaf().NotAfter)
+			}
+		}
+	}()
+	return true, nil
 }
 
 // shutdown is the SIGTERM path: readiness goes off first (so a load balancer
@@ -230,7 +276,7 @@ func runMigrate(args []string) error {
 }
 
 // loopbackURL is the URL a client on this machine calls to reach addr.
-func loopbackURL(addr net.Addr) string {
+func loopbackURL(addr net.Addr, tls bool) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
 		return ""
@@ -239,7 +285,11 @@ func loopbackURL(addr net.Addr) string {
 	if tcp.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
 
 // servePprof exposes Go's profiles on a separate loopback listener, for

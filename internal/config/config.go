@@ -41,6 +41,8 @@ type Config struct {
 	AAGUIDCatalog  string // RPSERVER_AAGUID_CATALOG: JSON names/icons by AAGUID, over MDS and the embedded lists
 	LabCA          bool   // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
 	PprofListen    string // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
+	TLSCert        string // RPSERVER_TLS_CERT: PEM certificate (chain); with TLSKey, serve HTTPS (HTTP/2), reloaded on SIGHUP
+	TLSKey         string // RPSERVER_TLS_KEY
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
@@ -86,6 +88,8 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	aaguidCatalog := fs.String("aaguid-catalog", os.Getenv("RPSERVER_AAGUID_CATALOG"), "JSON file naming authenticators by AAGUID (the community list's format: name, icon_light, icon_dark); overrides FIDO MDS and the embedded lists (RPSERVER_AAGUID_CATALOG)")
 	labCA := fs.Bool("lab-ca", envBool("RPSERVER_LAB_CA", true), "trust the lab attestation CA in the data folder (made on first start; rpserver phone and loadtest use it) (RPSERVER_LAB_CA)")
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
+	tlsCert := fs.String("tls-cert", os.Getenv("RPSERVER_TLS_CERT"), "serve HTTPS (and HTTP/2) with this PEM certificate, the chain after the leaf; reloaded on SIGHUP (RPSERVER_TLS_CERT; rpserver lab tls makes one)")
+	tlsKey := fs.String("tls-key", os.Getenv("RPSERVER_TLS_KEY"), "PEM private key of -tls-cert (RPSERVER_TLS_KEY)")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
 	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
@@ -96,6 +100,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
 			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
+			TLSCert: *tlsCert, TLSKey: *tlsKey,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
@@ -119,7 +124,27 @@ func (c *Config) complete() error {
 		if host == "" || host == "0.0.0.0" || host == "127.0.0.1" || host == "::" {
 			host = "localhost"
 		}
-		c.Origins = []string{"http://" + net.JoinHostPort(host, port)}
+		scheme := "http"
+		if c.TLSCert != "" {
+			// Over HTTPS the page is served at the RP ID (a phone on the
+			// LAN resolves it to this machine), not at the bind address.
+			scheme, host = "https", c.RPID
+		}
+		hostPort := net.JoinHostPort(host, port)
+		if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+			hostPort = host // browsers leave the default port out of the origin
+		}
+		c.Origins = []string{scheme + "://" + hostPort}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("TLS: give both -tls-cert and -tls-key (RPSERVER_TLS_CERT, RPSERVER_TLS_KEY), or neither"))
+	}
+	for _, f := range []string{c.TLSCert, c.TLSKey} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("TLS file: %v", err))
+			}
+		}
 	}
 	if c.RPID == "" || strings.ContainsAny(c.RPID, ":/ ") {
 		errs = append(errs, fmt.Errorf("RP ID %q: want a bare domain such as localhost or login.lab.example", c.RPID))

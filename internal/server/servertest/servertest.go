@@ -6,6 +6,7 @@ package servertest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http/httptest"
@@ -37,6 +38,20 @@ type Server struct {
 // (1000 per minute). The server closes when the test ends.
 func New(t testing.TB, c server.Config) *Server {
 	t.Helper()
+	return start(t, c, nil)
+}
+
+// NewTLS is New served over HTTPS (HTTP/2 on) with tlsConfig, as serve
+// -tls-cert does; the default origin is https://<RP ID>:<port>, so give
+// the RP ID the certificate names and make the client resolve it to
+// 127.0.0.1 (Chromium: --host-resolver-rules).
+func NewTLS(t testing.TB, c server.Config, tlsConfig *tls.Config) *Server {
+	t.Helper()
+	return start(t, c, tlsConfig)
+}
+
+func start(t testing.TB, c server.Config, tlsConfig *tls.Config) *Server {
+	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = testpg.NewDatabase(t)
@@ -52,7 +67,12 @@ func New(t testing.TB, c server.Config) *Server {
 		c.RPDisplayName = "rpserver lab"
 	}
 	if len(c.Origins) == 0 {
-		c.Origins = []string{fmt.Sprintf("http://localhost:%d", hs.Listener.Addr().(*net.TCPAddr).Port)}
+		port := hs.Listener.Addr().(*net.TCPAddr).Port
+		if tlsConfig != nil {
+			c.Origins = []string{fmt.Sprintf("https://%s:%d", c.RPID, port)}
+		} else {
+			c.Origins = []string{fmt.Sprintf("http://localhost:%d", port)}
+		}
 	}
 	if c.Issuer == "" {
 		c.Issuer = c.Origins[0]
@@ -66,7 +86,12 @@ func New(t testing.TB, c server.Config) *Server {
 		t.Fatalf("servertest: %v", err)
 	}
 	hs.Config.Handler = s.Handler
-	hs.Start()
+	if tlsConfig != nil {
+		hs.TLS, hs.EnableHTTP2 = tlsConfig, true
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
 	t.Cleanup(func() {
 		hs.Close()
 		s.Close()
