@@ -393,7 +393,10 @@ func TestOpenLoopCountsTheStallClosedLoopHides(t *testing.T) {
 	closed := run(Config{Concurrency: 1, Users: 1, Duration: 1200 * time.Millisecond}).Op(OpSignIn)
 	openPhase := run(Config{Rate: 100, Duration: 1200 * time.Millisecond, Users: 64, Concurrency: 8})
 	open := openPhase.Op(OpSignIn)
-	if openPhase.DroppedTotal() != 0 || openPhase.Arrivals != 120 || open.Count != 120 {
+	// Every scheduled arrival is accounted for: sent (and then signed in) or
+	// dropped; on a quiet machine none is dropped, on a loaded one the
+	// stall may exhaust the 64 users, which the drops then say.
+	if openPhase.Arrivals+openPhase.DroppedTotal() != 120 || open.Count != openPhase.Arrivals {
 		t.Fatalf("open loop: %d arrivals, %d sign-ins, dropped %v", openPhase.Arrivals, open.Count, openPhase.Dropped)
 	}
 	t.Logf("closed loop: %d sign-ins, p50 %.1f ms, p90 %.1f ms, max %.1f ms", closed.Count, closed.P50Ms, closed.P90Ms, closed.MaxMs)
