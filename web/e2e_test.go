@@ -344,7 +344,9 @@ func TestBrowserTAPThenPasskey(t *testing.T) {
 	const fido2 = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
 	l.call("PATCH", fido2, `{"state":"enabled","defaultPasskeyProfile":"00000000-0000-0000-0000-000000000001"}`, 200)
 	l.call("PATCH", fido2, `{"passkeyProfiles":[{"id":"00000000-0000-0000-0000-000000000001","name":"Default passkey profile",
-		"passkeyTypes":"deviceBound","attestationEnforcement":"disabled","keyRestrictions":{"isEnforced":false,"enforcementType":"block","aaGuids":[]}}]}`, 200)
+		"passkeyTypes":"deviceBound","attestationEnforcement":"disabled","keyRestrictions":{"isEnforced":false,"enforcementType":"block","aaGuids":[]}},
+		{"name":"Admins (not targeted)","passkeyTypes":"deviceBound","attestationEnforcement":"disabled",
+		 "keyRestrictions":{"isEnforced":true,"enforcementType":"allow","aaGuids":["90a3ccdf-635c-4729-a248-9b709135078f"]}}]}`, 200)
 	b.authenticator(true)
 	b.do("register a synced passkey", chromedp.SendKeys(chromedp.ID("passkey-name"), "Cloud keychain"), chromedp.Click(chromedp.ID("register")))
 	b.waitFor("refusal shown", `!document.getElementById('alert').hidden`)
@@ -368,7 +370,7 @@ func TestBrowserTAPThenPasskey(t *testing.T) {
 	b.do("use my session", chromedp.Click(chromedp.ID("get-token")))
 	b.waitFor("sign-in log rows", `document.querySelectorAll('table.signins tr.signin').length >= 3`)
 	logs := b.text("table.signins")
-	for _, want := range []string{"alice@lab.example", "admin@lab.example", "Report-only"} {
+	for _, want := range []string{"alice@lab.example", "admin@lab.example", "Report-only: success"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("sign-in logs lack %q: %q", want, logs)
 		}
@@ -393,6 +395,9 @@ func TestBrowserTAPThenPasskey(t *testing.T) {
 	}
 	b.shot("admin-conditional-access")
 	b.goTo("/admin/passkey-profiles", "#view dl")
+	if pp := b.text("#view"); !strings.Contains(pp, "Allow only: Microsoft Authenticator (iOS) (90a3ccdf-635c-4729-a248-9b709135078f)") {
+		t.Errorf("profiles view names no model: %q", pp)
+	}
 	b.shot("admin-passkey-profiles")
 	b.goTo("/admin/temporary-access-pass", "#view dl")
 	if tp := b.text("#view"); !strings.Contains(tp, "On") {

@@ -73,6 +73,7 @@ type Store interface {
 // Directory is what the service reads from the directory.
 type Directory interface {
 	GetUser(ctx context.Context, id string) (directory.User, error)
+	GetGroup(ctx context.Context, id string) (directory.Group, error)
 	GroupIDsOf(ctx context.Context, userID string) ([]string, error)
 	ListRoleAssignments(ctx context.Context, q directory.Query) ([]directory.RoleAssignment, error)
 	EmergencyAccessUserIDs(ctx context.Context) ([]string, error)
@@ -160,6 +161,20 @@ func (s *Service) Strengths(ctx context.Context) (policy.StrengthLookup, error) 
 	return c.strengths, nil
 }
 
+// groupNames looks up the display names of the groups the policies name,
+// once per policy version, for the explanations. A group that cannot be read
+// keeps its bare id: names are for people, never for decisions. (A rename
+// shows from the next policy change on.)
+func (s *Service) groupNames(ctx context.Context, ids []string) map[string]string {
+	names := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if g, err := s.dir.GetGroup(ctx, id); err == nil {
+			names[id] = g.DisplayName
+		}
+	}
+	return names
+}
+
 func (s *Service) current(ctx context.Context) (*compiled, error) {
 	v, err := s.store.Version(ctx)
 	if err != nil {
@@ -195,6 +210,8 @@ func (s *Service) current(ctx context.Context) (*compiled, error) {
 	c.policies, c.err = policy.Compile(snap.Policies, c.strengths)
 	if c.err != nil {
 		slog.ErrorContext(ctx, "conditional access policies do not compile; sign-ins will fail until fixed", "version", snap.Version, "err", c.err)
+	} else {
+		c.policies.SetNames(s.groupNames(ctx, policy.GroupIDs(snap.Policies)))
 	}
 	s.cache.Store(c)
 	return c, nil

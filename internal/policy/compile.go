@@ -150,6 +150,29 @@ type compiledPolicy struct {
 // is immutable after Compile and safe for concurrent use.
 type CompiledPolicies struct {
 	policies []compiledPolicy
+	// names are display names of the groups the policies reference, so
+	// explanations say "GRP-Pilot (<id>)" rather than a bare GUID.
+	names map[string]string
+}
+
+// SetNames gives the display names of referenced groups (id → name), as of
+// compile time; call it before the policies are shared.
+func (c *CompiledPolicies) SetNames(names map[string]string) { c.names = names }
+
+// GroupIDs lists the groups the policies include or exclude, for SetNames.
+func GroupIDs(ps []ConditionalAccessPolicy) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ps {
+		u := p.Conditions.Users
+		for _, id := range append(append([]string(nil), u.IncludeGroups...), u.ExcludeGroups...) {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // Len is the number of compiled policies.

@@ -129,6 +129,9 @@ type Reason struct {
 	Condition string `json:"condition,omitempty"`
 	Property  string `json:"property,omitempty"`
 	Value     string `json:"value,omitempty"`
+	// ValueName is the display name of Value when it is a group the lab
+	// knows, so the text names it as an admin would.
+	ValueName string `json:"valueName,omitempty"`
 	// Matched is the combination or control that satisfied a grant.
 	Matched string `json:"matched,omitempty"`
 	// Previously marks a grant met only thanks to a previously satisfied claim.
@@ -148,6 +151,9 @@ func (r Reason) Text() string {
 	val := ""
 	if r.Value != "" {
 		val = " " + r.Value
+	}
+	if r.ValueName != "" {
+		val = " " + r.ValueName + " (" + r.Value + ")"
 	}
 	switch r.Code {
 	case ReasonPolicyDisabled:
@@ -262,6 +268,16 @@ func (c *CompiledPolicies) EvaluateInto(ctx *SignInContext, out *Evaluation) {
 		anyFailure = true
 		blocked = blocked || !g.interactive
 		out.UnmetRequirements = append(out.UnmetRequirements, cp.requirement(g, a.AuthenticationStrength))
+	}
+	if applied == nil {
+		applied = []AppliedConditionalAccessPolicy{} // Graph's [] with no policies, never null
+	}
+	if c.names != nil {
+		for i := range applied {
+			if sc := &applied[i].Explanation.Scope; sc.Property == "includeGroups" || sc.Property == "excludeGroups" {
+				sc.ValueName = c.names[sc.Value]
+			}
+		}
 	}
 	out.AppliedConditionalAccessPolicies = applied
 	switch {

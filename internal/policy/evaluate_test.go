@@ -377,3 +377,29 @@ func TestCompileErrors(t *testing.T) {
 		t.Fatalf("custom strength: %v", err)
 	}
 }
+
+// TestEvaluateNoPoliciesAndGroupNames: with no policy the applied list is
+// [] (Graph's shape), and explanations name groups by name and id.
+func TestEvaluateNoPoliciesAndGroupNames(t *testing.T) {
+	none, err := Compile(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(none.Evaluate(baseCtx()).AppliedConditionalAccessPolicies)
+	if string(raw) != "[]" {
+		t.Fatalf("no policies: %s", raw)
+	}
+	p := basePolicy("p1")
+	p.Conditions.Users.ExcludeGroups = []string{"g-123"}
+	c, err := Compile([]ConditionalAccessPolicy{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetNames(map[string]string{"g-123": "GRP-Emergency-Access"})
+	if got := c.Evaluate(baseCtx()).AppliedConditionalAccessPolicies[0].Explanation.Scope.Text(); got != "excluded: user in excludeGroups GRP-Emergency-Access (g-123)" {
+		t.Fatalf("explanation %q", got)
+	}
+	if ids := GroupIDs([]ConditionalAccessPolicy{p, p}); len(ids) != 1 || ids[0] != "g-123" {
+		t.Fatalf("GroupIDs %v", ids)
+	}
+}

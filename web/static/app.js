@@ -564,6 +564,15 @@
       await directoryNames();
       const c = res.data;
       const profiles = c.passkeyProfiles || [];
+      // Model names for the AAGUID lists, from the server's catalog
+      // (GET /webauthn/authenticators/{aaguid}); unknown ones stay as AAGUIDs.
+      const models = {};
+      const listed = [...new Set(profiles.flatMap((p) => (p.keyRestrictions && p.keyRestrictions.aaGuids) || []).map((a) => String(a).toLowerCase()))];
+      await Promise.all(listed.map(async (a) => {
+        const r = await call('GET', '/webauthn/authenticators/' + encodeURIComponent(a));
+        if (r.ok && r.data.name) models[a] = r.data.name;
+      }));
+      const modelOf = (a) => (models[String(a).toLowerCase()] ? models[String(a).toLowerCase()] + ' (' + a + ')' : a);
       const pname = {};
       for (const p of profiles) pname[p.id] = p.name;
       view.append(
@@ -577,7 +586,7 @@
             el('td', {}, String(p.passkeyTypes || '').split(',').map((t) => t.trim() === 'deviceBound' ? 'Device-bound' : t.trim() === 'synced' ? 'Synced' : t.trim()).join(', ')),
             el('td', {}, p.attestationEnforcement === 'registrationOnly' ? 'Enforced at registration' : p.attestationEnforcement === 'disabled' ? 'Not enforced' : p.attestationEnforcement),
             el('td', {}, p.keyRestrictions && p.keyRestrictions.isEnforced
-              ? (p.keyRestrictions.enforcementType === 'allow' ? 'Allow only: ' : 'Block: ') + (p.keyRestrictions.aaGuids || []).join(', ')
+              ? (p.keyRestrictions.enforcementType === 'allow' ? 'Allow only: ' : 'Block: ') + (p.keyRestrictions.aaGuids || []).map(modelOf).join(', ')
               : 'None'))))
           : el('p', {}, 'No passkey profiles yet.'),
         table('Included targets', ['Target', 'Type', 'Registration required', 'Passkey profiles'],
@@ -638,6 +647,16 @@
     const reasonText = (r) => !r || !r.code ? '' : [r.code, r.condition, r.property && r.value ? r.property + ' = ' + nameOf(r.value) : r.property || r.value,
       r.matched && 'matched ' + r.matched, r.previouslySatisfied && 'previously satisfied'].filter(Boolean).join(' · ');
 
+    // The list's Conditional Access column: the enforced status and, when a
+    // report-only policy had something to say, its result too (a report-only
+    // success is otherwise just "Not applied").
+    function caSummary(s) {
+      const order = ['reportOnlyFailure', 'reportOnlyInterrupted', 'reportOnlySuccess'];
+      const results = (s.appliedConditionalAccessPolicies || []).map((p) => p.result);
+      const ro = order.find((r) => results.includes(r));
+      return ro ? el('span', {}, badge(s.conditionalAccessStatus), ' ', badge(ro)) : badge(s.conditionalAccessStatus);
+    }
+
     function signInDetails(s) {
       const ca = (s.appliedConditionalAccessPolicies || []);
       const steps = (s.authenticationDetails || []);
@@ -691,7 +710,7 @@
           el('th', {scope: 'row'}, s.userPrincipalName || s.userId),
           el('td', {}, s.appDisplayName || s.appId),
           el('td', {}, ok ? badge('success') : el('span', {}, badge('failure'), ' ', el('span', {class: 'code'}, String(s.status && s.status.errorCode)))),
-          el('td', {}, badge(s.conditionalAccessStatus)),
+          el('td', {}, caSummary(s)),
           el('td', {}, (s.authenticationMethodsUsed || []).map(methodName).join(', ') || '—'),
           el('td', {}, btn)), detail);
       });
