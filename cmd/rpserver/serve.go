@@ -70,6 +70,7 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 		// Absolute Graph links (@odata.nextLink, Location) name the issuer,
 		// which is the first origin unless configured otherwise.
 		PublicURL: c.Issuer,
+		TenantID:  c.TenantID, OIDCSigningAlgorithm: c.OIDCAlg,
 	})
 }
 

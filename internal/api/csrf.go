@@ -31,6 +31,14 @@ func (s *Server) refuseCrossSite(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if s.deps.OIDC.CookieFree(r.URL.Path) {
+			// The provider's token, revocation and userinfo endpoints never
+			// read the session cookie (clients prove themselves with a
+			// secret, PKCE or a bearer token), and single-page apps call
+			// them cross-origin by design.
+			next.ServeHTTP(w, r)
+			return
+		}
 		origin := r.Header.Get("Origin")
 		foreign := false
 		switch {

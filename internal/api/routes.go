@@ -40,6 +40,20 @@ func (s *Server) routes(r chi.Router) {
 	r.Post("/authenticator/push/respond", s.limited(s.respondPush))
 	r.Post("/authenticator/push/pending", s.limited(s.pendingPushes))
 
+	// The OpenID Connect provider (its own router: discovery, authorize,
+	// token, userinfo, JWKS, logout) and the bridge from its authorization
+	// requests to the sign-in flow.
+	for _, rt := range s.deps.OIDC.Routes() {
+		if rt.Method == "" {
+			r.Handle(rt.Pattern, s.deps.OIDC)
+		} else {
+			r.Method(rt.Method, rt.Pattern, s.deps.OIDC)
+		}
+	}
+	r.Get("/oauth2/login", s.oidcLogin)
+	r.Post("/oauth2/login/begin", s.oidcLoginBegin)
+	r.Get("/oauth2/login/complete", s.oidcLoginComplete)
+
 	// WebAuthn ceremonies.
 	r.Post("/webauthn/authentication/begin", s.beginLogin)
 	r.Post("/webauthn/authentication/finish", s.limited(s.finishLogin))

@@ -18,6 +18,7 @@ import (
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -54,7 +55,8 @@ type Deps struct {
 	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2
 	Risk       *risk.Service   // /identityProtection/riskyUsers
 
-	Apps *apps.Service // /applications and /servicePrincipals
+	Apps *apps.Service  // /applications and /servicePrincipals
+	OIDC *oidc.Provider // the OpenID Connect provider and its sign-in bridge
 
 	// PublicURL is the absolute origin of the API as clients reach it
 	// (scheme://host[:port]), used for @odata.nextLink, @odata.context and

@@ -430,7 +430,7 @@ func (s *Service) expand(p policy.ConditionalAccessPolicy, strengths policy.Stre
 	u := &p.Conditions.Users
 	nonNil(&u.IncludeUsers, &u.ExcludeUsers, &u.IncludeGroups, &u.ExcludeGroups, &u.IncludeRoles, &u.ExcludeRoles)
 	a := &p.Conditions.Applications
-	nonNil(&a.IncludeApplications, &a.ExcludeApplications)
+	nonNil(&a.IncludeApplications, &a.ExcludeApplications, &a.IncludeAuthenticationContextClassReferences)
 	nonNil(&p.Conditions.ClientAppTypes, &p.Conditions.UserRiskLevels, &p.Conditions.SignInRiskLevels)
 	return p
 }

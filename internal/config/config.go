@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/google/uuid"
 	"net"
 	"net/url"
 	"os"
@@ -43,6 +44,8 @@ type Config struct {
 	PprofListen    string // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
 	TLSCert        string // RPSERVER_TLS_CERT: PEM certificate (chain); with TLSKey, serve HTTPS (HTTP/2), reloaded on SIGHUP
 	TLSKey         string // RPSERVER_TLS_KEY
+	TenantID       string // RPSERVER_TENANT_ID: the lab tenant's id (tid, {tenant} of the OIDC endpoints)
+	OIDCAlg        string // RPSERVER_OIDC_SIGNING_ALG: RS256 or ES256
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
@@ -90,12 +93,14 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	pprofListen := fs.String("pprof-listen", os.Getenv("RPSERVER_PPROF_LISTEN"), "serve Go profiles (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060 (RPSERVER_PPROF_LISTEN); empty: off")
 	tlsCert := fs.String("tls-cert", os.Getenv("RPSERVER_TLS_CERT"), "serve HTTPS (and HTTP/2) with this PEM certificate, the chain after the leaf; reloaded on SIGHUP (RPSERVER_TLS_CERT; rpserver lab tls makes one)")
 	tlsKey := fs.String("tls-key", os.Getenv("RPSERVER_TLS_KEY"), "PEM private key of -tls-cert (RPSERVER_TLS_KEY)")
+	tenantID := fs.String("tenant-id", env("RPSERVER_TENANT_ID", "5ab0a7e1-1ab0-4e57-a1ab-000000000001"), "the lab tenant's id: tid of tokens and {tenant} of the OpenID Connect endpoints (RPSERVER_TENANT_ID)")
+	oidcAlg := fs.String("oidc-signing-alg", env("RPSERVER_OIDC_SIGNING_ALG", "RS256"), "algorithm of id and access tokens, RS256 or ES256 (RPSERVER_OIDC_SIGNING_ALG)")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
 	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")
 	return func() (Config, error) {
-		c := Config{
+		c := Config{TenantID: strings.ToLower(*tenantID), OIDCAlg: *oidcAlg,
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
@@ -156,6 +161,12 @@ func (c *Config) complete() error {
 	}
 	if c.Issuer == "" && len(c.Origins) > 0 {
 		c.Issuer = c.Origins[0]
+	}
+	if uuid.Validate(c.TenantID) != nil || len(c.TenantID) != 36 {
+		errs = append(errs, fmt.Errorf("tenant id %q: want a GUID", c.TenantID))
+	}
+	if c.OIDCAlg != "RS256" && c.OIDCAlg != "ES256" {
+		errs = append(errs, fmt.Errorf("OIDC signing algorithm %q: want RS256 or ES256", c.OIDCAlg))
 	}
 	if c.AdminTokenTTL < time.Minute || c.AdminTokenTTL > 7*24*time.Hour {
 		errs = append(errs, fmt.Errorf("admin token lifetime %s: want between 1m and 168h", c.AdminTokenTTL))

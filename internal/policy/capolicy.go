@@ -49,6 +49,10 @@ type ConditionalAccessApplications struct {
 	// the lab models "Register security information"
 	// (UserActionRegisterSecurityInfo), the action a TAP bootstrap needs.
 	IncludeUserActions []string `json:"includeUserActions,omitempty"`
+	// IncludeAuthenticationContextClassReferences (c1..c99) makes the
+	// policy apply when an app asks for one of these authentication
+	// contexts (a step-up for a sensitive action), whatever the app.
+	IncludeAuthenticationContextClassReferences []string `json:"includeAuthenticationContextClassReferences"`
 }
 
 // UserActionRegisterSecurityInfo is Entra's "Register security
@@ -199,10 +203,11 @@ func ValidateConditionalAccessPolicy(p ConditionalAccessPolicy, strengths Streng
 	}
 	keywordAlone(&errs, "conditions.users.includeUsers", u.IncludeUsers, KeywordAll, KeywordNone)
 	keywordAlone(&errs, "conditions.users.excludeUsers", u.ExcludeUsers)
+	acrs := c.Applications.IncludeAuthenticationContextClassReferences
 	if ua := c.Applications.IncludeUserActions; len(ua) > 0 {
 		// A policy targets applications or a user action, never both.
-		if len(c.Applications.IncludeApplications) > 0 || len(c.Applications.ExcludeApplications) > 0 {
-			errs.add(CodeUserActionsWithApplications, "conditions.applications.includeUserActions", "a policy targets either applications or a user action, not both")
+		if len(c.Applications.IncludeApplications) > 0 || len(c.Applications.ExcludeApplications) > 0 || len(acrs) > 0 {
+			errs.add(CodeUserActionsWithApplications, "conditions.applications.includeUserActions", "a policy targets either applications, authentication contexts or a user action, not several")
 		}
 		for _, a := range ua {
 			if a != UserActionRegisterSecurityInfo {
@@ -210,8 +215,16 @@ func ValidateConditionalAccessPolicy(p ConditionalAccessPolicy, strengths Streng
 					"user action \""+a+"\" is not modelled: the lab supports \""+UserActionRegisterSecurityInfo+"\"")
 			}
 		}
-	} else if len(c.Applications.IncludeApplications) == 0 {
-		errs.add(CodeApplicationsConditionRequired, "conditions.applications.includeApplications", "include at least one application (or \"All\"/\"None\"), or a user action in includeUserActions")
+	} else if len(c.Applications.IncludeApplications) == 0 && len(acrs) == 0 {
+		errs.add(CodeApplicationsConditionRequired, "conditions.applications.includeApplications", "include at least one application (or \"All\"/\"None\"), an authentication context in includeAuthenticationContextClassReferences, or a user action in includeUserActions")
+	}
+	if len(c.Applications.IncludeApplications) > 0 && len(acrs) > 0 {
+		errs.add(CodeApplicationsConditionRequired, "conditions.applications.includeAuthenticationContextClassReferences", "a policy targets either applications or authentication contexts, not both")
+	}
+	for _, id := range acrs {
+		if !validAuthContextID(id) {
+			errs.add(CodeInvalidAuthenticationContext, "conditions.applications.includeAuthenticationContextClassReferences", "\""+id+"\" is not an authentication context id (c1..c99)")
+		}
 	}
 	keywordAlone(&errs, "conditions.applications.includeApplications", c.Applications.IncludeApplications, KeywordAll, KeywordNone)
 	for _, a := range c.Applications.ExcludeApplications {

@@ -125,6 +125,9 @@ type compiledPolicy struct {
 	// userAction is the user action the policy targets instead of
 	// applications; "" for an application policy.
 	userAction string
+	// authContexts: the policy targets these authentication contexts
+	// instead of applications.
+	authContexts []string
 
 	clientApps uint8 // 0 = any
 
@@ -253,6 +256,7 @@ func compileOne(p *ConditionalAccessPolicy, strengths StrengthLookup, cache map[
 	if len(a.IncludeUserActions) > 0 {
 		cp.userAction = a.IncludeUserActions[0] // validation allows only one action
 	}
+	cp.authContexts = a.IncludeAuthenticationContextClassReferences
 
 	for _, t := range p.Conditions.ClientAppTypes {
 		if t == clientAppAll {

@@ -72,6 +72,7 @@ const (
 	CodeApplicationsConditionRequired  = "applicationsConditionRequired"
 	CodeUserActionsWithApplications    = "userActionsWithApplications"
 	CodeUnsupportedUserAction          = "unsupportedUserAction"
+	CodeInvalidAuthenticationContext   = "invalidAuthenticationContext"
 	CodeKeywordNotAlone                = "keywordNotAlone"
 	CodeInvalidLocationKeyword         = "invalidLocationKeyword"
 	CodeControlsRequired               = "controlsRequired"

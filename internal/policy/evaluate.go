@@ -1,6 +1,9 @@
 package policy
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // SignInContext is everything evaluation needs to know about one sign-in,
 // as plain data gathered by the caller.
@@ -12,16 +15,19 @@ type SignInContext struct {
 	ApplicationID      string
 	// UserAction is set when the sign-in performs a user action rather
 	// than reaching an application (UserActionRegisterSecurityInfo).
-	UserAction        string
-	ClientAppType     string // conditionalAccessClientApp value
-	Platform          string // conditionalAccessDevicePlatform value
-	LocationIDs       []string
-	IsTrustedLocation bool
-	UserRiskLevel     string // riskLevel; "" means none
-	SignInRiskLevel   string
-	IsCompliantDevice bool
-	IsDomainJoined    bool
-	PasswordChanged   bool
+	UserAction string
+	// AuthenticationContexts the app asked for (acr_values or a claims
+	// challenge); policies targeting one of them apply.
+	AuthenticationContexts []string
+	ClientAppType          string // conditionalAccessClientApp value
+	Platform               string // conditionalAccessDevicePlatform value
+	LocationIDs            []string
+	IsTrustedLocation      bool
+	UserRiskLevel          string // riskLevel; "" means none
+	SignInRiskLevel        string
+	IsCompliantDevice      bool
+	IsDomainJoined         bool
+	PasswordChanged        bool
 	// Methods the session holds, fresh or previously satisfied.
 	Methods []SatisfiedMethod
 	// RegisteredMethods are the authenticationMethodModes the user could
@@ -407,7 +413,11 @@ func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
 	} else if cp.exclApps.has(ctx.ApplicationID) {
 		return Reason{Code: ReasonExcluded, Condition: app, Property: "excludeApplications", Value: ctx.ApplicationID}, false
 	}
-	if cp.userAction == "" && (cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID))) {
+	if len(cp.authContexts) > 0 {
+		if !anyOf(cp.authContexts, ctx.AuthenticationContexts) {
+			return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeAuthenticationContextClassReferences", Value: strings.Join(ctx.AuthenticationContexts, ",")}, false
+		}
+	} else if cp.userAction == "" && (cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID))) {
 		return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeApplications", Value: ctx.ApplicationID}, false
 	}
 

@@ -102,6 +102,14 @@ func TestEvaluateScope(t *testing.T) {
 		{"app excluded wins over All", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.Applications.ExcludeApplications = []string{appPort}
 		}, ResultNotApplied, "excluded: application in excludeApplications app-portal"},
+		{"authentication context requested", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeAuthenticationContextClassReferences: []string{"c1"}}
+			c.AuthenticationContexts = []string{"c2", "c1"}
+		}, ResultFailure, ""},
+		{"authentication context not requested", func(p *ConditionalAccessPolicy, c *SignInContext) {
+			p.Conditions.Applications = ConditionalAccessApplications{IncludeAuthenticationContextClassReferences: []string{"c1"}}
+			c.AuthenticationContexts = []string{"c2"}
+		}, ResultNotApplied, "not applied: application c2 not in includeAuthenticationContextClassReferences"},
 		{"client app matches", func(p *ConditionalAccessPolicy, c *SignInContext) {
 			p.Conditions.ClientAppTypes = []string{"browser", "mobileAppsAndDesktopClients"}
 		}, ResultFailure, ""},

@@ -7,6 +7,8 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -54,6 +57,12 @@ type Config struct {
 	// carry (@odata.nextLink, @odata.context, Location); empty: each
 	// request's own scheme and Host.
 	PublicURL string
+
+	// TenantID is the lab tenant's id (tid, {tenant} of the OpenID Connect
+	// endpoints); empty: oidc.DefaultTenantID. OIDCSigningAlgorithm signs
+	// id and access tokens: RS256 (empty) or ES256.
+	TenantID             string
+	OIDCSigningAlgorithm string
 
 	// FailureLimit failed ceremonies per client address within FailureWindow
 	// cool the client down; zero: 20 per 5 minutes.
@@ -93,6 +102,7 @@ type Server struct {
 	Risk              *risk.Service
 	Apps              *apps.Service
 	FailureLimiter    *ratelimit.FailureLimiter
+	OIDC              *oidc.Provider
 	// SignInLog must be drained before DB closes; Close does both in order.
 	SignInLog *signinlog.BatchWriter
 }
@@ -168,6 +178,18 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	})
 	riskSvc := &risk.Service{Store: db.RiskyUsers()}
 	appsSvc := &apps.Service{Store: db.Apps()}
+	base := c.Issuer
+	if len(c.Origins) > 0 {
+		base = c.Origins[0]
+	}
+	provider, err := oidc.New(ctx, oidc.Config{
+		BaseURL: base, TenantID: c.TenantID, SigningAlgorithm: c.OIDCSigningAlgorithm,
+		Secret: oidcSecret(c.MasterKey), LoginURL: api.OIDCLoginURL(base), ClearSession: api.ClearSessionCookie,
+		Store: db.OIDC(), Apps: appsSvc, Users: db.Directory(), Sessions: db.Factors(), Sealer: sealer,
+	})
+	if err != nil {
+		return nil, err
+	}
 	// The failure limiter counts in the database, so the limit holds across
 	// every server on it.
 	limiter := ratelimit.New(db.Attempts(), c.FailureLimit, c.FailureWindow)
@@ -188,12 +210,13 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		SignInLogs:        db.SignIns(),
 		Risk:              riskSvc,
 		Apps:              appsSvc,
+		OIDC:              provider,
 		RequestTimeout:    c.RequestTimeout,
 		Admission:         api.NewAdmission(c.MaxInFlight),
 	})
 	return &Server{
 		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
-		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, SignInLog: signInLog,
+		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, OIDC: provider, SignInLog: signInLog,
 		FailureLimiter: limiter,
 	}, nil
 }
@@ -231,6 +254,11 @@ func (s *Server) purge(ctx context.Context, now time.Time) {
 	} else if n > 0 {
 		slog.Debug("purged expired challenges", "count", n)
 	}
+	if n, err := s.OIDC.PurgeExpired(ctx); err != nil {
+		slog.Warn("purging expired authorization requests and refresh tokens", "err", err)
+	} else if n > 0 {
+		slog.Debug("purged expired authorization requests and refresh tokens", "count", n)
+	}
 	if n, err := s.DB.Factors().PurgeExpiredPushRequests(ctx, now); err != nil {
 		slog.Warn("purging expired push requests", "err", err)
 	} else if n > 0 {
@@ -241,4 +269,13 @@ func (s *Server) purge(ctx context.Context, now time.Time) {
 	} else if n > 0 {
 		slog.Debug("purged expired client attempts", "count", n)
 	}
+}
+
+// oidcSecret derives the OpenID Connect provider's secret (pairwise
+// subjects, code encryption) from the master key, so every server on the
+// database computes the same subjects.
+func oidcSecret(masterKey []byte) []byte {
+	m := hmac.New(sha256.New, masterKey)
+	m.Write([]byte("rpserver oidc provider"))
+	return m.Sum(nil)
 }

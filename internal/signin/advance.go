@@ -108,6 +108,7 @@ func signInContext(f *flow, facts *Facts, registered policy.ModeSet) policy.Sign
 		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
 		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
 		RegisteredMethods: registered, UserRiskLevel: facts.UserRiskLevel, UserAction: f.UserAction,
+		AuthenticationContexts: f.AuthContexts,
 	}
 	for _, st := range f.Steps {
 		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
@@ -144,14 +145,17 @@ func (s *Service) withFlowToken(out Outcome, f *flow) (Outcome, error) {
 // complete issues the session and logs the success.
 func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, out Outcome, use *signinlog.CredentialUse) (Outcome, error) {
 	now := s.d.Now()
+	authTime := lastAuthentication(f.Steps)
 	steps := dedupe(f.Steps)
+	contexts := unionSorted(f.PrevContexts, f.AuthContexts)
 	tok, err := s.d.Issuer.Mint(tokens.Claims{
 		UPN: facts.UserPrincipalName, Name: facts.DisplayName, AMR: modes(steps), AuthTime: now.Unix(),
-		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID, Action: f.UserAction}),
+		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID, Action: f.UserAction, Contexts: contexts}),
 	}.WithSubject(facts.UserID), tokens.AudienceSession, s.d.SessionTTL)
 	if err != nil {
 		return Outcome{}, err
 	}
+	out.AuthContexts, out.AuthTime, out.SessionAt = contexts, authTime, now
 	var rec *signinlog.SignIn
 	if use != nil {
 		// The passkey's counter commits with the record: one commit, and
@@ -217,6 +221,15 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
 		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
 		IsEmergencyAccess: facts.IsEmergencyAccess,
+	}
+	for _, c := range f.AuthContexts {
+		detail := "required"
+		for _, p := range f.PrevContexts {
+			if p == c {
+				detail = "previouslySatisfied"
+			}
+		}
+		rec.AuthenticationContextClassReferences = append(rec.AuthenticationContextClassReferences, signinlog.AuthenticationContext{ID: c, Detail: detail})
 	}
 	if ev != nil {
 		rec.ConditionalAccessStatus = ev.ConditionalAccessStatus

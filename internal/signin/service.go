@@ -145,6 +145,12 @@ type flow struct {
 	// UserAction is set when the sign-in registers security information
 	// (policy.UserActionRegisterSecurityInfo) rather than opening the app.
 	UserAction string `json:"ua,omitempty"`
+	// AuthContexts the app asked for (an OpenID Connect sign-in with
+	// acr_values or a claims challenge); Conditional Access policies
+	// targeting them apply. PrevContexts were satisfied earlier in the
+	// session.
+	AuthContexts []string `json:"acx,omitempty"`
+	PrevContexts []string `json:"pacx,omitempty"`
 
 	// issuedAt is when the presented flow token was minted (zero for a flow
 	// begun in this request): a flow older than the user's last session
@@ -165,6 +171,8 @@ type sessionData struct {
 	// security information): it opens the registration endpoints, never
 	// the admin token exchange, and lends no factor to later sign-ins.
 	Action string `json:"action,omitempty"`
+	// Contexts are the authentication contexts the session satisfied.
+	Contexts []string `json:"acx,omitempty"`
 }
 
 // Outcome is the answer to every step of the flow.
@@ -186,6 +194,11 @@ type Outcome struct {
 	Log *signinlog.SignIn `json:"signIn,omitempty"`
 	// Session lifetime, for the cookie.
 	SessionTTL time.Duration `json:"-"`
+	// For an app sign-in (BeginForApp), once completed: the authentication
+	// contexts the session satisfies and when the user last authenticated.
+	AuthContexts []string  `json:"-"`
+	AuthTime     time.Time `json:"-"`
+	SessionAt    time.Time `json:"-"`
 }
 
 // BeginRequest starts a sign-in to an application.

@@ -33,10 +33,19 @@ type SignIn struct {
 	RiskState                        string                                  `json:"riskState"`
 	Status                           SignInStatus                            `json:"status"`
 	DeviceDetail                     DeviceDetail                            `json:"deviceDetail"`
+	// AuthenticationContextClassReferences the app asked for, as Graph's
+	// beta signIn reports them (detail required or previouslySatisfied).
+	AuthenticationContextClassReferences []AuthenticationContext `json:"authenticationContextClassReferences,omitempty"`
 
 	// IsEmergencyAccess marks a sign-in by a break-glass account; the writer
 	// raises an alert for it in the same transaction. Not a Graph property.
 	IsEmergencyAccess bool `json:"isEmergencyAccess"`
+}
+
+// AuthenticationContext is Graph's authenticationContext (beta signIn).
+type AuthenticationContext struct {
+	ID     string `json:"id"`
+	Detail string `json:"detail"`
 }
 
 // SignInStatus is Graph's signInStatus: errorCode 0 is success.

@@ -169,6 +169,8 @@
     let upn = '';
     let flow = '';
     let pushTimer = 0;
+    // An OpenID Connect sign-in to an app: the provider's pending request.
+    const authRequest = new URLSearchParams(location.search).get('authRequest') || '';
 
     const hideSteps = () => {
       for (const id of Object.values(steps)) $(id).hidden = true;
@@ -221,6 +223,11 @@
       const out = res.data || {};
       if (out.status === 'completed' || (!out.status && out.sessionToken)) {
         hideSteps();
+        if (authRequest) {
+          say('Signed in. Returning to the application…');
+          location.assign('/oauth2/login/complete?authRequest=' + encodeURIComponent(authRequest));
+          return;
+        }
         say('Signed in. Opening Security info…');
         location.assign('/security-info');
         return;
@@ -267,7 +274,9 @@
       upn = $('upn').value.trim();
       if (!upn) { fail('userPrincipalNameRequired', 'Enter your email or username.'); $('upn').focus(); return; }
       say('Looking up your account…');
-      outcome(await call('POST', '/signin/begin', {userPrincipalName: upn}));
+      outcome(authRequest
+        ? await call('POST', '/oauth2/login/begin', {authRequest, userPrincipalName: upn})
+        : await call('POST', '/signin/begin', {userPrincipalName: upn}));
     });
 
     $('passkey-form').addEventListener('submit', async (ev) => {
