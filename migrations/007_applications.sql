@@ -77,8 +77,8 @@ CREATE TABLE oidc_signing_keys (
 );
 
 -- An authorization request between /authorize and /token. The code is kept
--- as SHA-256 (it is high-entropy) and spent by deleting the row when tokens
--- are made, so a replayed code finds nothing.
+-- as SHA-256 (it is 32 random bytes) and spent by deleting the row, so a
+-- replayed code finds nothing.
 CREATE TABLE oidc_auth_requests (
     id         uuid PRIMARY KEY,
     client_id  text NOT NULL,
@@ -98,7 +98,6 @@ CREATE TABLE oidc_refresh_tokens (
     id           uuid NOT NULL UNIQUE,
     client_id    text NOT NULL,
     user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    scopes       text[] NOT NULL DEFAULT '{}',
     grant_data   jsonb NOT NULL,
     session_at   timestamptz NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT now(),
