@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"github.com/go-chi/chi/v5"
 
 	"net/http"
@@ -242,5 +243,75 @@ func TestPasswordGuessesLockTheAccountOut(t *testing.T) {
 			t.Fatalf("no 50053 sign-in record: %s", r.raw)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAnonymousSignInCallsRevealAndWriteNothing: /signin/begin answered
+// 403 userDisabled and wrote a sign-in record for every anonymous call, and
+// every wrong password on an emergency account raised a high-severity
+// alert. Now the account's state shows only after a right first factor,
+// begin writes nothing, and an emergency account raises an alert when a
+// right credential is used and once when a burst of failures locks it out.
+func TestAnonymousSignInCallsRevealAndWriteNothing(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	mk := func(upn string, emergency, enabled bool) {
+		body := `{"userPrincipalName":"` + upn + `","displayName":"x","isEmergencyAccess":` + fmt.Sprint(emergency) +
+			`,"accountEnabled":` + fmt.Sprint(enabled) + `,"passwordProfile":{"password":"correct horse battery"}}`
+		if r := e.do("POST", "/v1.0/users", ga, body); r.status != 201 {
+			t.Fatal(r.raw)
+		}
+	}
+	mk("off@lab.example", false, false)
+	mk("bg1@lab.example", true, true)
+	mk("bg2@lab.example", true, true)
+	signIn := func(upn, pw string) resp {
+		b := &browser{e: e}
+		begin := b.post("/signin/begin", `{"userPrincipalName":"`+upn+`"}`)
+		if begin.status != 200 || str(begin.body, "status") != "credentialRequired" {
+			t.Fatalf("begin for %s: %d %s", upn, begin.status, begin.raw)
+		}
+		return b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"`+pw+`"}`)
+	}
+	reader := e.token(directory.RoleSecurityAdministrator)
+	count := func(path string) int {
+		r := e.do("GET", path, reader, "")
+		v, _ := r.body["value"].([]any)
+		return len(v)
+	}
+	// Begin tells nothing about a disabled account and writes nothing.
+	for i := 0; i < 5; i++ {
+		e.do("POST", "/signin/begin", "", `{"userPrincipalName":"off@lab.example"}`)
+	}
+	if n := count("/v1.0/auditLogs/signIns"); n != 0 {
+		t.Fatalf("anonymous begins wrote %d sign-in records", n)
+	}
+	if r := signIn("off@lab.example", "wrong guess"); r.code() != signin.CodeInvalidPassword {
+		t.Fatalf("wrong password on a disabled account: %s", r.raw)
+	}
+	if r := signIn("off@lab.example", "correct horse battery"); r.status != 403 || r.code() != signin.CodeUserDisabled {
+		t.Fatalf("right password on a disabled account: %d %s", r.status, r.raw)
+	}
+	// Wrong guesses on an emergency account: no alert each, one when locked.
+	for i := 0; i < signin.DefaultLockout.Threshold; i++ {
+		signIn("bg1@lab.example", "wrong guess")
+	}
+	if n := count("/v1.0/security/alerts_v2"); n != 0 {
+		t.Fatalf("%d alerts for anonymous wrong guesses", n)
+	}
+	for i := 0; i < 3; i++ {
+		if r := signIn("bg1@lab.example", "wrong guess"); r.code() != signin.CodeAccountLocked {
+			t.Fatalf("after the burst: %s", r.raw)
+		}
+	}
+	if n := count("/v1.0/security/alerts_v2"); n != 1 {
+		t.Fatalf("%d alerts for a burst of failures, want 1", n)
+	}
+	// Successful use raises one.
+	if r := signIn("bg2@lab.example", "correct horse battery"); str(r.body, "status") != "completed" {
+		t.Fatalf("emergency sign-in: %s", r.raw)
+	}
+	if n := count("/v1.0/security/alerts_v2"); n != 2 {
+		t.Fatalf("%d alerts after an emergency sign-in, want 2", n)
 	}
 }

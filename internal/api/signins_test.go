@@ -62,7 +62,7 @@ func TestSignInLogAPI(t *testing.T) {
 			s.ConditionalAccessStatus, s.Status = "failure", signinlog.SignInStatus{ErrorCode: 53003, FailureReason: "Blocked by Conditional Access"}
 		}
 		if i == 6 {
-			s.UserID, s.UserPrincipalName, s.IsEmergencyAccess, s.ConditionalAccessStatus = bg, "bg1@lab.example", true, "notApplied"
+			s.UserID, s.UserPrincipalName, s.IsEmergencyAccess, s.RaisesAlert, s.ConditionalAccessStatus = bg, "bg1@lab.example", true, true, "notApplied"
 		}
 		if err := w.Write(ctx, s); err != nil {
 			t.Fatal(err)
@@ -155,7 +155,7 @@ func TestEmergencySignInAlertAPI(t *testing.T) {
 	e, w, _ := newReportsEnv(t)
 	bg := e.mustCreateUser("bg1@lab.example", true)
 	s := signinlog.SignIn{ID: uuid.NewString(), UserID: bg, UserPrincipalName: "bg1@lab.example", AppID: "portal", AppDisplayName: "Lab portal",
-		IPAddress: "192.0.2.7", IsEmergencyAccess: true, ConditionalAccessStatus: "notApplied"}
+		IPAddress: "192.0.2.7", IsEmergencyAccess: true, RaisesAlert: true, ConditionalAccessStatus: "notApplied"}
 	if err := w.Write(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}

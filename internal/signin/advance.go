@@ -49,19 +49,22 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 		return Outcome{}, apperr.Invalid(CodeInvalidFlow, "the user's sessions were revoked after this sign-in began; begin again").WithTarget("flowToken")
 	}
 	out := Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, MethodsSatisfied: modes(f.Steps)}
-	if !facts.Enabled {
-		_, _ = s.log(ctx, f, &facts, nil, errUserDisabled, "User account is disabled.")
-		return out, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
-	}
 	registered := registeredModes(&facts)
 	primary := false
 	for _, st := range f.Steps {
 		primary = primary || firstFactors[st.Mode]
 	}
 	if !primary {
+		// Nothing is proven yet: the answer tells nothing of the account's
+		// state and nothing is written (an anonymous caller must not fill
+		// the sign-in log or learn that an account is disabled).
 		choice := policy.ChooseSystemPreferredMethod(registered&firstFactorSet, 0, [][]policy.ModeSet{{ms(policy.ModeFido2), ms(policy.ModeTemporaryAccessPassOneTime), ms(policy.ModePassword)}})
 		out.Status, out.Prompt = "credentialRequired", &choice
 		return s.withFlowToken(out, f)
+	}
+	if !facts.Enabled {
+		_, _ = s.log(ctx, f, &facts, nil, errUserDisabled, "User account is disabled.")
+		return out, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
 	}
 
 	sc := signInContext(f, &facts, registered)
@@ -221,6 +224,11 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
 		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
 		IsEmergencyAccess: facts.IsEmergencyAccess,
+		// An emergency account is worth an alert when a right credential
+		// was used (the sign-in completed, or went on past its first
+		// factor), and once when a burst of failures locked it out; not for
+		// every anonymous wrong guess.
+		RaisesAlert: facts.IsEmergencyAccess && (failedStep < 0 || f.lockedOutNow),
 	}
 	for _, c := range f.AuthContexts {
 		detail := "required"

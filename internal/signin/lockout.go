@@ -45,6 +45,8 @@ type GuessVerdict struct {
 	Failures    int
 	Locked      bool
 	LockedUntil time.Time
+	// JustLocked: this guess locked the bucket (it crossed the threshold).
+	JustLocked bool
 }
 
 // GuessStore counts guesses per user and location bucket in the database,
@@ -70,6 +72,7 @@ func (s *Service) checkGuess(ctx context.Context, f *flow, factor string, check 
 		return false, Outcome{}, err
 	}
 	if v.Locked {
+		f.lockedOutNow = v.JustLocked
 		out, err := s.fail(ctx, f, factor, apperr.RateLimited(CodeAccountLocked,
 			"the account is locked for this location after too many incorrect attempts; try again after %s", v.LockedUntil.UTC().Format(time.RFC3339)), errLockedOut)
 		return false, out, err

@@ -152,6 +152,10 @@ type flow struct {
 	AuthContexts []string `json:"acx,omitempty"`
 	PrevContexts []string `json:"pacx,omitempty"`
 
+	// lockedOutNow marks a failure that just locked the user out (smart
+	// lockout): the burst of failures an emergency account's alert is
+	// raised for, once.
+	lockedOutNow bool
 	// issuedAt is when the presented flow token was minted (zero for a flow
 	// begun in this request): a flow older than the user's last session
 	// revocation is refused.

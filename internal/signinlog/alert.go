@@ -48,12 +48,18 @@ const (
 	AlertStatusResolved       = "resolved"
 )
 
-// EmergencyAlert builds the alert an emergency-access sign-in raises. Failed
-// attempts raise one too: any use of a break-glass account is worth a look.
+// EmergencyAlert builds the alert an emergency-access sign-in raises: one
+// that used a right credential (completed, or stopped later by step-up,
+// Conditional Access or a disabled account), or the failure that locked
+// the account out after a burst of wrong guesses.
 func EmergencyAlert(alertID string, s SignIn) Alert {
 	outcome := "succeeded"
-	if s.Status.ErrorCode != 0 {
-		outcome = fmt.Sprintf("failed (error %d)", s.Status.ErrorCode)
+	switch s.Status.ErrorCode {
+	case 0:
+	case 50053:
+		outcome = "locked out after repeated failed attempts (error 50053)"
+	default:
+		outcome = fmt.Sprintf("went on past its first factor, then stopped (error %d)", s.Status.ErrorCode)
 	}
 	app := s.AppDisplayName
 	if app == "" {

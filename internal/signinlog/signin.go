@@ -37,9 +37,14 @@ type SignIn struct {
 	// beta signIn reports them (detail required or previouslySatisfied).
 	AuthenticationContextClassReferences []AuthenticationContext `json:"authenticationContextClassReferences,omitempty"`
 
-	// IsEmergencyAccess marks a sign-in by a break-glass account; the writer
-	// raises an alert for it in the same transaction. Not a Graph property.
+	// IsEmergencyAccess marks a sign-in by a break-glass account. Not a
+	// Graph property.
 	IsEmergencyAccess bool `json:"isEmergencyAccess"`
+	// RaisesAlert asks the store for a high-severity alert in the same
+	// transaction. The sign-in service sets it for an emergency account's
+	// use of a right credential, and once when a burst of failures locks
+	// it out, not for each anonymous wrong guess.
+	RaisesAlert bool `json:"-"`
 }
 
 // AuthenticationContext is Graph's authenticationContext (beta signIn).

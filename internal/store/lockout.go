@@ -29,8 +29,9 @@ func (s *Factors) ReserveGuess(ctx context.Context, g signin.Guess, p signin.Loc
 		                  WHEN l.locked_until > '-infinity' OR l.window_start <= $4 - $5 * interval '1 microsecond' THEN '-infinity'
 		                  WHEN l.failures + 1 > $6 THEN $4 + $7 * interval '1 microsecond'
 		                  ELSE '-infinity' END
-		RETURNING familiar, failures, CASE WHEN locked_until = '-infinity' THEN 'epoch'::timestamptz ELSE locked_until END`,
-		g.UserID, g.Factor, g.Address, g.At, p.Window.Microseconds(), p.Threshold, p.Duration.Microseconds()).Scan(&v.Familiar, &v.Failures, &v.LockedUntil)
+		RETURNING familiar, failures, CASE WHEN locked_until = '-infinity' THEN 'epoch'::timestamptz ELSE locked_until END,
+		  locked_until = $4 + $7 * interval '1 microsecond'`,
+		g.UserID, g.Factor, g.Address, g.At, p.Window.Microseconds(), p.Threshold, p.Duration.Microseconds()).Scan(&v.Familiar, &v.Failures, &v.LockedUntil, &v.JustLocked)
 	if err != nil {
 		return v, fmt.Errorf("reserve guess: %w", notFound(err, errUserNotFound(g.UserID)))
 	}

@@ -163,7 +163,7 @@ func TestBatchWriterEmergencySignInRaisesAlert(t *testing.T) {
 	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	defer w.Close(context.Background())
 	s := signIn("bg1@lab.example")
-	s.IsEmergencyAccess = true
+	s.IsEmergencyAccess, s.RaisesAlert = true, true
 	if err := w.Write(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 			hasUse[i], creds[i], counts[i], bss[i], usedAt[i] = true, u.CredentialID, int64(u.SignCount), u.BackupState, u.At
 			uses++
 		}
-		if r.IsEmergencyAccess {
+		if r.RaisesAlert {
 			alerts = append(alerts, signinlog.EmergencyAlert(uuid.NewString(), r))
 		}
 	}

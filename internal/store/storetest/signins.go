@@ -137,10 +137,10 @@ func SignInLog(t *testing.T, newStore func(t *testing.T) signinlog.Store) {
 		}
 	})
 
-	t.Run("an emergency-access sign-in raises one alert in the same write", func(t *testing.T) {
+	t.Run("a sign-in that raises an alert raises one, in the same write", func(t *testing.T) {
 		s := newStore(t)
 		r := rec(4)
-		r.IsEmergencyAccess, r.UserPrincipalName, r.IPAddress = true, "bg1@lab.example", "192.0.2.7"
+		r.IsEmergencyAccess, r.RaisesAlert, r.UserPrincipalName, r.IPAddress = true, true, "bg1@lab.example", "192.0.2.7"
 		if err := s.InsertSignIns(ctx, []signinlog.SignIn{rec(5), r}); err != nil {
 			t.Fatal(err)
 		}
