@@ -15,6 +15,7 @@ package ratelimit
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -42,6 +43,9 @@ type FailureLimiter struct {
 	// its key to settle before it is refused.
 	MaxWait time.Duration
 	Now     func() time.Time
+
+	settleOnce sync.Once
+	settle     *settler // when Store is a BatchSettler
 }
 
 // New returns a limiter over store; max <= 0 disables it.
@@ -94,7 +98,37 @@ func (r *Reservation) Done(ctx context.Context, failed bool) error {
 	if r == nil {
 		return nil
 	}
+	if st := r.l.settler(); st != nil {
+		s := Settlement{Key: r.key, WindowStart: r.windowStart, Attempts: 1}
+		if failed {
+			s.Failures = 1
+		}
+		if st.enqueue(s) {
+			return nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return r.l.Store.Settle(ctx, r.key, r.windowStart, failed)
+}
+
+func (l *FailureLimiter) settler() *settler {
+	l.settleOnce.Do(func() {
+		if bs, ok := l.Store.(BatchSettler); ok {
+			l.settle = newSettler(bs)
+		}
+	})
+	return l.settle
+}
+
+// Close applies the settlements still queued (server shutdown), so no
+// attempt of this process stays in flight.
+func (l *FailureLimiter) Close(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	if st := l.settler(); st != nil {
+		return st.close(ctx)
+	}
+	return nil
 }

@@ -110,3 +110,56 @@ func isRateLimited(err error) bool {
 	e, ok := apperr.As(err)
 	return ok && e.Kind == apperr.KindRateLimited && e.Code == CodeTooManyFailures
 }
+
+// batchStore settles in batches, as the database store does.
+type batchStore struct {
+	memStore
+	batches int
+}
+
+func (b *batchStore) SettleMany(ctx context.Context, batch []Settlement) error {
+	b.mu.Lock()
+	b.batches++
+	b.mu.Unlock()
+	for _, s := range batch {
+		for i := 0; i < s.Attempts; i++ {
+			if err := b.Settle(ctx, s.Key, s.WindowStart, i < s.Failures); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// With a batch-settling store Done does not wait for it; the bound still
+// holds because an attempt counts as in flight until it is settled, and
+// Close applies every queued settlement.
+func TestBatchedSettlementsKeepTheBound(t *testing.T) {
+	st := &batchStore{memStore: memStore{entries: map[string]*memEntry{}}}
+	l := New(st, 3, time.Minute)
+	l.MaxWait = 0
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		r, err := l.Reserve(ctx, "ip")
+		if err != nil {
+			t.Fatalf("reserve %d: %v", i, err)
+		}
+		if err := r.Done(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := st.entries["ip"]; e.failures != 3 || e.inFlight != 0 {
+		t.Fatalf("after close: %+v", *e)
+	}
+	if _, err := l.Reserve(ctx, "ip"); err == nil {
+		t.Fatal("a fourth attempt after three failures was granted")
+	} else if e, ok := apperr.As(err); !ok || e.Code != CodeTooManyFailures {
+		t.Fatalf("refusal: %v", err)
+	}
+	if st.batches == 0 || st.batches > 3 {
+		t.Fatalf("batches: %d", st.batches)
+	}
+}

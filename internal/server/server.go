@@ -229,6 +229,9 @@ func (s *Server) Close() {
 	if err := s.SignInLog.Close(ctx); err != nil {
 		slog.Error("sign-in log not drained", "err", err)
 	}
+	if err := s.FailureLimiter.Close(ctx); err != nil {
+		slog.Error("failure limiter settlements not applied", "err", err)
+	}
 	s.DB.Close()
 }
 

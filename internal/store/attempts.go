@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rpserver/rpserver/internal/ratelimit"
 )
 
 // Attempts is the store of the per-client failure limiter.
@@ -53,6 +55,23 @@ func (s *Attempts) Settle(ctx context.Context, key string, windowStart time.Time
 		WHERE client_key = $1 AND window_start = $2`, key, windowStart, add)
 	if err != nil {
 		return fmt.Errorf("settle attempt: %w", err)
+	}
+	return nil
+}
+
+// SettleMany is Settle for many keys in one statement (each key and
+// window at most once in s): the failure limiter's batched settle.
+func (s *Attempts) SettleMany(ctx context.Context, batch []ratelimit.Settlement) error {
+	n := len(batch)
+	keys, starts, attempts, failures := make([]string, n), make([]time.Time, n), make([]int32, n), make([]int32, n)
+	for i, b := range batch {
+		keys[i], starts[i], attempts[i], failures[i] = b.Key, b.WindowStart, int32(b.Attempts), int32(b.Failures)
+	}
+	_, err := s.db.Pool.Exec(ctx, `UPDATE client_attempts a SET in_flight = greatest(a.in_flight - x.n, 0), failures = a.failures + x.f
+		FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[]) AS x(k, w, n, f)
+		WHERE a.client_key = x.k AND a.window_start = x.w`, keys, starts, attempts, failures)
+	if err != nil {
+		return fmt.Errorf("settle attempts: %w", err)
 	}
 	return nil
 }

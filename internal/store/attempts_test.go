@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/testpg"
 )
 
@@ -53,5 +54,37 @@ func TestReserveIsAtomic(t *testing.T) {
 	}
 	if n, err := s.PurgeExpiredAttempts(ctx, now.Add(3*time.Minute), time.Minute); err != nil || n != 0 {
 		t.Fatalf("purged %d with one in flight (%v)", n, err)
+	}
+}
+
+// SettleMany applies the limiter's merged settlements in one statement.
+func TestSettleManyInOneStatement(t *testing.T) {
+	s := testpg.Open(t).Attempts()
+	ctx := context.Background()
+	now := time.Now()
+	var start time.Time
+	for i := 0; i < 5; i++ {
+		ok, st, _, err := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 20)
+		if err != nil || !ok {
+			t.Fatalf("reserve %d: %v %v", i, ok, err)
+		}
+		start = st
+	}
+	if _, _, _, err := s.Reserve(ctx, "203.0.113.9", now, time.Minute, 20); err != nil {
+		t.Fatal(err)
+	}
+	err := s.SettleMany(ctx, []ratelimit.Settlement{
+		{Key: "203.0.113.8", WindowStart: start, Attempts: 5, Failures: 2},
+		{Key: "203.0.113.9", WindowStart: now.Add(-time.Hour), Attempts: 1, Failures: 1}, // a window since restarted: dropped
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 failures, nothing in flight: a limit of 3 grants exactly one more.
+	if ok, _, _, _ := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 3); !ok {
+		t.Fatal("refused with 2 failures of 3")
+	}
+	if ok, _, failures, _ := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 3); ok || failures != 2 {
+		t.Fatalf("granted %v with failures %d", ok, failures)
 	}
 }
