@@ -17,6 +17,7 @@ Usage:
   rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
   rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
   rpserver phone -upn UPN -store FILE ACTION   one user's phone: register -tap PASS, signin, approve-push -number N
+  rpserver healthcheck [-url URL]    exit 0 when the running server is ready (/readyz answers 200)
   rpserver authenticator serve [flags]   virtual authenticators over HTTP (loopback) for any tool and any relying party
   rpserver lab tls -rp-id DOMAIN     a local CA and an HTTPS certificate for a real RP ID, and how to trust them on a laptop and a phone
 
@@ -46,6 +47,8 @@ func main() {
 		err = runAuthenticator(args)
 	case "phone":
 		err = runPhone(args)
+	case "healthcheck":
+		err = runHealthcheck(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -11,6 +11,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -87,7 +89,7 @@ func loadTrust(c config.Config, now time.Time) (*attestation.TrustStore, error) 
 	if c.MDSBlob != "" {
 		mds = c.MDSBlob
 	}
-	slog.Info("attestation trust", "files", append(append([]string{}, c.TrustAnchors...), labCAFile(c)...),
+	slog.Info("attestation trust", "files", trustFiles(c),
 		"any_aaguid_roots", sum.AnyAAGUID, "aaguids_with_roots", sum.AAGUIDs, "mds_blob", mds, "mds_distrusted_aaguids", sum.Distrusted)
 	if info := ts.MDSInfo(); c.MDSBlob != "" {
 		level := slog.LevelInfo
@@ -110,9 +112,13 @@ func buildTrust(c config.Config, now time.Time) (*attestation.TrustStore, error)
 	for _, a := range c.TrustAnchors {
 		if strings.Contains(a, "=") {
 			tc.Entries = append(tc.Entries, a)
-		} else {
-			tc.CatchAll = append(tc.CatchAll, a)
+			continue
 		}
+		files, err := pemFiles(a)
+		if err != nil {
+			return nil, fmt.Errorf("attestation trust anchors: %w", err)
+		}
+		tc.CatchAll = append(tc.CatchAll, files...)
 	}
 	if c.LabCA {
 		_, certPath, created, err := labca.Ensure(c.DataDir)
@@ -131,12 +137,41 @@ func buildTrust(c config.Config, now time.Time) (*attestation.TrustStore, error)
 	return ts, nil
 }
 
-func labCAFile(c config.Config) []string {
-	if !c.LabCA {
-		return nil
+// trustFiles names the anchor files a start loads, for the log: the
+// configured ones (folders expanded) and the lab CA.
+func trustFiles(c config.Config) []string {
+	var out []string
+	for _, a := range c.TrustAnchors {
+		if strings.Contains(a, "=") {
+			out = append(out, a)
+		} else if files, err := pemFiles(a); err == nil {
+			out = append(out, files...)
+		}
 	}
-	cert, _ := labca.Paths(c.DataDir)
-	return []string{cert}
+	if c.LabCA {
+		cert, _ := labca.Paths(c.DataDir)
+		out = append(out, cert)
+	}
+	return out
+}
+
+// pemFiles is path itself, or for a folder (a mounted trust-anchors
+// directory) the *.pem files in it, sorted; an empty folder trusts nothing
+// more.
+func pemFiles(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	files, err := filepath.Glob(filepath.Join(path, "*.pem"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	return files, nil
 }
 
 func runServe(args []string) error {
@@ -146,6 +181,9 @@ func runServe(args []string) error {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if err := c.CheckDataDir(); err != nil {
+		return err
+	}
 
 	dsn, stopDB, err := database(ctx, c)
 	if err != nil {

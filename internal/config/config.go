@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -235,6 +236,35 @@ func checkOrigin(origin, rpID string) error {
 		return fmt.Errorf("origin %q: its host is not %q nor a subdomain of it, so browsers would refuse the RP ID", origin, rpID)
 	}
 	return nil
+}
+
+// CheckDataDir makes the data folder if needed and proves it writable, so a
+// folder the process cannot write (a root-owned volume under a non-root
+// container user, say) stops the server at start with the fix named, not
+// later at "create master key: permission denied".
+func (c *Config) CheckDataDir() error {
+	if err := os.MkdirAll(c.DataDir, 0o711); err != nil {
+		return c.dataDirError(err)
+	}
+	f, err := os.CreateTemp(c.DataDir, ".write-check-*")
+	if err != nil {
+		return c.dataDirError(err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func (c *Config) dataDirError(err error) error {
+	owner := ""
+	if fi, serr := os.Stat(c.DataDir); serr == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			owner = fmt.Sprintf(" (owned by uid %d, mode %v)", st.Uid, fi.Mode().Perm())
+		}
+	}
+	return fmt.Errorf("config: the data folder %s%s is not writable by this process (uid %d): %w; "+
+		"make it writable (chown %d %s), or give -data-dir / RPSERVER_DATA_DIR a folder this user owns "+
+		"(in Docker: the image's /data belongs to uid 65532, and a new named volume on /data inherits that)",
+		c.DataDir, owner, os.Geteuid(), err, os.Geteuid(), c.DataDir)
 }
 
 // LoadMasterKey returns the configured key or reads (making it on first use)
