@@ -2,26 +2,162 @@ package signin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
-// Entra's error codes, so a lab log reads like a tenant's.
-const (
-	errBlockedByCA     = 53003  // access has been blocked by Conditional Access policies
-	errStrongAuth      = 50074  // strong authentication is required
-	errUserDisabled    = 50057  // the user account is disabled
-	errInvalidPassword = 50126  // invalid username or password
-	errMFAFailed       = 500121 // authentication failed during strong authentication request
-)
+// Step is one verified factor of a sign-in.
+type Step struct {
+	Mode     string    `json:"m"`
+	AAGUID   string    `json:"a,omitempty"`
+	Detail   string    `json:"d,omitempty"` // e.g. the passkey's model
+	At       time.Time `json:"t"`
+	Previous bool      `json:"p,omitempty"` // carried from an earlier sign-in of the session
+}
+
+// flow is the state carried by a flow token.
+type flow struct {
+	UserID        string `json:"u"`
+	AppID         string `json:"app"`
+	ClientAppType string `json:"cat"`
+	Platform      string `json:"plat,omitempty"`
+	IP            string `json:"ip,omitempty"`
+	CorrelationID string `json:"cid"`
+	Steps         []Step `json:"steps"`
+	// UserAction is set when the sign-in registers security information
+	// (policy.UserActionRegisterSecurityInfo) rather than opening the app.
+	UserAction string `json:"ua,omitempty"`
+	// AuthContexts the app asked for (an OpenID Connect sign-in with
+	// acr_values or a claims challenge); Conditional Access policies
+	// targeting them apply. PrevContexts were satisfied earlier in the
+	// session.
+	AuthContexts []string `json:"acx,omitempty"`
+	PrevContexts []string `json:"pacx,omitempty"`
+
+	// lockedOutNow marks a failure that just locked the user out (smart
+	// lockout): the burst of failures an emergency account's alert is
+	// raised for, once.
+	lockedOutNow bool
+	// issuedAt is when the presented flow token was minted (zero for a flow
+	// begun in this request): a flow older than the user's last session
+	// revocation is refused.
+	issuedAt time.Time
+}
+
+// Outcome is the answer to every step of the flow.
+type Outcome struct {
+	// Status: credentialRequired (no first factor yet), stepUpRequired
+	// (Conditional Access wants more), completed.
+	Status            string               `json:"status"`
+	ErrorCode         string               `json:"errorCode,omitempty"`
+	Message           string               `json:"message,omitempty"`
+	FlowToken         string               `json:"flowToken,omitempty"`
+	SessionToken      string               `json:"sessionToken,omitempty"`
+	UserID            string               `json:"userId"`
+	UserPrincipalName string               `json:"userPrincipalName"`
+	MethodsSatisfied  []string             `json:"methodsSatisfied"`
+	Prompt            *policy.MethodChoice `json:"prompt,omitempty"`
+	Requirements      []policy.Requirement `json:"requirements,omitempty"`
+	SignInID          string               `json:"signInId,omitempty"`
+	// Log is the sign-in record written for this step, when one was.
+	Log *signinlog.SignIn `json:"signIn,omitempty"`
+	// Session lifetime, for the cookie.
+	SessionTTL time.Duration `json:"-"`
+	// For an app sign-in (BeginForApp), once completed: the authentication
+	// contexts the session satisfies and when the user last authenticated.
+	AuthContexts []string  `json:"-"`
+	AuthTime     time.Time `json:"-"`
+	SessionAt    time.Time `json:"-"`
+}
+
+// BeginRequest starts a sign-in to an application.
+type BeginRequest struct {
+	UserPrincipalName string `json:"userPrincipalName"`
+	ApplicationID     string `json:"applicationId"`
+	ClientAppType     string `json:"clientAppType"`
+	Platform          string `json:"platform"`
+	IP                string `json:"-"`
+}
+
+var clientAppTypes = map[string]bool{"browser": true, "mobileAppsAndDesktopClients": true, "exchangeActiveSync": true, "other": true}
+
+var platforms = map[string]bool{"": true, "android": true, "iOS": true, "windows": true, "windowsPhone": true, "macOS": true, "linux": true}
+
+// Begin opens a flow. With a valid session of the same user, its methods
+// count as previously satisfied and the sign-in may complete at once.
+func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.Claims) (Outcome, error) {
+	if req.ApplicationID == "" {
+		req.ApplicationID = DefaultApplicationID
+	}
+	if _, ok := Applications[req.ApplicationID]; !ok {
+		if !ids.Valid(req.ApplicationID) {
+			return Outcome{}, apperr.Invalid(CodeInvalidApplicationID, "applicationId must be a GUID (an app registered in the lab, or any GUID)").WithTarget("applicationId")
+		}
+	}
+	if req.ClientAppType == "" {
+		req.ClientAppType = "browser"
+	}
+	if !clientAppTypes[req.ClientAppType] {
+		return Outcome{}, apperr.Invalid(CodeInvalidClientAppType, "clientAppType must be browser, mobileAppsAndDesktopClients, exchangeActiveSync or other").WithTarget("clientAppType")
+	}
+	if !platforms[req.Platform] {
+		return Outcome{}, apperr.Invalid(CodeInvalidPlatform, "platform must be android, iOS, windows, windowsPhone, macOS or linux").WithTarget("platform")
+	}
+	userID, err := s.d.Users.UserIDByName(ctx, req.UserPrincipalName)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return Outcome{}, apperr.NotFound(CodeUserNotFound, "no account %q exists in the lab tenant", req.UserPrincipalName).WithTarget("userPrincipalName")
+		}
+		return Outcome{}, err
+	}
+	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: req.ClientAppType, Platform: req.Platform, IP: req.IP, CorrelationID: uuid.NewString()}
+	if session != nil && session.Subject == userID {
+		var sd sessionData
+		if json.Unmarshal(session.Data, &sd) == nil && sd.Action == "" && s.sessionValid(ctx, session) == nil {
+			for _, st := range sd.Steps {
+				st.Previous = true
+				f.Steps = append(f.Steps, st)
+			}
+		}
+	}
+	return s.advance(ctx, f)
+}
+
+func (s *Service) readFlow(token string) (*flow, error) {
+	c, err := s.d.Issuer.Verify(token, tokens.AudienceFlow)
+	if err != nil {
+		return nil, apperr.Invalid(CodeInvalidFlow, "the sign-in flow token is invalid or expired; begin again").WithTarget("flowToken")
+	}
+	var f flow
+	if err := json.Unmarshal(c.Data, &f); err != nil || f.UserID == "" {
+		return nil, apperr.Invalid(CodeInvalidFlow, "the sign-in flow token is malformed").WithTarget("flowToken")
+	}
+	if c.IssuedAt != nil {
+		f.issuedAt = c.IssuedAt.Time
+	}
+	return &f, nil
+}
+
+// requirePrimary refuses a second factor before the first: a push or a code
+// alone proves nothing here, and a push to the user's phone must not be
+// triggerable by anyone who merely knows the UPN.
+func requirePrimary(f *flow) error {
+	for _, st := range f.Steps {
+		if firstFactors[st.Mode] {
+			return nil
+		}
+	}
+	return apperr.Invalid(CodeFirstFactorRequired, "sign in with a passkey, a Temporary Access Pass or a password first")
+}
 
 var firstFactors = map[string]bool{"password": true, "fido2": true, "temporaryAccessPassOneTime": true, "temporaryAccessPassMultiUse": true}
 
@@ -194,141 +330,12 @@ func (s *Service) fail(ctx context.Context, f *flow, mode string, cause error, c
 	return Outcome{UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName, Log: rec}, cause
 }
 
-func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string) (*signinlog.SignIn, error) {
-	return s.logSteps(ctx, f, facts, ev, code, reason, -1)
-}
-
-// logSteps writes the sign-in record durably; failedStep marks the step
-// that failed (-1: none). The caller decides what a failed write means: a
-// success must not be answered without its record (the sign-in fails, 503
-// when the database is gone), while a refusal is answered as a refusal
-// whether or not its record could be kept (the error is logged here).
-func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) (*signinlog.SignIn, error) {
-	rec := s.record(f, facts, ev, code, reason, failedStep)
-	if err := s.d.Log.Write(ctx, rec); err != nil {
-		slog.ErrorContext(ctx, "sign-in log write failed", "sign_in_id", rec.ID, "user_id", rec.UserID, "err", err)
-		return nil, fmt.Errorf("sign-in log: %w", err)
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("signin: marshal %T: %v", v, err))
 	}
-	return &rec, nil
-}
-
-// record builds the sign-in record of a flow step; failedStep marks the
-// step that failed (-1: none).
-func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) signinlog.SignIn {
-	now := s.d.Now()
-	rec := signinlog.SignIn{
-		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
-		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: appName(f.AppID), IPAddress: f.IP,
-		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
-		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
-		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
-		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
-		IsEmergencyAccess: facts.IsEmergencyAccess,
-		// An emergency account is worth an alert when a right credential
-		// was used (the sign-in completed, or went on past its first
-		// factor), and once when a burst of failures locked it out; not for
-		// every anonymous wrong guess.
-		RaisesAlert: facts.IsEmergencyAccess && (failedStep < 0 || f.lockedOutNow),
-	}
-	for _, c := range f.AuthContexts {
-		detail := "required"
-		for _, p := range f.PrevContexts {
-			if p == c {
-				detail = "previouslySatisfied"
-			}
-		}
-		rec.AuthenticationContextClassReferences = append(rec.AuthenticationContextClassReferences, signinlog.AuthenticationContext{ID: c, Detail: detail})
-	}
-	if ev != nil {
-		rec.ConditionalAccessStatus = ev.ConditionalAccessStatus
-		rec.AppliedConditionalAccessPolicies = ev.AppliedConditionalAccessPolicies
-	}
-	var used policy.ModeSet
-	for i, st := range f.Steps {
-		ok := i != failedStep
-		rec.AuthenticationDetails = append(rec.AuthenticationDetails, detailOf(st, ok, i == 0 || firstFactors[st.Mode]))
-		if m, known := policy.ParseMode(st.Mode); known && ok {
-			used = used.With(m)
-		}
-		if ok && !st.Previous {
-			rec.AuthenticationMethodsUsed = appendUnique(rec.AuthenticationMethodsUsed, methodName(st.Mode, st.Detail))
-		}
-	}
-	if policy.IsMultifactor(used) {
-		rec.AuthenticationRequirement = "multiFactorAuthentication"
-	}
-	if rec.AuthenticationMethodsUsed == nil {
-		rec.AuthenticationMethodsUsed = []string{}
-	}
-	return rec
-}
-
-func appName(id string) string {
-	if n, ok := Applications[id]; ok {
-		return n
-	}
-	return id
-}
-
-// clientAppUsed maps the CA client app type to the sign-in log's wording.
-func clientAppUsed(t string) string {
-	switch t {
-	case "browser":
-		return "Browser"
-	case "mobileAppsAndDesktopClients":
-		return "Mobile Apps and Desktop clients"
-	case "exchangeActiveSync":
-		return "Exchange ActiveSync"
-	}
-	return "Other clients"
-}
-
-// methodName is the authenticationMethod text Entra's sign-in log shows.
-func methodName(mode, detail string) string {
-	switch mode {
-	case "password":
-		return "Password"
-	case "fido2":
-		if detail != "" {
-			if len(detail) >= 22 && detail[:22] == "Passkey (device-bound)" {
-				return "Passkey (device-bound)"
-			}
-			if len(detail) >= 16 && detail[:16] == "Passkey (synced)" {
-				return "Passkey (synced)"
-			}
-		}
-		return "FIDO2 security key"
-	case "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse":
-		return "Temporary Access Pass"
-	case "microsoftAuthenticatorPush":
-		return "Mobile app notification"
-	case "softwareOath":
-		return "OATH verification code"
-	}
-	return mode
-}
-
-func detailOf(st Step, ok, primary bool) signinlog.AuthenticationDetail {
-	d := signinlog.AuthenticationDetail{AuthenticationStepDateTime: st.At, AuthenticationMethod: methodName(st.Mode, st.Detail),
-		AuthenticationMethodDetail: st.Detail, Succeeded: ok, AuthenticationStepRequirement: "Primary authentication"}
-	if !primary {
-		d.AuthenticationStepRequirement = "Multifactor authentication"
-	}
-	switch {
-	case st.Previous && primary:
-		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "First factor requirement satisfied by claim in the token"
-	case st.Previous:
-		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "MFA requirement satisfied by claim in the token"
-	case !ok && st.Mode == "password":
-		d.AuthenticationStepResultDetail = "Invalid username or password or Invalid on-premise username or password."
-	case !ok:
-		d.AuthenticationStepResultDetail = "Authentication failed"
-	case st.Mode == "password":
-		d.AuthenticationStepResultDetail = "Correct password"
-	default:
-		d.AuthenticationStepResultDetail = "MFA successfully completed"
-	}
-	return d
+	return b
 }
 
 func modes(steps []Step) []string {
@@ -408,23 +415,17 @@ func RegisteredModesOf(store FactsStore) func(ctx context.Context, userID string
 	}
 }
 
-func riskOr(level string) string {
-	if level == "" {
-		return "none"
+// SecondFactorsOf reports whether a user holds a method that can serve as
+// a second factor (passkey, verification-code app, push app), read from the
+// factor store, for the methods service's rule on changing one's own
+// methods. A function of the store, so the methods service can be built
+// before the ceremony and sign-in services that depend on it.
+func SecondFactorsOf(store FactsStore) func(ctx context.Context, userID string) (bool, error) {
+	return func(ctx context.Context, userID string) (bool, error) {
+		facts, err := store.SignInFacts(ctx, userID)
+		if err != nil {
+			return false, err
+		}
+		return facts.HasPasskey || facts.HasTOTP || facts.HasPush, nil
 	}
-	return level
-}
-
-func riskState(level string) string {
-	if level == "" || level == "none" {
-		return "none"
-	}
-	return "atRisk"
-}
-
-// revoked reports whether a token issued at iat predates the user's
-// sessions-valid-from instant. Both have microsecond precision (tokens and
-// PostgreSQL), so the comparison is exact.
-func revoked(iat, validFrom time.Time) bool {
-	return iat.Before(validFrom.Truncate(time.Microsecond))
 }

@@ -1,0 +1,35 @@
+package signin
+
+// DefaultApplicationID is the lab portal itself: what a sign-in is for when
+// the client names no application.
+const DefaultApplicationID = "00000000-0000-0000-0000-00000000a001"
+
+// Applications are the apps registered in the lab (id → display name).
+// Conditional Access policies can include or exclude them by id.
+var Applications = map[string]string{
+	DefaultApplicationID:                   "rpserver lab portal",
+	"00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
+	"00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
+	"797f4846-ba00-4fd7-ba43-dac1f8f63013": "Azure Resource Manager",
+	"0000000a-0000-0000-c000-000000000000": "Microsoft Intune",
+}
+
+func appName(id string) string {
+	if n, ok := Applications[id]; ok {
+		return n
+	}
+	return id
+}
+
+// clientAppUsed maps the CA client app type to the sign-in log's wording.
+func clientAppUsed(t string) string {
+	switch t {
+	case "browser":
+		return "Browser"
+	case "mobileAppsAndDesktopClients":
+		return "Mobile Apps and Desktop clients"
+	case "exchangeActiveSync":
+		return "Exchange ActiveSync"
+	}
+	return "Other clients"
+}

@@ -1,0 +1,79 @@
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/tokens"
+)
+
+// sessionData is what a session token carries besides amr: the factors
+// behind it and the application it was issued for. Only a session issued
+// for the lab portal (DefaultApplicationID) opens the portal's own pages
+// and APIs; one from a sign-in to another app only lends its factors as
+// "previously satisfied" to the next sign-in, which Conditional Access then
+// evaluates for the app being signed in to.
+type sessionData struct {
+	Steps []Step `json:"steps"`
+	App   string `json:"app"`
+	// Action is set on a session issued for a user action only (registering
+	// security information): it opens the registration endpoints, never
+	// the admin token exchange, and lends no factor to later sign-ins.
+	Action string `json:"action,omitempty"`
+	// Contexts are the authentication contexts the session satisfied.
+	Contexts []string `json:"acx,omitempty"`
+}
+
+// Revoke ends every session of the user issued until now.
+func (s *Service) Revoke(ctx context.Context, userID string) error {
+	return s.d.Factors.RevokeSessions(ctx, userID, s.d.Now())
+}
+
+// CheckSession admits a session to the portal's own pages and APIs: it must
+// be valid (sessionValid) and have been issued by a sign-in to the portal,
+// where Conditional Access was evaluated for the portal.
+func (s *Service) CheckSession(ctx context.Context, c *tokens.Claims) error {
+	var sd sessionData
+	if err := json.Unmarshal(c.Data, &sd); err != nil || sd.App != DefaultApplicationID {
+		return apperr.Unauthenticated(CodeSessionNotForPortal, "this session was issued for another application; sign in to the lab portal")
+	}
+	return s.sessionValid(ctx, c)
+}
+
+// sessionValid refuses session tokens issued before the user's last
+// revocation, and sessions of disabled accounts.
+func (s *Service) sessionValid(ctx context.Context, c *tokens.Claims) error {
+	validFrom, enabled, err := s.d.Factors.SessionState(ctx, c.Subject)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+			return apperr.Unauthenticated(CodeSessionRevoked, "the session's account no longer exists")
+		}
+		return err
+	}
+	if !enabled {
+		return apperr.Unauthenticated(CodeUserDisabled, "the account is disabled")
+	}
+	if c.IssuedAt == nil || revoked(c.IssuedAt.Time, validFrom) {
+		return apperr.Unauthenticated(CodeSessionRevoked, "the session was revoked; sign in again")
+	}
+	return nil
+}
+
+// revoked reports whether a token issued at iat predates the user's
+// sessions-valid-from instant. Both have microsecond precision (tokens and
+// PostgreSQL), so the comparison is exact.
+func revoked(iat, validFrom time.Time) bool {
+	return iat.Before(validFrom.Truncate(time.Microsecond))
+}
+
+// PortalSessionData is the session payload of a sign-in to the lab portal
+// with the given factors, for tools and tests that mint sessions directly.
+func PortalSessionData(modes ...string) json.RawMessage {
+	sd := sessionData{App: DefaultApplicationID}
+	for _, m := range modes {
+		sd.Steps = append(sd.Steps, Step{Mode: m})
+	}
+	return mustJSON(sd)
+}

@@ -1,0 +1,54 @@
+package signin
+
+import (
+	"context"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/mfa"
+)
+
+// TOTP checks a verification code from an authenticator app.
+func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, error) {
+	f, err := s.readFlow(flowToken)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := requirePrimary(f); err != nil {
+		return Outcome{}, err
+	}
+	methods, err := s.d.Factors.ListTOTP(ctx, f.UserID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if len(methods) == 0 {
+		return Outcome{}, apperr.Invalid(CodeNoSuchMethod, "the user has no verification-code (softwareOath) method")
+	}
+	now := s.d.Now()
+	reused := false
+	ok, locked, err := s.checkGuess(ctx, f, "softwareOath", func() (bool, error) {
+		for _, m := range methods {
+			secret, err := s.d.Sealer.Open(m.SealedSecret, "totp:"+m.ID)
+			if err != nil {
+				return false, err
+			}
+			step, ok := mfa.VerifyTOTP(secret, code, now)
+			if !ok {
+				continue
+			}
+			fresh, err := s.d.Factors.UseTOTPStep(ctx, m.ID, step)
+			reused = err == nil && !fresh
+			return fresh, err
+		}
+		return false, nil
+	})
+	switch {
+	case err != nil:
+		return locked, err
+	case reused:
+		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), 500121)
+	case !ok:
+		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), 500121)
+	}
+	f.Steps = append(f.Steps, Step{Mode: "softwareOath", At: now})
+	return s.advance(ctx, f)
+}
