@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-chi/chi/v5/middleware"
+
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -33,8 +36,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey, c)))
+		ctx := attributed(context.WithValue(r.Context(), claimsKey, c), r, c)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// attributed makes the caller the actor of every change the request makes:
+// the directory audit log records them as initiatedBy (internal/audit).
+func attributed(ctx context.Context, r *http.Request, c *tokens.Claims) context.Context {
+	return audit.WithActor(ctx, audit.Actor{User: &audit.UserIdentity{
+		ID: c.Subject, UserPrincipalName: c.UPN, DisplayName: c.Name, IPAddress: clientKey(r),
+	}}, middleware.GetReqID(ctx))
 }
 
 // allow admits callers holding at least one of the roles; Global

@@ -162,6 +162,8 @@ func (s *Server) graphRoutes(r chi.Router) {
 	// /auditLogs, /security
 	r.With(allow(signInReaders...)).Get("/auditLogs/signIns", s.listSignIns)
 	r.With(allow(signInReaders...)).Get("/auditLogs/signIns/{id}", s.getSignIn)
+	r.With(allow(signInReaders...)).Get("/auditLogs/directoryAudits", s.listDirectoryAudits)
+	r.With(allow(signInReaders...)).Get("/auditLogs/directoryAudits/{id}", s.getDirectoryAudit)
 	r.With(allow(alertReaders...)).Get("/security/alerts_v2", s.listAlerts)
 	r.With(allow(alertReaders...)).Get("/security/alerts_v2/{id}", s.getAlert)
 	r.With(allow(alertWriters...)).Patch("/security/alerts_v2/{id}", s.updateAlert)

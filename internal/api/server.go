@@ -53,6 +53,7 @@ type Deps struct {
 	SignIn            *signin.Service            // sign-in flow, factors, sessions
 
 	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2
+	Audits     AuditLog        // /auditLogs/directoryAudits
 	Risk       *risk.Service   // /identityProtection/riskyUsers
 
 	Apps *apps.Service  // /applications and /servicePrincipals

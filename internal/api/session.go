@@ -42,7 +42,7 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey, c)))
+		next.ServeHTTP(w, r.WithContext(attributed(context.WithValue(r.Context(), sessionKey, c), r, c)))
 	})
 }
 

@@ -208,6 +208,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		PublicURL:         c.PublicURL,
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
+		Audits:            db.Audits(),
 		Risk:              riskSvc,
 		Apps:              appsSvc,
 		OIDC:              provider,

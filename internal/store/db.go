@@ -38,6 +38,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	// promise, so every connection of the pool asks for it explicitly (the
 	// log's batch then needs no SET LOCAL round trip of its own).
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	// Each connection carries the actor of the request using it, for the
+	// directory audit trigger (audits.go).
+	attr := newAttributor()
+	cfg.PrepareConn = attr.prepare
+	cfg.BeforeClose = attr.forget
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
