@@ -1,7 +1,7 @@
 // Package audit is the directory audit log (Graph's directoryAudit): who
 // changed what in the tenant, with the old and new values. Records are not
 // written by services: a trigger on every admin table writes one in the
-// changed row's own transaction (migrations/013_directory_audits.sql), so
+// changed row's own transaction (migrations/014_directory_audits.sql), so
 // no code path can change the directory unaudited. What this package owns
 // is who the actor is (carried in the request's context, which
 // internal/store hands to the database with the connection) and the

@@ -16,7 +16,7 @@ import (
 )
 
 // attributor hands each connection the actor of the request that takes it
-// (the audit trigger reads it; see migrations/013_directory_audits.sql).
+// (the audit trigger reads it; see migrations/014_directory_audits.sql).
 // Setting it costs one round trip per connection acquired by an admin's or
 // a signed-in user's request; a request without an actor pays one only when
 // its connection still carries an earlier request's actor (rare: admin
