@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -19,21 +17,9 @@ import (
 // registration-only session, is used up, and the passkey registered with it
 // then satisfies the enforced policy.
 func TestTAPBootstrapUnderEnforcedPolicy(t *testing.T) {
-	ctx := context.Background()
-	dsn := testpg.NewDatabase(t)
 	c := config.Config{DataDir: t.TempDir(), Issuer: origin, RPID: "localhost", Origins: []string{origin}, AdminTokenTTL: 3600e9, MaxBodyBytes: 64 << 10, LabCA: true}
-	ga, err := bootstrapAdminToken(ctx, c, dsn, "globaladmin@lab.example", []string{"Global Administrator"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newServer(ctx, c, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv := httptest.NewServer(a.Handler)
-	defer srv.Close()
-	s := &scenario{t: t, url: srv.URL, ga: ga}
+	s := startLab(t, c, testpg.NewDatabase(t))
+	ga := s.ga
 
 	bob := s.must("POST", "/v1.0/users", ga, `{"userPrincipalName":"bob@lab.example","displayName":"Bob"}`, 201).id()
 	s.must("POST", "/v1.0/roleManagement/directory/roleAssignments", ga, `{"principalId":"`+bob+`","roleDefinitionId":"Security Reader","directoryScopeId":"/"}`, 201)

@@ -20,7 +20,6 @@ import (
 // TestSeedScenario plays ../shared/DESIGN.md's seed scenario, steps 1 to 12,
 // end to end through the HTTP API of the server as `serve` builds it.
 func TestSeedScenario(t *testing.T) {
-	ctx := context.Background()
 	dsn := testpg.NewDatabase(t)
 	ca, err := virtualauthn.NewTestCA()
 	if err != nil {
@@ -32,18 +31,8 @@ func TestSeedScenario(t *testing.T) {
 	}
 	c := config.Config{DataDir: t.TempDir(), Issuer: origin, RPID: "localhost", Origins: []string{origin}, AdminTokenTTL: 3600e9,
 		MaxBodyBytes: 64 << 10, TrustAnchors: []string{anchor}}
-	ga, err := bootstrapAdminToken(ctx, c, dsn, "globaladmin@lab.example", []string{"Global Administrator"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := newServer(ctx, c, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	srv := httptest.NewServer(a.Handler)
-	defer srv.Close()
-	s := &scenario{t: t, url: srv.URL, ga: ga}
+	s := startLab(t, c, dsn)
+	ga := s.ga
 
 	// Step 1: two emergency-access accounts in their own group.
 	bg1 := s.must("POST", "/v1.0/users", ga, `{"userPrincipalName":"bg1@lab.example","displayName":"Break Glass 1","isEmergencyAccess":true,"passwordProfile":{"password":"break-glass-one-1"}}`, 201).id()
@@ -213,6 +202,26 @@ func TestSeedScenario(t *testing.T) {
 }
 
 const origin = "http://localhost:8080"
+
+// startLab serves the application built from c (as serve builds it) on an
+// httptest listener and returns a scenario holding a Global Administrator
+// token; both stop with the test.
+func startLab(t *testing.T, c config.Config, dsn string) *scenario {
+	t.Helper()
+	ctx := context.Background()
+	ga, err := bootstrapAdminToken(ctx, c, dsn, "globaladmin@lab.example", []string{"Global Administrator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newServer(ctx, c, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return &scenario{t: t, url: srv.URL, ga: ga}
+}
 
 type scenario struct {
 	t      *testing.T
