@@ -55,12 +55,15 @@ func newEnv(t *testing.T) *env {
 // testOrigin is the origin the virtual authenticators claim.
 const testOrigin = "http://localhost:8080"
 
+// testRelatedOrigin is a related origin (WebAuthn L3 §5.11) of the RP ID.
+const testRelatedOrigin = "https://login.partner.example"
+
 // newServer starts another server process-equivalent on the same database
 // (and master key): its own services, limiter and router. The env's
 // services become the new server's; the first server's database handle
 // stays e.db.
 func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
-	c := server.Config{Issuer: "http://localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, Trust: trust}
+	c := server.Config{Issuer: "http://localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, RelatedOrigins: []string{testRelatedOrigin}, Trust: trust}
 	if e.app != nil {
 		c.DatabaseURL, c.MasterKey = e.app.Config.DatabaseURL, e.app.Config.MasterKey
 	}

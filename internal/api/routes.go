@@ -58,6 +58,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Post("/webauthn/authentication/begin", s.beginLogin)
 	r.Post("/webauthn/authentication/finish", s.limited(s.finishLogin))
 	r.Get("/webauthn/authenticators/{aaguid}", s.authenticatorInfo)
+	r.Get("/.well-known/webauthn", s.relatedOrigins)
 
 	// The signed-in user's own calls (a session cookie or token).
 	r.Group(func(r chi.Router) {

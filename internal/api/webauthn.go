@@ -226,3 +226,15 @@ const (
 	CodeInvalidAAGUID        = "invalidAaguid"
 	CodeAuthenticatorUnknown = "authenticatorNotInCatalog"
 )
+
+// relatedOrigins serves /.well-known/webauthn (WebAuthn L3 §5.11): the
+// origins allowed to run ceremonies for this RP ID, so a browser on a
+// related origin (-related-origins) accepts the RP ID.
+func (s *Server) relatedOrigins(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.deps.Ceremony.RelatedOriginsDocument()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	doc.ServeHTTP(w, r)
+}

@@ -175,6 +175,64 @@ func TestAuthenticatorCatalog(t *testing.T) {
 	}
 }
 
+// TestRelatedOrigins: /.well-known/webauthn lists every origin of the RP
+// ID, and a ceremony from a related origin is accepted; another is not.
+func TestRelatedOrigins(t *testing.T) {
+	l := newLab(t)
+	doc := l.do("GET", "/.well-known/webauthn", "", "")
+	origins, _ := doc.body["origins"].([]any)
+	if doc.status != 200 || len(origins) != 2 || origins[0] != testOrigin || origins[1] != testRelatedOrigin {
+		t.Fatalf("%d %s", doc.status, doc.raw)
+	}
+	a := l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca))
+	if reg := l.register(a, "related", virtualauthn.Tamper{Origin: testRelatedOrigin}); reg.status != 201 {
+		t.Fatalf("registration from the related origin: %d %s", reg.status, reg.raw)
+	}
+	if reg := l.register(l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca)), "other", virtualauthn.Tamper{Origin: "https://evil.example"}); reg.status != 400 || reg.body["error"].(map[string]any)["code"] != "originMismatch" {
+		t.Fatalf("registration from another origin: %d %s", reg.status, reg.raw)
+	}
+}
+
+// TestRegistrationHintsFollowThePasskeyProfile: a tenant whose profile
+// allows device-bound passkeys only hints security keys, then hybrid, and
+// does not turn the hint into an attachment restriction.
+func TestRegistrationHintsFollowThePasskeyProfile(t *testing.T) {
+	l := newLab(t)
+	begin := l.do("POST", "/webauthn/registration/begin", l.session, `{}`)
+	if begin.status != 200 {
+		t.Fatalf("%d %s", begin.status, begin.raw)
+	}
+	pk := begin.body["publicKey"].(map[string]any)
+	if _, ok := pk["hints"]; ok {
+		t.Fatalf("open gate (no policy) hints: %s", begin.raw)
+	}
+	algs := []any{}
+	for _, p := range pk["pubKeyCredParams"].([]any) {
+		algs = append(algs, p.(map[string]any)["alg"])
+	}
+	if len(algs) != 3 || algs[0] != float64(-7) || algs[1] != float64(-8) || algs[2] != float64(-257) {
+		t.Fatalf("pubKeyCredParams %v", algs)
+	}
+	if ext, _ := pk["extensions"].(map[string]any); ext["credProps"] != true {
+		t.Fatalf("credProps not requested: %s", begin.raw)
+	}
+
+	// The legacy FIDO2 policy allows device-bound passkeys only.
+	if r := l.do("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2",
+		l.token(directory.RoleAuthenticationPolicyAdministrator), `{"state":"enabled"}`); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	begin = l.do("POST", "/webauthn/registration/begin", l.session, `{}`)
+	pk = begin.body["publicKey"].(map[string]any)
+	hints, _ := pk["hints"].([]any)
+	if len(hints) != 2 || hints[0] != "security-key" || hints[1] != "hybrid" {
+		t.Fatalf("hints %v", pk["hints"])
+	}
+	if sel, _ := pk["authenticatorSelection"].(map[string]any); sel["authenticatorAttachment"] != nil {
+		t.Fatalf("a hint became an attachment restriction: %v", sel)
+	}
+}
+
 func withResidentKey(c virtualauthn.Config) virtualauthn.Config {
 	c.ResidentKey = true
 	return c

@@ -68,10 +68,16 @@ func (s *Service) BeginRegistration(ctx context.Context, userID string, opts Reg
 		}),
 		webauthn.WithCredentialParameters(s.credParams),
 		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
+		webauthn.WithPublicKeyCredentialHints(hints(req.Hints)),
 	)
 	if err != nil {
 		return nil, err
 	}
+	// go-webauthn derives an authenticatorAttachment from the first hint
+	// for browsers that predate hints; a hint must order choices, not
+	// remove them (Windows Hello makes device-bound passkeys too), so the
+	// attachment stays what the caller asked for.
+	creation.Response.AuthenticatorSelection.AuthenticatorAttachment = protocol.AuthenticatorAttachment(opts.Attachment)
 	raw, err := sd.MarshalMsg(nil)
 	if err != nil {
 		return nil, err
@@ -83,6 +89,17 @@ func (s *Service) BeginRegistration(ctx context.Context, userID string, opts Reg
 		return nil, err
 	}
 	return creation, nil
+}
+
+func hints(hs []string) []protocol.PublicKeyCredentialHints {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]protocol.PublicKeyCredentialHints, len(hs))
+	for i, h := range hs {
+		out[i] = protocol.PublicKeyCredentialHints(h)
+	}
+	return out
 }
 
 // Registered is the outcome of a successful registration.

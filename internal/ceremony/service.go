@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ type Config struct {
 	RPID          string
 	RPDisplayName string
 	Origins       []string
+	// RelatedOrigins are origins on other domains allowed to run ceremonies
+	// for RPID (WebAuthn L3 §5.11): accepted like Origins and listed in
+	// RelatedOriginsDocument.
+	RelatedOrigins []string
 	// ChallengeTTL bounds the time between begin and finish (default 5 min).
 	ChallengeTTL time.Duration
 	// MaxPendingPerClient and MaxPendingTotal bound the unexpired sign-in
@@ -84,7 +89,7 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:          cfg.RPID,
 		RPDisplayName: cfg.RPDisplayName,
-		RPOrigins:     cfg.Origins,
+		RPOrigins:     append(slices.Clone(cfg.Origins), cfg.RelatedOrigins...),
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTTL},
 			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTTL},
@@ -95,10 +100,16 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 	}
 	s := &Service{wa: wa, cfg: cfg, store: store, users: users, gate: gate, origins: map[string]bool{}, rpHash: sha256.Sum256([]byte(cfg.RPID)), Now: time.Now,
 		credParams: params, algorithms: allowed}
-	for _, o := range cfg.Origins {
+	for _, o := range append(slices.Clone(cfg.Origins), cfg.RelatedOrigins...) {
 		s.origins[o] = true
 	}
 	return s, nil
+}
+
+// RelatedOriginsDocument is what /.well-known/webauthn serves: every origin
+// that may run ceremonies for the RP ID.
+func (s *Service) RelatedOriginsDocument() (*protocol.RelatedOrigins, error) {
+	return s.wa.RelatedOrigins()
 }
 
 // Authenticator is the trust store's catalog entry (name, icons) for an

@@ -120,6 +120,10 @@ type Requirements struct {
 	Attestation string
 	// PasskeyProfileIDs that apply, recorded with the credential.
 	PasskeyProfileIDs []string
+	// Hints are WebAuthn L3 PublicKeyCredentialHints ("security-key",
+	// "client-device", "hybrid"), most preferred first, from the passkey
+	// profiles.
+	Hints []string
 }
 
 // NewCredentialFacts is what the gate decides on.

@@ -15,28 +15,35 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
 )
 
 // Config is everything `rpserver serve` needs.
 type Config struct {
-	Listen        string        // RPSERVER_LISTEN
-	DatabaseURL   string        // DATABASE_URL; empty: start a throwaway PostgreSQL in DataDir
-	DataDir       string        // RPSERVER_DATA_DIR
-	RPID          string        // RPSERVER_RP_ID
-	RPDisplayName string        // RPSERVER_RP_NAME
-	Origins       []string      // RPSERVER_ORIGINS, comma-separated
-	Issuer        string        // RPSERVER_ISSUER: iss of tokens; defaults to the first origin
-	MasterKey     []byte        // RPSERVER_MASTER_KEY (base64, 32 bytes); else DataDir/master.key
-	AdminTokenTTL time.Duration // RPSERVER_ADMIN_TOKEN_TTL
-	MaxBodyBytes  int64         // RPSERVER_MAX_BODY_BYTES
-	LogLevel      string        // RPSERVER_LOG_LEVEL: debug, info, warn, error
-	LogFormat     string        // RPSERVER_LOG_FORMAT: text or json
-	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
-	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
-	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
+	Listen        string   // RPSERVER_LISTEN
+	DatabaseURL   string   // DATABASE_URL; empty: start a throwaway PostgreSQL in DataDir
+	DataDir       string   // RPSERVER_DATA_DIR
+	RPID          string   // RPSERVER_RP_ID
+	RPDisplayName string   // RPSERVER_RP_NAME
+	Origins       []string // RPSERVER_ORIGINS, comma-separated
+	// RelatedOrigins (RPSERVER_RELATED_ORIGINS) are origins on other domains
+	// that may run ceremonies for the RP ID (WebAuthn L3 related origin
+	// requests): listed at /.well-known/webauthn and accepted like Origins.
+	RelatedOrigins []string
+	Issuer         string        // RPSERVER_ISSUER: iss of tokens; defaults to the first origin
+	MasterKey      []byte        // RPSERVER_MASTER_KEY (base64, 32 bytes); else DataDir/master.key
+	AdminTokenTTL  time.Duration // RPSERVER_ADMIN_TOKEN_TTL
+	MaxBodyBytes   int64         // RPSERVER_MAX_BODY_BYTES
+	LogLevel       string        // RPSERVER_LOG_LEVEL: debug, info, warn, error
+	LogFormat      string        // RPSERVER_LOG_FORMAT: text or json
+	TrustAnchors   []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
+	MDSBlob        string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
+	MDSRoot        string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
 	// MDSRefuseStale (RPSERVER_MDS_REFUSE_STALE): trust resting on an MDS
 	// blob past its nextUpdate is refused, not only reported.
 	MDSRefuseStale bool
@@ -79,6 +86,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	rpID := fs.String("rp-id", env("RPSERVER_RP_ID", "localhost"), "WebAuthn relying party id: a domain (RPSERVER_RP_ID)")
 	rpName := fs.String("rp-name", env("RPSERVER_RP_NAME", "rpserver lab"), "relying party display name (RPSERVER_RP_NAME)")
 	origins := fs.String("origins", os.Getenv("RPSERVER_ORIGINS"), "allowed WebAuthn origins, comma-separated (RPSERVER_ORIGINS); default http://localhost:<listen port>")
+	related := fs.String("related-origins", os.Getenv("RPSERVER_RELATED_ORIGINS"), "origins on other domains allowed to use this RP ID (WebAuthn related origins), comma-separated; served at /.well-known/webauthn, which browsers fetch from https://<rp-id> (RPSERVER_RELATED_ORIGINS)")
 	issuer := fs.String("issuer", os.Getenv("RPSERVER_ISSUER"), "token issuer (RPSERVER_ISSUER); default the first origin")
 	masterKey := fs.String("master-key", os.Getenv("RPSERVER_MASTER_KEY"), "base64 32-byte key sealing secrets at rest (RPSERVER_MASTER_KEY); default <data-dir>/master.key, made on first start")
 	ttl := fs.Duration("admin-token-ttl", envDuration("RPSERVER_ADMIN_TOKEN_TTL", 8*time.Hour), "lifetime of admin tokens (RPSERVER_ADMIN_TOKEN_TTL)")
@@ -105,7 +113,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
-			Origins: splitList(*origins), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
+			Origins: splitList(*origins), RelatedOrigins: splitList(*related), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
 			TLSCert: *tlsCert, TLSKey: *tlsKey,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
@@ -158,6 +166,16 @@ func (c *Config) complete() error {
 	for _, o := range c.Origins {
 		if err := checkOrigin(o, c.RPID); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, o := range c.RelatedOrigins {
+		if err := checkRelatedOrigin(o, c.RPID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(c.RelatedOrigins) > 0 {
+		if _, err := protocol.NewRelatedOrigins(append(slices.Clone(c.Origins), c.RelatedOrigins...)...); err != nil {
+			errs = append(errs, fmt.Errorf("related origins: %w", err))
 		}
 	}
 	if c.Issuer == "" && len(c.Origins) > 0 {
@@ -265,6 +283,23 @@ func (c *Config) dataDirError(err error) error {
 		"make it writable (chown %d %s), or give -data-dir / RPSERVER_DATA_DIR a folder this user owns "+
 		"(in Docker: the image's /data belongs to uid 65532, and a new named volume on /data inherits that)",
 		c.DataDir, owner, os.Geteuid(), err, os.Geteuid(), c.DataDir)
+}
+
+// checkRelatedOrigin: a related origin is a secure origin whose host is not
+// already under the RP ID (those belong in -origins).
+func checkRelatedOrigin(origin, rpID string) error {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("related origin %q: want https://host[:port]", origin)
+	}
+	h := strings.ToLower(u.Hostname())
+	if u.Scheme != "https" {
+		return fmt.Errorf("related origin %q: must be https", origin)
+	}
+	if h == rpID || strings.HasSuffix(h, "."+rpID) {
+		return fmt.Errorf("related origin %q: its host is under the RP ID %q, so it belongs in -origins", origin, rpID)
+	}
+	return nil
 }
 
 // LoadMasterKey returns the configured key or reads (making it on first use)

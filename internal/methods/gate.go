@@ -30,7 +30,7 @@ func (s *Service) PreCheck(ctx context.Context, userID string) (ceremony.Require
 	}
 	// Direct attestation always: every passkey gets an attestation report
 	// (attestationLevel), whether or not a profile enforces it.
-	return ceremony.Requirements{Attestation: "direct", PasskeyProfileIDs: req.PasskeyProfileIDs}, nil
+	return ceremony.Requirements{Attestation: "direct", PasskeyProfileIDs: req.PasskeyProfileIDs, Hints: req.Hints}, nil
 }
 
 // Decide implements ceremony.RegistrationGate with profiles.Decide.
@@ -102,7 +102,7 @@ func (g StaticGate) PreCheck(_ context.Context, userID string) (ceremony.Require
 	if refused != nil {
 		return ceremony.Requirements{}, apperr.Forbidden(string(refused.Reason), "%s", refused.Message)
 	}
-	return ceremony.Requirements{Attestation: "direct", PasskeyProfileIDs: req.PasskeyProfileIDs}, nil
+	return ceremony.Requirements{Attestation: "direct", PasskeyProfileIDs: req.PasskeyProfileIDs, Hints: req.Hints}, nil
 }
 
 // Decide implements ceremony.RegistrationGate.

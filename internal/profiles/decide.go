@@ -146,6 +146,26 @@ type CeremonyRequirements struct {
 	PasskeyProfileIDs []string `json:"passkeyProfileIds,omitempty"`
 	// AllowedPasskeyTypes is the union over those profiles, for UI hints.
 	AllowedPasskeyTypes []PasskeyType `json:"allowedPasskeyTypes"`
+	// Hints are WebAuthn L3 hints (PublicKeyCredentialHints) for the
+	// browser's first choice of authenticator; see hintsFor.
+	Hints []string `json:"hints,omitempty"`
+}
+
+// hintsFor steers the browser towards authenticators that can make a
+// passkey the profiles accept, so a user is not first offered one that
+// policy will refuse. Device-bound only: security keys first, then a phone
+// over hybrid (Microsoft Authenticator's device-bound passkeys). Synced
+// only: the platform's own passkey manager, then a phone. Both: no hints,
+// the browser's default order. Hints order choices; they never restrict
+// them, so the decision stays with Decide.
+func hintsFor(types []PasskeyType) []string {
+	switch {
+	case len(types) == 1 && types[0] == PasskeyTypeDeviceBound:
+		return []string{"security-key", "hybrid"}
+	case len(types) == 1 && types[0] == PasskeyTypeSynced:
+		return []string{"client-device", "hybrid"}
+	}
+	return nil
 }
 
 // legacyProfile expresses the pre-migration global settings as a profile so a
@@ -243,6 +263,7 @@ func (c Fido2AuthenticationMethodConfiguration) PreCheck(s Subject) (CeremonyReq
 	if sy {
 		req.AllowedPasskeyTypes = append(req.AllowedPasskeyTypes, PasskeyTypeSynced)
 	}
+	req.Hints = hintsFor(req.AllowedPasskeyTypes)
 	return req, nil
 }
 

@@ -264,19 +264,21 @@ func TestPreCheckRequirements(t *testing.T) {
 			PasskeyProfileIDs: []string{profStrict}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound, PasskeyTypeSynced}}},
 		{"attestation enforced", c, Subject{GroupIDs: []string{groupAdmins}}, CeremonyRequirements{
 			Attestation: "direct", ResidentKey: "required", UserVerification: "required",
-			PasskeyProfileIDs: []string{profStrict}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound}}},
+			PasskeyProfileIDs: []string{profStrict}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound},
+			Hints: []string{"security-key", "hybrid"}}},
 		{"key restrictions alone ask for direct", c, Subject{GroupIDs: []string{groupStaff}}, CeremonyRequirements{
 			Attestation: "direct", ResidentKey: "required", UserVerification: "required",
-			PasskeyProfileIDs: []string{profSynced}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeSynced}}},
+			PasskeyProfileIDs: []string{profSynced}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeSynced},
+			Hints: []string{"client-device", "hybrid"}}},
 		{"union of types", c, Subject{GroupIDs: []string{groupStaff, groupAdmins}}, CeremonyRequirements{
 			Attestation: "direct", ResidentKey: "required", UserVerification: "required",
 			PasskeyProfileIDs: []string{profStrict, profSynced}, AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound, PasskeyTypeSynced}}},
 		{"legacy", legacy, Subject{}, CeremonyRequirements{
 			Attestation: "none", ResidentKey: "required", UserVerification: "required",
-			AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound}}},
+			AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound}, Hints: []string{"security-key", "hybrid"}}},
 		{"legacy attestation", legacyAttest, Subject{}, CeremonyRequirements{
 			Attestation: "direct", ResidentKey: "required", UserVerification: "required",
-			AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound}}},
+			AllowedPasskeyTypes: []PasskeyType{PasskeyTypeDeviceBound}, Hints: []string{"security-key", "hybrid"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

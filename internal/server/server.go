@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,9 @@ type Config struct {
 	RPID          string   // WebAuthn relying party id
 	RPDisplayName string   // shown by authenticators, also the TOTP issuer
 	Origins       []string // WebAuthn origins, and the pages' origins for the CSRF check
+	// RelatedOrigins are origins on other domains that run ceremonies for
+	// RPID (listed at /.well-known/webauthn); they are accepted like Origins.
+	RelatedOrigins []string
 
 	// Trust holds the attestation roots and MDS entries; nil trusts none
 	// (attestation is then reported, never trusted).
@@ -160,7 +164,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	}
 	dir := &directory.Service{Store: db.Directory()}
 	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
-	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, Trust: c.Trust,
+	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Trust: c.Trust,
 		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
 	if err != nil {
@@ -204,7 +208,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		Methods:           methodsSvc,
 		SignIn:            signIn,
 		Sessions:          signIn,
-		Origins:           c.Origins,
+		Origins:           append(slices.Clone(c.Origins), c.RelatedOrigins...),
 		PublicURL:         c.PublicURL,
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
