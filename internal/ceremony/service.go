@@ -178,22 +178,6 @@ func (s *Service) activeUser(ctx context.Context, id string) (UserInfo, error) {
 	return u, nil
 }
 
-// saveSession stores the library's session under the challenge's hash.
-// saveSession stores the ceremony's challenge; client is the address of an
-// anonymous caller (bounded by MaxPending*), empty for a signed-in one.
-func (s *Service) saveSession(ctx context.Context, kind, userID, client string, sd *webauthn.SessionData) error {
-	raw, err := sd.MarshalMsg(nil)
-	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
-	}
-	h := sha256.Sum256([]byte(sd.Challenge))
-	c := Challenge{Hash: h[:], Kind: kind, UserID: userID, SessionData: raw, ExpiresAt: s.Now().Add(s.cfg.ChallengeTTL), Client: client}
-	if client != "" {
-		c.Pending = PendingBound{PerClient: s.cfg.MaxPendingPerClient, Total: s.cfg.MaxPendingTotal}
-	}
-	return s.store.SaveChallenge(ctx, c)
-}
-
 // takeSession finds and consumes the challenge the client echoed.
 func (s *Service) takeSession(ctx context.Context, kind, challenge string) (Challenge, webauthn.SessionData, error) {
 	h := sha256.Sum256([]byte(challenge))
