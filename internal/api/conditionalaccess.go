@@ -48,6 +48,22 @@ func caCallerOf(r *http.Request) conditionalaccess.Caller {
 	return caller
 }
 
+// guardLockout runs Conditional Access lockout protection on directory
+// changes before they are made: the same rule and codes as saving a policy,
+// ?force=true to go ahead anyway (which raises a security alert).
+func (s *Server) guardLockout(r *http.Request, changes ...conditionalaccess.DirectoryChange) error {
+	force, err := forceOf(r)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		if err := s.deps.ConditionalAccess.CheckDirectoryChange(r.Context(), caCallerOf(r), ch, force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // forceOf reads the lab's ?force=true, which saves a policy despite lockout
 // findings (Entra's portal has an "I understand" checkbox; Graph has none).
 func forceOf(r *http.Request) (bool, error) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods/password"
 )
@@ -66,6 +67,13 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	enabled := req.AccountEnabled == nil || *req.AccountEnabled
+	if req.IsEmergencyAccess && enabled {
+		err = s.guardLockout(r, conditionalaccess.DirectoryChange{SetEmergency: &conditionalaccess.EmergencyFlag{UserID: "(the new user " + req.UserPrincipalName + ")", On: true, New: true}})
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	pass := ""
 	if req.PasswordProfile != nil {
 		pass = req.PasswordProfile.Password
@@ -161,6 +169,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.authorizeUserPatch(r, id, req, len(profile) > 0)
 	}
+	if err == nil {
+		err = s.guardLockout(r, userPatchChanges(id, req)...)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -174,6 +185,19 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.patched(w, r, u, "users")
+}
+
+// userPatchChanges lists what a user PATCH changes that lockout
+// protection must judge: the emergency flag, and disabling the account.
+func userPatchChanges(id string, req updateUserRequest) []conditionalaccess.DirectoryChange {
+	var out []conditionalaccess.DirectoryChange
+	if req.IsEmergencyAccess != nil {
+		out = append(out, conditionalaccess.DirectoryChange{SetEmergency: &conditionalaccess.EmergencyFlag{UserID: id, On: *req.IsEmergencyAccess}})
+	}
+	if req.AccountEnabled != nil && !*req.AccountEnabled {
+		out = append(out, conditionalaccess.DirectoryChange{DisableUser: id})
+	}
+	return out
 }
 
 // authorizeUserPatch checks each kind of change the PATCH makes against
@@ -196,6 +220,9 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	id, err := s.userIDParam(r, "id")
 	if err == nil {
 		err = s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, claimsOf(r.Context()).Roles, id)
+	}
+	if err == nil {
+		err = s.guardLockout(r, conditionalaccess.DirectoryChange{DisableUser: id})
 	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteUser(r.Context(), id)
@@ -369,6 +396,9 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
 	if err == nil {
+		err = s.guardLockout(r, conditionalaccess.DirectoryChange{DeleteGroup: id})
+	}
+	if err == nil {
 		err = s.deps.Directory.Store.DeleteGroup(r.Context(), id)
 	}
 	if err != nil {
@@ -433,7 +463,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.Contains(r.URL.Path, "/owners/") {
 		err = s.deps.Directory.Store.AddOwner(r.Context(), gid, uid)
-	} else {
+	} else if err = s.guardLockout(r, conditionalaccess.DirectoryChange{AddMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
 		err = s.deps.Directory.AddMember(r.Context(), gid, uid)
 	}
 	if err != nil {
@@ -452,7 +482,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		if strings.Contains(r.URL.Path, "/owners/") {
 			err = s.deps.Directory.Store.RemoveOwner(r.Context(), gid, uid)
-		} else {
+		} else if err = s.guardLockout(r, conditionalaccess.DirectoryChange{RemoveMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
 			err = s.deps.Directory.Store.RemoveMember(r.Context(), gid, uid)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/mfa"
 	"github.com/rpserver/rpserver/internal/signin"
 )
@@ -313,5 +314,56 @@ func TestAnonymousSignInCallsRevealAndWriteNothing(t *testing.T) {
 	}
 	if n := count("/v1.0/security/alerts_v2"); n != 2 {
 		t.Fatalf("%d alerts after an emergency sign-in, want 2", n)
+	}
+}
+
+// TestLockoutProtectionGuardsDirectoryChanges: lockout protection ran only
+// when a policy was saved, so removing the emergency account from the
+// excluded group, or flagging a new emergency account, silently put it under
+// an enabled policy. Every such change is now judged with the same rule and
+// codes; force lets it through and raises an alert.
+func TestLockoutProtectionGuardsDirectoryChanges(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	bg := e.mustCreateUser("bg1@lab.example", true)
+	plain := e.mustCreateUser("pat@lab.example", false)
+	group := e.mustCreate("/v1.0/groups", ga, `{"displayName":"Emergency access"}`)
+	member := func(uid string) string {
+		return `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/` + uid + `"}`
+	}
+	if r := e.do("POST", "/v1.0/groups/"+group+"/members/$ref", ga, member(bg)); r.status != 204 {
+		t.Fatal(r.raw)
+	}
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, caBody("Require MFA for all users", "enabled",
+		`{"includeUsers":["All"],"excludeGroups":["`+group+`"]}`, `{"operator":"OR","builtInControls":["mfa"]}`))
+	groupsAdmin := e.token(directory.RoleGroupsAdministrator)
+	refused := func(name string, r resp, code string) {
+		t.Helper()
+		if r.status != 409 || r.code() != code {
+			t.Errorf("%s: %d %s, want 409 %s", name, r.status, r.raw, code)
+		}
+	}
+	refused("remove the emergency account from the excluded group",
+		e.do("DELETE", "/v1.0/groups/"+group+"/members/"+bg+"/$ref", groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
+	refused("delete the excluded group", e.do("DELETE", "/v1.0/groups/"+group, groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
+	refused("create a new emergency account outside the group",
+		e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"bg2@lab.example","displayName":"bg2","isEmergencyAccess":true}`), policy.CodeEmergencyAccountNotExcluded)
+	refused("flag an existing user as emergency access",
+		e.do("PATCH", "/v1.0/users/"+plain, ga, `{"isEmergencyAccess":true}`), policy.CodeEmergencyAccountNotExcluded)
+	// The admin disabling their own account.
+	me := e.mustCreateUser("ua@lab.example", false)
+	refused("disable yourself", e.do("PATCH", "/v1.0/users/"+me, e.userToken(me, directory.RoleUserAdministrator), `{"accountEnabled":false}`), policy.CodeWouldLockOutCaller)
+	// Changes that keep the emergency account excluded go through.
+	if r := e.do("POST", "/v1.0/groups/"+group+"/members/$ref", groupsAdmin, member(plain)); r.status != 204 {
+		t.Fatalf("adding a member to the excluded group: %s", r.raw)
+	}
+	// Forced: done, and an alert says so.
+	if r := e.do("DELETE", "/v1.0/groups/"+group+"/members/"+bg+"/$ref?force=true", groupsAdmin, ""); r.status != 204 {
+		t.Fatalf("forced removal: %d %s", r.status, r.raw)
+	}
+	alerts := e.do("GET", "/v1.0/security/alerts_v2", e.token(directory.RoleSecurityReader), "")
+	v, _ := alerts.body["value"].([]any)
+	if len(v) != 1 || !strings.Contains(alerts.raw, "lockout protection overridden") {
+		t.Fatalf("forced override raised no alert: %s", alerts.raw)
 	}
 }

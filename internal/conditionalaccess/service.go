@@ -98,6 +98,7 @@ type Service struct {
 	store      Store
 	dir        Directory
 	registered RegisteredModes
+	alerts     AlertSink
 
 	refresh sync.Mutex // one snapshot read at a time; others wait and reuse it
 	cache   atomic.Pointer[compiled]
@@ -290,14 +291,15 @@ func (s *Service) check(ctx context.Context, p *policy.ConditionalAccessPolicy, 
 		return err
 	}
 	if len(findings) > 0 {
-		slog.WarnContext(ctx, "conditional access lockout protection overridden with force", "policy", p.ID, "displayName", p.DisplayName, "findings", findings.Error())
+		s.overridden(ctx, lock.caller, "policy \""+p.DisplayName+"\" ("+p.ID+") saved", findings)
 	}
 	return nil
 }
 
 // lockoutInput is what lockout protection needs besides the policy.
 type lockoutInput struct {
-	in policy.LockoutInput
+	in     policy.LockoutInput
+	caller Caller
 	// emergency maps each emergency-access user to their groups, so an
 	// account excluded through a group counts as excluded.
 	emergency map[string][]string
@@ -340,6 +342,7 @@ func (s *Service) lockoutInput(ctx context.Context, caller Caller, strengths pol
 		return lockoutInput{}, err
 	}
 	l.in = policy.LockoutInput{Caller: sc, Strengths: strengths, Force: force}
+	l.caller = caller
 	return l, nil
 }
 

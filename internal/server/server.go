@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -171,6 +172,13 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		return nil, err
 	}
 	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signin.RegisteredModesOf(db.Factors()))
+	ca.SetAlertSink(func(ctx context.Context, title, description, userID string) error {
+		who := signinlog.UserAccount{AzureADUserID: userID}
+		if u, err := db.Directory().GetUser(ctx, userID); err == nil {
+			who.UserPrincipalName, who.DisplayName = u.UserPrincipalName, u.DisplayName
+		}
+		return db.SignIns().InsertAlert(ctx, signinlog.AdminAlert(uuid.NewString(), title, description, who, time.Now()))
+	})
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	signIn := signin.New(signin.Deps{
 		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, TAP: methodsSvc,

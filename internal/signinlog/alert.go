@@ -84,6 +84,16 @@ func EmergencyAlert(alertID string, s SignIn) Alert {
 	}
 }
 
+// AdminAlert builds an alert no sign-in raised (an administrator's forced
+// override of lockout protection), about the user who made the change.
+func AdminAlert(alertID, title, description string, user UserAccount, at time.Time) Alert {
+	return Alert{
+		ID: alertID, Title: title, Description: description, Severity: AlertSeverityHigh, Status: AlertStatusNew,
+		CreatedDateTime: at, LastUpdateDateTime: at, ServiceSource: "azureAdIdentityProtection",
+		Evidence: []AlertEvidence{{ODataType: "#microsoft.graph.security.userEvidence", CreatedDateTime: at, UserAccount: user}},
+	}
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "an unknown address"

@@ -223,7 +223,7 @@ func (s *SignIns) ListSignIns(ctx context.Context, f signinlog.Filter, p signinl
 	return out, nil
 }
 
-const alertCols = `id::text, sign_in_id::text, created_date_time, last_update_date_time, resolved_date_time, status, severity,
+const alertCols = `id::text, COALESCE(sign_in_id::text, ''), created_date_time, last_update_date_time, resolved_date_time, status, severity,
 	title, description, COALESCE(user_id::text, ''), user_principal_name, user_display_name`
 
 func scanAlert(row pgx.Row) (signinlog.Alert, error) {
@@ -243,6 +243,26 @@ func scanAlert(row pgx.Row) (signinlog.Alert, error) {
 	a.ServiceSource = "azureAdIdentityProtection"
 	a.Evidence = []signinlog.AlertEvidence{{ODataType: "#microsoft.graph.security.userEvidence", CreatedDateTime: a.CreatedDateTime, UserAccount: u}}
 	return a, nil
+}
+
+// InsertAlert stores an alert no sign-in raised (SignInID empty).
+func (s *SignIns) InsertAlert(ctx context.Context, a signinlog.Alert) error {
+	var user any
+	var upn, name string
+	if len(a.Evidence) > 0 {
+		ua := a.Evidence[0].UserAccount
+		if ua.AzureADUserID != "" {
+			user = ua.AzureADUserID
+		}
+		upn, name = ua.UserPrincipalName, ua.DisplayName
+	}
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO security_alerts (id, sign_in_id, created_date_time, last_update_date_time, status, severity,
+		title, description, user_id, user_principal_name, user_display_name) VALUES ($1, NULL, $2, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		a.ID, a.CreatedDateTime, a.Status, a.Severity, a.Title, a.Description, user, upn, name)
+	if err != nil {
+		return fmt.Errorf("insert alert: %w", err)
+	}
+	return nil
 }
 
 func errAlertNotFound(id string) *apperr.Error {
