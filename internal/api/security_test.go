@@ -12,8 +12,8 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
