@@ -103,6 +103,8 @@ type sample struct {
 	WALBytes     float64            `json:"walBytesPerSignIn"`
 	ErrorsByCode map[string]int     `json:"errorsByCode,omitempty"`
 	PerQuery     map[string]float64 `json:"statementsPerSignInByQuery,omitempty"`
+	// QueryMicros is each statement's executor and planner time per sign-in, in µs.
+	QueryMicros map[string][2]float64 `json:"execPlanMicrosPerSignInByQuery,omitempty"`
 }
 
 func run(ctx context.Context, o options, out io.Writer) error {
@@ -172,7 +174,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 func startTarget(ctx context.Context, o options, name string) (*target, error) {
 	dir := filepath.Join(o.work, name)
 	pg, err := pgdev.Start(ctx, pgdev.Options{Dir: filepath.Join(dir, "pg"), Settings: []string{
-		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=top", "max_connections=100",
+		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=top", "pg_stat_statements.track_planning=on", "max_connections=100",
 	}})
 	if err != nil {
 		return nil, err
@@ -345,9 +347,12 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 		s.WALFsyncs = float64(db1.walSyncs-db0.walSyncs) / n
 		s.WALBytes = float64(db1.walBytes-db0.walBytes) / n
 		s.PerQuery = map[string]float64{}
+		s.QueryMicros = map[string][2]float64{}
 		for q, c := range db1.perQuery {
-			if d := c - db0.perQuery[q]; d > 0 {
+			c0 := db0.perQuery[q]
+			if d := c.calls - c0.calls; d > 0 {
 				s.PerQuery[q] = float64(d) / n
+				s.QueryMicros[q] = [2]float64{(c.execMs - c0.execMs) * 1000 / n, (c.planMs - c0.planMs) * 1000 / n}
 			}
 		}
 	}()
@@ -417,7 +422,13 @@ func procCPU(pid int, reaped bool) (float64, error) {
 
 type dbSnap struct {
 	statements, commits, walSyncs, walBytes int64
-	perQuery                                map[string]int64 // normalised text -> calls
+	perQuery                                map[string]queryCost // normalised text -> cumulative cost
+}
+
+// queryCost is pg_stat_statements' cumulative cost of one statement.
+type queryCost struct {
+	calls          int64
+	execMs, planMs float64
 }
 
 // readDB reads the database's counters in one statement (one transaction,
@@ -438,19 +449,19 @@ func readDB(ctx context.Context, dsn string) (dbSnap, error) {
 	if err != nil {
 		return d, err
 	}
-	rows, err := conn.Query(ctx, `SELECT query, sum(calls)::bigint FROM pg_stat_statements
+	rows, err := conn.Query(ctx, `SELECT query, sum(calls)::bigint, sum(total_exec_time), sum(total_plan_time) FROM pg_stat_statements
 		WHERE query NOT LIKE '%pg_stat%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY query`)
 	if err != nil {
 		return d, err
 	}
-	d.perQuery = map[string]int64{}
+	d.perQuery = map[string]queryCost{}
 	for rows.Next() {
 		var q string
-		var n int64
-		if err := rows.Scan(&q, &n); err != nil {
+		var c queryCost
+		if err := rows.Scan(&q, &c.calls, &c.execMs, &c.planMs); err != nil {
 			return d, err
 		}
-		d.perQuery[strings.Join(strings.Fields(q), " ")] = n
+		d.perQuery[strings.Join(strings.Fields(q), " ")] = c
 	}
 	return d, rows.Err()
 }
@@ -524,7 +535,7 @@ func report(w io.Writer, o options, samples []*sample) {
 			continue
 		}
 		last := set[len(set)-1]
-		fmt.Fprintf(w, "\n%s statements per sign-in (round %d):\n", last.Server, last.Round)
+		fmt.Fprintf(w, "\n%s statements per sign-in (round %d), with executor + planner µs per sign-in:\n", last.Server, last.Round)
 		qs := make([]string, 0, len(last.PerQuery))
 		for q, v := range last.PerQuery {
 			if v >= 0.01 {
@@ -532,12 +543,17 @@ func report(w io.Writer, o options, samples []*sample) {
 			}
 		}
 		slices.SortFunc(qs, func(a, b string) int { return cmpFloat(last.PerQuery[b], last.PerQuery[a]) })
+		printed := map[string]bool{}
 		for _, q := range qs {
-			v := last.PerQuery[q]
-			if len(q) > 110 {
-				q = q[:110] + "…"
+			v, t := last.PerQuery[q], last.QueryMicros[q]
+			if printed[q] {
+				continue
 			}
-			fmt.Fprintf(w, "  %5.2f  %s\n", v, q)
+			printed[q] = true
+			if len(q) > 100 {
+				q = q[:100] + "…"
+			}
+			fmt.Fprintf(w, "  %5.2f  %6.1f + %5.1f µs  %s\n", v, t[0], t[1], q)
 		}
 	}
 	bh, rh := filter(samples, "baseline", "half"), filter(samples, "rpserver", "half")
