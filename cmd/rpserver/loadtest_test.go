@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -80,7 +81,7 @@ func TestLoadtestThresholdsFailTheRun(t *testing.T) {
 	second := servertest.New(t, srv.Config)
 	sessions := func(_ context.Context, u loadgen.User) (string, error) {
 		return srv.Issuer.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"},
-			Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+			Data: signin.PortalSessionData(policy.ModeTemporaryAccessPassOneTime)}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
 	}
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"-target", srv.URL, "-target", second.URL, "-origin", srv.Config.Origins[0], "-token", srv.AdminToken(t),

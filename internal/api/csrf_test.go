@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 	"github.com/rpserver/rpserver/web"
@@ -112,7 +113,7 @@ func TestAdminTokenExchange(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := func(u directory.User) string {
-		tok, err := e.issuer.Mint(tokens.Claims{UPN: u.UserPrincipalName, Data: signin.PortalSessionData("password")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+		tok, err := e.issuer.Mint(tokens.Claims{UPN: u.UserPrincipalName, Data: signin.PortalSessionData(policy.ModePassword)}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

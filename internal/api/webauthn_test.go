@@ -12,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 	"github.com/rpserver/rpserver/virtualauthn"
@@ -48,7 +49,7 @@ func newLab(t *testing.T) *lab {
 }
 
 func (l *lab) sessionFor(userID string) string {
-	tok, err := l.issuer.Mint(tokens.Claims{AMR: []string{"temporaryAccessPassOneTime"}, Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(userID), tokens.AudienceSession, time.Hour)
+	tok, err := l.issuer.Mint(tokens.Claims{AMR: []string{"temporaryAccessPassOneTime"}, Data: signin.PortalSessionData(policy.ModeTemporaryAccessPassOneTime)}.WithSubject(userID), tokens.AudienceSession, time.Hour)
 	if err != nil {
 		l.t.Fatal(err)
 	}

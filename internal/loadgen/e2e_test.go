@@ -19,6 +19,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -49,7 +50,7 @@ func inProcess(t *testing.T, ca *virtualauthn.TestCA, origin string) (*servertes
 // would return, minted directly (as internal/api's sessionFor does).
 func mintSessions(iss *tokens.Issuer) loadgen.SessionFunc {
 	return func(_ context.Context, u loadgen.User) (string, error) {
-		return iss.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"}, Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+		return iss.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"}, Data: signin.PortalSessionData(policy.ModeTemporaryAccessPassOneTime)}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
 	}
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"math/bits"
 	"strings"
 )
@@ -62,6 +63,26 @@ func (m Mode) String() string {
 		return ""
 	}
 	return modeNames[bits.TrailingZeros32(uint32(m))]
+}
+
+// MarshalText writes Graph's member name, so a Mode in JSON (a flow or
+// session token) reads as the enum does.
+func (m Mode) MarshalText() ([]byte, error) {
+	s := m.String()
+	if s == "" {
+		return nil, fmt.Errorf("policy: %d is not an authenticationMethodModes member", uint32(m))
+	}
+	return []byte(s), nil
+}
+
+// UnmarshalText reads Graph's member name.
+func (m *Mode) UnmarshalText(b []byte) error {
+	v, ok := ParseMode(string(b))
+	if !ok {
+		return fmt.Errorf("policy: %q is not an authenticationMethodModes member", b)
+	}
+	*m = v
+	return nil
 }
 
 // ParseMode maps a Graph authenticationMethodModes name to its Mode. It is a

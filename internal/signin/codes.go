@@ -30,9 +30,9 @@ const (
 
 // Entra's error codes, so a lab log reads like a tenant's.
 const (
-	errBlockedByCA     = 53003  // access has been blocked by Conditional Access policies
-	errStrongAuth      = 50074  // strong authentication is required
-	errUserDisabled    = 50057  // the user account is disabled
-	errInvalidPassword = 50126  // invalid username or password
-	errMFAFailed       = 500121 // authentication failed during strong authentication request
+	errBlockedByCA        = 53003  // access has been blocked by Conditional Access policies
+	errStrongAuth         = 50074  // strong authentication is required
+	errUserDisabled       = 50057  // the user account is disabled
+	errInvalidCredentials = 50126  // invalid username or password (Entra logs a failed passkey the same way)
+	errMFAFailed          = 500121 // authentication failed during strong authentication request
 )

@@ -17,11 +17,11 @@ import (
 
 // Step is one verified factor of a sign-in.
 type Step struct {
-	Mode     string    `json:"m"`
-	AAGUID   string    `json:"a,omitempty"`
-	Detail   string    `json:"d,omitempty"` // e.g. the passkey's model
-	At       time.Time `json:"t"`
-	Previous bool      `json:"p,omitempty"` // carried from an earlier sign-in of the session
+	Mode     policy.Mode `json:"m"`
+	AAGUID   string      `json:"a,omitempty"`
+	Detail   string      `json:"d,omitempty"` // e.g. the passkey's model
+	At       time.Time   `json:"t"`
+	Previous bool        `json:"p,omitempty"` // carried from an earlier sign-in of the session
 }
 
 // flow is the state carried by a flow token.
@@ -152,14 +152,12 @@ func (s *Service) readFlow(token string) (*flow, error) {
 // triggerable by anyone who merely knows the UPN.
 func requirePrimary(f *flow) error {
 	for _, st := range f.Steps {
-		if firstFactors[st.Mode] {
+		if firstFactorSet.Has(st.Mode) {
 			return nil
 		}
 	}
 	return apperr.Invalid(CodeFirstFactorRequired, "sign in with a passkey, a Temporary Access Pass or a password first")
 }
-
-var firstFactors = map[string]bool{"password": true, "fido2": true, "temporaryAccessPassOneTime": true, "temporaryAccessPassMultiUse": true}
 
 // advance decides what a flow needs next, and completes it when nothing.
 func (s *Service) advance(ctx context.Context, f *flow) (Outcome, error) {
@@ -188,7 +186,7 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 	registered := registeredModes(&facts)
 	primary := false
 	for _, st := range f.Steps {
-		primary = primary || firstFactors[st.Mode]
+		primary = primary || firstFactorSet.Has(st.Mode)
 	}
 	if !primary {
 		// Nothing is proven yet: the answer tells nothing of the account's
@@ -250,7 +248,7 @@ func signInContext(f *flow, facts *Facts, registered policy.ModeSet) policy.Sign
 		AuthenticationContexts: f.AuthContexts,
 	}
 	for _, st := range f.Steps {
-		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode, PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
+		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode.String(), PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
 	}
 	return sc
 }
@@ -314,7 +312,7 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 }
 
 // fail logs a failed factor and returns the error.
-func (s *Service) fail(ctx context.Context, f *flow, mode string, cause error, code int) (Outcome, error) {
+func (s *Service) fail(ctx context.Context, f *flow, mode policy.Mode, cause error, code int) (Outcome, error) {
 	facts, err := s.d.Factors.SignInFacts(ctx, f.UserID)
 	if err != nil {
 		return Outcome{}, cause
@@ -341,7 +339,7 @@ func mustJSON(v any) json.RawMessage {
 func modes(steps []Step) []string {
 	out := []string{}
 	for _, st := range steps {
-		out = appendUnique(out, st.Mode)
+		out = appendUnique(out, st.Mode.String())
 	}
 	return out
 }
@@ -349,7 +347,7 @@ func modes(steps []Step) []string {
 // dedupe keeps the latest step of each mode, so a session does not grow
 // with every sign-in that reuses it.
 func dedupe(steps []Step) []Step {
-	seen := map[string]int{}
+	seen := map[policy.Mode]int{}
 	var out []Step
 	for _, st := range steps {
 		if i, ok := seen[st.Mode]; ok {

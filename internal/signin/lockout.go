@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/policy"
 )
 
 // CodeAccountLocked refuses a guess while smart lockout holds the user's
@@ -20,7 +21,7 @@ const errLockedOut = 50053
 // Guess is one password or verification-code attempt of a user.
 type Guess struct {
 	UserID  string
-	Factor  string // "password" or "softwareOath"
+	Factor  string // policy.ModePassword or policy.ModeSoftwareOath, by name
 	Address string // the client address the flow began from
 	At      time.Time
 }
@@ -65,8 +66,8 @@ type GuessStore interface {
 // no more checks than the threshold, and refused unchecked while locked.
 // ok reports whether the factor was right; a locked bucket is an error,
 // logged as Entra's 50053.
-func (s *Service) checkGuess(ctx context.Context, f *flow, factor string, check func() (bool, error)) (ok bool, out Outcome, err error) {
-	g := Guess{UserID: f.UserID, Factor: factor, Address: f.IP, At: s.d.Now()}
+func (s *Service) checkGuess(ctx context.Context, f *flow, factor policy.Mode, check func() (bool, error)) (ok bool, out Outcome, err error) {
+	g := Guess{UserID: f.UserID, Factor: factor.String(), Address: f.IP, At: s.d.Now()}
 	v, err := s.d.Factors.ReserveGuess(ctx, g, s.d.Lockout)
 	if err != nil {
 		return false, Outcome{}, err

@@ -66,7 +66,7 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 	}
 	res, err := s.d.Ceremony.FinishLogin(ctx, req.Credential)
 	if err != nil {
-		return s.fail(ctx, f, policy.ModeFido2.String(), err, errInvalidPassword)
+		return s.fail(ctx, f, policy.ModeFido2, err, errInvalidCredentials)
 	}
 	if res.User.ID != f.UserID {
 		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this passkey belongs to another account than the one signing in")
@@ -145,7 +145,7 @@ func passkeyStep(c ceremony.Credential, at time.Time) Step {
 	if c.Attestation.Model != "" {
 		detail += ", " + c.Attestation.Model
 	}
-	return Step{Mode: policy.ModeFido2.String(), AAGUID: c.AAGUID, Detail: detail, At: at}
+	return Step{Mode: policy.ModeFido2, AAGUID: c.AAGUID, Detail: detail, At: at}
 }
 
 // newFlow is the flow of a sign-in that did not go through Begin (a

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/secrethash"
 )
 
@@ -17,14 +18,14 @@ func (s *Service) Password(ctx context.Context, flowToken, password string) (Out
 	if e, ok := apperr.As(err); err != nil && (!ok || e.Kind != apperr.KindNotFound) {
 		return Outcome{}, err
 	}
-	ok, locked, err := s.checkGuess(ctx, f, "password", func() (bool, error) { return checkPassword(ctx, hash, password) })
+	ok, locked, err := s.checkGuess(ctx, f, policy.ModePassword, func() (bool, error) { return checkPassword(ctx, hash, password) })
 	if err != nil {
 		return locked, err
 	}
 	if !ok {
-		return s.fail(ctx, f, "password", apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), 50126)
+		return s.fail(ctx, f, policy.ModePassword, apperr.Unauthenticated(CodeInvalidPassword, "the password is incorrect"), errInvalidCredentials)
 	}
-	f.Steps = append(f.Steps, Step{Mode: "password", At: s.d.Now()})
+	f.Steps = append(f.Steps, Step{Mode: policy.ModePassword, At: s.d.Now()})
 	return s.advance(ctx, f)
 }
 

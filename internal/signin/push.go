@@ -10,6 +10,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/policy"
 )
 
 // PushChallenge is what the sign-in screen shows while the phone is asked.
@@ -57,13 +58,13 @@ func (s *Service) PushComplete(ctx context.Context, flowToken, pushRequestID str
 	}
 	switch {
 	case r.Status == "pending" && s.d.Now().After(r.ExpiresAt):
-		return s.fail(ctx, f, "microsoftAuthenticatorPush", apperr.Unauthenticated(CodePushExpired, "the push was not answered in time"), 500121)
+		return s.fail(ctx, f, policy.ModeMicrosoftAuthenticatorPush, apperr.Unauthenticated(CodePushExpired, "the push was not answered in time"), errMFAFailed)
 	case r.Status == "pending":
 		return Outcome{}, apperr.Conflict(CodePushPending, "the phone has not answered yet; try again in a moment")
 	case r.Status == "denied":
-		return s.fail(ctx, f, "microsoftAuthenticatorPush", apperr.Unauthenticated(CodePushDenied, "the sign-in was denied on the phone"), 500121)
+		return s.fail(ctx, f, policy.ModeMicrosoftAuthenticatorPush, apperr.Unauthenticated(CodePushDenied, "the sign-in was denied on the phone"), errMFAFailed)
 	}
-	f.Steps = append(f.Steps, Step{Mode: "microsoftAuthenticatorPush", At: s.d.Now()})
+	f.Steps = append(f.Steps, Step{Mode: policy.ModeMicrosoftAuthenticatorPush, At: s.d.Now()})
 	return s.advance(ctx, f)
 }
 

@@ -63,9 +63,9 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 	var used policy.ModeSet
 	for i, st := range f.Steps {
 		ok := i != failedStep
-		rec.AuthenticationDetails = append(rec.AuthenticationDetails, detailOf(st, ok, i == 0 || firstFactors[st.Mode]))
-		if m, known := policy.ParseMode(st.Mode); known && ok {
-			used = used.With(m)
+		rec.AuthenticationDetails = append(rec.AuthenticationDetails, detailOf(st, ok, i == 0 || firstFactorSet.Has(st.Mode)))
+		if ok {
+			used = used.With(st.Mode)
 		}
 		if ok && !st.Previous {
 			rec.AuthenticationMethodsUsed = appendUnique(rec.AuthenticationMethodsUsed, methodName(st.Mode, st.Detail))
@@ -81,11 +81,11 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 }
 
 // methodName is the authenticationMethod text Entra's sign-in log shows.
-func methodName(mode, detail string) string {
+func methodName(mode policy.Mode, detail string) string {
 	switch mode {
-	case "password":
+	case policy.ModePassword:
 		return "Password"
-	case "fido2":
+	case policy.ModeFido2:
 		if detail != "" {
 			if len(detail) >= 22 && detail[:22] == "Passkey (device-bound)" {
 				return "Passkey (device-bound)"
@@ -95,14 +95,14 @@ func methodName(mode, detail string) string {
 			}
 		}
 		return "FIDO2 security key"
-	case "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse":
+	case policy.ModeTemporaryAccessPassOneTime, policy.ModeTemporaryAccessPassMultiUse:
 		return "Temporary Access Pass"
-	case "microsoftAuthenticatorPush":
+	case policy.ModeMicrosoftAuthenticatorPush:
 		return "Mobile app notification"
-	case "softwareOath":
+	case policy.ModeSoftwareOath:
 		return "OATH verification code"
 	}
-	return mode
+	return mode.String()
 }
 
 func detailOf(st Step, ok, primary bool) signinlog.AuthenticationDetail {
@@ -116,11 +116,11 @@ func detailOf(st Step, ok, primary bool) signinlog.AuthenticationDetail {
 		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "First factor requirement satisfied by claim in the token"
 	case st.Previous:
 		d.AuthenticationMethod, d.AuthenticationStepResultDetail = "Previously satisfied", "MFA requirement satisfied by claim in the token"
-	case !ok && st.Mode == "password":
+	case !ok && st.Mode == policy.ModePassword:
 		d.AuthenticationStepResultDetail = "Invalid username or password or Invalid on-premise username or password."
 	case !ok:
 		d.AuthenticationStepResultDetail = "Authentication failed"
-	case st.Mode == "password":
+	case st.Mode == policy.ModePassword:
 		d.AuthenticationStepResultDetail = "Correct password"
 	default:
 		d.AuthenticationStepResultDetail = "MFA successfully completed"

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -70,7 +71,7 @@ func revoked(iat, validFrom time.Time) bool {
 
 // PortalSessionData is the session payload of a sign-in to the lab portal
 // with the given factors, for tools and tests that mint sessions directly.
-func PortalSessionData(modes ...string) json.RawMessage {
+func PortalSessionData(modes ...policy.Mode) json.RawMessage {
 	sd := sessionData{App: DefaultApplicationID}
 	for _, m := range modes {
 		sd.Steps = append(sd.Steps, Step{Mode: m})

@@ -67,7 +67,7 @@ func (s *Service) TAP(ctx context.Context, req TAPRequest) (Outcome, error) {
 		f = s.newFlow(v.User.ID, req.IP)
 	}
 	with := *f
-	with.Steps = append(append([]Step(nil), f.Steps...), Step{Mode: mode.String(), At: s.d.Now()})
+	with.Steps = append(append([]Step(nil), f.Steps...), Step{Mode: mode, At: s.d.Now()})
 	ev, err := s.evaluate(ctx, &with)
 	if err != nil {
 		return Outcome{}, err

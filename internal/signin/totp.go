@@ -5,6 +5,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/policy"
 )
 
 // TOTP checks a verification code from an authenticator app.
@@ -25,7 +26,7 @@ func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, er
 	}
 	now := s.d.Now()
 	reused := false
-	ok, locked, err := s.checkGuess(ctx, f, "softwareOath", func() (bool, error) {
+	ok, locked, err := s.checkGuess(ctx, f, policy.ModeSoftwareOath, func() (bool, error) {
 		for _, m := range methods {
 			secret, err := s.d.Sealer.Open(m.SealedSecret, "totp:"+m.ID)
 			if err != nil {
@@ -45,10 +46,10 @@ func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, er
 	case err != nil:
 		return locked, err
 	case reused:
-		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), 500121)
+		return s.fail(ctx, f, policy.ModeSoftwareOath, apperr.Unauthenticated(CodeCodeReused, "this code was already used; wait for the next one"), errMFAFailed)
 	case !ok:
-		return s.fail(ctx, f, "softwareOath", apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), 500121)
+		return s.fail(ctx, f, policy.ModeSoftwareOath, apperr.Unauthenticated(CodeInvalidCode, "the verification code is incorrect or expired"), errMFAFailed)
 	}
-	f.Steps = append(f.Steps, Step{Mode: "softwareOath", At: now})
+	f.Steps = append(f.Steps, Step{Mode: policy.ModeSoftwareOath, At: now})
 	return s.advance(ctx, f)
 }
