@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -130,8 +131,8 @@ func (p *Phone) Register(ctx context.Context, o RegisterOptions) (*Registered, e
 type SignInOptions struct {
 	AppID string // application id; "" is the lab portal
 	// Password signs in with the password first instead of the passkey;
-	// when the server then prompts for a push, the phone approves its own
-	// push (the user typing the number the screen shows).
+	// when the server then offers a push, the phone approves its own push
+	// (the user typing the number the screen shows).
 	Password string
 	// Fresh forgets the browser session, so nothing is previously satisfied.
 	Fresh bool
@@ -162,7 +163,9 @@ func (p *Phone) SignIn(ctx context.Context, o SignInOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Status == "stepUpRequired" && res.Prompt != nil && res.Prompt.Method == "microsoftAuthenticatorPush" && p.store.DeviceToken != "" {
+	// "Sign in another way": after a password, the push when the server
+	// offers it at all (it may prefer the passkey).
+	if o.Password != "" && res.Status == "stepUpRequired" && offers(res, "microsoftAuthenticatorPush") && p.store.DeviceToken != "" {
 		if res, err = p.push(ctx, res.FlowToken); err != nil {
 			return nil, err
 		}
@@ -174,6 +177,12 @@ func (p *Phone) SignIn(ctx context.Context, o SignInOptions) (*Outcome, error) {
 		}
 	}
 	return res, nil
+}
+
+// offers says whether a step-up prompt accepts the method, first or as an
+// alternative.
+func offers(o *Outcome, method string) bool {
+	return o.Prompt != nil && (o.Prompt.Method == method || slices.Contains(o.Prompt.Alternatives, method))
 }
 
 // firstFactor proves the password or the passkey, unless begin already
