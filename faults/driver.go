@@ -68,6 +68,23 @@ func (d *driver) from(ip string) *driver {
 		hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
+// manyClients returns a driver whose connections come from n loopback
+// addresses in turn (127.0.1.1 ...), as n people's browsers would: the
+// per-client limits (failed attempts, outstanding challenges) then see n
+// clients, not one generator.
+func (d *driver) manyClients(n int) *driver {
+	var next atomic.Uint64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		k := next.Add(1) % uint64(n)
+		ip := net.IPv4(127, 0, byte(1+k/250), byte(1+k%250))
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 5 * time.Second}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	tr := &http.Transport{DialContext: dial, MaxIdleConnsPerHost: n, IdleConnTimeout: 30 * time.Second}
+	return &driver{lab: d.lab, targets: d.targets, admin: d.admin, errors: map[string]int{},
+		hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
 type apiError struct {
 	status int
 	code   string
@@ -162,11 +179,11 @@ func (d *driver) enableMethods(ctx context.Context) error {
 	const base = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"
 	all := []map[string]any{{"id": "all_users", "targetType": "group", "isRegistrationRequired": false}}
 	if err := d.doJSON(ctx, 0, http.MethodPatch, base+"fido2", d.admin,
-		map[string]any{"state": "enabled", "isSelfServiceRegistrationAllowed": true, "includeTargets": all}, http.StatusOK, nil); err != nil {
+		map[string]any{"state": "enabled", "isSelfServiceRegistrationAllowed": true, "includeTargets": all}, http.StatusNoContent, nil); err != nil {
 		return fmt.Errorf("enable passkeys: %w", err)
 	}
 	if err := d.doJSON(ctx, 0, http.MethodPatch, base+"temporaryAccessPass", d.admin,
-		map[string]any{"state": "enabled", "includeTargets": all}, http.StatusOK, nil); err != nil {
+		map[string]any{"state": "enabled", "includeTargets": all}, http.StatusNoContent, nil); err != nil {
 		return fmt.Errorf("enable TAP: %w", err)
 	}
 	return nil

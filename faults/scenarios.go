@@ -374,11 +374,12 @@ func (s *suite) scenarioRollingRestart(ctx context.Context) result {
 func (s *suite) scenarioOverload(ctx context.Context) result {
 	r := result{Name: "overload"}
 	const maxInFlight = 8
-	l, drv, users, err := s.prepare(ctx, "overload", 1, "-max-in-flight", strconv.Itoa(maxInFlight))
+	l, setup, users, err := s.prepare(ctx, "overload", 1, "-max-in-flight", strconv.Itoa(maxInFlight))
 	if err != nil {
 		r.Err = err.Error()
 		return r
 	}
+	drv := setup.manyClients(16 * maxInFlight)
 	defer l.stopAll()
 	since := time.Now()
 	d := s.dur(10*time.Second, 10*time.Minute)

@@ -123,14 +123,11 @@ func NeedsRehash(encoded string) bool {
 
 // slots bounds how many argon2id computations run at once, process-wide:
 // each takes 19 MiB, so an unauthenticated burst of sign-in attempts must
-// not exhaust memory. The wait for a slot is bounded too: past capacity a
-// guess is refused at once (503 serverBusy) instead of queueing until every
-// request times out.
-//
-// The queue length is what sheds: 32 waiters per slot is about a second and a
-// half of argon2 work on an idle machine; the wait only stops a waiter from
-// outliving any sensible request deadline on a machine that is slower still.
-var slots = admission.New(2*runtime.GOMAXPROCS(0), 64*runtime.GOMAXPROCS(0), 10*time.Second, "password and pass checks")
+// not exhaust memory. Waiting costs no memory, so the queue is long (256
+// per CPU, beyond what the request admission limit lets in) and a waiter
+// gives up with its request's deadline; past the queue a check is refused
+// at once (503 serverBusy), never counted as a wrong guess.
+var slots = admission.New(2*runtime.GOMAXPROCS(0), 256*runtime.GOMAXPROCS(0), time.Minute, "password and pass checks")
 
 // Acquire waits (boundedly) for a hashing slot, or gives up when ctx ends.
 // Call release when the Verify (or Hash) is done.
