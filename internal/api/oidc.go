@@ -26,7 +26,7 @@ func ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) appSignIn(r *http.Request, lr oidc.LoginRequest, upn string) signin.AppSignIn {
-	req := signin.AppSignIn{ApplicationID: lr.ClientID, UserPrincipalName: upn, AuthContexts: lr.AuthContexts,
+	req := signin.AppSignIn{ApplicationID: lr.ClientID, ApplicationName: lr.ClientName, UserPrincipalName: upn, AuthContexts: lr.AuthContexts,
 		ForceLogin: lr.HasPrompt(zoidc.PromptLogin) || lr.HasPrompt(zoidc.PromptSelectAccount), IP: clientKey(r)}
 	if lr.MaxAge != nil {
 		d := time.Duration(*lr.MaxAge) * time.Second
@@ -74,6 +74,10 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 				s.deps.OIDC.Fail(w, r, id, zoidc.ErrInteractionRequired().WithDescription("AADSTS50076: Conditional Access for this application requires the user to sign in interactively"))
 				return
 			}
+		}
+		// The user is known: the page goes straight to the step-up.
+		if lr.LoginHint == "" {
+			lr.LoginHint = session.UPN
 		}
 	}
 	if none {

@@ -101,10 +101,12 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-const cookieName = "demoapp_session"
+// cookieName is per app: cookies ignore ports, and two demo apps on
+// localhost must not overwrite each other's session.
+func (a *App) cookieName() string { return "demoapp_" + a.cfg.ClientID }
 
 func (a *App) current(r *http.Request) *session {
-	c, err := r.Cookie(cookieName)
+	c, err := r.Cookie(a.cookieName())
 	if err != nil {
 		return nil
 	}
@@ -171,7 +173,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.sessions[sid] = &session{claims: claims, idToken: raw}
 	a.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: a.cookieName(), Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, p.next, http.StatusFound)
 }
 
@@ -194,12 +196,12 @@ func (a *App) sensitive(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) logout(w http.ResponseWriter, r *http.Request) {
 	s := a.current(r)
-	if c, err := r.Cookie(cookieName); err == nil {
+	if c, err := r.Cookie(a.cookieName()); err == nil {
 		a.mu.Lock()
 		delete(a.sessions, c.Value)
 		a.mu.Unlock()
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: a.cookieName(), Value: "", Path: "/", MaxAge: -1})
 	if a.endSess == "" || s == nil {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return

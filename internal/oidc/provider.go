@@ -228,6 +228,7 @@ func (p *Provider) checkPrompt(next http.Handler) http.Handler {
 type LoginRequest struct {
 	ID           string
 	ClientID     string
+	ClientName   string // the app registration's displayName
 	CreatedAt    time.Time
 	Prompt       []string
 	MaxAge       *uint
@@ -250,7 +251,11 @@ func (p *Provider) LoginRequest(ctx context.Context, id string) (LoginRequest, e
 	if a.Done() {
 		return LoginRequest{}, apperr.Conflict(CodeAuthRequestDone, "this sign-in request was already completed")
 	}
-	return LoginRequest{ID: a.ID, ClientID: a.ClientID, CreatedAt: a.CreatedAt, Prompt: a.Prompt, MaxAge: a.MaxAge,
+	name := a.ClientID
+	if app, err := p.cfg.Apps.Store.ApplicationByAppID(ctx, a.ClientID); err == nil {
+		name = app.DisplayName
+	}
+	return LoginRequest{ID: a.ID, ClientID: a.ClientID, ClientName: name, CreatedAt: a.CreatedAt, Prompt: a.Prompt, MaxAge: a.MaxAge,
 		LoginHint: a.LoginHint, AuthContexts: a.AuthContexts}, nil
 }
 

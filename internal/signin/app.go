@@ -16,6 +16,8 @@ import (
 // authorization request.
 type AppSignIn struct {
 	ApplicationID string
+	// ApplicationName is the app registration's displayName, for the log.
+	ApplicationName string
 	// UserPrincipalName is who signs in (typed, or the request's
 	// login_hint); empty: the user of the browser's session.
 	UserPrincipalName string
@@ -56,7 +58,7 @@ func (s *Service) BeginForApp(ctx context.Context, req AppSignIn, session *token
 		return Outcome{}, apperr.Invalid(CodeUserNotFound, "name the account signing in").WithTarget("userPrincipalName")
 	}
 	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: "browser", IP: req.IP, CorrelationID: uuid.NewString(),
-		AuthContexts: req.AuthContexts}
+		AuthContexts: req.AuthContexts, AppName: req.ApplicationName}
 	if session != nil && session.Subject == userID && !req.ForceLogin {
 		var sd sessionData
 		if json.Unmarshal(session.Data, &sd) == nil && s.sessionValid(ctx, session) == nil {

@@ -14,6 +14,15 @@ var Applications = map[string]string{
 	"0000000a-0000-0000-c000-000000000000": "Microsoft Intune",
 }
 
+// appDisplayName is the registered app's name when the sign-in came
+// through the OpenID Connect provider, else the built-in name or the id.
+func (f *flow) appDisplayName() string {
+	if f.AppName != "" {
+		return f.AppName
+	}
+	return appName(f.AppID)
+}
+
 func appName(id string) string {
 	if n, ok := Applications[id]; ok {
 		return n

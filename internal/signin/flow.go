@@ -42,6 +42,8 @@ type flow struct {
 	// session.
 	AuthContexts []string `json:"acx,omitempty"`
 	PrevContexts []string `json:"pacx,omitempty"`
+	// AppName is the registered app's display name, for the log.
+	AppName string `json:"an,omitempty"`
 
 	// lockedOutNow marks a failure that just locked the user out (smart
 	// lockout): the burst of failures an emergency account's alert is

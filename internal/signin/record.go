@@ -35,7 +35,7 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 	now := s.d.Now()
 	rec := signinlog.SignIn{
 		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
-		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: appName(f.AppID), IPAddress: f.IP,
+		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: f.appDisplayName(), IPAddress: f.IP,
 		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
 		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
 		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),

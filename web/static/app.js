@@ -347,6 +347,9 @@
     $('restart').addEventListener('click', restart);
     const q = new URLSearchParams(location.search).get('upn');
     if (q) $('upn').value = q;
+    // An app that named the account (login_hint), or a step-up for the
+    // signed-in user: go straight to the credential, as Entra does.
+    if (q && authRequest) $('upn-form').requestSubmit();
     $('upn').focus();
   }
 
