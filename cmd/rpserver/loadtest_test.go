@@ -91,7 +91,9 @@ func TestLoadtestThresholdsFailTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 thresholds failed") {
 		t.Fatalf("err %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	for _, want := range []string{"FAIL signin.p99<1us", "ok   errors<0.1%", "arrivals: 20 sent"} {
+	// The arrival line, not its figures: on a loaded machine some of the 20
+	// arrivals are dropped at the outstanding bound, as an open loop should.
+	for _, want := range []string{"FAIL signin.p99<1us", "ok   errors<0.1%", "arrivals: "} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
