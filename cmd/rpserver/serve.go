@@ -17,12 +17,15 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/labca"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tlsreload"
+	"github.com/rpserver/rpserver/internal/tracing"
 )
 
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, error) {
@@ -57,6 +60,30 @@ func setupLogging(c config.Config) {
 // database at dsn: serve and the tests of cmd use it, so the tests exercise
 // the same mapping from flags to server.Config.
 func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server, error) {
+	return newServerTraced(ctx, c, dsn, nil)
+}
+
+// startTracing starts the OTLP exporter when configured; stop flushes the
+// spans still queued (bounded, so a dead collector cannot hold shutdown).
+func startTracing(ctx context.Context, c config.Config) (trace.TracerProvider, func(), error) {
+	if c.OTLPEndpoint == "" {
+		return nil, func() {}, nil
+	}
+	tp, err := tracing.Start(ctx, tracing.Config{Endpoint: c.OTLPEndpoint, SampleRatio: c.TraceSampleRatio})
+	if err != nil {
+		return nil, nil, err
+	}
+	slog.Info("tracing on", "otlp_endpoint", c.OTLPEndpoint, "sample_ratio", c.TraceSampleRatio)
+	return tp, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tp.Shutdown(sctx); err != nil {
+			slog.Warn("tracing: spans not flushed", "err", err)
+		}
+	}, nil
+}
+
+func newServerTraced(ctx context.Context, c config.Config, dsn string, tp trace.TracerProvider) (*server.Server, error) {
 	key, err := c.LoadMasterKey()
 	if err != nil {
 		return nil, err
@@ -73,6 +100,7 @@ func newServer(ctx context.Context, c config.Config, dsn string) (*server.Server
 		// which is the first origin unless configured otherwise.
 		PublicURL: c.Issuer,
 		TenantID:  c.TenantID, OIDCSigningAlgorithm: c.OIDCAlg,
+		TracerProvider: tp,
 	})
 }
 
@@ -190,7 +218,12 @@ func runServe(args []string) error {
 		return err
 	}
 	defer stopDB()
-	srv, err := newServer(ctx, c, dsn)
+	tp, stopTracing, err := startTracing(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	srv, err := newServerTraced(ctx, c, dsn, tp)
 	if err != nil {
 		return err
 	}

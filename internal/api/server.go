@@ -67,6 +67,10 @@ type Deps struct {
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF).
 	Origins []string
+
+	// Middleware wraps every request outermost, before the request id and
+	// metrics (the tracing span, so it covers everything the server does).
+	Middleware []func(http.Handler) http.Handler
 }
 
 // Server is the HTTP surface.
@@ -90,6 +94,9 @@ func New(deps Deps) *Server {
 	}
 	s := &Server{deps: deps, router: chi.NewRouter(), metrics: newHTTPMetrics(deps.Registry)}
 	r := s.router
+	if len(deps.Middleware) > 0 {
+		r.Use(deps.Middleware...)
+	}
 	r.Use(middleware.RequestID, s.metrics.middleware, logRequests, middleware.Recoverer, securityHeaders, s.guard, s.limitBody, s.decodeContentEncoding)
 	r.Use(s.refuseCrossSite, refuseNULInURL)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

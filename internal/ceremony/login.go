@@ -24,6 +24,8 @@ import (
 // library session is stored for a sign-in: everything FinishLogin needs of
 // it is the challenge row (assertionSession).
 func (s *Service) BeginLogin(ctx context.Context, upn, client string) (*protocol.CredentialAssertion, error) {
+	ctx, span := tracer.Start(ctx, "ceremony.BeginLogin")
+	defer span.End()
 	challenge, err := protocol.CreateChallenge()
 	if err != nil {
 		return nil, err
@@ -154,6 +156,8 @@ func counterRegression(stored, presented uint32) error {
 // it takes the challenge together with everything its decision needs and
 // commits the counter with the sign-in log record.
 func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, error) {
+	ctx, span := tracer.Start(ctx, "ceremony.FinishLogin")
+	defer span.End()
 	a, err := s.ParseAssertion(body)
 	if err != nil {
 		return LoginResult{}, err

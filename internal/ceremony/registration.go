@@ -29,6 +29,8 @@ const MaxPasskeyNameLen = 128
 
 // BeginRegistration returns the options for navigator.credentials.create.
 func (s *Service) BeginRegistration(ctx context.Context, userID string, opts RegistrationOptions) (*protocol.CredentialCreation, error) {
+	ctx, span := tracer.Start(ctx, "ceremony.BeginRegistration")
+	defer span.End()
 	if utf8.RuneCountInString(opts.DisplayName) > MaxPasskeyNameLen || !utf8.ValidString(opts.DisplayName) {
 		return nil, invalid("invalidDisplayName", "displayName must be valid text of at most %d characters", MaxPasskeyNameLen).WithTarget("displayName")
 	}
@@ -111,6 +113,8 @@ type Registered struct {
 // FinishRegistration verifies the browser's PublicKeyCredential JSON for the
 // user who began the ceremony, asks the gate, and stores the credential.
 func (s *Service) FinishRegistration(ctx context.Context, userID string, body []byte) (Registered, error) {
+	ctx, span := tracer.Start(ctx, "ceremony.FinishRegistration")
+	defer span.End()
 	parsed, err := parseRegistration(body)
 	if err != nil {
 		return Registered{}, err

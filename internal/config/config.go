@@ -11,11 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"github.com/google/uuid"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +56,10 @@ type Config struct {
 	TLSKey         string // RPSERVER_TLS_KEY
 	TenantID       string // RPSERVER_TENANT_ID: the lab tenant's id (tid, {tenant} of the OIDC endpoints)
 	OIDCAlg        string // RPSERVER_OIDC_SIGNING_ALG: RS256 or ES256
+	// OTLPEndpoint (RPSERVER_OTLP_ENDPOINT): OpenTelemetry traces over
+	// OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318; empty: off.
+	OTLPEndpoint     string
+	TraceSampleRatio float64 // RPSERVER_TRACE_SAMPLE_RATIO: share of new traces kept, 0 < r <= 1
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
@@ -104,6 +110,8 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	tlsKey := fs.String("tls-key", os.Getenv("RPSERVER_TLS_KEY"), "PEM private key of -tls-cert (RPSERVER_TLS_KEY)")
 	tenantID := fs.String("tenant-id", env("RPSERVER_TENANT_ID", "5ab0a7e1-1ab0-4e57-a1ab-000000000001"), "the lab tenant's id: tid of tokens and {tenant} of the OpenID Connect endpoints (RPSERVER_TENANT_ID)")
 	oidcAlg := fs.String("oidc-signing-alg", env("RPSERVER_OIDC_SIGNING_ALG", "RS256"), "algorithm of id and access tokens, RS256 or ES256 (RPSERVER_OIDC_SIGNING_ALG)")
+	otlp := fs.String("otlp-endpoint", os.Getenv("RPSERVER_OTLP_ENDPOINT"), "send OpenTelemetry traces (HTTP, services, each SQL statement) over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (RPSERVER_OTLP_ENDPOINT); empty: tracing off")
+	sampleRatio := fs.Float64("trace-sample-ratio", envFloat("RPSERVER_TRACE_SAMPLE_RATIO", 1), "share of new traces kept when tracing, 0 < r <= 1 (RPSERVER_TRACE_SAMPLE_RATIO)")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
 	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
@@ -114,7 +122,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
 			Origins: splitList(*origins), RelatedOrigins: splitList(*related), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
-			TLSCert: *tlsCert, TLSKey: *tlsKey,
+			TLSCert: *tlsCert, TLSKey: *tlsKey, OTLPEndpoint: *otlp, TraceSampleRatio: *sampleRatio,
 			IssuerExplicit: *issuer != "" || *origins != "",
 		}
 		if *masterKey != "" {
@@ -149,6 +157,15 @@ func (c *Config) complete() error {
 			hostPort = host // browsers leave the default port out of the origin
 		}
 		c.Origins = []string{scheme + "://" + hostPort}
+	}
+	if c.OTLPEndpoint != "" {
+		u, err := url.Parse(c.OTLPEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("OTLP endpoint %q: want http(s)://host:port, e.g. http://127.0.0.1:4318", c.OTLPEndpoint))
+		}
+		if !(c.TraceSampleRatio > 0 && c.TraceSampleRatio <= 1) {
+			errs = append(errs, fmt.Errorf("trace sample ratio %g: want 0 < ratio <= 1", c.TraceSampleRatio))
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("TLS: give both -tls-cert and -tls-key (RPSERVER_TLS_CERT, RPSERVER_TLS_KEY), or neither"))
@@ -381,4 +398,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// envFloat reads a float; a value that does not parse gives NaN, which the
+// validation then names.
+func envFloat(k string, def float64) float64 {
+	if v := os.Getenv(k); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return f
+	}
+	return def
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/rpserver/rpserver/internal/admission"
@@ -132,5 +133,7 @@ var slots = admission.New(2*runtime.GOMAXPROCS(0), 256*runtime.GOMAXPROCS(0), ti
 // Acquire waits (boundedly) for a hashing slot, or gives up when ctx ends.
 // Call release when the Verify (or Hash) is done.
 func Acquire(ctx context.Context) (release func(), err error) {
+	_, span := otel.Tracer("github.com/rpserver/rpserver/internal/secrethash").Start(ctx, "secrethash.Acquire")
+	defer span.End()
 	return slots.Acquire(ctx)
 }

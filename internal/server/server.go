@@ -11,12 +11,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/apps"
@@ -32,6 +34,7 @@ import (
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/internal/tracing"
 )
 
 // Config is what the application needs to run. cmd/rpserver fills it from
@@ -84,6 +87,11 @@ type Config struct {
 	// serverBusy). Zero: 15 s and 128 per CPU.
 	RequestTimeout time.Duration
 	MaxInFlight    int
+
+	// TracerProvider, when set, traces every request from its HTTP route
+	// through the services to each PostgreSQL statement (internal/tracing);
+	// nil: tracing off, nothing added to the request path.
+	TracerProvider trace.TracerProvider
 
 	// Registry receives the HTTP and process metrics served at /metrics;
 	// nil: a fresh registry with the Go and process collectors.
@@ -138,7 +146,11 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	if from != to {
 		slog.Info("database migrated", "from", from, "to", to)
 	}
-	db, err := store.Open(ctx, c.DatabaseURL)
+	var opts store.Options
+	if c.TracerProvider != nil {
+		opts.Tracer = tracing.PGX(c.TracerProvider)
+	}
+	db, err := store.OpenWith(ctx, c.DatabaseURL, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +238,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		OIDC:              provider,
 		RequestTimeout:    c.RequestTimeout,
 		Admission:         api.NewAdmission(c.MaxInFlight),
+		Middleware:        middleware(c),
 	})
 	return &Server{
 		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
@@ -294,4 +307,13 @@ func oidcSecret(masterKey []byte) []byte {
 	m := hmac.New(sha256.New, masterKey)
 	m.Write([]byte("rpserver oidc provider"))
 	return m.Sum(nil)
+}
+
+// middleware is what wraps the whole HTTP surface: the tracing span when
+// tracing is on.
+func middleware(c Config) []func(http.Handler) http.Handler {
+	if c.TracerProvider == nil {
+		return nil
+	}
+	return []func(http.Handler) http.Handler{tracing.Middleware(c.TracerProvider)}
 }

@@ -180,6 +180,8 @@ type prefetched struct {
 
 // decide is advance on facts already read.
 func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched) (Outcome, error) {
+	ctx, span := tracer.Start(ctx, "signin.decide")
+	defer span.End()
 	facts := *fp
 	if !f.issuedAt.IsZero() && revoked(f.issuedAt, facts.SessionsValidFrom) {
 		return Outcome{}, apperr.Invalid(CodeInvalidFlow, "the user's sessions were revoked after this sign-in began; begin again").WithTarget("flowToken")

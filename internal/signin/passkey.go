@@ -57,6 +57,8 @@ type PasskeyRequest struct {
 // counter), then runs Conditional Access, issues the session and logs the
 // sign-in. Within a flow a failed ceremony is logged as a failed step.
 func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, error) {
+	ctx, span := tracer.Start(ctx, "signin.Passkey")
+	defer span.End()
 	if req.FlowToken == "" {
 		return s.passkeyAlone(ctx, req)
 	}

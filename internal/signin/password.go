@@ -41,6 +41,8 @@ func checkPassword(ctx context.Context, hash, password string) (bool, error) {
 		}
 		return false, apperr.Unavailable("requestCancelled", "the request ended while waiting to check the password")
 	}
+	_, span := tracer.Start(ctx, "secrethash.Verify")
+	defer span.End()
 	if hash == "" {
 		return secrethash.VerifyDummy(password), nil
 	}

@@ -22,6 +22,18 @@ type DB struct {
 
 // Open connects a pool and checks the database answers.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenWith(ctx, dsn, Options{})
+}
+
+// Options of OpenWith.
+type Options struct {
+	// Tracer, when set, sees every statement (OpenTelemetry spans when
+	// tracing is on); nil costs nothing.
+	Tracer pgx.QueryTracer
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
@@ -43,6 +55,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	attr := newAttributor()
 	cfg.PrepareConn = attr.prepare
 	cfg.BeforeClose = attr.forget
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
