@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/server/servertest"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -40,7 +41,7 @@ func TestTraceFromHTTPThroughServicesToSQL(t *testing.T) {
 	srv := servertest.New(t, server.Config{TracerProvider: tp})
 	sessions := func(_ context.Context, u loadgen.User) (string, error) {
 		return srv.Issuer.Mint(tokens.Claims{UPN: u.UserPrincipalName, AMR: []string{"temporaryAccessPassOneTime"},
-			Data: signin.PortalSessionData("temporaryAccessPassOneTime")}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
+			Data: signin.PortalSessionData(policy.ModeTemporaryAccessPassOneTime)}.WithSubject(u.ID), tokens.AudienceSession, time.Hour)
 	}
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{Target: srv.URL, Origin: srv.Config.Origins[0], AdminToken: srv.AdminToken(t),
 		Users: 1, Concurrency: 1, SignIns: 2, Sessions: sessions})
