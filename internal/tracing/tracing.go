@@ -109,7 +109,7 @@ func End(span trace.Span, err error) {
 // PGX is the pool's query tracer: a span per statement, batch and connect,
 // without query parameters.
 func PGX(tp trace.TracerProvider) pgx.QueryTracer {
-	return otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithTrimSQLInSpanName())
+	return otelpgx.NewTracer(otelpgx.WithTracerProvider(tp))
 }
 
 // Middleware starts the server span of every request (continuing the
