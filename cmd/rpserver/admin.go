@@ -12,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -22,8 +23,11 @@ func (r *roleList) String() string     { return strings.Join(*r, ",") }
 func (r *roleList) Set(v string) error { *r = append(*r, v); return nil }
 
 func runAdmin(args []string) error {
+	if len(args) > 0 && args[0] == "rotate-oidc-key" {
+		return runRotateOIDCKey(args[1:])
+	}
 	if len(args) == 0 || args[0] != "token" {
-		return errors.New("usage: rpserver admin token --upn UPN [--role NAME]")
+		return errors.New("usage: rpserver admin token --upn UPN [--role NAME] | rpserver admin rotate-oidc-key [-alg RS256|ES256]")
 	}
 	var upn string
 	var roles roleList
@@ -110,4 +114,46 @@ func bootstrapAdminToken(ctx context.Context, c config.Config, dsn, upn string, 
 		RegisteredClaims: jwt.RegisteredClaims{Subject: u.ID},
 		UPN:              u.UserPrincipalName, Name: u.DisplayName, Roles: held, Wids: wids,
 	}, tokens.AudienceAdmin, c.AdminTokenTTL)
+}
+
+// runRotateOIDCKey makes a new signing key for the OpenID Connect provider;
+// the old one stays in the JWKS for a day, so tokens it signed still verify.
+func runRotateOIDCKey(args []string) error {
+	var alg string
+	c, err := loadConfig("admin rotate-oidc-key", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&alg, "alg", "RS256", "which key to rotate: RS256 or ES256")
+	})
+	if err != nil {
+		return err
+	}
+	if alg != "RS256" && alg != "ES256" {
+		return fmt.Errorf("admin rotate-oidc-key: -alg must be RS256 or ES256, not %q", alg)
+	}
+	ctx := context.Background()
+	dsn, err := serverDatabase(ctx, c, "admin rotate-oidc-key")
+	if err != nil {
+		return err
+	}
+	if _, _, err := store.Migrate(ctx, dsn); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, err := c.LoadMasterKey()
+	if err != nil {
+		return err
+	}
+	sealer, err := tokens.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	kid, err := oidc.RotateKey(ctx, db.OIDC(), sealer, alg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new %s key %s is active; the previous one stays published for 24h\n", alg, kid)
+	return nil
 }

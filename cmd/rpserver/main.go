@@ -14,6 +14,7 @@ Usage:
   rpserver serve    [flags]   run the server (starts a throwaway PostgreSQL when DATABASE_URL is empty)
   rpserver migrate  [flags]   apply database migrations and exit
   rpserver admin token --upn UPN [--role NAME]...   print an admin bearer token (creates the user and role assignment if needed)
+  rpserver admin rotate-oidc-key [-alg RS256|ES256]  new OpenID Connect signing key (the old one stays published 24h)
   rpserver inspect  [flags] [FILE]   verdict on a registration response: attestation, flags, challenge/origin/RP ID, accepted or why not
   rpserver loadtest [flags]          virtual authenticators register and sign in against a running server (loopback only)
   rpserver phone -upn UPN -store FILE ACTION   one user's phone: register -tap PASS, signin, approve-push -number N

@@ -132,14 +132,24 @@ func (m *keyManager) ensure(ctx context.Context) error {
 	return m.reload(ctx)
 }
 
+// RotateKey replaces the active key of the algorithm in the store, for
+// tools (rpserver admin rotate-oidc-key); running servers pick the new key
+// up within keyCacheTTL and keep the old one published.
+func RotateKey(ctx context.Context, store KeyStore, sealer *tokens.Sealer, alg string) (kid string, err error) {
+	k, err := generateKey(sealer, alg)
+	if err != nil {
+		return "", err
+	}
+	if err := store.RotateOIDCKey(ctx, k); err != nil {
+		return "", err
+	}
+	return k.KID, nil
+}
+
 // Rotate replaces the active key of the algorithm; the old one stays in the
 // JWKS for retiredKeyGrace, so tokens it signed keep verifying.
 func (m *keyManager) Rotate(ctx context.Context, alg string) error {
-	k, err := generateKey(m.sealer, alg)
-	if err != nil {
-		return err
-	}
-	if err := m.store.RotateOIDCKey(ctx, k); err != nil {
+	if _, err := RotateKey(ctx, m.store, m.sealer, alg); err != nil {
 		return err
 	}
 	return m.reload(ctx)

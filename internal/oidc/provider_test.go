@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -323,5 +324,53 @@ func wantOAuthError(t *testing.T, err error, code string) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != code {
 		t.Fatalf("want OAuth error %s, got %v", code, err)
+	}
+}
+
+func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
+	l := newLab(t)
+	ctx := context.Background()
+	appID, secret := l.app("Rotating", "web")
+	provider, err := gooidc.NewProvider(ctx, l.issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: appID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: callback, Scopes: []string{"openid"}}
+	b := newBrowser(t)
+	idToken := func() string {
+		v := oauth2.GenerateVerifier()
+		cb := l.signIn(b, conf.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("prompt", "login")))
+		tok, err := conf.Exchange(ctx, cb.Query().Get("code"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Extra("id_token").(string)
+	}
+	kidOf := func(raw string) string {
+		var h struct{ Kid, Alg string }
+		seg, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+		_ = json.Unmarshal(seg, &h)
+		if h.Alg != "RS256" {
+			t.Fatalf("alg %s, want RS256", h.Alg)
+		}
+		return h.Kid
+	}
+	before := idToken()
+	if err := l.srv.OIDC.RotateKey(ctx, "RS256"); err != nil {
+		t.Fatal(err)
+	}
+	after := idToken()
+	if kidOf(before) == kidOf(after) {
+		t.Fatal("the rotation did not change the signing key")
+	}
+	// A relying party that fetches the JWKS now verifies both.
+	fresh, err := gooidc.NewProvider(ctx, l.issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{before, after} {
+		if _, err := fresh.Verifier(&gooidc.Config{ClientID: appID}).Verify(ctx, raw); err != nil {
+			t.Errorf("token signed with %s: %v", kidOf(raw), err)
+		}
 	}
 }
