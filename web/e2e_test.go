@@ -43,8 +43,11 @@ type lab struct {
 	client *http.Client // nil: http.DefaultClient
 }
 
-func newLab(t *testing.T) *lab {
-	srv := servertest.New(t, server.Config{})
+func newLab(t *testing.T) *lab { return newLabWith(t, server.Config{}) }
+
+// newLabWith is newLab with settings of its own (key algorithms, say).
+func newLabWith(t *testing.T, c server.Config) *lab {
+	srv := servertest.New(t, c)
 	ga, err := srv.Issuer.Mint(tokens.Claims{UPN: "bootstrap@lab.example", Roles: []string{directory.RoleGlobalAdministrator}}, tokens.AudienceAdmin, time.Hour)
 	if err != nil {
 		t.Fatal(err)

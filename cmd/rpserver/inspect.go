@@ -109,6 +109,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	anchors := fs.String("trust-anchors", os.Getenv("RPSERVER_TRUST_ANCHORS"), "attestation roots: comma-separated PEM files, 'path' or 'AAGUID=path' (RPSERVER_TRUST_ANCHORS)")
 	mds := fs.String("mds-blob", os.Getenv("RPSERVER_MDS_BLOB"), "local FIDO MDS3 blob file (RPSERVER_MDS_BLOB)")
 	mdsRoot := fs.String("mds-root", os.Getenv("RPSERVER_MDS_ROOT"), "PEM root that signs the MDS blob (RPSERVER_MDS_ROOT)")
+	algNames := fs.String("algorithms", envOr("RPSERVER_ALGORITHMS", "ES256,EdDSA,RS256"), "key algorithms the server offers, as for serve (RPSERVER_ALGORITHMS)")
 	catalog := fs.String("aaguid-catalog", os.Getenv("RPSERVER_AAGUID_CATALOG"), "JSON file naming authenticators by AAGUID, as for serve (RPSERVER_AAGUID_CATALOG)")
 	refuseStale := fs.Bool("mds-refuse-stale", envBool("RPSERVER_MDS_REFUSE_STALE"), "refuse trust resting on an MDS blob past its nextUpdate (RPSERVER_MDS_REFUSE_STALE)")
 	attMode := fs.String("attestation", "required", "required: a passkey profile enforcing attestation (refuse unattested or untrusted); optional: report it only")
@@ -139,6 +140,10 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	originList := splitComma(*origins)
 	if len(originList) == 0 {
 		return bad("-origin is empty")
+	}
+	algs, err := ceremony.ParseAlgorithms(splitComma(*algNames))
+	if err != nil || len(algs) == 0 {
+		return bad("-algorithms %q: want ES256, EdDSA and/or RS256", *algNames)
 	}
 	when := time.Now()
 	if *at != "" {
@@ -176,7 +181,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 	if err != nil {
 		return bad("%v", err)
 	}
-	svc, err := ceremony.New(ceremony.Config{RPID: *rpID, Origins: originList, Trust: trust}, nil, nil, nil)
+	svc, err := ceremony.New(ceremony.Config{RPID: *rpID, Origins: originList, Trust: trust, Algorithms: algs}, nil, nil, nil)
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -192,7 +197,7 @@ Exit status: 0 accepted, 1 refused, 2 bad input.
 		At:          when.UTC().Format(time.RFC3339),
 		Attestation: reg.Attestation,
 		Expected: inspectExpected{Challenge: base64.RawURLEncoding.EncodeToString(wantChallenge), Origins: originList, RPID: *rpID,
-			RPIDHash: hex.EncodeToString(rpHash[:]), UV: *uv, Attestation: *attMode, Algorithms: ceremony.DefaultAlgorithms},
+			RPIDHash: hex.EncodeToString(rpHash[:]), UV: *uv, Attestation: *attMode, Algorithms: algs},
 	}
 	if err != nil {
 		e, ok := apperr.As(err)

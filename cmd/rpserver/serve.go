@@ -94,7 +94,7 @@ func newServerTraced(ctx context.Context, c config.Config, dsn string, tp trace.
 	}
 	return server.New(ctx, server.Config{
 		DatabaseURL: dsn, MasterKey: key, Issuer: c.Issuer,
-		RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Trust: trust,
+		RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Algorithms: c.Algorithms, Trust: trust,
 		MaxBodyBytes: c.MaxBodyBytes, RequestTimeout: c.RequestTimeout, MaxInFlight: c.MaxInFlight,
 		// Absolute Graph links (@odata.nextLink, Location) name the issuer,
 		// which is the first origin unless configured otherwise.

@@ -2,6 +2,7 @@ package ceremony
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/go-webauthn/webauthn/protocol"
@@ -20,6 +21,25 @@ const (
 // to verify; EdDSA next; RS256 last, for authenticators that have nothing
 // else.
 var DefaultAlgorithms = []int64{AlgES256, AlgEdDSA, AlgRS256}
+
+// ParseAlgorithms reads a list of algorithm names (ES256, EdDSA, RS256, in
+// preference order), as operators write them.
+func ParseAlgorithms(names []string) ([]int64, error) {
+	var out []int64
+	for _, n := range names {
+		switch strings.ToUpper(strings.TrimSpace(n)) {
+		case "ES256":
+			out = append(out, AlgES256)
+		case "EDDSA":
+			out = append(out, AlgEdDSA)
+		case "RS256":
+			out = append(out, AlgRS256)
+		default:
+			return nil, fmt.Errorf("algorithm %q: want ES256, EdDSA or RS256", n)
+		}
+	}
+	return out, nil
+}
 
 func credentialParameters(algs []int64) ([]protocol.CredentialParameter, map[int64]bool, error) {
 	if len(algs) == 0 {

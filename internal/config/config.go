@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
+
+	"github.com/rpserver/rpserver/internal/ceremony"
 )
 
 // Config is everything `rpserver serve` needs.
@@ -37,15 +39,18 @@ type Config struct {
 	// that may run ceremonies for the RP ID (WebAuthn L3 related origin
 	// requests): listed at /.well-known/webauthn and accepted like Origins.
 	RelatedOrigins []string
-	Issuer         string        // RPSERVER_ISSUER: iss of tokens; defaults to the first origin
-	MasterKey      []byte        // RPSERVER_MASTER_KEY (base64, 32 bytes); else DataDir/master.key
-	AdminTokenTTL  time.Duration // RPSERVER_ADMIN_TOKEN_TTL
-	MaxBodyBytes   int64         // RPSERVER_MAX_BODY_BYTES
-	LogLevel       string        // RPSERVER_LOG_LEVEL: debug, info, warn, error
-	LogFormat      string        // RPSERVER_LOG_FORMAT: text or json
-	TrustAnchors   []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
-	MDSBlob        string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
-	MDSRoot        string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
+	// Algorithms (RPSERVER_ALGORITHMS) are the COSE algorithms offered to
+	// authenticators, in preference order; empty: ES256, EdDSA, RS256.
+	Algorithms    []int64
+	Issuer        string        // RPSERVER_ISSUER: iss of tokens; defaults to the first origin
+	MasterKey     []byte        // RPSERVER_MASTER_KEY (base64, 32 bytes); else DataDir/master.key
+	AdminTokenTTL time.Duration // RPSERVER_ADMIN_TOKEN_TTL
+	MaxBodyBytes  int64         // RPSERVER_MAX_BODY_BYTES
+	LogLevel      string        // RPSERVER_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // RPSERVER_LOG_FORMAT: text or json
+	TrustAnchors  []string      // RPSERVER_TRUST_ANCHORS: PEM files, "AAGUID=path" or "path"
+	MDSBlob       string        // RPSERVER_MDS_BLOB: local FIDO MDS3 blob file
+	MDSRoot       string        // RPSERVER_MDS_ROOT: PEM root that signs the MDS blob
 	// MDSRefuseStale (RPSERVER_MDS_REFUSE_STALE): trust resting on an MDS
 	// blob past its nextUpdate is refused, not only reported.
 	MDSRefuseStale bool
@@ -93,6 +98,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	rpName := fs.String("rp-name", env("RPSERVER_RP_NAME", "rpserver lab"), "relying party display name (RPSERVER_RP_NAME)")
 	origins := fs.String("origins", os.Getenv("RPSERVER_ORIGINS"), "allowed WebAuthn origins, comma-separated (RPSERVER_ORIGINS); default http://localhost:<listen port>")
 	related := fs.String("related-origins", os.Getenv("RPSERVER_RELATED_ORIGINS"), "origins on other domains allowed to use this RP ID (WebAuthn related origins), comma-separated; served at /.well-known/webauthn, which browsers fetch from https://<rp-id> (RPSERVER_RELATED_ORIGINS)")
+	algs := fs.String("algorithms", os.Getenv("RPSERVER_ALGORITHMS"), "passkey key algorithms offered, in preference order, comma-separated from ES256, EdDSA, RS256 (RPSERVER_ALGORITHMS); default ES256,EdDSA,RS256")
 	issuer := fs.String("issuer", os.Getenv("RPSERVER_ISSUER"), "token issuer (RPSERVER_ISSUER); default the first origin")
 	masterKey := fs.String("master-key", os.Getenv("RPSERVER_MASTER_KEY"), "base64 32-byte key sealing secrets at rest (RPSERVER_MASTER_KEY); default <data-dir>/master.key, made on first start")
 	ttl := fs.Duration("admin-token-ttl", envDuration("RPSERVER_ADMIN_TOKEN_TTL", 8*time.Hour), "lifetime of admin tokens (RPSERVER_ADMIN_TOKEN_TTL)")
@@ -124,6 +130,13 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 			Origins: splitList(*origins), RelatedOrigins: splitList(*related), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
 			TLSCert: *tlsCert, TLSKey: *tlsKey, OTLPEndpoint: *otlp, TraceSampleRatio: *sampleRatio,
 			IssuerExplicit: *issuer != "" || *origins != "",
+		}
+		if *algs != "" {
+			a, err := ceremony.ParseAlgorithms(splitList(*algs))
+			if err != nil {
+				return c, fmt.Errorf("config: -algorithms: %w", err)
+			}
+			c.Algorithms = a
 		}
 		if *masterKey != "" {
 			k, err := base64.StdEncoding.DecodeString(*masterKey)

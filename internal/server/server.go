@@ -54,6 +54,9 @@ type Config struct {
 	// RelatedOrigins are origins on other domains that run ceremonies for
 	// RPID (listed at /.well-known/webauthn); they are accepted like Origins.
 	RelatedOrigins []string
+	// Algorithms are the passkey key algorithms offered, in preference
+	// order; empty: ceremony.DefaultAlgorithms.
+	Algorithms []int64
 
 	// Trust holds the attestation roots and MDS entries; nil trusts none
 	// (attestation is then reported, never trusted).
@@ -177,7 +180,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	}
 	dir := &directory.Service{Store: db.Directory()}
 	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
-	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Trust: c.Trust,
+	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Algorithms: c.Algorithms, Trust: c.Trust,
 		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
 	if err != nil {
