@@ -28,15 +28,36 @@ type adminTokenResponse struct {
 	AccessToken string   `json:"access_token"`
 	ExpiresIn   int      `json:"expires_in"`
 	Roles       []string `json:"roles"`
+	// Status is "completed" (the sign-in to the admin API succeeded);
+	// SignInID names its sign-in log record.
+	Status   string `json:"status"`
+	SignInID string `json:"signInId,omitempty"`
 }
 
 // adminToken exchanges a session for an admin bearer token carrying the
 // roles the user holds now (read from the directory, never from the
 // session, so a removed assignment takes effect at the next exchange).
+//
+// The exchange is a sign-in to the admin API's application (Microsoft
+// Graph), with the session's factors as previously satisfied: Conditional
+// Access for Graph applies and the sign-in is logged like any other. When
+// a policy wants more, the answer is the sign-in flow's stepUpRequired
+// (with its flow token); the flow's completing step issues a session for
+// the admin API, which this call then exchanges. A blocked sign-in is 403
+// conditionalAccessBlocked.
 func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
 	c := sessionOf(r.Context())
 	if signin.ForRegistrationOnly(c) {
 		writeError(w, r, apperr.Forbidden(CodeRegistrationOnlySession, "this session was issued to register security information only; sign in with a method Conditional Access accepts to open the admin pages"))
+		return
+	}
+	out, err := s.deps.SignIn.BeginForApp(r.Context(), signin.AppSignIn{ApplicationID: signin.AdminAPIApplicationID, IP: clientKey(r)}, c)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if out.Status != "completed" {
+		writeJSON(w, http.StatusOK, out)
 		return
 	}
 	u, err := s.deps.Directory.Store.GetUser(r.Context(), c.Subject)
@@ -70,5 +91,5 @@ func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminTokenResponse{TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(AdminPortalTokenTTL.Seconds()), Roles: held})
+	writeJSON(w, http.StatusOK, adminTokenResponse{Status: "completed", TokenType: "Bearer", AccessToken: tok, ExpiresIn: int(AdminPortalTokenTTL.Seconds()), Roles: held, SignInID: out.SignInID})
 }

@@ -74,10 +74,10 @@ func (s *Server) routes(r chi.Router) {
 		r.With(s.ownMethodChange).Delete("/me/authentication/fido2Methods/{methodId}", s.deleteMyFido2)
 		r.With(s.ownMethodChange).Post("/me/authentication/softwareOathMethods", s.registerMyTOTP)
 		r.With(s.ownMethodChange).Post("/me/authentication/microsoftAuthenticatorMethods", s.registerMyPush)
-
-		// A session traded for an admin token (the admin pages).
-		r.Post("/admin/token", s.adminToken)
 	})
+	// A session traded for an admin token (the admin pages): a sign-in to
+	// the admin API's application, which a step-up session for it may make.
+	r.With(s.requireAdminExchangeSession).Post("/admin/token", s.adminToken)
 
 	// The Graph-shaped admin API, under both versions, with a bearer token.
 	for _, version := range []string{"/v1.0", "/beta"} {

@@ -367,3 +367,63 @@ func TestLockoutProtectionGuardsDirectoryChanges(t *testing.T) {
 		t.Fatalf("forced override raised no alert: %s", alerts.raw)
 	}
 }
+
+// TestAdminTokenExchangeIsASignInToTheAdminAPI: a policy requiring MFA for
+// Microsoft Graph applied to Graph sign-ins, but the same admin's
+// single-factor portal session exchanged at POST /admin/token got a working
+// admin token. The exchange is now a sign-in to Graph: step-up when a
+// policy wants more, 403 when one blocks, logged like any sign-in.
+func TestAdminTokenExchangeIsASignInToTheAdminAPI(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	admin := str(e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"reader@lab.example","displayName":"Reader","passwordProfile":{"password":"correct horse battery"}}`).body, "id")
+	if r := e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", ga, `{"principalId":"`+admin+`","roleDefinitionId":"Global Reader"}`); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	const graph = "00000003-0000-0000-c000-000000000000"
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, fmt.Sprintf(`{"displayName":"MFA for Graph","state":"enabled",
+		"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":[%q]},"clientAppTypes":["all"]},
+		"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`, graph))
+	owner := &browser{e: e, cookie: mustSession(t, e, admin)}
+	totp := owner.post("/me/authentication/softwareOathMethods", "")
+	if totp.status != 201 {
+		t.Fatal(totp.raw)
+	}
+	secret := decodeB32(t, str(totp.body, "secretKey"))
+	// A password-only portal session: the portal itself asks no MFA.
+	b := &browser{e: e}
+	begin := b.post("/signin/begin", `{"userPrincipalName":"reader@lab.example"}`)
+	if r := b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`); str(r.body, "status") != "completed" {
+		t.Fatalf("portal sign-in: %s", r.raw)
+	}
+	r := b.post("/admin/token", "")
+	if r.status != 200 || str(r.body, "status") != "stepUpRequired" || str(r.body, "access_token") != "" || str(r.body, "flowToken") == "" {
+		t.Fatalf("single-factor exchange under an MFA-for-Graph policy: %d %s", r.status, r.raw)
+	}
+	// The step-up: the code completes the sign-in to Graph, whose session
+	// is then exchanged.
+	code := mfa.TOTPCode(secret, mfa.StepAt(time.Now()))
+	if up := b.post("/signin/totp", `{"flowToken":"`+str(r.body, "flowToken")+`","code":"`+code+`"}`); str(up.body, "status") != "completed" {
+		t.Fatalf("step-up for Graph: %s", up.raw)
+	}
+	if r := b.post("/admin/token", ""); r.status != 200 || str(r.body, "access_token") == "" {
+		t.Fatalf("exchange after the step-up: %d %s", r.status, r.raw)
+	}
+	// A multifactor session (a TAP one) passes, and the sign-in is logged
+	// for Microsoft Graph.
+	r = e.doWithCookie("POST", "/admin/token", mustSession(t, e, admin), "")
+	if r.status != 200 || str(r.body, "access_token") == "" || str(r.body, "signInId") == "" {
+		t.Fatalf("multifactor exchange: %d %s", r.status, r.raw)
+	}
+	rec := e.do("GET", "/v1.0/auditLogs/signIns/"+str(r.body, "signInId"), e.token(directory.RoleReportsReader), "")
+	if rec.status != 200 || str(rec.body, "appId") != graph {
+		t.Fatalf("sign-in record of the exchange: %s", rec.raw)
+	}
+	// A policy that blocks Graph blocks the exchange.
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, fmt.Sprintf(`{"displayName":"Block Graph for readers","state":"enabled",
+		"conditions":{"users":{"includeUsers":[%q]},"applications":{"includeApplications":[%q]},"clientAppTypes":["all"]},
+		"grantControls":{"operator":"OR","builtInControls":["block"]}}`, admin, graph))
+	if r := e.doWithCookie("POST", "/admin/token", mustSession(t, e, admin), ""); r.status != 403 || r.code() != signin.CodeBlocked {
+		t.Fatalf("exchange under a block policy: %d %s", r.status, r.raw)
+	}
+}

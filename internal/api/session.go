@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -19,9 +20,22 @@ func sessionOf(ctx context.Context) *tokens.Claims {
 	return c
 }
 
-// requireSession admits end users holding a valid session token, from the
-// session cookie or an Authorization: Bearer header.
+// requireSession admits end users holding a valid session token for the
+// lab portal, from the session cookie or an Authorization: Bearer header.
 func (s *Server) requireSession(next http.Handler) http.Handler {
+	return s.sessionGate(next, func(ctx context.Context, c *tokens.Claims) error { return s.deps.Sessions.CheckSession(ctx, c) })
+}
+
+// requireAdminExchangeSession admits a session of the portal or of the
+// admin API's application (one a step-up for the admin API just issued),
+// for POST /admin/token.
+func (s *Server) requireAdminExchangeSession(next http.Handler) http.Handler {
+	return s.sessionGate(next, func(ctx context.Context, c *tokens.Claims) error {
+		return s.deps.SignIn.CheckSessionFor(ctx, c, signin.DefaultApplicationID, signin.AdminAPIApplicationID)
+	})
+}
+
+func (s *Server) sessionGate(next http.Handler, check func(context.Context, *tokens.Claims) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := ""
 		if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
@@ -38,7 +52,7 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		if err := s.deps.Sessions.CheckSession(r.Context(), c); err != nil {
+		if err := check(r.Context(), c); err != nil {
 			writeError(w, r, err)
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -38,7 +39,7 @@ type AppSignIn struct {
 // "previously satisfied", so the sign-in may complete at once (single
 // sign-on) when Conditional Access for this app is met by them.
 func (s *Service) BeginForApp(ctx context.Context, req AppSignIn, session *tokens.Claims) (Outcome, error) {
-	if uuid.Validate(req.ApplicationID) != nil {
+	if !ids.Valid(req.ApplicationID) {
 		return Outcome{}, apperr.Invalid(CodeInvalidApplicationID, "applicationId must be a GUID").WithTarget("applicationId")
 	}
 	var userID string

@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
@@ -38,6 +39,16 @@ func (s *Service) Revoke(ctx context.Context, userID string) error {
 func (s *Service) CheckSession(ctx context.Context, c *tokens.Claims) error {
 	var sd sessionData
 	if err := json.Unmarshal(c.Data, &sd); err != nil || sd.App != DefaultApplicationID {
+		return apperr.Unauthenticated(CodeSessionNotForPortal, "this session was issued for another application; sign in to the lab portal")
+	}
+	return s.sessionValid(ctx, c)
+}
+
+// CheckSessionFor admits a valid session issued by a sign-in to one of
+// apps.
+func (s *Service) CheckSessionFor(ctx context.Context, c *tokens.Claims, apps ...string) error {
+	var sd sessionData
+	if err := json.Unmarshal(c.Data, &sd); err != nil || !slices.Contains(apps, sd.App) {
 		return apperr.Unauthenticated(CodeSessionNotForPortal, "this session was issued for another application; sign in to the lab portal")
 	}
 	return s.sessionValid(ctx, c)

@@ -524,6 +524,13 @@
       say('Exchanging your session for an admin token…');
       const res = await call('POST', '/admin/token', {});
       if (!res.ok) { failWith(res); return; }
+      if (res.data.status !== 'completed') {
+        // The exchange is a sign-in to the admin API (Microsoft Graph):
+        // Conditional Access may want more than this session proved.
+        say((res.data.message || 'Conditional Access requires more for the admin API') +
+          '. Sign in again with a method that satisfies it, then get the token again.');
+        return;
+      }
       say('');
       await useToken(res.data.access_token);
     });
