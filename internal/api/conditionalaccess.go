@@ -16,6 +16,7 @@ import (
 var (
 	caWriters       = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator}
 	caReaders       = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleGlobalReader, d.RoleSecurityReader}
+	caImpactReaders = append([]string{d.RoleReportsReader}, caReaders...)
 	strengthWriters = []string{d.RoleConditionalAccessAdministrator, d.RoleSecurityAdministrator, d.RoleAuthenticationPolicyAdministrator}
 	strengthReaders = append(append([]string{}, caReaders...), d.RoleAuthenticationPolicyAdministrator)
 )

@@ -148,8 +148,10 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(caReaders...)).Get(caPolicies+"/{id}", s.getCAPolicy)
 	r.With(allow(caWriters...)).Patch(caPolicies+"/{id}", s.updateCAPolicy)
 	r.With(allow(caWriters...)).Delete(caPolicies+"/{id}", s.deleteCAPolicy)
-	// Lab extension: what-if evaluation with explanations.
+	// Lab extensions: what-if evaluation with explanations; a policy's
+	// impact over the sign-in log (Entra's insights workbook).
 	r.With(allow(caReaders...)).Post("/identity/conditionalAccess/evaluate", s.evaluateCA)
+	r.With(allow(caImpactReaders...)).Get(caPolicies+"/{id}/impact", s.policyImpact)
 
 	// Authentication strengths, at both of Graph's paths to the same resources.
 	for _, p := range []string{"/identity/conditionalAccess/authenticationStrength/policies", "/policies/authenticationStrengthPolicies"} {

@@ -38,6 +38,9 @@ type Store interface {
 	// ListSignIns returns the records matching f, newest first.
 	ListSignIns(ctx context.Context, f Filter, p Page) ([]SignIn, error)
 	GetSignIn(ctx context.Context, id string) (SignIn, error)
+	// PolicyImpact reports what Conditional Access policy id did to the
+	// sign-ins of [start, end) (see PolicyImpact).
+	PolicyImpact(ctx context.Context, id string, start, end time.Time) (PolicyImpact, error)
 
 	ListAlerts(ctx context.Context, p Page) ([]Alert, error)
 	GetAlert(ctx context.Context, id string) (Alert, error)
