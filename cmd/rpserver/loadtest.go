@@ -66,7 +66,7 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	conc := fs.Int("concurrency", 8, "closed loop: ceremonies in flight at once (at most -users are useful: one user signs in once at a time); both: setup workers")
 	duration := fs.Duration("duration", 0, "length of the timed sign-in phase (default 30s when -sign-ins is 0)")
 	signIns := fs.Int("sign-ins", 0, "stop after this many sign-in attempts")
-	scenariosFlag := fs.String("scenarios", "signin", "timed-phase scenarios and weights: signin (passkey, UPN first), discoverable (passkey, no UPN), register (registration storm: new user, TAP, passkey), stepup (password + push under Conditional Access)")
+	scenariosFlag := fs.String("scenarios", "signin", "timed-phase scenarios and weights: signin (passkey, UPN first), discoverable (passkey, no UPN), register (registration storm: new user, TAP, passkey), stepup (password + push under Conditional Access), oidc (an app signs the user in over OpenID Connect with the passkey)")
 	caPolicies := fs.Int("ca-policies", -1, "create a Conditional Access policy set of this many policies (0..195; the shapes of the policy benchmarks) scoped to the run's group, deleted at the end (default 195 with the stepup scenario, else 0)")
 	caState := fs.String("ca-state", "enabled", "state of the policy set: enabled (step-up enforced) or report-only")
 	discoverable := fs.Bool("discoverable", false, "sign in with an empty begin body (discoverable credential) instead of the UPN")

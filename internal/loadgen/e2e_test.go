@@ -307,3 +307,36 @@ func TestScenarioMixUnderPolicySet(t *testing.T) {
 		t.Fatalf("%d policies left behind", len(list.Value))
 	}
 }
+
+// TestOIDCAppSignIn: an application signs users in through the lab's
+// OpenID Connect provider with their passkeys, its code redeemed by
+// golang.org/x/oauth2, mixed with plain passkey sign-ins; the run's app is
+// deleted at the end.
+func TestOIDCAppSignIn(t *testing.T) {
+	ca, err := virtualauthn.NewTestCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const origin = "http://localhost:8080"
+	srv, iss := inProcess(t, ca, origin)
+	admin := srv.AdminToken(t)
+	scenarios, _ := loadgen.ParseScenarios("signin=1,oidc=2")
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{Target: srv.URL, Origin: origin, AdminToken: admin, Users: 3, Concurrency: 3,
+		SignIns: 12, CA: ca, Sessions: mintSessions(iss), Scenarios: scenarios})
+	if err != nil {
+		t.Fatalf("%v\n%+v", err, rep)
+	}
+	if o := rep.SignIn.Op(loadgen.OpOIDC); o.Count != 8 || len(rep.SignIn.Errors) != 0 {
+		t.Fatalf("oidc %+v, errors %v\n%+v", o, rep.SignIn.Errors, rep.SignIn.Operations)
+	}
+	if rep.SignIn.Op(loadgen.OpSignIn).Count != 4 || rep.SignIn.Op(loadgen.OpOIDCToken).Count != 8 || !rep.Cleanup.AppDeleted {
+		t.Fatalf("report %+v cleanup %+v", rep.SignIn.Operations, rep.Cleanup)
+	}
+	var apps struct {
+		Value []any `json:"value"`
+	}
+	adminCall(t, "GET", srv.URL+"/v1.0/applications", admin, "", 200, &apps)
+	if len(apps.Value) != 0 {
+		t.Fatalf("%d applications left behind", len(apps.Value))
+	}
+}

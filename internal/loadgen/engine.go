@@ -147,7 +147,8 @@ type Cleanup struct {
 	Policies        int            `json:"policies,omitempty"`
 	PoliciesDeleted int            `json:"policiesDeleted,omitempty"`
 	GroupDeleted    bool           `json:"groupDeleted,omitempty"`
-	Errors          map[string]int `json:"errors,omitempty"` // deletions that failed, by code
+	AppDeleted      bool           `json:"appDeleted,omitempty"` // the oidc scenario's application
+	Errors          map[string]int `json:"errors,omitempty"`     // deletions that failed, by code
 }
 
 // Validate fills defaults and checks the configuration.
@@ -282,6 +283,7 @@ type engine struct {
 	createdPolicies []string // and its Conditional Access policies
 	createdGroup    string   // and its group, when it made one
 
+	app      *oidcApp     // the run's application, with the oidc scenario
 	stormed  atomic.Int64 // users made by the registration storm so far
 	password string       // every user's, when the stepup scenario runs
 	cycle    []string     // the scenario of attempt k is cycle[k%len]
@@ -371,6 +373,7 @@ func (e *engine) cleanup() Cleanup {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second+time.Duration(len(ids)+len(e.createdPolicies))*50*time.Millisecond)
 	defer cancel()
 	e.cleanupPolicySet(ctx, &res)
+	e.cleanupOIDC(ctx, &res)
 	if e.cfg.KeepUsers || len(ids) == 0 {
 		return res
 	}
@@ -439,6 +442,13 @@ func (e *engine) setup(ctx context.Context) ([]*vuser, Phase) {
 
 	if e.cfg.CAPolicies > 0 {
 		if err := e.preparePolicySet(ctx, rec); err != nil {
+			close(stop)
+			pg.Wait()
+			return nil, rec.Summary(time.Since(rec.start))
+		}
+	}
+	if has(e.cfg.Scenarios, ScenarioOIDC) {
+		if err := e.prepareOIDC(ctx, rec); err != nil {
 			close(stop)
 			pg.Wait()
 			return nil, rec.Summary(time.Since(rec.start))

@@ -31,7 +31,7 @@ const (
 )
 
 // Scenarios lists the names, in display order.
-var Scenarios = []string{ScenarioSignIn, ScenarioDiscoverable, ScenarioRegister, ScenarioStepUp}
+var Scenarios = []string{ScenarioSignIn, ScenarioDiscoverable, ScenarioRegister, ScenarioStepUp, ScenarioOIDC}
 
 // Operations of the scenarios beyond the passkey sign-in.
 const (
@@ -125,6 +125,8 @@ func scenarioOp(scenario string, _ bool) string {
 		return OpOnboarding
 	case ScenarioStepUp:
 		return OpStepUp
+	case ScenarioOIDC:
+		return OpOIDC
 	}
 	return OpSignIn
 }
@@ -153,6 +155,8 @@ func (e *engine) attempt(ctx context.Context, rec *Recorder, scenario string, u 
 		return e.onboard(ctx, rec, intended)
 	case ScenarioStepUp:
 		return e.stepUp(ctx, rec, u, intended)
+	case ScenarioOIDC:
+		return e.oidcSignIn(ctx, rec, u, intended)
 	default:
 		return e.signIn(ctx, rec, u, intended)
 	}

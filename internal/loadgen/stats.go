@@ -24,10 +24,11 @@ const (
 )
 
 // opOrder is the display order; unknown operations sort after, by name.
-var opOrder = []string{OpGroupCreate, OpPolicyCreate, OpUserCreate, OpGroupJoin, OpSession, OpTAPCreate, OpTAPSignIn,
+var opOrder = []string{OpGroupCreate, OpPolicyCreate, OpAppCreate, OpUserCreate, OpGroupJoin, OpSession, OpTAPCreate, OpTAPSignIn,
 	OpRegistrationBegin, OpRegistrationFinish, OpRegistration, OpPushRegister, OpOnboarding,
 	OpSignInBegin, OpSignInFinish, OpSignIn, OpDiscoverableBegin, OpDiscoverableFinish, OpDiscoverable,
-	OpStepUpBegin, OpStepUpPassword, OpPushBegin, OpPushRespond, OpPushComplete, OpStepUp}
+	OpStepUpBegin, OpStepUpPassword, OpPushBegin, OpPushRespond, OpPushComplete, OpStepUp,
+	OpOIDCAuthorize, OpOIDCBegin, OpOIDCPasskeyBegin, OpOIDCPasskeyFinish, OpOIDCComplete, OpOIDCToken, OpOIDC}
 
 // Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
 // sorted samples: the smallest value with at least p% of samples at or

@@ -202,4 +202,4 @@ func (p Phase) Attempts() (ok, failed int) {
 
 // scenarioOps are the operations that are one attempt each (the whole
 // ceremony or flow), the denominator of the errors rate.
-var scenarioOps = map[string]bool{OpSignIn: true, OpDiscoverable: true, OpOnboarding: true, OpStepUp: true}
+var scenarioOps = map[string]bool{OpSignIn: true, OpDiscoverable: true, OpOnboarding: true, OpStepUp: true, OpOIDC: true}
