@@ -5,8 +5,9 @@
 // Pass policy, Conditional Access policies, sign-in logs with their
 // Conditional Access and authentication details).
 //
-// The pages are plain HTML with one vanilla JavaScript file and one style
-// sheet, all served from this origin: the lab has no network beyond
+// The pages are plain HTML with vanilla JavaScript modules (app.js picks
+// the page's module; dom.js, api.js, webauthn.js and format.js are shared)
+// and one style sheet, all served from this origin: the lab has no network beyond
 // loopback, and a strict Content-Security-Policy (no inline script or
 // style, no other origin) is only possible when nothing is inlined or
 // fetched from elsewhere. They talk to the server's JSON API with fetch;

@@ -33,8 +33,19 @@ var Pages = map[string]string{
 	"/admin/sign-ins":              "admin.html",
 }
 
-// Assets are served under /assets/.
-var assets = []string{"app.js", "app.css", "favicon.svg"}
+// assets are every embedded file that is not a page (the script modules,
+// the style sheet, the icon), served under /assets/ by name: a new module
+// needs no registration.
+func assets() []string {
+	var out []string
+	entries, _ := fs.ReadDir(static, "static")
+	for _, e := range entries {
+		if !e.IsDir() && path.Ext(e.Name()) != ".html" {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
 
 // Register adds GET routes for the pages and assets. Explicit routes rather
 // than a catch-all keep unknown paths answering the API's JSON 404.
@@ -42,7 +53,7 @@ func Register(r chi.Router) {
 	for p, file := range Pages {
 		r.Get(p, serveFile(file))
 	}
-	for _, a := range assets {
+	for _, a := range assets() {
 		r.Get("/assets/"+a, serveFile(a))
 	}
 }

@@ -1,0 +1,199 @@
+// The sign-in page: the UPN first, then the method the server prompts for
+// (passkey, TAP, password, push, code), step-up and "Sign in another way".
+
+import {$, el, ready, say, clearAlert, fail, failWith} from './dom.js';
+import {call, codeOf} from './api.js';
+import {requestOptions, credentialJSON, browserFailure, webauthnAvailable} from './webauthn.js';
+import {methodName} from './format.js';
+
+export default function signinPage() {
+  const steps = {passkey: 'passkey-form', tap: 'tap-form', password: 'password-form', push: 'push-form', totp: 'totp-form'};
+  const modeStep = {fido2: 'passkey', temporaryAccessPassOneTime: 'tap', temporaryAccessPassMultiUse: 'tap',
+    password: 'password', microsoftAuthenticatorPush: 'push', softwareOath: 'totp'};
+  let upn = '';
+  let flow = '';
+  let pushTimer = 0;
+  // An OpenID Connect sign-in to an app: the provider's pending request.
+  const authRequest = new URLSearchParams(location.search).get('authRequest') || '';
+
+  const hideSteps = () => {
+    for (const id of Object.values(steps)) $(id).hidden = true;
+    $('unsupported').hidden = true;
+    clearTimeout(pushTimer);
+  };
+
+  function focusFirst(form) {
+    const f = form.querySelector('input, button');
+    if (f) f.focus();
+  }
+
+  function present(mode) {
+    hideSteps();
+    clearAlert();
+    const step = modeStep[mode];
+    if (!step) {
+      $('unsupported-text').textContent = mode
+        ? methodName(mode) + ' cannot be used on this page. Choose another way below.'
+        : 'No registered method can complete this sign-in. Ask an administrator for a Temporary Access Pass, then register a passkey.';
+      $('unsupported').hidden = false;
+      return;
+    }
+    const form = $(steps[step]);
+    if (step === 'push') { $('push-wait').hidden = true; $('push-send').hidden = false; }
+    form.hidden = false;
+    form.dataset.mode = mode;
+    say('Sign in with: ' + methodName(mode));
+    focusFirst(form);
+  }
+
+  function restart() {
+    upn = ''; flow = '';
+    hideSteps();
+    clearAlert();
+    say('');
+    for (const id of ['stepup', 'alternatives', 'who', 'restart']) $(id).hidden = true;
+    $('upn-form').hidden = false;
+    $('heading').textContent = 'Sign in';
+    $('upn').focus();
+  }
+
+  // outcome handles every answer of the flow (signin.Outcome).
+  function outcome(res) {
+    if (!res.ok) {
+      failWith(res);
+      if (codeOf(res) === 'invalidSignInFlow') restart();
+      return;
+    }
+    const out = res.data || {};
+    if (out.status === 'completed' || (!out.status && out.sessionToken)) {
+      hideSteps();
+      if (authRequest) {
+        say('Signed in. Returning to the application…');
+        location.assign('/oauth2/login/complete?authRequest=' + encodeURIComponent(authRequest));
+        return;
+      }
+      say('Signed in. Opening Security info…');
+      location.assign('/security-info');
+      return;
+    }
+    flow = out.flowToken || flow;
+    $('upn-form').hidden = true;
+    $('who').textContent = out.userPrincipalName || upn;
+    $('who').hidden = false;
+    $('restart').hidden = false;
+
+    // Step-up: say why, and what strength Conditional Access wants.
+    const stepup = out.status === 'stepUpRequired';
+    $('stepup').hidden = !stepup;
+    if (stepup) {
+      $('heading').textContent = 'Verify your identity';
+      $('stepup-message').textContent = out.message || '';
+      const strengths = (out.requirements || []).map((r) => {
+        const s = r.authenticationStrength;
+        if (s) return 'Required authentication strength: ' + s.displayName +
+          (r.allowedCombinations && r.allowedCombinations.length ? ' (' + r.allowedCombinations.join('; ') + ')' : '');
+        return (r.displayName ? r.displayName + ': ' : '') + 'requires ' + (r.controls || []).join(' ' + (r.operator || 'and').toLowerCase() + ' ');
+      });
+      $('stepup-strength').textContent = strengths.join(' · ');
+      if (out.errorCode) $('stepup-strength').prepend(el('span', {class: 'code'}, out.errorCode), ' ');
+    } else {
+      $('heading').textContent = 'Sign in';
+    }
+
+    const prompt = out.prompt || {};
+    let alts = (prompt.alternatives || []).filter((m) => m !== prompt.method);
+    if (!prompt.method && !stepup) alts = ['fido2', 'temporaryAccessPassOneTime', 'password'];
+    present(prompt.method || '');
+    const list = $('alternatives-list');
+    list.textContent = '';
+    for (const m of alts) {
+      list.append(el('li', {}, el('button', {type: 'button', class: 'link', onclick: () => present(m)}, methodName(m))));
+    }
+    $('alternatives').hidden = alts.length === 0;
+  }
+
+  $('upn-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    upn = $('upn').value.trim();
+    if (!upn) { fail('userPrincipalNameRequired', 'Enter your email or username.'); $('upn').focus(); return; }
+    say('Looking up your account…');
+    outcome(authRequest
+      ? await call('POST', '/oauth2/login/begin', {authRequest, userPrincipalName: upn})
+      : await call('POST', '/signin/begin', {userPrincipalName: upn}));
+  });
+
+  $('passkey-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    if (!webauthnAvailable()) { fail('webauthnUnavailable', 'This browser cannot use passkeys here.'); return; }
+    say('Preparing the passkey prompt…');
+    const begin = await call('POST', '/signin/passkey/begin', {flowToken: flow});
+    if (!begin.ok) { failWith(begin); return; }
+    let cred;
+    try {
+      say('Confirm with your passkey…');
+      cred = await navigator.credentials.get({publicKey: requestOptions(begin.data.publicKey)});
+    } catch (err) { browserFailure(err); return; }
+    say('Checking the passkey…');
+    outcome(await call('POST', '/signin/passkey/finish', {flowToken: flow, credential: credentialJSON(cred)}));
+  });
+
+  $('tap-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const pass = $('tap').value.trim();
+    if (!pass) { fail('temporaryAccessPassRequired', 'Enter the Temporary Access Pass you were given.'); return; }
+    say('Checking the pass…');
+    const res = await call('POST', '/signin/tap', {flowToken: flow, userPrincipalName: upn, temporaryAccessPass: pass});
+    $('tap').value = '';
+    outcome(res);
+  });
+
+  $('password-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    say('Checking the password…');
+    const res = await call('POST', '/signin/password', {flowToken: flow, password: $('password').value});
+    $('password').value = '';
+    outcome(res);
+  });
+
+  $('totp-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const res = await call('POST', '/signin/totp', {flowToken: flow, code: $('totp').value.trim()});
+    $('totp').value = '';
+    outcome(res);
+  });
+
+  $('push-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearAlert();
+    const begin = await call('POST', '/signin/push/begin', {flowToken: flow});
+    if (!begin.ok) { failWith(begin); return; }
+    const ch = begin.data;
+    $('push-send').hidden = true;
+    $('push-number').textContent = String(ch.numberMatch);
+    $('push-wait').hidden = false;
+    say('Request sent. Enter ' + ch.numberMatch + ' in Microsoft Authenticator.');
+    const until = Date.parse(ch.expiresDateTime) || Date.now() + 120000;
+    const poll = async () => {
+      const res = await call('POST', '/signin/push/complete', {flowToken: flow, pushRequestId: ch.pushRequestId});
+      if (codeOf(res) === 'pushPending' && Date.now() < until) { pushTimer = setTimeout(poll, 1500); return; }
+      $('push-wait').hidden = true;
+      $('push-send').hidden = false;
+      outcome(res);
+    };
+    pushTimer = setTimeout(poll, 1500);
+  });
+
+  $('restart').addEventListener('click', restart);
+  const q = new URLSearchParams(location.search).get('upn');
+  if (q) $('upn').value = q;
+  // An app that named the account (login_hint), or a step-up for the
+  // signed-in user: go straight to the credential, as Entra does.
+  if (q && authRequest) $('upn-form').requestSubmit();
+  ready();
+  $('upn').focus();
+}
