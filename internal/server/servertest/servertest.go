@@ -35,7 +35,7 @@ type Server struct {
 // database (testpg: the package's TestMain must call testpg.Main), a random
 // master key, RP ID localhost, origin http://localhost:<listener port>, the
 // first origin as issuer, and a failure limit no test reaches by accident
-// (1000 per minute). The server closes when the test ends.
+// (1000 per minute), a 2-minute request deadline. The server closes when the test ends.
 func New(t testing.TB, c server.Config) *Server {
 	t.Helper()
 	return start(t, c, nil)
@@ -79,6 +79,12 @@ func start(t testing.TB, c server.Config, tlsConfig *tls.Config) *Server {
 	}
 	if c.FailureLimit == 0 {
 		c.FailureLimit, c.FailureWindow = 1000, time.Minute
+	}
+	if c.RequestTimeout == 0 {
+		// Bursts of argon2 checks under the race detector on a 2-core
+		// machine take longer than serve's 15 s; a test wants the answer,
+		// not a deadline (the overload tests set their own).
+		c.RequestTimeout = 2 * time.Minute
 	}
 	s, err := server.New(context.Background(), c)
 	if err != nil {
