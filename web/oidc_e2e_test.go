@@ -138,6 +138,7 @@ func TestBrowserOIDCDemoApps(t *testing.T) {
 
 	// 6. The sensitive action asks for c1; a policy for c1 wants
 	// phishing-resistant MFA performed now: a fresh passkey.
+	l.call("PATCH", "/v1.0/identity/conditionalAccess/authenticationContextClassReferences/c1", `{"displayName":"Sensitive actions","isAvailable":true}`, 201)
 	l.call("POST", "/v1.0/identity/conditionalAccess/policies", fmt.Sprintf(`{"displayName":"CA030-c1-PhishingResistantEveryTime","state":"enabled",
 		"conditions":{"users":{"includeUsers":[%q]},"applications":{"includeAuthenticationContextClassReferences":["c1"]},"clientAppTypes":["all"]},
 		"grantControls":{"operator":"OR","builtInControls":[],"authenticationStrength":{"id":"00000000-0000-0000-0000-000000000004"}},

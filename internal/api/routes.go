@@ -148,6 +148,11 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(caReaders...)).Get(caPolicies+"/{id}", s.getCAPolicy)
 	r.With(allow(caWriters...)).Patch(caPolicies+"/{id}", s.updateCAPolicy)
 	r.With(allow(caWriters...)).Delete(caPolicies+"/{id}", s.deleteCAPolicy)
+	const authContexts = "/identity/conditionalAccess/authenticationContextClassReferences"
+	r.With(allow(caReaders...)).Get(authContexts, s.listAuthContexts)
+	r.With(allow(caReaders...)).Get(authContexts+"/{id}", s.getAuthContext)
+	r.With(allow(caWriters...)).Patch(authContexts+"/{id}", s.putAuthContext)
+	r.With(allow(caWriters...)).Delete(authContexts+"/{id}", s.deleteAuthContext)
 	// Lab extensions: what-if evaluation with explanations; a policy's
 	// impact over the sign-in log (Entra's insights workbook).
 	r.With(allow(caReaders...)).Post("/identity/conditionalAccess/evaluate", s.evaluateCA)

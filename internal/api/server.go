@@ -14,6 +14,7 @@ import (
 	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/apps"
+	"github.com/rpserver/rpserver/internal/authcontext"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -56,8 +57,9 @@ type Deps struct {
 	Audits     AuditLog        // /auditLogs/directoryAudits
 	Risk       *risk.Service   // /identityProtection/riskyUsers
 
-	Apps *apps.Service  // /applications and /servicePrincipals
-	OIDC *oidc.Provider // the OpenID Connect provider and its sign-in bridge
+	Apps         *apps.Service        // /applications and /servicePrincipals
+	AuthContexts *authcontext.Service // authenticationContextClassReferences
+	OIDC         *oidc.Provider       // the OpenID Connect provider and its sign-in bridge
 
 	// PublicURL is the absolute origin of the API as clients reach it
 	// (scheme://host[:port]), used for @odata.nextLink, @odata.context and

@@ -23,6 +23,7 @@ import (
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/apps"
 	"github.com/rpserver/rpserver/internal/attestation"
+	"github.com/rpserver/rpserver/internal/authcontext"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -239,6 +240,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		Risk:              riskSvc,
 		Apps:              appsSvc,
 		OIDC:              provider,
+		AuthContexts:      &authcontext.Service{Store: db.AuthContexts()},
 		RequestTimeout:    c.RequestTimeout,
 		Admission:         api.NewAdmission(c.MaxInFlight),
 		Middleware:        middleware(c),
