@@ -170,6 +170,9 @@ func (s *Server) graphRoutes(r chi.Router) {
 	// /auditLogs, /security
 	r.With(allow(signInReaders...)).Get("/auditLogs/signIns", s.listSignIns)
 	r.With(allow(signInReaders...)).Get("/auditLogs/signIns/{id}", s.getSignIn)
+	r.With(allow(signInReaders...)).Get("/reports/authenticationMethods/userRegistrationDetails", s.listUserRegistrationDetails)
+	r.With(allow(signInReaders...)).Get("/reports/authenticationMethods/userRegistrationDetails/{id}", s.getUserRegistrationDetails)
+	r.With(allow(signInReaders...)).Get("/reports/authenticationMethods/usersRegisteredByMethod*", s.usersRegisteredByMethod)
 	r.With(allow(signInReaders...)).Get("/auditLogs/directoryAudits", s.listDirectoryAudits)
 	r.With(allow(signInReaders...)).Get("/auditLogs/directoryAudits/{id}", s.getDirectoryAudit)
 	r.With(allow(alertReaders...)).Get("/security/alerts_v2", s.listAlerts)

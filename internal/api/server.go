@@ -53,9 +53,10 @@ type Deps struct {
 	Methods           *methods.Service           // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods
 	SignIn            *signin.Service            // sign-in flow, factors, sessions
 
-	SignInLogs signinlog.Store // /auditLogs/signIns and /security/alerts_v2
-	Audits     AuditLog        // /auditLogs/directoryAudits
-	Risk       *risk.Service   // /identityProtection/riskyUsers
+	SignInLogs signinlog.Store     // /auditLogs/signIns and /security/alerts_v2
+	Audits     AuditLog            // /auditLogs/directoryAudits
+	Reports    RegistrationReports // /reports/authenticationMethods
+	Risk       *risk.Service       // /identityProtection/riskyUsers
 
 	Apps         *apps.Service        // /applications and /servicePrincipals
 	AuthContexts *authcontext.Service // authenticationContextClassReferences

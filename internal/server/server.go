@@ -237,6 +237,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
 		Audits:            db.Audits(),
+		Reports:           db.Reports(),
 		Risk:              riskSvc,
 		Apps:              appsSvc,
 		OIDC:              provider,
