@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Set is a set of ids; group membership arrives as one so that checking a
 // policy's handful of groups against a user in a thousand groups is a few
@@ -145,6 +148,9 @@ type compiledPolicy struct {
 	controls    []compiledControl
 	strength    *compiledStrength // the policy's authenticationStrength, if any
 	everyTime   bool
+	// maxAge (signInFrequency timeBased): previously satisfied methods
+	// older than this do not count for the policy.
+	maxAge time.Duration
 
 	enforcedGrant, enforcedSession []string
 }
@@ -346,6 +352,7 @@ func compileOne(p *ConditionalAccessPolicy, strengths StrengthLookup, cache map[
 	if s := p.SessionControls; s != nil {
 		if s.SignInFrequency != nil && s.SignInFrequency.IsEnabled {
 			cp.everyTime = s.SignInFrequency.FrequencyInterval == "everyTime"
+			cp.maxAge = frequencyAge(s.SignInFrequency)
 			cp.enforcedSession = append(cp.enforcedSession, "SignInFrequency")
 		}
 		if s.PersistentBrowser != nil && s.PersistentBrowser.IsEnabled {

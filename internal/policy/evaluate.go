@@ -318,6 +318,9 @@ type grantOutcome struct {
 }
 
 func (cp *compiledPolicy) evaluate(ctx *SignInContext, f *methodFacts) (AppliedConditionalAccessPolicy, grantOutcome) {
+	if cp.maxAge > 0 {
+		f = withinAge(f, cp.maxAge)
+	}
 	a := AppliedConditionalAccessPolicy{
 		ID: cp.id, DisplayName: cp.displayName,
 		EnforcedGrantControls: emptyStrings, EnforcedSessionControls: emptyStrings,

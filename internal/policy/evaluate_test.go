@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -409,5 +410,23 @@ func TestEvaluateNoPoliciesAndGroupNames(t *testing.T) {
 	}
 	if ids := GroupIDs([]ConditionalAccessPolicy{p, p}); len(ids) != 1 || ids[0] != "g-123" {
 		t.Fatalf("GroupIDs %v", ids)
+	}
+}
+
+func TestSignInFrequencyTimeBased(t *testing.T) {
+	hours := 1
+	p := basePolicy("p-freq")
+	p.SessionControls = &ConditionalAccessSessionControls{SignInFrequency: &SignInFrequencySessionControl{
+		IsEnabled: true, Type: "hours", Value: &hours, FrequencyInterval: "timeBased", AuthenticationType: "primaryAndSecondaryAuthentication"}}
+	for _, tc := range []struct {
+		age  time.Duration
+		want string
+	}{{30 * time.Minute, ResultSuccess}, {2 * time.Hour, ResultFailure}} {
+		ctx := baseCtx()
+		ctx.Methods = []SatisfiedMethod{{Mode: "password", PreviouslySatisfied: true, Age: tc.age}, {Mode: "fido2", PreviouslySatisfied: true, Age: tc.age}}
+		applied, _ := evalOne(t, p, ctx)
+		if applied.Result != tc.want {
+			t.Errorf("previously satisfied %s ago: %s, want %s", tc.age, applied.Result, tc.want)
+		}
 	}
 }

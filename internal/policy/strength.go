@@ -263,6 +263,9 @@ type SatisfiedMethod struct {
 	// AAGUID identifies the authenticator model for fido2, so strengths with
 	// allowedAAGUIDs can be checked.
 	AAGUID string `json:"aaguid,omitempty"`
+	// Age of a previously satisfied method (how long ago the user proved
+	// it), for signInFrequency timeBased; zero when unknown.
+	Age time.Duration `json:"-"`
 }
 
 // methodFacts is what the matcher needs from a session's methods.

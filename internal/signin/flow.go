@@ -205,7 +205,7 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 		return out, apperr.Forbidden(CodeUserDisabled, "the account is disabled")
 	}
 
-	sc := signInContext(f, &facts, registered)
+	sc := signInContext(f, &facts, registered, s.d.Now())
 	compiled, err := s.policies(ctx, pre.policyVersion)
 	if err != nil {
 		return Outcome{}, err
@@ -244,7 +244,7 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 }
 
 // signInContext is what Conditional Access sees of the flow.
-func signInContext(f *flow, facts *Facts, registered policy.ModeSet) policy.SignInContext {
+func signInContext(f *flow, facts *Facts, registered policy.ModeSet, now time.Time) policy.SignInContext {
 	sc := policy.SignInContext{
 		UserID: facts.UserID, GroupIDs: policy.NewSet(facts.GroupIDs...), RoleTemplateIDs: facts.RoleTemplateIDs,
 		IsEmergencyAccount: facts.IsEmergencyAccess, ApplicationID: f.AppID, ClientAppType: f.ClientAppType, Platform: f.Platform,
@@ -252,7 +252,11 @@ func signInContext(f *flow, facts *Facts, registered policy.ModeSet) policy.Sign
 		AuthenticationContexts: f.AuthContexts,
 	}
 	for _, st := range f.Steps {
-		sc.Methods = append(sc.Methods, policy.SatisfiedMethod{Mode: st.Mode.String(), PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID})
+		m := policy.SatisfiedMethod{Mode: st.Mode.String(), PreviouslySatisfied: st.Previous, AAGUID: st.AAGUID}
+		if st.Previous && !st.At.IsZero() {
+			m.Age = now.Sub(st.At) // for signInFrequency timeBased
+		}
+		sc.Methods = append(sc.Methods, m)
 	}
 	return sc
 }

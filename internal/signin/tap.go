@@ -112,7 +112,7 @@ func (s *Service) evaluate(ctx context.Context, f *flow) (*policy.Evaluation, er
 	if !facts.Enabled || (!f.issuedAt.IsZero() && revoked(f.issuedAt, facts.SessionsValidFrom)) {
 		return nil, nil
 	}
-	sc := signInContext(f, &facts, registeredModes(&facts))
+	sc := signInContext(f, &facts, registeredModes(&facts), s.d.Now())
 	compiled, err := s.d.Policies.Compiled(ctx)
 	if err != nil {
 		return nil, err
