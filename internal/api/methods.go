@@ -8,10 +8,10 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	d "github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/internal/signin"
-	"github.com/rpserver/rpserver/internal/tap"
 )
 
 // Least-privilege role sets of the authentication methods calls.

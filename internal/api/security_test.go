@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+
 	"github.com/go-chi/chi/v5"
 
 	"net/http"
@@ -12,7 +13,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signin"
 )
@@ -128,11 +129,11 @@ func TestFlowTokenDiesWithRevocation(t *testing.T) {
 	ga := e.token(directory.RoleGlobalAdministrator)
 	id := str(e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"rae@lab.example","displayName":"Rae","passwordProfile":{"password":"correct horse battery"}}`).body, "id")
 	owner := &browser{e: e, cookie: mustSession(t, e, id)}
-	totp := owner.post("/me/authentication/softwareOathMethods", "")
-	if totp.status != 201 {
-		t.Fatal(totp.raw)
+	oath := owner.post("/me/authentication/softwareOathMethods", "")
+	if oath.status != 201 {
+		t.Fatal(oath.raw)
 	}
-	secret := decodeB32(t, str(totp.body, "secretKey"))
+	secret := decodeB32(t, str(oath.body, "secretKey"))
 	b := &browser{e: e}
 	begin := b.post("/signin/begin", `{"userPrincipalName":"rae@lab.example"}`)
 	r := b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`)
@@ -143,7 +144,7 @@ func TestFlowTokenDiesWithRevocation(t *testing.T) {
 	if r := e.do("POST", "/v1.0/users/"+id+"/revokeSignInSessions", ga, ""); r.status != 200 {
 		t.Fatal(r.raw)
 	}
-	code := mfa.TOTPCode(secret, mfa.StepAt(time.Now()))
+	code := totp.Code(secret, totp.StepAt(time.Now()))
 	if r := b.post("/signin/totp", `{"flowToken":"`+flow+`","code":"`+code+`"}`); r.code() != signin.CodeInvalidFlow {
 		t.Fatalf("a flow from before the revocation went on: %s", r.raw)
 	}
@@ -385,11 +386,11 @@ func TestAdminTokenExchangeIsASignInToTheAdminAPI(t *testing.T) {
 		"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":[%q]},"clientAppTypes":["all"]},
 		"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`, graph))
 	owner := &browser{e: e, cookie: mustSession(t, e, admin)}
-	totp := owner.post("/me/authentication/softwareOathMethods", "")
-	if totp.status != 201 {
-		t.Fatal(totp.raw)
+	oath := owner.post("/me/authentication/softwareOathMethods", "")
+	if oath.status != 201 {
+		t.Fatal(oath.raw)
 	}
-	secret := decodeB32(t, str(totp.body, "secretKey"))
+	secret := decodeB32(t, str(oath.body, "secretKey"))
 	// A password-only portal session: the portal itself asks no MFA.
 	b := &browser{e: e}
 	begin := b.post("/signin/begin", `{"userPrincipalName":"reader@lab.example"}`)
@@ -402,7 +403,7 @@ func TestAdminTokenExchangeIsASignInToTheAdminAPI(t *testing.T) {
 	}
 	// The step-up: the code completes the sign-in to Graph, whose session
 	// is then exchanged.
-	code := mfa.TOTPCode(secret, mfa.StepAt(time.Now()))
+	code := totp.Code(secret, totp.StepAt(time.Now()))
 	if up := b.post("/signin/totp", `{"flowToken":"`+str(r.body, "flowToken")+`","code":"`+code+`"}`); str(up.body, "status") != "completed" {
 		t.Fatalf("step-up for Graph: %s", up.raw)
 	}

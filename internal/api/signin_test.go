@@ -11,7 +11,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods/password"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -152,9 +152,9 @@ func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	// An admin-issued session (as after a TAP) lets her register push and TOTP.
 	reg := &browser{e: e, cookie: mustSession(t, e, str(u.body, "id"))}
 	push := reg.post("/me/authentication/microsoftAuthenticatorMethods", `{"displayName":"Mia's phone"}`)
-	totp := reg.post("/me/authentication/softwareOathMethods", "")
-	if push.status != 201 || totp.status != 201 {
-		t.Fatalf("register: %s %s", push.raw, totp.raw)
+	oath := reg.post("/me/authentication/softwareOathMethods", "")
+	if push.status != 201 || oath.status != 201 {
+		t.Fatalf("register: %s %s", push.raw, oath.raw)
 	}
 	device := str(push.body, "deviceToken")
 
@@ -200,7 +200,7 @@ func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	}
 
 	// TOTP works as the second factor too, and a code works once.
-	secret := decodeB32(t, str(totp.body, "secretKey"))
+	secret := decodeB32(t, str(oath.body, "secretKey"))
 	begin = b.post("/signin/begin", `{"userPrincipalName":"mia@lab.example","applicationId":"00000003-0000-0ff1-ce00-000000000000"}`)
 	if str(begin.body, "status") != "completed" {
 		t.Fatalf("previously satisfied: %s", begin.raw)
@@ -234,7 +234,7 @@ func TestMFAStepUpPushTOTPPreviouslySatisfiedAndRevoke(t *testing.T) {
 	}
 	r = b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`)
 	flow = str(r.body, "flowToken")
-	code := mfa.TOTPCode(secret, mfa.StepAt(time.Now()))
+	code := totp.Code(secret, totp.StepAt(time.Now()))
 	if r := b.post("/signin/totp", `{"flowToken":"`+flow+`","code":"`+code+`"}`); str(r.body, "status") != "completed" {
 		t.Fatalf("totp: %s", r.raw)
 	}

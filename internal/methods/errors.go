@@ -1,7 +1,7 @@
 package methods
 
 import (
-	"github.com/rpserver/rpserver/internal/methodtarget"
+	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"errors"
 
@@ -26,7 +26,7 @@ const (
 // classify turns the pure packages' validation errors into apperr errors
 // (400 with the package's code and the JSON path as target).
 func classify(err error) error {
-	var v *methodtarget.ValidationError
+	var v *targeting.ValidationError
 	if errors.As(err, &v) {
 		return apperr.Invalid(string(v.Code), "%s", v.Message).WithTarget(v.Target)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 	"github.com/rpserver/rpserver/internal/profiles"
-	"github.com/rpserver/rpserver/internal/tap"
 )
 
 // Defaults of the TAP attempt limit.

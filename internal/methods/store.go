@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/ceremony"
-	"github.com/rpserver/rpserver/internal/tap"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 )
 
 // Configuration ids (the store's keys).

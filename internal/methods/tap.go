@@ -6,8 +6,8 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 	"github.com/rpserver/rpserver/internal/secrethash"
-	"github.com/rpserver/rpserver/internal/tap"
 )
 
 // IssueTAP creates a user's Temporary Access Pass. The response carries the

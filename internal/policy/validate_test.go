@@ -3,7 +3,6 @@ package policy
 import (
 	"slices"
 	"testing"
-	"time"
 )
 
 func TestValidateConditionalAccessPolicy(t *testing.T) {
@@ -242,61 +241,5 @@ func TestChooseSystemPreferredMethod(t *testing.T) {
 	}
 	if _, err := SystemPreferredMethodFor([]string{"passkey"}, nil, b[0].AllowedCombinations); err == nil {
 		t.Error("unknown registered method accepted")
-	}
-}
-
-func TestCheckTemporaryAccessPass(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	pol := TemporaryAccessPassPolicy{State: StateEnabled, DefaultLifetimeInMinutes: 60, MinimumLifetimeInMinutes: 10, MaximumLifetimeInMinutes: 480, DefaultLength: 8}
-	tap := TemporaryAccessPass{ID: "t1", CreatedDateTime: t0, StartDateTime: t0.Add(time.Hour), LifetimeInMinutes: 60, IsUsableOnce: true}
-	tests := []struct {
-		name   string
-		pol    func(TemporaryAccessPassPolicy) TemporaryAccessPassPolicy
-		tap    func(TemporaryAccessPass) TemporaryAccessPass
-		now    time.Time
-		reason string
-	}{
-		{"usable", nil, nil, t0.Add(90 * time.Minute), TAPEnabledByPolicy},
-		{"usable at start", nil, nil, t0.Add(time.Hour), TAPEnabledByPolicy},
-		{"not yet valid", nil, nil, t0.Add(30 * time.Minute), TAPNotYetValid},
-		{"expired at end", nil, nil, t0.Add(2 * time.Hour), TAPExpired},
-		{"expired later", nil, nil, t0.Add(5 * time.Hour), TAPExpired},
-		{"start defaults to created", nil, func(x TemporaryAccessPass) TemporaryAccessPass { x.StartDateTime = time.Time{}; return x }, t0.Add(10 * time.Minute), TAPEnabledByPolicy},
-		{"one-time used", nil, func(x TemporaryAccessPass) TemporaryAccessPass {
-			x.LastUsedDateTime = t0.Add(80 * time.Minute)
-			return x
-		}, t0.Add(90 * time.Minute), TAPOneTimeUsed},
-		{"multi-use used is fine", nil, func(x TemporaryAccessPass) TemporaryAccessPass {
-			x.IsUsableOnce, x.LastUsedDateTime = false, t0.Add(80*time.Minute)
-			return x
-		}, t0.Add(90 * time.Minute), TAPEnabledByPolicy},
-		{"tenant one-time overrides multi-use", func(p TemporaryAccessPassPolicy) TemporaryAccessPassPolicy { p.IsUsableOnce = true; return p },
-			func(x TemporaryAccessPass) TemporaryAccessPass {
-				x.IsUsableOnce, x.LastUsedDateTime = false, t0.Add(80*time.Minute)
-				return x
-			}, t0.Add(90 * time.Minute), TAPOneTimeUsed},
-		{"policy disabled", func(p TemporaryAccessPassPolicy) TemporaryAccessPassPolicy { p.State = StateDisabled; return p }, nil, t0.Add(90 * time.Minute), TAPDisabledByPolicy},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, x := pol, tap
-			if tt.pol != nil {
-				p = tt.pol(p)
-			}
-			if tt.tap != nil {
-				x = tt.tap(x)
-			}
-			got := CheckTemporaryAccessPass(p, x, tt.now)
-			if got.MethodUsabilityReason != tt.reason || got.IsUsable != (tt.reason == TAPEnabledByPolicy) {
-				t.Errorf("got %+v want %s", got, tt.reason)
-			}
-		})
-	}
-	if TAPMode(pol, tap) != ModeTemporaryAccessPassOneTime {
-		t.Error("one-time pass mode")
-	}
-	tap.IsUsableOnce = false
-	if TAPMode(pol, tap) != ModeTemporaryAccessPassMultiUse {
-		t.Error("multi-use pass mode")
 	}
 }

@@ -1,7 +1,7 @@
 package profiles
 
 import (
-	"github.com/rpserver/rpserver/internal/methodtarget"
+	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"strings"
 
@@ -58,7 +58,7 @@ func (r ReasonCode) stage() int {
 
 // Subject is the user attempting registration, with the ids of every group
 // they belong to (transitively; the directory resolves nesting).
-type Subject = methodtarget.Subject
+type Subject = targeting.Subject
 
 // AttestationVerdict is what the attestation verifier concluded about the
 // attestation statement; its fields match internal/attestation.Result so the
@@ -193,14 +193,14 @@ func (c Fido2AuthenticationMethodConfiguration) applicable(s Subject) ([]Passkey
 		return nil, ReasonMethodDisabled
 	}
 	for _, t := range c.ExcludeTargets {
-		if methodtarget.Matches(t.ID, t.TargetType, s) {
+		if targeting.Matches(t.ID, t.TargetType, s) {
 			return nil, ReasonMethodNotEnabledForUser
 		}
 	}
 	wanted := map[string]bool{}
 	targeted := false
 	for _, t := range c.IncludeTargets {
-		if !methodtarget.Matches(t.ID, t.TargetType, s) {
+		if !targeting.Matches(t.ID, t.TargetType, s) {
 			continue
 		}
 		targeted = true

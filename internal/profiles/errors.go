@@ -1,11 +1,11 @@
 package profiles
 
-import "github.com/rpserver/rpserver/internal/methodtarget"
+import "github.com/rpserver/rpserver/internal/methods/targeting"
 
 // ErrorCode is a stable, machine-readable validation code. The HTTP layer puts
 // it in the Graph error envelope's inner code; clients and tests match on it,
 // so a value is never renamed once shipped.
-type ErrorCode = methodtarget.Code
+type ErrorCode = targeting.Code
 
 const (
 	CodeInvalidState                      ErrorCode = "invalidState"
@@ -42,8 +42,8 @@ const (
 
 // ValidationError is the shared validation error (code, message, JSON
 // path of the offending property); every one maps to HTTP 400.
-type ValidationError = methodtarget.ValidationError
+type ValidationError = targeting.ValidationError
 
 func verr(code ErrorCode, target, format string, args ...any) *ValidationError {
-	return methodtarget.Invalid(code, target, format, args...)
+	return targeting.Invalid(code, target, format, args...)
 }

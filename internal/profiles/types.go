@@ -1,7 +1,7 @@
 package profiles
 
 import (
-	"github.com/rpserver/rpserver/internal/methodtarget"
+	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"strings"
 	"time"
@@ -22,7 +22,7 @@ const (
 	Fido2ConfigurationID = "Fido2"
 
 	// AllUsersTargetID is Graph's pseudo group id meaning "every user".
-	AllUsersTargetID = methodtarget.AllUsers
+	AllUsersTargetID = targeting.AllUsers
 
 	// DefaultPasskeyProfileID and DefaultPasskeyProfileName are the values Graph
 	// shows for the profile that the migration creates (see the v1.0 and beta
@@ -53,11 +53,11 @@ const (
 
 // AuthenticationMethodTargetType is Graph's authenticationMethodTargetType.
 // "user" is deprecated by Graph but still accepted so old documents load.
-type AuthenticationMethodTargetType = methodtarget.Type
+type AuthenticationMethodTargetType = targeting.Type
 
 const (
-	TargetTypeGroup = methodtarget.Group
-	TargetTypeUser  = methodtarget.User
+	TargetTypeGroup = targeting.Group
+	TargetTypeUser  = targeting.User
 )
 
 // Fido2RestrictionEnforcementType is Graph's fido2RestrictionEnforcementType.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ids"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/push"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
@@ -36,7 +36,7 @@ func (s *Service) PushBegin(ctx context.Context, flowToken string) (PushChalleng
 	if len(devices) == 0 {
 		return PushChallenge{}, apperr.Invalid(CodeNoSuchMethod, "the user has no Microsoft Authenticator (push) method")
 	}
-	r := PushRequest{ID: uuid.NewString(), UserID: f.UserID, NumberMatch: mfa.NumberMatch(), AppName: Applications[f.AppID], ExpiresAt: s.d.Now().Add(2 * time.Minute)}
+	r := PushRequest{ID: uuid.NewString(), UserID: f.UserID, NumberMatch: push.NumberMatch(), AppName: Applications[f.AppID], ExpiresAt: s.d.Now().Add(2 * time.Minute)}
 	if err := s.d.Factors.CreatePushRequest(ctx, r); err != nil {
 		return PushChallenge{}, err
 	}

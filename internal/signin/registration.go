@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 )
 
 // NewTOTP registers an authenticator app for verification codes; the secret
@@ -22,7 +22,7 @@ type NewTOTP struct {
 }
 
 func (s *Service) RegisterTOTP(ctx context.Context, userID, upn string) (NewTOTP, error) {
-	secret := mfa.NewTOTPSecret()
+	secret := totp.NewSecret()
 	id := uuid.NewString()
 	sealed, err := s.d.Sealer.Seal(secret, "totp:"+id)
 	if err != nil {
@@ -31,7 +31,7 @@ func (s *Service) RegisterTOTP(ctx context.Context, userID, upn string) (NewTOTP
 	if _, err := s.d.Factors.AddTOTP(ctx, TOTPMethod{ID: id, UserID: userID, SealedSecret: sealed}); err != nil {
 		return NewTOTP{}, err
 	}
-	return NewTOTP{ID: id, SecretKey: mfa.EncodeSecret(secret), URI: mfa.ProvisioningURI(secret, s.d.RPName, upn)}, nil
+	return NewTOTP{ID: id, SecretKey: totp.EncodeSecret(secret), URI: totp.ProvisioningURI(secret, s.d.RPName, upn)}, nil
 }
 
 // NewPush registers an emulated Authenticator app; the device token is what

@@ -13,12 +13,12 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/tap"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/secrethash"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/signinlog"
-	"github.com/rpserver/rpserver/internal/tap"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
 
@@ -343,7 +343,7 @@ func TestMFAPolicyStepsUpToTOTPAndCompletes(t *testing.T) {
 	if secret, err = decodeSecret(reg.SecretKey); err != nil {
 		t.Fatal(err)
 	}
-	code := mfa.TOTPCode(secret, mfa.StepAt(l.now))
+	code := totp.Code(secret, totp.StepAt(l.now))
 	done, err := l.svc.TOTP(ctx, out.FlowToken, code)
 	if err != nil || done.Status != "completed" {
 		t.Fatalf("code: %+v %v", done, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/rpserver/rpserver/internal/apperr"
-	"github.com/rpserver/rpserver/internal/mfa"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
@@ -32,7 +32,7 @@ func (s *Service) TOTP(ctx context.Context, flowToken, code string) (Outcome, er
 			if err != nil {
 				return false, err
 			}
-			step, ok := mfa.VerifyTOTP(secret, code, now)
+			step, ok := totp.Verify(secret, code, now)
 			if !ok {
 				continue
 			}

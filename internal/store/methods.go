@@ -10,7 +10,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/tap"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 )
 
 // Methods implements methods.ConfigStore and methods.TAPStore.

@@ -15,7 +15,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
-	"github.com/rpserver/rpserver/internal/tap"
+	"github.com/rpserver/rpserver/internal/methods/tap"
 )
 
 // MethodsStores are the stores the methods suite exercises, on one empty

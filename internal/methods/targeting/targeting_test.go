@@ -1,4 +1,4 @@
-package methodtarget
+package targeting
 
 import (
 	"errors"

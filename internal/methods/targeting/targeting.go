@@ -3,7 +3,7 @@
 // all_users, the matching rule for a user, and the validation error the pure
 // configuration packages (profiles, tap) report with a stable code and the
 // JSON path of the offending property.
-package methodtarget
+package targeting
 
 import (
 	"fmt"

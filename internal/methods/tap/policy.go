@@ -1,7 +1,7 @@
 package tap
 
 import (
-	"github.com/rpserver/rpserver/internal/methodtarget"
+	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"fmt"
 	"strings"
@@ -16,7 +16,7 @@ const (
 	// ConfigurationID is the id Graph gives the TAP method configuration.
 	ConfigurationID = "TemporaryAccessPass"
 
-	AllUsersTargetID = methodtarget.AllUsers
+	AllUsersTargetID = targeting.AllUsers
 )
 
 // Graph's documented bounds.
@@ -29,7 +29,7 @@ const (
 
 // ErrorCode is a stable machine code; the HTTP layer maps every
 // *ValidationError to a Graph error envelope with status 400.
-type ErrorCode = methodtarget.Code
+type ErrorCode = targeting.Code
 
 const (
 	CodeInvalidState               ErrorCode = "invalidState"
@@ -50,10 +50,10 @@ const (
 
 // ValidationError is the shared validation error (code, message, JSON
 // path of the offending property); every one maps to HTTP 400.
-type ValidationError = methodtarget.ValidationError
+type ValidationError = targeting.ValidationError
 
 func verr(code ErrorCode, target, format string, args ...any) *ValidationError {
-	return methodtarget.Invalid(code, target, format, args...)
+	return targeting.Invalid(code, target, format, args...)
 }
 
 // MethodState is Graph's authenticationMethodState.
@@ -65,11 +65,11 @@ const (
 )
 
 // TargetType is Graph's authenticationMethodTargetType.
-type TargetType = methodtarget.Type
+type TargetType = targeting.Type
 
 const (
-	TargetTypeGroup = methodtarget.Group
-	TargetTypeUser  = methodtarget.User
+	TargetTypeGroup = targeting.Group
+	TargetTypeUser  = targeting.User
 )
 
 // AuthenticationMethodTarget is Graph's authenticationMethodTarget.
@@ -171,7 +171,7 @@ func validateTarget(id string, tt TargetType, at string) error {
 }
 
 // Subject is the user a TAP is for, with their (transitive) group ids.
-type Subject = methodtarget.Subject
+type Subject = targeting.Subject
 
 // EnabledFor reports whether the policy lets s hold a TAP. Exclusions win.
 func (p MethodConfiguration) EnabledFor(s Subject) bool {
@@ -179,12 +179,12 @@ func (p MethodConfiguration) EnabledFor(s Subject) bool {
 		return false
 	}
 	for _, t := range p.ExcludeTargets {
-		if methodtarget.Matches(t.ID, t.TargetType, s) {
+		if targeting.Matches(t.ID, t.TargetType, s) {
 			return false
 		}
 	}
 	for _, t := range p.IncludeTargets {
-		if methodtarget.Matches(t.ID, t.TargetType, s) {
+		if targeting.Matches(t.ID, t.TargetType, s) {
 			return true
 		}
 	}
