@@ -151,6 +151,8 @@ type compiledPolicy struct {
 	// maxAge (signInFrequency timeBased): previously satisfied methods
 	// older than this do not count for the policy.
 	maxAge time.Duration
+	// persistentBrowser is the session control's mode: always, never or "".
+	persistentBrowser string
 
 	enforcedGrant, enforcedSession []string
 }
@@ -356,6 +358,7 @@ func compileOne(p *ConditionalAccessPolicy, strengths StrengthLookup, cache map[
 			cp.enforcedSession = append(cp.enforcedSession, "SignInFrequency")
 		}
 		if s.PersistentBrowser != nil && s.PersistentBrowser.IsEnabled {
+			cp.persistentBrowser = s.PersistentBrowser.Mode
 			cp.enforcedSession = append(cp.enforcedSession, "PersistentBrowserSessionMode")
 		}
 		if s.ApplicationEnforcedRestrictions != nil && s.ApplicationEnforcedRestrictions.IsEnabled {

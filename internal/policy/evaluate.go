@@ -243,6 +243,10 @@ type Evaluation struct {
 	// Prompt is the method to ask for next, chosen in system-preferred order.
 	Prompt   *MethodChoice `json:"prompt,omitempty"`
 	Warnings []Reason      `json:"warnings,omitempty"`
+	// PersistentBrowser is the persistentBrowser session control of the
+	// enforced policies that applied: never (the session ends with the
+	// browser) wins over always; "" when none set it.
+	PersistentBrowser string `json:"persistentBrowser,omitempty"`
 }
 
 // Evaluate evaluates every policy for ctx.
@@ -267,6 +271,9 @@ func (c *CompiledPolicies) EvaluateInto(ctx *SignInContext, out *Evaluation) {
 		cp := &c.policies[i]
 		a, g := cp.evaluate(ctx, &facts)
 		applied = append(applied, a)
+		if cp.state == stEnabled && a.Result == ResultSuccess && cp.persistentBrowser != "" && out.PersistentBrowser != "never" {
+			out.PersistentBrowser = cp.persistentBrowser
+		}
 		if cp.state != stEnabled || a.Result != ResultFailure {
 			anySuccess = anySuccess || (cp.state == stEnabled && a.Result == ResultSuccess)
 			continue

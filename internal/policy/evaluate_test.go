@@ -430,3 +430,24 @@ func TestSignInFrequencyTimeBased(t *testing.T) {
 		}
 	}
 }
+
+func TestPersistentBrowserOfAppliedPolicies(t *testing.T) {
+	never := basePolicy("p-never")
+	never.GrantControls = &ConditionalAccessGrantControls{Operator: OperatorOR, BuiltInControls: []string{ControlMfa}}
+	never.SessionControls = &ConditionalAccessSessionControls{PersistentBrowser: &PersistentBrowserSessionControl{IsEnabled: true, Mode: "never"}}
+	always := basePolicy("p-always")
+	always.SessionControls = &ConditionalAccessSessionControls{PersistentBrowser: &PersistentBrowserSessionControl{IsEnabled: true, Mode: "always"}}
+	c, err := Compile([]ConditionalAccessPolicy{always, never}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := baseCtx()
+	ctx.Methods = []SatisfiedMethod{{Mode: "fido2"}}
+	if e := c.Evaluate(ctx); e.PersistentBrowser != "never" {
+		t.Errorf("never and always: %q", e.PersistentBrowser)
+	}
+	c, _ = Compile([]ConditionalAccessPolicy{always}, nil)
+	if e := c.Evaluate(ctx); e.PersistentBrowser != "always" {
+		t.Errorf("always: %q", e.PersistentBrowser)
+	}
+}

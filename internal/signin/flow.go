@@ -72,7 +72,8 @@ type Outcome struct {
 	SignInID          string               `json:"signInId,omitempty"`
 	// Log is the sign-in record written for this step, when one was.
 	Log *signinlog.SignIn `json:"signIn,omitempty"`
-	// Session lifetime, for the cookie.
+	// Session lifetime, for the cookie; 0 (persistentBrowser never) makes
+	// it a browser-session cookie.
 	SessionTTL time.Duration `json:"-"`
 	// For an app sign-in (BeginForApp), once completed: the authentication
 	// contexts the session satisfies and when the user last authenticated.
@@ -316,6 +317,11 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 		return Outcome{}, err
 	}
 	out.Status, out.SessionToken, out.SessionTTL, out.Log, out.SignInID = "completed", tok, s.d.SessionTTL, rec, rec.ID
+	if ev != nil && ev.PersistentBrowser == "never" {
+		// persistentBrowser never: a cookie without Max-Age, which the
+		// browser drops when it closes (the token itself keeps its TTL).
+		out.SessionTTL = 0
+	}
 	return out, nil
 }
 
