@@ -223,7 +223,10 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 	case policy.DecisionAllow:
 		return s.complete(ctx, f, &facts, &ev, out, pre.use)
 	case policy.DecisionBlock:
-		rec, _ := s.log(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.")
+		rec, err := s.logUse(ctx, f, &facts, &ev, errBlockedByCA, "Access has been blocked by Conditional Access policies.", pre.use)
+		if err != nil && pre.use != nil {
+			return Outcome{}, err
+		}
 		out.Log = rec
 		return out, apperr.Forbidden(CodeBlocked, "access has been blocked by Conditional Access policies%s", policyNames(ev.UnmetRequirements))
 	}
@@ -240,7 +243,11 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 		out.ErrorCode = CodeRegistrationRequired
 		out.Message += "; the user has no registered method that satisfies it and must register one"
 	}
-	out.Log, _ = s.log(ctx, f, &facts, &ev, errStrongAuth, out.Message)
+	rec, err := s.logUse(ctx, f, &facts, &ev, errStrongAuth, out.Message, pre.use)
+	if err != nil && pre.use != nil {
+		return Outcome{}, err
+	}
+	out.Log = rec
 	return s.withFlowToken(out, f)
 }
 
@@ -302,18 +309,12 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 		return Outcome{}, err
 	}
 	out.AuthContexts, out.AuthTime, out.SessionAt = contexts, authTime, now
-	var rec *signinlog.SignIn
-	if use != nil {
-		// The passkey's counter commits with the record: one commit, and
-		// neither without the other.
-		r := s.record(f, facts, ev, 0, "", -1)
-		if err := s.d.Log.WriteUse(ctx, r, use); err != nil {
-			return Outcome{}, s.useRefused(ctx, use, err)
-		}
-		rec = &r
-	} else if rec, err = s.log(ctx, f, facts, ev, 0, ""); err != nil {
-		// No session without its record: an acknowledged sign-in that the
-		// log does not show is exactly what an audit must never find.
+	// No session without its record (an acknowledged sign-in that the log
+	// does not show is exactly what an audit must never find), and a
+	// passkey's counter commits with it: one commit, neither without the
+	// other.
+	rec, err := s.logUse(ctx, f, facts, ev, 0, "", use)
+	if err != nil {
 		return Outcome{}, err
 	}
 	out.Status, out.SessionToken, out.SessionTTL, out.Log, out.SignInID = "completed", tok, s.d.SessionTTL, rec, rec.ID

@@ -66,7 +66,7 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 	if err != nil {
 		return Outcome{}, err
 	}
-	res, err := s.d.Ceremony.FinishLogin(ctx, req.Credential)
+	res, pre, use, err := s.verifyPasskey(ctx, req.Credential)
 	if err != nil {
 		return s.fail(ctx, f, policy.ModeFido2, err, errInvalidCredentials)
 	}
@@ -74,7 +74,7 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 		return Outcome{}, apperr.Forbidden(CodeWrongUser, "this passkey belongs to another account than the one signing in")
 	}
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
-	return s.advance(ctx, f)
+	return s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &pre.PolicyVersion, use: use})
 }
 
 // passkeyAlone is a complete passkey sign-in to the lab portal (the
@@ -86,28 +86,39 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 // counter together with the sign-in record (the log's group commit), and
 // only then is the session answered.
 func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome, error) {
-	a, err := s.d.Ceremony.ParseAssertion(req.Credential)
-	if err != nil {
-		return Outcome{}, err
-	}
-	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID)
-	if err != nil {
-		return Outcome{}, ceremony.ChallengeError(err)
-	}
-	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
-	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
-	if e, ok := apperr.As(err); ok && e.Code == ceremony.CodeSignCountRegression {
-		if merr := s.d.Ceremony.MarkCloneSuspected(ctx, pre.Credential.ID); merr != nil {
-			return Outcome{}, merr
-		}
-	}
+	res, pre, use, err := s.verifyPasskey(ctx, req.Credential)
 	if err != nil {
 		return Outcome{}, err
 	}
 	f := s.newFlow(res.User.ID, req.IP)
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
-	return s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &pre.PolicyVersion, use: &signinlog.CredentialUse{
-		CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At}})
+	return s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &pre.PolicyVersion, use: use})
+}
+
+// verifyPasskey is the first round trip and the verification: it takes
+// the challenge with the credential, its owner's facts and the policy
+// version, and verifies the assertion; the returned use is committed with
+// the sign-in's record. A counter that did not grow marks the passkey.
+func (s *Service) verifyPasskey(ctx context.Context, credential []byte) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
+	a, err := s.d.Ceremony.ParseAssertion(credential)
+	if err != nil {
+		return ceremony.LoginResult{}, PasskeyAssertion{}, nil, err
+	}
+	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID)
+	if err != nil {
+		return ceremony.LoginResult{}, pre, nil, ceremony.ChallengeError(err)
+	}
+	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
+	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
+	if e, ok := apperr.As(err); ok && e.Code == ceremony.CodeSignCountRegression {
+		if merr := s.d.Ceremony.MarkCloneSuspected(ctx, pre.Credential.ID); merr != nil {
+			return res, pre, nil, merr
+		}
+	}
+	if err != nil {
+		return res, pre, nil, err
+	}
+	return res, pre, &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At}, nil
 }
 
 // useRefused is the answer when the commit of a passkey's use and its

@@ -15,6 +15,21 @@ func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Eva
 	return s.logSteps(ctx, f, facts, ev, code, reason, -1)
 }
 
+// logUse is log for a step that verified a passkey: its use (counter, last
+// use) commits with the record, whatever the outcome (blocked or stepped
+// up sign-ins used the passkey too), and a counter that no longer advances
+// refuses the step. Without a use it is log.
+func (s *Service) logUse(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, use *signinlog.CredentialUse) (*signinlog.SignIn, error) {
+	if use == nil {
+		return s.log(ctx, f, facts, ev, code, reason)
+	}
+	rec := s.record(f, facts, ev, code, reason, -1)
+	if err := s.d.Log.WriteUse(ctx, rec, use); err != nil {
+		return nil, s.useRefused(ctx, use, err)
+	}
+	return &rec, nil
+}
+
 // logSteps writes the sign-in record durably; failedStep marks the step
 // that failed (-1: none). The caller decides what a failed write means: a
 // success must not be answered without its record (the sign-in fails, 503
