@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,9 +27,12 @@ security key can use WebAuthn against a real RP ID on your network.
 func runLab(args []string) error { return labCommand(args, os.Stdout, os.Stderr) }
 
 func labCommand(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "init" {
+		return labInit(context.Background(), args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "tls" {
-		fmt.Fprint(stderr, labUsage)
-		return errors.New("lab: the only action is tls")
+		fmt.Fprint(stderr, labUsage+labInitUsage)
+		return errors.New("lab: the actions are init and tls")
 	}
 	fs := flag.NewFlagSet("lab tls", flag.ContinueOnError)
 	fs.SetOutput(stderr)
