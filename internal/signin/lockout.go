@@ -59,6 +59,9 @@ type GuessStore interface {
 	ReserveGuess(ctx context.Context, g Guess, p LockoutPolicy) (GuessVerdict, error)
 	// GuessSucceeded clears the bucket and remembers the address as familiar.
 	GuessSucceeded(ctx context.Context, g Guess, familiar bool) error
+	// GuessUnchecked gives back a reserved guess that was never checked
+	// (the server was too busy, the request ended).
+	GuessUnchecked(ctx context.Context, g Guess, familiar bool) error
 }
 
 // checkGuess runs check (the password hash or the code comparison) under
@@ -79,8 +82,16 @@ func (s *Service) checkGuess(ctx context.Context, f *flow, factor policy.Mode, c
 		return false, out, err
 	}
 	ok, err = check()
-	if err != nil || !ok {
+	if err != nil {
+		// Not a guess the user lost: an overloaded server must not lock
+		// its users out.
+		if rerr := s.d.Factors.GuessUnchecked(context.WithoutCancel(ctx), g, v.Familiar); rerr != nil {
+			slog.WarnContext(ctx, "smart lockout: giving back an unchecked guess failed", "user_id", f.UserID, "err", rerr)
+		}
 		return false, Outcome{}, err
+	}
+	if !ok {
+		return false, Outcome{}, nil
 	}
 	if err := s.d.Factors.GuessSucceeded(ctx, g, v.Familiar); err != nil {
 		// The factor was right; a failure to clear the count must not

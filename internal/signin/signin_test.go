@@ -111,6 +111,15 @@ func (f *factors) GuessSucceeded(_ context.Context, g signin.Guess, _ bool) erro
 	return nil
 }
 
+func (f *factors) GuessUnchecked(_ context.Context, g signin.Guess, _ bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k := g.UserID + "/" + g.Factor; f.guesses[k] > 0 {
+		f.guesses[k]--
+	}
+	return nil
+}
+
 type users map[string]string // UPN -> id
 
 func (u users) UserIDByName(_ context.Context, upn string) (string, error) {

@@ -52,3 +52,13 @@ func (s *Factors) GuessSucceeded(ctx context.Context, g signin.Guess, familiar b
 	}
 	return nil
 }
+
+// GuessUnchecked takes back a reserved guess that was never checked.
+func (s *Factors) GuessUnchecked(ctx context.Context, g signin.Guess, familiar bool) error {
+	_, err := s.db.Pool.Exec(ctx, `UPDATE sign_in_lockouts SET failures = greatest(failures - 1, 0)
+		WHERE user_id = $1 AND factor = $2 AND familiar = $3 AND locked_until <= $4`, g.UserID, g.Factor, familiar, g.At)
+	if err != nil {
+		return fmt.Errorf("give back guess: %w", err)
+	}
+	return nil
+}

@@ -69,7 +69,15 @@ func TestSmartLockout(t *testing.T) {
 	if v, _ := s.ReserveGuess(ctx, signin.Guess{UserID: u.ID, Factor: "password", Address: "198.51.100.9", At: now.Add(59 * time.Second)}, p); !v.Locked {
 		t.Fatal("lock ended early")
 	}
-	if v, _ := s.ReserveGuess(ctx, signin.Guess{UserID: u.ID, Factor: "password", Address: "198.51.100.9", At: now.Add(61 * time.Second)}, p); v.Locked || v.Failures != 1 {
+	later := signin.Guess{UserID: u.ID, Factor: "password", Address: "198.51.100.9", At: now.Add(61 * time.Second)}
+	if v, _ := s.ReserveGuess(ctx, later, p); v.Locked || v.Failures != 1 {
 		t.Fatalf("after the lock: %+v", v)
+	}
+	// A guess never checked (server busy) is given back.
+	if err := s.GuessUnchecked(ctx, later, false); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.ReserveGuess(ctx, later, p); v.Failures != 1 {
+		t.Fatalf("an unchecked guess still counted: %+v", v)
 	}
 }
