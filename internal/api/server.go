@@ -19,6 +19,8 @@ import (
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
@@ -52,6 +54,8 @@ type Deps struct {
 	ConditionalAccess *conditionalaccess.Service // CA policies, authentication strengths, what-if
 	Methods           *methods.Service           // authentication methods policy, TAP, fido2Methods, the rule on changing one's own methods
 	SignIn            *signin.Service            // sign-in flow, factors, sessions
+	TOTP              *totp.Registrar            // enrols verification-code apps (/me/authentication/softwareOathMethods)
+	Push              *push.Registrar            // enrols Authenticator apps (/me/authentication/microsoftAuthenticatorMethods)
 
 	SignInLogs signinlog.Store     // /auditLogs/signIns and /security/alerts_v2
 	Audits     AuditLog            // /auditLogs/directoryAudits

@@ -210,7 +210,7 @@ func (s *Server) registerMyTOTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m, err := s.deps.SignIn.RegisterTOTP(r.Context(), c.Subject, c.UPN)
+	m, err := s.deps.TOTP.Register(r.Context(), c.Subject, c.UPN)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -230,7 +230,7 @@ func (s *Server) registerMyPush(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m, err := s.deps.SignIn.RegisterPush(r.Context(), sessionOf(r.Context()).Subject, req.DisplayName)
+	m, err := s.deps.Push.Register(r.Context(), sessionOf(r.Context()).Subject, req.DisplayName)
 	if err != nil {
 		writeError(w, r, err)
 		return

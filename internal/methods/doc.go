@@ -1,8 +1,14 @@
 // Package methods owns the authentication methods policy of the lab tenant:
 // the FIDO2 (passkey) and Temporary Access Pass method configurations, the
 // per-user TAPs and the per-user FIDO2 methods. It is the service between
-// the Graph-shaped HTTP handlers and the stores; the pure rules live in
-// internal/profiles and internal/tap and are used as they are.
+// the Graph-shaped HTTP handlers and the stores.
+//
+// Every method has its home under this directory: tap (TAP policy, issue,
+// usability), password (the rule and the hash), totp and push (their codes
+// and enrolment), targeting (Graph's include/exclude targets, shared);
+// passkey profiles and the registration decision are internal/profiles,
+// attestation internal/attestation. Verifying a factor at sign-in is
+// internal/signin's business.
 //
 // # Configurations
 //

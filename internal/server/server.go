@@ -28,6 +28,8 @@ import (
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
@@ -198,7 +200,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	signIn := signin.New(signin.Deps{
 		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, TAP: methodsSvc,
-		Policies: ca, Log: signInLog, RPName: c.RPDisplayName,
+		Policies: ca, Log: signInLog,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err
@@ -230,6 +232,8 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		Ceremony:          cer,
 		FailureLimiter:    limiter,
 		Methods:           methodsSvc,
+		TOTP:              &totp.Registrar{Store: db.Factors(), Sealer: sealer, Issuer: c.RPDisplayName},
+		Push:              &push.Registrar{Store: db.Factors()},
 		SignIn:            signIn,
 		Sessions:          signIn,
 		Origins:           append(slices.Clone(c.Origins), c.RelatedOrigins...),

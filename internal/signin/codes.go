@@ -25,7 +25,6 @@ const (
 	CodeInvalidApplicationID = "invalidApplicationId"
 	CodeInvalidClientAppType = "invalidClientAppType"
 	CodeInvalidPlatform      = "invalidPlatform"
-	CodeInvalidDisplayName   = "invalidDisplayName"
 )
 
 // Entra's error codes, so a lab log reads like a tenant's.

@@ -30,7 +30,7 @@ func (d DirectoryUsers) UserIDByName(ctx context.Context, upn string) (string, e
 }
 
 // Deps are the collaborators of the service, all required except the
-// defaulted settings (RPName, SessionTTL, FlowTTL, Now). The user's risk
+// defaulted settings (SessionTTL, FlowTTL, Now). The user's risk
 // comes with the sign-in facts.
 type Deps struct {
 	Issuer  *tokens.Issuer
@@ -41,12 +41,10 @@ type Deps struct {
 		FactsStore
 		GuessStore
 	}
-	Ceremony *ceremony.Service
-	TAP      TAPRedeemer
-	Policies PolicySource
-	Log      signinlog.Writer
-	// RPName is the issuer shown in authenticator apps for TOTP.
-	RPName     string
+	Ceremony   *ceremony.Service
+	TAP        TAPRedeemer
+	Policies   PolicySource
+	Log        signinlog.Writer
 	SessionTTL time.Duration
 	FlowTTL    time.Duration
 	// Lockout is the smart lockout policy for password and verification
@@ -71,9 +69,6 @@ func New(d Deps) *Service {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.RPName == "" {
-		d.RPName = "rpserver lab"
 	}
 	return &Service{d: d}
 }

@@ -41,7 +41,7 @@ type factors struct {
 	mu                sync.Mutex
 	facts             map[string]signin.Facts
 	hash              map[string]string
-	totp              map[string][]signin.TOTPMethod
+	totp              map[string][]totp.Method
 	// guesses counts failed guesses by user and factor (smart lockout).
 	guesses map[string]int
 }
@@ -63,14 +63,14 @@ func (f *factors) PasswordHash(_ context.Context, id string) (string, error) {
 	return "", apperr.NotFound(apperr.CodeNotFound, "no password")
 }
 
-func (f *factors) AddTOTP(_ context.Context, m signin.TOTPMethod) (signin.TOTPMethod, error) {
+func (f *factors) AddTOTP(_ context.Context, m totp.Method) (totp.Method, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.totp[m.UserID] = append(f.totp[m.UserID], m)
 	return m, nil
 }
 
-func (f *factors) ListTOTP(_ context.Context, id string) ([]signin.TOTPMethod, error) {
+func (f *factors) ListTOTP(_ context.Context, id string) ([]totp.Method, error) {
 	return f.totp[id], nil
 }
 
@@ -205,6 +205,7 @@ func (k *memKeys) PublicKeys(context.Context) ([]tokens.StoredKey, error) {
 
 type lab struct {
 	svc     *signin.Service
+	sealer  *tokens.Sealer
 	issuer  *tokens.Issuer
 	factors *factors
 	log     *records
@@ -230,14 +231,14 @@ func newLab(t *testing.T, policies ...policy.ConditionalAccessPolicy) *lab {
 	}
 	ids := users{aliceUPN: aliceID, bobUPN: bobID}
 	l := &lab{
-		issuer: iss, log: &records{}, now: time.Now(),
+		issuer: iss, sealer: sealer, log: &records{}, now: time.Now(),
 		factors: &factors{
 			facts: map[string]signin.Facts{
 				aliceID: {UserID: aliceID, UserPrincipalName: aliceUPN, Enabled: true, HasPassword: true, UserRiskLevel: "none"},
 				bobID:   {UserID: bobID, UserPrincipalName: bobUPN, Enabled: true, HasTAP: true, UserRiskLevel: "none"},
 			},
 			hash:    map[string]string{aliceID: secrethash.Hash(alicePW)},
-			totp:    map[string][]signin.TOTPMethod{},
+			totp:    map[string][]totp.Method{},
 			guesses: map[string]int{},
 		},
 		tap: &redeemer{passes: map[string]string{bobUPN: "bob-pass-1234"}, ids: ids},
@@ -333,7 +334,7 @@ func TestLockoutRefusesTheRightPasswordAfterTooManyWrongOnes(t *testing.T) {
 func TestMFAPolicyStepsUpToTOTPAndCompletes(t *testing.T) {
 	l := newLab(t, requireMFA(policy.StateEnabled))
 	ctx := context.Background()
-	reg, err := l.svc.RegisterTOTP(ctx, aliceID, aliceUPN)
+	reg, err := (&totp.Registrar{Store: l.factors, Sealer: l.sealer, Issuer: "lab"}).Register(ctx, aliceID, aliceUPN)
 	if err != nil {
 		t.Fatal(err)
 	}

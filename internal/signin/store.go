@@ -5,25 +5,9 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 )
-
-// TOTPMethod is a registered softwareOath method; the secret stays sealed.
-type TOTPMethod struct {
-	ID           string
-	UserID       string
-	SealedSecret []byte
-	LastStep     int64
-	CreatedAt    time.Time
-}
-
-// PushMethod is a registered (emulated) Microsoft Authenticator app.
-type PushMethod struct {
-	ID              string
-	UserID          string
-	DisplayName     string
-	DeviceTokenHash []byte
-	CreatedAt       time.Time
-}
 
 // PushRequest is one push notification awaiting the phone's answer.
 type PushRequest struct {
@@ -40,17 +24,17 @@ type PushRequest struct {
 type FactorStore interface {
 	PasswordHash(ctx context.Context, userID string) (string, error)
 
-	AddTOTP(ctx context.Context, m TOTPMethod) (TOTPMethod, error)
-	ListTOTP(ctx context.Context, userID string) ([]TOTPMethod, error)
+	AddTOTP(ctx context.Context, m totp.Method) (totp.Method, error)
+	ListTOTP(ctx context.Context, userID string) ([]totp.Method, error)
 	DeleteTOTP(ctx context.Context, userID, id string) error
 	// UseTOTPStep records step as used if it is above the last used one;
 	// false means the code was already used (replay).
 	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
 
-	AddPushMethod(ctx context.Context, m PushMethod) (PushMethod, error)
-	ListPushMethods(ctx context.Context, userID string) ([]PushMethod, error)
+	AddPushMethod(ctx context.Context, m push.Method) (push.Method, error)
+	ListPushMethods(ctx context.Context, userID string) ([]push.Method, error)
 	DeletePushMethod(ctx context.Context, userID, id string) error
-	PushMethodByToken(ctx context.Context, tokenHash []byte) (PushMethod, error)
+	PushMethodByToken(ctx context.Context, tokenHash []byte) (push.Method, error)
 
 	CreatePushRequest(ctx context.Context, r PushRequest) error
 	// DecidePushRequest moves a pending, unexpired request of the user to

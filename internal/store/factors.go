@@ -9,6 +9,8 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -29,7 +31,7 @@ func (s *Factors) PasswordHash(ctx context.Context, userID string) (string, erro
 	return h, nil
 }
 
-func (s *Factors) AddTOTP(ctx context.Context, m signin.TOTPMethod) (signin.TOTPMethod, error) {
+func (s *Factors) AddTOTP(ctx context.Context, m totp.Method) (totp.Method, error) {
 	err := s.db.Pool.QueryRow(ctx, `INSERT INTO totp_methods (id, user_id, sealed_secret) VALUES ($1, $2, $3) RETURNING created_at`,
 		m.ID, m.UserID, m.SealedSecret).Scan(&m.CreatedAt)
 	if pgCode(err) == pgForeignKeyViolation {
@@ -41,13 +43,13 @@ func (s *Factors) AddTOTP(ctx context.Context, m signin.TOTPMethod) (signin.TOTP
 	return m, nil
 }
 
-func (s *Factors) ListTOTP(ctx context.Context, userID string) ([]signin.TOTPMethod, error) {
+func (s *Factors) ListTOTP(ctx context.Context, userID string) ([]totp.Method, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT id::text, user_id::text, sealed_secret, last_step, created_at FROM totp_methods WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list TOTP methods: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signin.TOTPMethod, error) {
-		var m signin.TOTPMethod
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (totp.Method, error) {
+		var m totp.Method
 		err := r.Scan(&m.ID, &m.UserID, &m.SealedSecret, &m.LastStep, &m.CreatedAt)
 		return m, err
 	})
@@ -69,7 +71,7 @@ func (s *Factors) UseTOTPStep(ctx context.Context, id string, step int64) (bool,
 	return tag.RowsAffected() == 1, nil
 }
 
-func (s *Factors) AddPushMethod(ctx context.Context, m signin.PushMethod) (signin.PushMethod, error) {
+func (s *Factors) AddPushMethod(ctx context.Context, m push.Method) (push.Method, error) {
 	err := s.db.Pool.QueryRow(ctx, `INSERT INTO push_methods (id, user_id, display_name, device_token_hash) VALUES ($1, $2, $3, $4) RETURNING created_at`,
 		m.ID, m.UserID, m.DisplayName, m.DeviceTokenHash).Scan(&m.CreatedAt)
 	if pgCode(err) == pgForeignKeyViolation {
@@ -83,18 +85,18 @@ func (s *Factors) AddPushMethod(ctx context.Context, m signin.PushMethod) (signi
 
 const pushMethodCols = `id::text, user_id::text, display_name, device_token_hash, created_at`
 
-func scanPushMethod(r pgx.Row) (signin.PushMethod, error) {
-	var m signin.PushMethod
+func scanPushMethod(r pgx.Row) (push.Method, error) {
+	var m push.Method
 	err := r.Scan(&m.ID, &m.UserID, &m.DisplayName, &m.DeviceTokenHash, &m.CreatedAt)
 	return m, err
 }
 
-func (s *Factors) ListPushMethods(ctx context.Context, userID string) ([]signin.PushMethod, error) {
+func (s *Factors) ListPushMethods(ctx context.Context, userID string) ([]push.Method, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+pushMethodCols+` FROM push_methods WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list push methods: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signin.PushMethod, error) { return scanPushMethod(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (push.Method, error) { return scanPushMethod(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list push methods: %w", err)
 	}
@@ -105,7 +107,7 @@ func (s *Factors) DeletePushMethod(ctx context.Context, userID, id string) error
 	return s.deleteOwned(ctx, "push_methods", userID, id)
 }
 
-func (s *Factors) PushMethodByToken(ctx context.Context, tokenHash []byte) (signin.PushMethod, error) {
+func (s *Factors) PushMethodByToken(ctx context.Context, tokenHash []byte) (push.Method, error) {
 	m, err := scanPushMethod(s.db.Pool.QueryRow(ctx, `SELECT `+pushMethodCols+` FROM push_methods WHERE device_token_hash = $1`, tokenHash))
 	if err != nil {
 		return m, fmt.Errorf("push method by token: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such device")))

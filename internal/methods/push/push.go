@@ -1,6 +1,7 @@
-// Package push is the Microsoft Authenticator push method (emulated) with
-// number matching: the sign-in screen shows a number the user must enter on
-// the phone, so an approval cannot be given to a sign-in one did not start.
+// Package push is the Microsoft Authenticator push method (emulated): its
+// enrolment and number matching (the sign-in screen shows a number the user
+// must enter on the phone, so an approval cannot be given to a sign-in one
+// did not start).
 package push
 
 import (

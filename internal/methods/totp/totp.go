@@ -1,6 +1,7 @@
 // Package totp is the verification-code method (softwareOath): RFC 6238
-// codes as Microsoft Authenticator shows them. Pure: secrets arrive sealed
-// from the store, which also enforces one-time use of each time step.
+// codes as Microsoft Authenticator shows them, and enrolment (Registrar).
+// The code functions are pure: secrets arrive sealed from the store, which
+// also enforces one-time use of each time step.
 package totp
 
 import (

@@ -11,6 +11,8 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -73,7 +75,7 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 	t.Run("TOTP steps are used once, even concurrently", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "t@lab.example")
-		m, err := s.AddTOTP(ctx, signin.TOTPMethod{ID: uuid.NewString(), UserID: u.ID, SealedSecret: []byte("sealed")})
+		m, err := s.AddTOTP(ctx, totp.Method{ID: uuid.NewString(), UserID: u.ID, SealedSecret: []byte("sealed")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func Factors(t *testing.T, newStores func(t *testing.T) (FactorStore, directory.
 	t.Run("push: device lookup and one decision per request", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "q@lab.example")
-		dev, err := s.AddPushMethod(ctx, signin.PushMethod{ID: uuid.NewString(), UserID: u.ID, DisplayName: "phone", DeviceTokenHash: []byte("hash")})
+		dev, err := s.AddPushMethod(ctx, push.Method{ID: uuid.NewString(), UserID: u.ID, DisplayName: "phone", DeviceTokenHash: []byte("hash")})
 		if err != nil {
 			t.Fatal(err)
 		}
