@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -75,4 +77,51 @@ func TestBrowserPasskeyAlgorithms(t *testing.T) {
 			b.shot(fmt.Sprintf("passkey-%s-signed-in", strings.ToLower(alg.name)))
 		})
 	}
+}
+
+// TestBrowserPasskeyAutofill signs in by passkey autofill (conditional
+// mediation): the sign-in page asks the browser for a passkey as soon as
+// it loads, and Chromium's virtual authenticator, holding one for the
+// site, answers without the user typing a name.
+func TestBrowserPasskeyAutofill(t *testing.T) {
+	b := newBrowser(t)
+	l := newLab(t)
+	b.origin = l.origin
+	l.call("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", `{"state":"enabled","isUsableOnce":true}`, 200)
+	_, pass := l.userWithTAP("autofill@lab.example", "Autofill User")
+
+	b.goTo("/signin", "#upn")
+	b.do("enter UPN", chromedp.SendKeys(chromedp.ID("upn"), "autofill@lab.example"), chromedp.Click(chromedp.CSS(`#upn-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("tap-form")))
+	b.do("enter TAP", chromedp.SendKeys(chromedp.ID("tap"), pass), chromedp.Click(chromedp.CSS(`#tap-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("register-form")))
+	b.do("register", chromedp.Click(chromedp.ID("register")))
+	b.waitFor("passkey listed", `document.querySelectorAll('#passkeys-body tr').length === 1`)
+	b.waitFor("the model's icon shown", `!!document.querySelector('#passkeys-body td.model')`)
+	b.do("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("upn")))
+
+	// A fresh sign-in page: no name typed, no button pressed. The page may
+	// be gone to Security info before #upn could be waited for.
+	b.allowAutofill()
+	b.do("open the sign-in page", chromedp.Navigate(b.origin+"/signin"))
+	// The page navigates by itself, so an evaluation may hit the old
+	// document: poll, tolerating that.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.pathname === '/security-info' && !!document.getElementById('who') && document.getElementById('who').textContent.includes('Passkey (FIDO2)')`))
+		cancel()
+		if err == nil && done {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.shot("autofill-not-signed-in")
+			t.Fatalf("not signed in by autofill: %v; status %q, alert %q", err, b.text("#status"), b.text("#alert"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if who := b.text("#who"); !strings.Contains(who, "autofill@lab.example") {
+		t.Errorf("who after autofill: %q", who)
+	}
+	b.shot("passkey-autofill-signed-in")
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -117,14 +118,16 @@ func chromium(t *testing.T) string {
 // authenticator: a platform authenticator (transport internal) that holds
 // resident keys and always verifies the user.
 type browser struct {
-	t       *testing.T
-	ctx     context.Context
-	origin  string
-	authID  webauthn.AuthenticatorID
-	shots   string
-	n       int
-	mu      sync.Mutex
-	console []chromedp.ConsoleMessage
+	t      *testing.T
+	ctx    context.Context
+	origin string
+	authID webauthn.AuthenticatorID
+	// autofillScript is the script that hides conditional mediation.
+	autofillScript page.ScriptIdentifier
+	shots          string
+	n              int
+	mu             sync.Mutex
+	console        []chromedp.ConsoleMessage
 }
 
 // newBrowser starts Chromium; extra adds flags (the HTTPS test's host
@@ -162,7 +165,32 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 		t.Fatalf("WebAuthn.enable: %v", err)
 	}
 	b.authenticator(false)
+	// Chromium's virtual authenticator answers a conditional (autofill)
+	// request at once, where a person would pick the passkey from the
+	// username field's suggestions; the tests of the typed-name flows run
+	// as in a browser without autofill. TestBrowserPasskeyAutofill turns
+	// it back on.
+	b.autofillScript = b.addScript(`Object.defineProperty(PublicKeyCredential, 'isConditionalMediationAvailable', {configurable: true, value: async () => false});`)
 	return b
+}
+
+// addScript runs js in every document the tab loads from now on.
+func (b *browser) addScript(js string) page.ScriptIdentifier {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+	if err != nil {
+		b.t.Fatalf("Page.addScriptToEvaluateOnNewDocument: %v", err)
+	}
+	return res.Identifier
+}
+
+// allowAutofill undoes newBrowser's "no autofill" for the documents loaded
+// from now on.
+func (b *browser) allowAutofill() {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: b.autofillScript}); err != nil {
+		b.t.Fatalf("Page.removeScriptToEvaluateOnNewDocument: %v", err)
+	}
 }
 
 // authenticator replaces the tab's virtual authenticator by a fresh one;
@@ -215,7 +243,7 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.shot("failed-" + strings.NewReplacer(" ", "-", "/", "-").Replace(what))
 		b.t.Fatalf("%s: %v\nstatus: %q\nalert: %q\nconsole: %v", what, err, b.text("#status"), b.text("#alert"), b.consoleText())
 	}
 }

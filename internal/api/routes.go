@@ -68,6 +68,7 @@ func (s *Server) routes(r chi.Router) {
 
 		r.Get("/me", s.me)
 		r.Post("/me/revokeSignInSessions", s.revokeMySessions)
+		r.Get("/me/webauthn/signals", s.mySignalState)
 		r.Get("/me/authentication/fido2Methods", s.listMyFido2)
 		r.Get("/me/authentication/fido2Methods/{methodId}", s.getMyFido2)
 		r.With(s.ownMethodChange).Patch("/me/authentication/fido2Methods/{methodId}", s.renameMyFido2)

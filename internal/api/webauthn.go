@@ -238,3 +238,15 @@ func (s *Server) relatedOrigins(w http.ResponseWriter, r *http.Request) {
 	}
 	doc.ServeHTTP(w, r)
 }
+
+// mySignalState answers GET /me/webauthn/signals: the RP ID, user handle,
+// names and accepted credential IDs the pages hand to the WebAuthn Signal
+// API after a passkey is deleted or renamed.
+func (s *Server) mySignalState(w http.ResponseWriter, r *http.Request) {
+	st, err := s.deps.Ceremony.SignalState(r.Context(), sessionOf(r.Context()).Subject)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}

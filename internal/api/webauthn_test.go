@@ -176,6 +176,32 @@ func TestAuthenticatorCatalog(t *testing.T) {
 	}
 }
 
+// TestSignalState: what the pages give the Signal API, before and after a
+// deletion.
+func TestSignalState(t *testing.T) {
+	l := newLab(t)
+	a := l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca))
+	reg := l.register(a, "phone", virtualauthn.Tamper{})
+	if reg.status != 201 {
+		t.Fatalf("%d %s", reg.status, reg.raw)
+	}
+	st := l.do("GET", "/me/webauthn/signals", l.session, "")
+	ids, _ := st.body["allAcceptedCredentialIds"].([]any)
+	if st.status != 200 || st.body["rpId"] != "localhost" || st.body["name"] != l.upn || st.body["displayName"] != "Admin One" ||
+		st.body["userId"] == "" || len(ids) != 1 {
+		t.Fatalf("%d %s", st.status, st.raw)
+	}
+	if del := l.do("DELETE", "/me/authentication/fido2Methods/"+reg.body["id"].(string), l.session, ""); del.status != 204 {
+		t.Fatalf("%d %s", del.status, del.raw)
+	}
+	if st := l.do("GET", "/me/webauthn/signals", l.session, ""); st.status != 200 || len(st.body["allAcceptedCredentialIds"].([]any)) != 0 {
+		t.Fatalf("%d %s", st.status, st.raw)
+	}
+	if st := l.do("GET", "/me/webauthn/signals", "", ""); st.status != 401 {
+		t.Fatalf("without a session: %d %s", st.status, st.raw)
+	}
+}
+
 // TestRelatedOrigins: /.well-known/webauthn lists every origin of the RP
 // ID, and a ceremony from a related origin is accepted; another is not.
 func TestRelatedOrigins(t *testing.T) {

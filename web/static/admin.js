@@ -3,7 +3,7 @@
 
 import {$, el, say, clearAlert, fail, failWith} from './dom.js';
 import {call, codeOf, adminTokenKey} from './api.js';
-import {b64uToBuf} from './webauthn.js';
+import {b64uToBuf, authenticatorInfo, authenticatorIcon} from './webauthn.js';
 import {fmtDate, methodName, resultName, badge} from './format.js';
 
 function tokenClaims(tok) {
@@ -123,10 +123,15 @@ export default async function adminPage() {
     const models = {};
     const listed = [...new Set(profiles.flatMap((p) => (p.keyRestrictions && p.keyRestrictions.aaGuids) || []).map((a) => String(a).toLowerCase()))];
     await Promise.all(listed.map(async (a) => {
-      const r = await call('GET', '/webauthn/authenticators/' + encodeURIComponent(a));
-      if (r.ok && r.data.name) models[a] = r.data.name;
+      const info = await authenticatorInfo(a);
+      if (info && info.name) models[a] = info;
     }));
-    const modelOf = (a) => (models[String(a).toLowerCase()] ? models[String(a).toLowerCase()] + ' (' + a + ')' : a);
+    const modelOf = (a) => (models[String(a).toLowerCase()] ? models[String(a).toLowerCase()].name + ' (' + a + ')' : a);
+    // modelList is the AAGUID list with each model's icon and name.
+    const modelList = (aaguids) => el('span', {}, aaguids.flatMap((a, i) => {
+      const icon = authenticatorIcon(models[String(a).toLowerCase()]);
+      return [i ? ', ' : '', icon, icon ? ' ' : '', modelOf(a)];
+    }));
     const pname = {};
     for (const p of profiles) pname[p.id] = p.name;
     view.append(
@@ -140,7 +145,7 @@ export default async function adminPage() {
           el('td', {}, String(p.passkeyTypes || '').split(',').map((t) => t.trim() === 'deviceBound' ? 'Device-bound' : t.trim() === 'synced' ? 'Synced' : t.trim()).join(', ')),
           el('td', {}, p.attestationEnforcement === 'registrationOnly' ? 'Enforced at registration' : p.attestationEnforcement === 'disabled' ? 'Not enforced' : p.attestationEnforcement),
           el('td', {}, p.keyRestrictions && p.keyRestrictions.isEnforced
-            ? (p.keyRestrictions.enforcementType === 'allow' ? 'Allow only: ' : 'Block: ') + (p.keyRestrictions.aaGuids || []).map(modelOf).join(', ')
+            ? [p.keyRestrictions.enforcementType === 'allow' ? 'Allow only: ' : 'Block: ', modelList(p.keyRestrictions.aaGuids || [])]
             : 'None'))))
         : el('p', {}, 'No passkey profiles yet.'),
       table('Included targets', ['Target', 'Type', 'Registration required', 'Passkey profiles'],

@@ -3,7 +3,8 @@
 
 import {$, el, say, clearAlert, fail, failWith} from './dom.js';
 import {call, adminTokenKey} from './api.js';
-import {creationOptions, credentialJSON, browserFailure, webauthnAvailable} from './webauthn.js';
+import {creationFromJSON, toJSON, browserFailure, webauthnAvailable, signalAccepted,
+  authenticatorInfo, authenticatorIcon} from './webauthn.js';
 import {fmtDate, methodName} from './format.js';
 
 export default async function securityInfoPage() {
@@ -43,11 +44,22 @@ export default async function securityInfoPage() {
     if (announce) say(announce);
   }
 
+  // model is the authenticator's name and icon from the catalog (the
+  // operator's file, FIDO MDS, the community list), as fido2Methods' model.
+  function model(m) {
+    const td = el('td', {class: 'model'}, m.model || el('span', {}, 'Unknown authenticator', el('br'), el('small', {class: 'code'}, m.aaGuid || '')));
+    authenticatorInfo(m.aaGuid).then((info) => {
+      const icon = authenticatorIcon(info);
+      if (icon) td.prepend(icon, ' ');
+    });
+    return td;
+  }
+
   function row(m) {
     const name = m.displayName || '(unnamed passkey)';
     const tr = el('tr', {'data-id': m.id},
       el('th', {scope: 'row', class: 'name'}, name),
-      el('td', {}, m.model || el('span', {}, 'Unknown authenticator', el('br'), el('small', {class: 'code'}, m.aaGuid || ''))),
+      model(m),
       el('td', {}, m.passkeyType === 'synced' ? 'Synced' : m.passkeyType === 'deviceBound' ? 'Device-bound' : (m.passkeyType || '—')),
       el('td', {}, m.attestationLevel === 'attested' ? 'Attested' : m.attestationLevel === 'notAttested' ? 'Not attested' : (m.attestationLevel || '—')),
       el('td', {}, fmtDate(m.createdDateTime)),
@@ -71,6 +83,7 @@ export default async function securityInfoPage() {
         const res = await call('PATCH', '/me/authentication/fido2Methods/' + encodeURIComponent(m.id), {displayName: input.value.trim()});
         if (!res.ok) { failWith(res); input.focus(); return; }
         await load('Renamed to “' + res.data.displayName + '”.');
+        await signalAccepted('user');
       });
       tr.querySelector('.name').replaceChildren(form);
       input.focus();
@@ -85,6 +98,8 @@ export default async function securityInfoPage() {
         const res = await call('DELETE', '/me/authentication/fido2Methods/' + encodeURIComponent(m.id));
         if (!res.ok) { failWith(res); return; }
         await load('Deleted “' + name + '”.');
+        // The browser's passkey manager may now drop the deleted passkey.
+        await signalAccepted('credentials');
         $('passkeys-title').focus();
       });
       actions.replaceChildren(el('span', {}, 'Delete “' + name + '”? '), yes, ' ', no);
@@ -104,10 +119,10 @@ export default async function securityInfoPage() {
     let cred;
     try {
       say('Create the passkey on your authenticator…');
-      cred = await navigator.credentials.create({publicKey: creationOptions(begin.data.publicKey)});
+      cred = await navigator.credentials.create({publicKey: creationFromJSON(begin.data.publicKey)});
     } catch (err) { browserFailure(err); return; }
     say('Checking the new passkey against your organisation’s policy…');
-    const fin = await call('POST', '/webauthn/registration/finish', credentialJSON(cred));
+    const fin = await call('POST', '/webauthn/registration/finish', toJSON(cred));
     if (!fin.ok) { failWith(fin); return; }
     $('passkey-name').value = '';
     const m = fin.data;

@@ -3,7 +3,8 @@
 
 import {$, el, ready, say, clearAlert, fail, failWith} from './dom.js';
 import {call, codeOf} from './api.js';
-import {requestOptions, credentialJSON, browserFailure, webauthnAvailable} from './webauthn.js';
+import {requestFromJSON, toJSON, browserFailure, webauthnAvailable, conditionalMediationAvailable,
+  signalUnknownCredential} from './webauthn.js';
 import {methodName} from './format.js';
 
 export default function signinPage() {
@@ -123,20 +124,54 @@ export default function signinPage() {
       : await call('POST', '/signin/begin', {userPrincipalName: upn}));
   });
 
+  // finishPasskey sends the assertion; when the server does not know the
+  // passkey (deleted here), the browser is told so it can stop offering it.
+  async function finishPasskey(pk, cred, flowToken) {
+    say('Checking the passkey…');
+    const res = await call('POST', '/signin/passkey/finish', flowToken ? {flowToken, credential: toJSON(cred)} : {credential: toJSON(cred)});
+    if (codeOf(res) === 'unknownCredential') await signalUnknownCredential(pk.rpId, cred.id);
+    outcome(res);
+  }
+
+  // Passkey autofill (conditional mediation): the username field offers
+  // the passkeys the browser holds for this site; picking one signs in
+  // without typing the UPN. Only one WebAuthn request may be pending, so
+  // it is aborted before any other starts. Not for an app's sign-in
+  // (authRequest), whose flow starts from the UPN.
+  let autofill = null;
+  async function startAutofill() {
+    if (authRequest || !(await conditionalMediationAvailable())) return;
+    const begin = await call('POST', '/signin/passkey/begin', {});
+    if (!begin.ok) return; // the typed-UPN path still works
+    autofill = new AbortController();
+    let cred;
+    try {
+      cred = await navigator.credentials.get({mediation: 'conditional', signal: autofill.signal, publicKey: requestFromJSON(begin.data.publicKey)});
+    } catch (err) {
+      if (err && err.name !== 'AbortError') browserFailure(err);
+      return;
+    } finally {
+      autofill = null;
+    }
+    clearAlert();
+    await finishPasskey(begin.data.publicKey, cred, '');
+  }
+  const stopAutofill = () => { if (autofill) autofill.abort(); };
+
   $('passkey-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearAlert();
     if (!webauthnAvailable()) { fail('webauthnUnavailable', 'This browser cannot use passkeys here.'); return; }
+    stopAutofill();
     say('Preparing the passkey prompt…');
     const begin = await call('POST', '/signin/passkey/begin', {flowToken: flow});
     if (!begin.ok) { failWith(begin); return; }
     let cred;
     try {
       say('Confirm with your passkey…');
-      cred = await navigator.credentials.get({publicKey: requestOptions(begin.data.publicKey)});
+      cred = await navigator.credentials.get({publicKey: requestFromJSON(begin.data.publicKey)});
     } catch (err) { browserFailure(err); return; }
-    say('Checking the passkey…');
-    outcome(await call('POST', '/signin/passkey/finish', {flowToken: flow, credential: credentialJSON(cred)}));
+    await finishPasskey(begin.data.publicKey, cred, flow);
   });
 
   $('tap-form').addEventListener('submit', async (ev) => {
@@ -196,4 +231,5 @@ export default function signinPage() {
   if (q && authRequest) $('upn-form').requestSubmit();
   ready();
   $('upn').focus();
+  startAutofill();
 }
