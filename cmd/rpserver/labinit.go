@@ -86,12 +86,19 @@ func labInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := c.AdoptRunningIssuer(); err != nil {
 		return err
 	}
+	rt, running, err := config.ReadRuntime(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("lab init: %w", err)
+	}
 	if base == "" {
-		rt, ok, err := config.ReadRuntime(c.DataDir)
-		if err != nil || !ok || rt.URL == "" {
-			return fmt.Errorf("lab init: no running server found in %s (%v): start it (scripts/run.sh) or pass -url", c.DataDir, err)
+		if !running || rt.URL == "" {
+			return fmt.Errorf("lab init: no running server found in %s: start it (scripts/run.sh) or pass -url", c.DataDir)
 		}
 		base = rt.URL
+	}
+	origin := c.Origins[0]
+	if running && len(rt.Origins) > 0 && !c.IssuerExplicit {
+		origin = rt.Origins[0] // where the running server's pages are
 	}
 	n, err := countUsers(ctx, dsn)
 	if err != nil {
@@ -161,14 +168,10 @@ func labInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := api.call(ctx, "POST", "/v1.0/users/"+admin.ID+"/authentication/temporaryAccessPassMethods", map[string]any{}, 201, &tap); err != nil {
 		return fmt.Errorf("lab init: TAP for admin1: %w", err)
 	}
-	origin := c.Issuer
-	if len(c.Origins) > 0 {
-		origin = c.Origins[0]
-	}
 	fmt.Fprintf(stdout, "The lab tenant is ready: %d users (2 emergency-access accounts in GRP-Emergency-Access), %d groups, passkeys and TAP on for GRP-Pilot-Passkey-Admins.\n\n",
 		len(ids), len(groups))
 	fmt.Fprintf(stdout, "Open %s/ and sign in as %s with this one-time Temporary Access Pass (valid 60 minutes):\n\n    %s\n\n", origin, admin1, tap.Pass)
-	fmt.Fprintf(stdout, "then register a passkey in Security info (or: rpserver phone -upn %s register -tap %s).\n", admin1, tap.Pass)
+	fmt.Fprintf(stdout, "then register a passkey in Security info (or, as the admin's phone: rpserver phone -upn %s -store admin1.phone register -tap '%s').\n", admin1, tap.Pass)
 	return nil
 }
 
