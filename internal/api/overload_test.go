@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/server"
+	"github.com/rpserver/rpserver/internal/server/servertest"
 )
-
-type pingOK struct{}
-
-func (pingOK) Ping(context.Context) error { return nil }
 
 func errorCode(t *testing.T, res *http.Response) string {
 	t.Helper()
@@ -32,11 +29,10 @@ func errorCode(t *testing.T, res *http.Response) string {
 // Retry-After, while the probes still answer: a load balancer must be able
 // to tell a busy server from a dead one.
 func TestOverloadShedsWithServerBusyButProbesAnswer(t *testing.T) {
-	lim := admission.New(1, 0, 0, "test")
-	srv := httptest.NewServer(api.New(api.Deps{DB: pingOK{}, Admission: lim}))
-	defer srv.Close()
-
-	hold, err := lim.Acquire(context.Background())
+	srv := servertest.New(t, server.Config{MaxInFlight: 1})
+	// With the one slot held, the next request waits its bounded time in
+	// the queue and is shed.
+	hold, err := srv.Admission.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +69,8 @@ func TestOverloadShedsWithServerBusyButProbesAnswer(t *testing.T) {
 }
 
 func TestDrainTurnsReadinessOff(t *testing.T) {
-	h := api.New(api.Deps{DB: pingOK{}})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	h.Drain()
+	srv := servertest.New(t, server.Config{})
+	srv.Handler.Drain()
 	res, err := http.Get(srv.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/rpserver/rpserver/internal/admission"
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/apps"
 	"github.com/rpserver/rpserver/internal/attestation"
@@ -124,6 +125,8 @@ type Server struct {
 	OIDC              *oidc.Provider
 	// SignInLog must be drained before DB closes; Close does both in order.
 	SignInLog *signinlog.BatchWriter
+	// Admission bounds the requests served at once (MaxInFlight).
+	Admission *admission.Limiter
 }
 
 // New migrates the database and builds every service and the HTTP surface.
@@ -223,6 +226,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	// The failure limiter counts in the database, so the limit holds across
 	// every server on it.
 	limiter := ratelimit.New(db.Attempts(), c.FailureLimit, c.FailureWindow)
+	adm := api.NewAdmission(c.MaxInFlight)
 	handler := api.New(api.Deps{
 		Directory:         dir,
 		Issuer:            issuer,
@@ -247,11 +251,12 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		OIDC:              provider,
 		AuthContexts:      &authcontext.Service{Store: db.AuthContexts()},
 		RequestTimeout:    c.RequestTimeout,
-		Admission:         api.NewAdmission(c.MaxInFlight),
+		Admission:         adm,
 		Middleware:        middleware(c),
 	})
 	return &Server{
-		Handler: handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
+		Admission: adm,
+		Handler:   handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
 		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, OIDC: provider, SignInLog: signInLog,
 		FailureLimiter: limiter,
 	}, nil
