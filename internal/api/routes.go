@@ -136,6 +136,8 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(roleWriters...)).Delete("/roleManagement/directory/roleAssignments/{id}", s.deleteRoleAssignment)
 
 	// /policies/authenticationMethodsPolicy
+	r.With(allow(methodPolicyReaders...)).Get("/policies/authenticationMethodsPolicy", s.getMethodsPolicy)
+	r.With(allow(methodPolicyWriters...)).Patch("/policies/authenticationMethodsPolicy", s.patchMethodsPolicy)
 	const methodConfigs = "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations"
 	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/fido2", s.getFido2Config)
 	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/fido2", s.patchFido2Config)
