@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -186,7 +187,15 @@ func (p *Provider) routes() chi.Router {
 	discovery := func(w http.ResponseWriter, req *http.Request) {
 		req2 := req.Clone(req.Context())
 		req2.URL.Path = oidc.DiscoveryEndpoint
-		inner.ServeHTTP(w, req2)
+		rec := httptest.NewRecorder()
+		inner.ServeHTTP(rec, req2)
+		body, err := truthfulDiscovery(rec.Body.Bytes())
+		if rec.Code != http.StatusOK || err != nil {
+			http.Error(w, "discovery unavailable", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
 	}
 	t := "/" + p.cfg.TenantID
 	r.Get(oidc.DiscoveryEndpoint, discovery)
@@ -202,6 +211,28 @@ func (p *Provider) routes() chi.Router {
 	r.NotFound(inner.ServeHTTP)
 	r.MethodNotAllowed(inner.ServeHTTP)
 	return r
+}
+
+// truthfulDiscovery trims op's discovery document to what the lab serves:
+// op advertises every flow it can run (implicit, JWT bearer, device code,
+// introspection) whatever the storage supports, and a client that trusted
+// that would fail later instead of at discovery.
+func truthfulDiscovery(doc []byte) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"device_authorization_endpoint", "introspection_endpoint",
+		"introspection_endpoint_auth_methods_supported", "introspection_endpoint_auth_signing_alg_values_supported"} {
+		delete(m, k)
+	}
+	m["response_types_supported"] = []string{"code"}
+	m["response_modes_supported"] = []string{"query", "fragment", "form_post"}
+	m["grant_types_supported"] = []string{"authorization_code", "refresh_token"}
+	m["subject_types_supported"] = []string{"pairwise"}
+	m["claims_parameter_supported"] = true
+	m["request_parameter_supported"] = false
+	return json.Marshal(m)
 }
 
 var knownPrompts = []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount, oidc.PromptConsent}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -371,6 +372,26 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	for _, raw := range []string{before, after} {
 		if _, err := fresh.Verifier(&gooidc.Config{ClientID: appID}).Verify(ctx, raw); err != nil {
 			t.Errorf("token signed with %s: %v", kidOf(raw), err)
+		}
+	}
+}
+
+func TestDiscoveryIsTruthful(t *testing.T) {
+	l := newLab(t)
+	for _, path := range []string{"/" + l.srv.OIDC.TenantID() + "/v2.0/.well-known/openid-configuration", "/.well-known/openid-configuration"} {
+		res, err := http.Get(l.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&doc)
+		res.Body.Close()
+		if res.StatusCode != 200 || doc["issuer"] != l.issuer() || doc["device_authorization_endpoint"] != nil || doc["introspection_endpoint"] != nil {
+			t.Fatalf("%s: %d %v", path, res.StatusCode, doc)
+		}
+		if fmt.Sprint(doc["response_types_supported"]) != "[code]" || fmt.Sprint(doc["grant_types_supported"]) != "[authorization_code refresh_token]" ||
+			fmt.Sprint(doc["code_challenge_methods_supported"]) != "[S256]" || fmt.Sprint(doc["subject_types_supported"]) != "[pairwise]" {
+			t.Errorf("%s advertises more than the lab serves: %v", path, doc)
 		}
 	}
 }
