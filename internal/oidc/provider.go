@@ -29,6 +29,7 @@ import (
 const (
 	CodeUnknownAuthRequest = "unknownAuthorizationRequest"
 	CodeAuthRequestDone    = "authorizationRequestCompleted"
+	CodeContextsUnmet      = "authenticationContextsUnmet"
 )
 
 // DefaultTenantID is the lab tenant's id when none is configured: the
@@ -299,7 +300,7 @@ func (p *Provider) Complete(ctx context.Context, id string, g Grant) (string, er
 		return "", err
 	}
 	if !hasAll(g.ACRs, lr.AuthContexts) {
-		return "", fmt.Errorf("oidc: grant for %s misses authentication contexts %v", id, lr.AuthContexts)
+		return "", apperr.Forbidden(CodeContextsUnmet, "the sign-in did not satisfy the authentication contexts %v the application asked for; sign in again", lr.AuthContexts)
 	}
 	body, err := json.Marshal(g)
 	if err != nil {
