@@ -53,7 +53,7 @@ func TestDirectoryAuditsRecordEveryAdminChange(t *testing.T) {
 	if all.status != 200 {
 		t.Fatalf("list: %d %s", all.status, all.raw)
 	}
-	if strings.Contains(all.raw, pass) || strings.Contains(strings.ToLower(all.raw), "secrethash") {
+	if strings.Contains(all.raw, pass) || strings.Contains(strings.ToLower(all.raw), "secrethash") || strings.Contains(strings.ToLower(all.raw), "$argon2") {
 		t.Fatalf("a secret reached the audit log: %s", all.raw)
 	}
 	activities := map[string]map[string]any{}
@@ -119,4 +119,24 @@ func keys(m map[string]map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// An app secret's record names the credential (keyId) and never holds the
+// secret or its hash.
+func TestDirectoryAuditOfAnAppSecretNamesItWithoutTheSecret(t *testing.T) {
+	e := newEnv(t)
+	admin := e.token(directory.RoleApplicationAdministrator)
+	app := e.do("POST", "/v1.0/applications", admin, `{"displayName":"Audited app"}`)
+	if app.status != 201 {
+		t.Fatal(app.raw)
+	}
+	pw := e.do("POST", "/v1.0/applications/"+app.body["id"].(string)+"/addPassword", admin, `{"passwordCredential":{"displayName":"ci"}}`)
+	secret, _ := pw.body["secretText"].(string)
+	if pw.status != 200 || secret == "" {
+		t.Fatal(pw.raw)
+	}
+	r := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("category eq 'ApplicationManagement'"), e.token(directory.RoleReportsReader), "")
+	if r.status != 200 || strings.Contains(r.raw, secret) || strings.Contains(r.raw, "argon2") || !strings.Contains(r.raw, `"KeyId"`) || !strings.Contains(r.raw, pw.body["keyId"].(string)) {
+		t.Fatalf("app secret audit: %s", r.raw)
+	}
 }

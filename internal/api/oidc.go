@@ -171,6 +171,7 @@ func (s *Server) completeGrant(w http.ResponseWriter, r *http.Request, id string
 		writeError(w, r, err)
 		return
 	}
+	s.deps.OIDC.BindCallback(w, r, id)
 	http.Redirect(w, r, next, http.StatusFound)
 }
 

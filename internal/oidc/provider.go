@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,6 +210,9 @@ func (p *Provider) routes() chi.Router {
 		}
 		inner.ServeHTTP(w, req)
 	}))
+	// op issues the code at its callback to anyone who names a completed
+	// request: bind it to the browser that completed the sign-in.
+	r.Handle(t+"/oauth2/v2.0/authorize/callback", p.requireCallbackBinding(inner))
 	r.NotFound(inner.ServeHTTP)
 	r.MethodNotAllowed(inner.ServeHTTP)
 	return r
@@ -234,6 +238,37 @@ func truthfulDiscovery(doc []byte) ([]byte, error) {
 	m["claims_parameter_supported"] = true
 	m["request_parameter_supported"] = false
 	return json.Marshal(m)
+}
+
+// callbackCookie names the cookie that ties a completed auth request to the
+// browser that completed it.
+const callbackCookie = "rpserver_oidc_callback"
+
+func (p *Provider) callbackBinding(id string) string {
+	m := hmac.New(sha256.New, p.cfg.Secret)
+	m.Write([]byte("oidc-callback:" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// BindCallback sets, on the answer that sends the browser to the callback
+// URL Complete returned, the cookie the callback requires: without it the
+// request id alone (which the page that started the flow knows) would let
+// anyone collect the code after the victim signed in.
+func (p *Provider) BindCallback(w http.ResponseWriter, r *http.Request, id string) {
+	http.SetCookie(w, &http.Cookie{Name: callbackCookie, Value: p.callbackBinding(id),
+		Path: "/" + p.cfg.TenantID + "/oauth2/v2.0/authorize/callback", MaxAge: int(authRequestTTL.Seconds()),
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+func (p *Provider) requireCallbackBinding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(callbackCookie)
+		if err != nil || !hmac.Equal([]byte(c.Value), []byte(p.callbackBinding(r.URL.Query().Get("id")))) {
+			http.Error(w, "this sign-in was completed in another browser: go back to the application and sign in again", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 var knownPrompts = []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount, oidc.PromptConsent}

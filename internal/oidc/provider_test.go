@@ -395,3 +395,68 @@ func TestDiscoveryIsTruthful(t *testing.T) {
 		}
 	}
 }
+
+// Found by review: op hands out the code at its callback to anyone who
+// names a completed request, and a code outlived revokeSignInSessions.
+func TestCallbackIsBoundToTheBrowserAndCodesDieWithRevocation(t *testing.T) {
+	l := newLab(t)
+	ctx := context.Background()
+	appID, secret := l.app("Demo", "web")
+	provider, err := gooidc.NewProvider(ctx, l.issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: appID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: callback, Scopes: []string{gooidc.ScopeOpenID}}
+	verifier := oauth2.GenerateVerifier()
+
+	// The attacker starts the request and learns its id from the redirect.
+	attacker := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := attacker.Get(conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loginURL, _ := url.Parse(res.Header.Get("Location"))
+	id := loginURL.Query().Get("authRequest")
+	if id == "" {
+		t.Fatalf("no auth request id in %s", res.Header.Get("Location"))
+	}
+	// The victim signs in for it; the attacker polls the provider's callback.
+	victim := newBrowser(t)
+	out := victim.post(l.base+"/oauth2/login/begin", `{"authRequest":"`+id+`","userPrincipalName":"`+upn+`"}`)
+	victim.post(l.base+"/signin/password", `{"flowToken":"`+out["flowToken"].(string)+`","password":"`+password+`"}`)
+	stop := *victim.client
+	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err = stop.Get(l.base + "/oauth2/login/complete?authRequest=" + url.QueryEscape(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cbURL := res.Header.Get("Location")
+	if !strings.Contains(cbURL, "/authorize/callback") {
+		t.Fatalf("complete did not send the browser to the callback: %d %s", res.StatusCode, cbURL)
+	}
+	if !strings.HasPrefix(cbURL, "http") {
+		cbURL = l.base + cbURL
+	}
+	res, err = attacker.Get(cbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || strings.Contains(res.Header.Get("Location"), "code=") {
+		t.Fatalf("the attacker's poll got %d %s, want 403 and no code", res.StatusCode, res.Header.Get("Location"))
+	}
+	// The victim's own browser still gets its code.
+	cb, _ := victim.get(cbURL)
+	code := cb.Query().Get("code")
+	if code == "" {
+		t.Fatalf("victim's callback: %s", cb)
+	}
+	// Revoking the user's sessions before the exchange kills the code.
+	var me map[string]any
+	me = l.api("GET", "/v1.0/users/"+url.PathEscape(upn), "", 200)
+	l.api("POST", "/v1.0/users/"+me["id"].(string)+"/revokeSignInSessions", "", 200)
+	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	wantOAuthError(t, err, "invalid_grant")
+}

@@ -198,6 +198,21 @@ func (s *storage) spend(ctx context.Context, req op.TokenRequest) error {
 		}
 		return err
 	}
+	// A code outlives the sign-in by up to its TTL: revoking the user's
+	// sessions or disabling the account in between must stop it too, as it
+	// stops the refresh tokens (TokenRequestByRefreshToken).
+	if a.Grant != nil {
+		validFrom, enabled, err := s.sessions.SessionState(ctx, a.Grant.UserID)
+		if err != nil {
+			return err
+		}
+		if !enabled {
+			return oidc.ErrInvalidGrant().WithDescription("AADSTS50057: the user account is disabled")
+		}
+		if a.Grant.SessionAt.Before(validFrom.Truncate(time.Microsecond)) {
+			return oidc.ErrInvalidGrant().WithDescription("AADSTS50173: the grant was revoked (revokeSignInSessions); sign in again")
+		}
+	}
 	return nil
 }
 

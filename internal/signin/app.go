@@ -62,7 +62,9 @@ func (s *Service) BeginForApp(ctx context.Context, req AppSignIn, session *token
 		AuthContexts: req.AuthContexts, AppName: req.ApplicationName}
 	if session != nil && session.Subject == userID && !req.ForceLogin {
 		var sd sessionData
-		if json.Unmarshal(session.Data, &sd) == nil && s.sessionValid(ctx, session) == nil {
+		// A registration-only session lends no factor to later sign-ins
+		// (as in Begin): its TAP counts only for registering methods.
+		if json.Unmarshal(session.Data, &sd) == nil && sd.Action == "" && s.sessionValid(ctx, session) == nil {
 			if req.MaxAge == nil || s.d.Now().Sub(lastAuthentication(sd.Steps)) <= *req.MaxAge {
 				for _, st := range sd.Steps {
 					st.Previous = true
