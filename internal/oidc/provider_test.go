@@ -454,8 +454,7 @@ func TestCallbackIsBoundToTheBrowserAndCodesDieWithRevocation(t *testing.T) {
 		t.Fatalf("victim's callback: %s", cb)
 	}
 	// Revoking the user's sessions before the exchange kills the code.
-	var me map[string]any
-	me = l.api("GET", "/v1.0/users/"+url.PathEscape(upn), "", 200)
+	me := l.api("GET", "/v1.0/users/"+url.PathEscape(upn), "", 200)
 	l.api("POST", "/v1.0/users/"+me["id"].(string)+"/revokeSignInSessions", "", 200)
 	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	wantOAuthError(t, err, "invalid_grant")
