@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rpserver/rpserver/internal/api"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/methods"
 )
 
 const methodsPolicyPath = "/v1.0/policies/authenticationMethodsPolicy"
@@ -103,4 +105,103 @@ func (e *env) doPlain(method, path, token, body string) resp {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return resp{status: res.StatusCode, raw: string(raw)}
+}
+
+// campaignSignIn signs upn in with a password and returns the completed
+// outcome and the browser holding the session.
+func campaignSignIn(t *testing.T, e *env, upn string) (resp, *browser) {
+	t.Helper()
+	b := &browser{e: e}
+	begin := b.post("/signin/begin", `{"userPrincipalName":"`+upn+`"}`)
+	done := b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`)
+	if str(done.body, "status") != "completed" {
+		t.Fatalf("sign-in %s: %s", upn, done.raw)
+	}
+	return done, b
+}
+
+func nudgeOf(r resp) map[string]any {
+	n, _ := r.body["registrationCampaign"].(map[string]any)
+	return n
+}
+
+func TestRegistrationCampaignNudgeSnoozeAndEnforcement(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	ids := map[string]string{}
+	for _, upn := range []string{"pat@lab.example", "ex@lab.example"} {
+		r := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"`+upn+`","displayName":"U","passwordProfile":{"password":"correct horse battery"}}`)
+		if r.status != 201 {
+			t.Fatal(r.raw)
+		}
+		ids[upn] = str(r.body, "id")
+	}
+	pat := ids["pat@lab.example"]
+
+	// Off (Entra's default state): nobody is nudged.
+	if done, _ := campaignSignIn(t, e, "pat@lab.example"); nudgeOf(done) != nil {
+		t.Fatalf("nudged while default: %s", done.raw)
+	}
+	r := e.do("PATCH", methodsPolicyPath, e.token(directory.RoleAuthenticationPolicyAdministrator), `{"registrationEnforcement":{"authenticationMethodsRegistrationCampaign":{
+		"state":"enabled","snoozeDurationInDays":1,
+		"excludeTargets":[{"id":"`+ids["ex@lab.example"]+`","targetType":"user"}]}}}`)
+	if r.status != 200 {
+		t.Fatal(r.raw)
+	}
+
+	// An excluded user is never nudged, and has nothing to snooze.
+	done, b := campaignSignIn(t, e, "ex@lab.example")
+	if nudgeOf(done) != nil {
+		t.Fatalf("excluded user nudged: %s", done.raw)
+	}
+	if r := b.post("/signin/registrationCampaign/snooze", ""); r.status != 409 || r.code() != methods.CodeCampaignNotApplicable {
+		t.Fatalf("excluded snooze: %d %s", r.status, r.raw)
+	}
+
+	// A targeted user without Microsoft Authenticator is nudged; the
+	// sign-in record says so.
+	done, b = campaignSignIn(t, e, "pat@lab.example")
+	if n := nudgeOf(done); n == nil || n["targetedAuthenticationMethod"] != "microsoftAuthenticator" || n["snoozesRemaining"] != 3.0 || n["canSnooze"] != true {
+		t.Fatalf("nudge: %s", done.raw)
+	}
+	rec := e.do("GET", "/v1.0/auditLogs/signIns/"+str(done.body, "signInId"), e.token(directory.RoleSecurityReader), "")
+	if st, _ := rec.body["status"].(map[string]any); !strings.Contains(str(st, "additionalDetails"), "Registration campaign") {
+		t.Fatalf("sign-in record: %s", rec.raw)
+	}
+
+	// Snoozes: none within the window; each window's end brings the nudge
+	// back with one snooze fewer; after three the snooze is refused.
+	for i := 1; i <= 3; i++ {
+		r := b.post("/signin/registrationCampaign/snooze", "")
+		if r.status != 200 || r.body["snoozesRemaining"] != float64(3-i) {
+			t.Fatalf("snooze %d: %d %s", i, r.status, r.raw)
+		}
+		if done, _ := campaignSignIn(t, e, "pat@lab.example"); nudgeOf(done) != nil {
+			t.Fatalf("nudged within the snooze window: %s", done.raw)
+		}
+		if err := e.db.Methods().SetSnoozeTime(t.Context(), pat, time.Now().Add(-25*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		done, b = campaignSignIn(t, e, "pat@lab.example")
+		if n := nudgeOf(done); n == nil || n["snoozesRemaining"] != float64(3-i) || n["canSnooze"] != (i < 3) {
+			t.Fatalf("after snooze %d: %s", i, done.raw)
+		}
+	}
+	if r := b.post("/signin/registrationCampaign/snooze", ""); r.status != 409 || r.code() != methods.CodeSnoozesExhausted {
+		t.Fatalf("fourth snooze: %d %s", r.status, r.raw)
+	}
+	if r := b.post("/signin/registrationCampaign/snooze", `{"days":30}`); r.status != 400 {
+		t.Fatalf("snooze with a body: %d %s", r.status, r.raw)
+	}
+	if r := (&browser{e: e}).post("/signin/registrationCampaign/snooze", ""); r.status != 401 {
+		t.Fatalf("snooze without a session: %d %s", r.status, r.raw)
+	}
+
+	// Registering Microsoft Authenticator ends the nudge.
+	if r := b.post("/me/authentication/microsoftAuthenticatorMethods", ""); r.status/100 != 2 {
+		t.Fatalf("register push: %d %s", r.status, r.raw)
+	}
+	if done, _ := campaignSignIn(t, e, "pat@lab.example"); nudgeOf(done) != nil {
+		t.Fatalf("nudged with push registered: %s", done.raw)
+	}
 }

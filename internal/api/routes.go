@@ -67,6 +67,7 @@ func (s *Server) routes(r chi.Router) {
 		r.With(s.ownMethodChange).Post("/webauthn/registration/finish", s.limited(s.finishRegistration))
 
 		r.Get("/me", s.me)
+		r.Post("/signin/registrationCampaign/snooze", s.snoozeCampaign)
 		r.Post("/me/revokeSignInSessions", s.revokeMySessions)
 		r.Get("/me/webauthn/signals", s.mySignalState)
 		r.Get("/me/authentication/fido2Methods", s.listMyFido2)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"github.com/rpserver/rpserver/internal/methods/campaign"
 	"github.com/rpserver/rpserver/internal/methods/tap"
@@ -107,5 +111,99 @@ func (s *Service) PatchPolicy(ctx context.Context, patch []byte) (Policy, error)
 	if err != nil {
 		return Policy{}, err
 	}
+	s.campaign.Store(nil) // this server sees its own write at once
 	return s.AuthenticationMethodsPolicy(ctx)
+}
+
+// SnoozeStore persists the campaign's per-user snoozes.
+type SnoozeStore interface {
+	SnoozesOf(ctx context.Context, userID string) (campaign.Snoozes, error)
+	// RecordSnooze counts one snooze at now unless limit > 0 and the user
+	// already used limit of them (ok false, nothing written).
+	RecordSnooze(ctx context.Context, userID string, now time.Time, limit int) (sn campaign.Snoozes, ok bool, err error)
+}
+
+// Stable codes of the snooze call.
+const (
+	CodeCampaignNotApplicable = "registrationCampaignNotApplicable"
+	CodeSnoozesExhausted      = "registrationCampaignSnoozesExhausted"
+)
+
+// CampaignRefresh bounds how stale the sign-in path's copy of the campaign
+// may be on a server that did not write it: the copy is re-read at most
+// this often, so the campaign costs passkey sign-in no database round trip
+// (a nudge is not a security control; Entra itself takes minutes).
+const CampaignRefresh = 10 * time.Second
+
+type cachedCampaign struct {
+	c  campaign.Campaign
+	at time.Time
+}
+
+// currentCampaign is the campaign as the sign-in path sees it: the cached
+// copy while younger than CampaignRefresh, else a fresh read.
+func (s *Service) currentCampaign(ctx context.Context) (campaign.Campaign, error) {
+	now := s.Now()
+	if c := s.campaign.Load(); c != nil && now.Sub(c.at) < CampaignRefresh && !now.Before(c.at) {
+		return c.c, nil
+	}
+	enf, err := s.RegistrationEnforcement(ctx)
+	if err != nil {
+		return campaign.Campaign{}, err
+	}
+	s.campaign.Store(&cachedCampaign{c: enf.AuthenticationMethodsRegistrationCampaign, at: now})
+	return enf.AuthenticationMethodsRegistrationCampaign, nil
+}
+
+// RegistrationNudge decides the interrupt of a completed sign-in: nil
+// unless the campaign is enabled, the user is targeted and not excluded,
+// lacks the targeted method (Microsoft Authenticator push) and is not
+// inside a snooze window. The snoozes are read only for such a user.
+func (s *Service) RegistrationNudge(ctx context.Context, subject targeting.Subject, hasPush bool) (*campaign.Nudge, error) {
+	c, err := s.currentCampaign(ctx)
+	if err != nil || !c.Enabled() || hasPush {
+		return nil, err
+	}
+	method, ok := c.Targeted(subject)
+	if !ok {
+		return nil, nil
+	}
+	sn, err := s.Snoozes.SnoozesOf(ctx, subject.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Decide(method, sn, s.Now()), nil
+}
+
+// SnoozeCampaign records that the signed-in user skipped the nudge. It is
+// refused when the campaign does not apply to them and, with
+// enforceRegistrationAfterAllowedSnoozes, once the allowed snoozes are used.
+func (s *Service) SnoozeCampaign(ctx context.Context, subject targeting.Subject, hasPush bool) (campaign.Nudge, error) {
+	enf, err := s.RegistrationEnforcement(ctx)
+	if err != nil {
+		return campaign.Nudge{}, err
+	}
+	c := enf.AuthenticationMethodsRegistrationCampaign
+	userID := subject.UserID
+	method, ok := c.Targeted(subject)
+	if !ok || hasPush {
+		return campaign.Nudge{}, apperr.Conflict(CodeCampaignNotApplicable, "the registration campaign does not ask this user to register a method")
+	}
+	limit := 0
+	if c.EnforceRegistrationAfterAllowedSnoozes {
+		limit = campaign.AllowedSnoozes
+	}
+	sn, ok, err := s.Snoozes.RecordSnooze(ctx, userID, s.Now(), limit)
+	if err != nil {
+		return campaign.Nudge{}, err
+	}
+	if !ok {
+		return campaign.Nudge{}, apperr.Conflict(CodeSnoozesExhausted, "all %d snoozes are used: register %s to continue", campaign.AllowedSnoozes, method)
+	}
+	n := campaign.Nudge{TargetedAuthenticationMethod: method, SnoozesRemaining: -1, CanSnooze: true}
+	if limit > 0 {
+		n.SnoozesRemaining = max(limit-sn.Count, 0)
+		n.CanSnooze = n.SnoozesRemaining > 0
+	}
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +39,11 @@ type Service struct {
 	// secondFactors tells AuthorizeOwnChange whether a user holds a second
 	// factor (a passkey, a verification-code app, a push app).
 	secondFactors SecondFactors
+
+	// Snoozes keeps the registration campaign's snoozes; campaign is the
+	// sign-in path's copy of the campaign (see CampaignRefresh).
+	Snoozes  SnoozeStore
+	campaign atomic.Pointer[cachedCampaign]
 }
 
 // New builds the service.

@@ -186,6 +186,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	}
 	dir := &directory.Service{Store: db.Directory()}
 	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
+	methodsSvc.Snoozes = db.Methods()
 	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Algorithms: c.Algorithms, Trust: c.Trust,
 		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
@@ -203,7 +204,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	signIn := signin.New(signin.Deps{
 		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, TAP: methodsSvc,
-		Policies: ca, Log: signInLog,
+		Policies: ca, Log: signInLog, Campaign: methodsSvc,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rpserver/rpserver/internal/methods/campaign"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,7 +33,9 @@ type flow struct {
 	Platform      string `json:"plat,omitempty"`
 	IP            string `json:"ip,omitempty"`
 	CorrelationID string `json:"cid"`
-	Steps         []Step `json:"steps"`
+	// additionalDetails goes into this step's sign-in record (not sealed).
+	additionalDetails string
+	Steps             []Step `json:"steps"`
 	// UserAction is set when the sign-in registers security information
 	// (policy.UserActionRegisterSecurityInfo) rather than opening the app.
 	UserAction string `json:"ua,omitempty"`
@@ -70,6 +73,9 @@ type Outcome struct {
 	Prompt            *policy.MethodChoice `json:"prompt,omitempty"`
 	Requirements      []policy.Requirement `json:"requirements,omitempty"`
 	SignInID          string               `json:"signInId,omitempty"`
+	// RegistrationCampaign, on a completed sign-in, is the campaign's
+	// "set up Microsoft Authenticator" interrupt (docs/signin-flow.md).
+	RegistrationCampaign *campaign.Nudge `json:"registrationCampaign,omitempty"`
 	// Log is the sign-in record written for this step, when one was.
 	Log *signinlog.SignIn `json:"signIn,omitempty"`
 	// Session lifetime, for the cookie; 0 (persistentBrowser never) makes
@@ -313,6 +319,7 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	// does not show is exactly what an audit must never find), and a
 	// passkey's counter commits with it: one commit, neither without the
 	// other.
+	out.RegistrationCampaign, f.additionalDetails = s.registrationNudge(ctx, facts)
 	rec, err := s.logUse(ctx, f, facts, ev, 0, "", use)
 	if err != nil {
 		return Outcome{}, err

@@ -54,7 +54,7 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
 		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
 		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
-		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
+		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason, AdditionalDetails: f.additionalDetails}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
 		IsEmergencyAccess: facts.IsEmergencyAccess,
 		// An emergency account is worth an alert when a right credential
 		// was used (the sign-in completed, or went on past its first

@@ -41,10 +41,12 @@ type Deps struct {
 		FactsStore
 		GuessStore
 	}
-	Ceremony   *ceremony.Service
-	TAP        TAPRedeemer
-	Policies   PolicySource
-	Log        signinlog.Writer
+	Ceremony *ceremony.Service
+	TAP      TAPRedeemer
+	Policies PolicySource
+	Log      signinlog.Writer
+	// Campaign is the registration campaign; nil: no interrupt.
+	Campaign   CampaignSource
 	SessionTTL time.Duration
 	FlowTTL    time.Duration
 	// Lockout is the smart lockout policy for password and verification
