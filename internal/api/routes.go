@@ -43,11 +43,21 @@ func (s *Server) routes(r chi.Router) {
 	// The OpenID Connect provider (its own router: discovery, authorize,
 	// token, userinfo, JWKS, logout) and the bridge from its authorization
 	// requests to the sign-in flow.
+	// The endpoints a client authenticates at with a secret (token, revoke)
+	// run argon2 on a guess: they go through the failure limiter like every
+	// other guessable credential.
+	oidcHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.deps.OIDC.CookieFree(r.URL.Path) {
+			s.limited(s.deps.OIDC.ServeHTTP)(w, r)
+			return
+		}
+		s.deps.OIDC.ServeHTTP(w, r)
+	})
 	for _, rt := range s.deps.OIDC.Routes() {
 		if rt.Method == "" {
-			r.Handle(rt.Pattern, s.deps.OIDC)
+			r.Handle(rt.Pattern, oidcHandler)
 		} else {
-			r.Method(rt.Method, rt.Pattern, s.deps.OIDC)
+			r.Method(rt.Method, rt.Pattern, oidcHandler)
 		}
 	}
 	r.Get("/oauth2/login", s.oidcLogin)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -18,7 +20,7 @@ func Handler(s *Service) http.Handler {
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
 		return http.MaxBytesHandler(next, MaxBodyBytes)
-	})
+	}, loopbackCallersOnly)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	r.Get("/ca.pem", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")
@@ -139,4 +141,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// loopbackCallersOnly refuses what a web page could send: the listener is
+// loopback-only, but a page on another site whose name rebinds to 127.0.0.1
+// could still reach it and read assertions for any relying party. Only a
+// request naming a loopback host, and carrying no Origin (browsers add one
+// to cross-site and scripted requests; curl, load tools and test suites do
+// not), is served.
+func loopbackCallersOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		ip := net.ParseIP(strings.Trim(host, "[]"))
+		if !(host == "localhost" || ip != nil && ip.IsLoopback()) || r.Header.Get("Origin") != "" {
+			writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "callerNotLocal",
+				"message": "the authenticator service answers local tools only (a loopback Host and no Origin header)"}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

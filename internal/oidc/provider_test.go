@@ -459,3 +459,30 @@ func TestCallbackIsBoundToTheBrowserAndCodesDieWithRevocation(t *testing.T) {
 	_, err = conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	wantOAuthError(t, err, "invalid_grant")
 }
+
+// Found by review: a client_id that is not a GUID gave 500 server_error.
+func TestMalformedClientIDIsInvalidClientNot500(t *testing.T) {
+	l := newLab(t)
+	tokenURL := l.base + "/" + l.srv.OIDC.TenantID() + "/oauth2/v2.0/token"
+	res, err := http.PostForm(tokenURL, url.Values{"grant_type": {"refresh_token"}, "client_id": {"not-a-guid"}, "refresh_token": {"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 500 || !strings.Contains(string(raw), "invalid_client") {
+		t.Fatalf("token with a malformed client_id: %d %s", res.StatusCode, raw)
+	}
+	req, _ := http.NewRequest(http.MethodPost, l.base+"/"+l.srv.OIDC.TenantID()+"/oauth2/v2.0/revoke", strings.NewReader("token=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("not-a-guid", "x")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		t.Fatalf("revoke with a malformed client_id: %d %s", res.StatusCode, raw)
+	}
+}

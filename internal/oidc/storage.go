@@ -357,12 +357,12 @@ func (s *storage) clientUsable(ctx context.Context, appID string) error {
 
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	if uuid.Validate(clientID) != nil {
-		return nil, fmt.Errorf("AADSTS700016: client_id %q is not an application id (a GUID)", clientID)
+		return nil, oidc.ErrInvalidClient().WithDescription("AADSTS700016: client_id %q is not an application id (a GUID)", clientID)
 	}
 	app, err := s.apps.Store.ApplicationByAppID(ctx, clientID)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
-			return nil, fmt.Errorf("AADSTS700016: application %s was not found in the lab tenant", clientID)
+			return nil, oidc.ErrInvalidClient().WithDescription("AADSTS700016: application %s was not found in the lab tenant", clientID)
 		}
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -380,6 +380,9 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	if secret == "" {
 		return errors.New("AADSTS7000218: the request body must contain client_secret or client_assertion")
+	}
+	if uuid.Validate(clientID) != nil {
+		return oidc.ErrInvalidClient().WithDescription("AADSTS700016: client_id %q is not an application id (a GUID)", clientID)
 	}
 	ok, err := s.apps.VerifySecret(ctx, clientID, secret)
 	if err != nil {
