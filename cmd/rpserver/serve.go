@@ -101,6 +101,7 @@ func newServerTraced(ctx context.Context, c config.Config, dsn string, tp trace.
 		PublicURL: c.Issuer,
 		TenantID:  c.TenantID, OIDCSigningAlgorithm: c.OIDCAlg,
 		TracerProvider: tp,
+		TrustedProxies: c.TrustedProxies,
 	})
 }
 

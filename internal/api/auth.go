@@ -36,16 +36,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		ctx := attributed(context.WithValue(r.Context(), claimsKey, c), r, c)
+		ctx := attributed(context.WithValue(r.Context(), claimsKey, c), s.clientKey(r), c)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 // attributed makes the caller the actor of every change the request makes:
 // the directory audit log records them as initiatedBy (internal/audit).
-func attributed(ctx context.Context, r *http.Request, c *tokens.Claims) context.Context {
+func attributed(ctx context.Context, ip string, c *tokens.Claims) context.Context {
 	return audit.WithActor(ctx, audit.Actor{User: &audit.UserIdentity{
-		ID: c.Subject, UserPrincipalName: c.UPN, DisplayName: c.Name, IPAddress: clientKey(r),
+		ID: c.Subject, UserPrincipalName: c.UPN, DisplayName: c.Name, IPAddress: ip,
 	}}, middleware.GetReqID(ctx))
 }
 

@@ -296,6 +296,12 @@ func TestQueryOptionsOnEveryList(t *testing.T) {
 			{"$select=id", 0, ""},
 			{"$filter=isUsable eq true", 0, odata.CodeUnsupportedQuery},
 		},
+		"/v1.0/identity/conditionalAccess/namedLocations": {
+			{"$filter=displayName eq 'x'", 0, ""},
+			{"$orderby=displayName desc", 0, ""},
+			{"$select=displayName", 0, ""},
+			{"$search=\"displayName:x\"", 0, odata.CodeUnsupportedQuery},
+		},
 		"/v1.0/applications": {
 			{"$filter=displayName eq 'none'", 0, ""},
 			{"$select=appId", -1, ""},
@@ -369,5 +375,63 @@ func TestConditionalAccessExportImport(t *testing.T) {
 	wrongType := strings.Replace(body, "#microsoft.graph.conditionalAccessPolicy", "#microsoft.graph.namedLocation", 1)
 	if r := e.do("POST", "/v1.0/identity/conditionalAccess/policies", ga, wrongType); r.status != 400 || r.code() != graphschema.CodeInvalidODataType {
 		t.Fatalf("wrong @odata.type: %d %s", r.status, r.raw)
+	}
+}
+
+// TestNamedLocations: Graph's documented bodies for both kinds, used by a
+// report-only policy; a policy naming an unknown location and the deletion
+// of a location in use are refused.
+func TestNamedLocations(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	const base = "/v1.0/identity/conditionalAccess/namedLocations"
+	// The body of Graph's "Create namedLocation" example (ipNamedLocation).
+	ip := e.do("POST", base, ga, `{"@odata.type":"#microsoft.graph.ipNamedLocation","displayName":"Untrusted IP named location","isTrusted":false,
+		"ipRanges":[{"@odata.type":"#microsoft.graph.iPv4CidrRange","cidrAddress":"12.34.221.11/22"},
+		{"@odata.type":"#microsoft.graph.iPv6CidrRange","cidrAddress":"2001:0:9d38:90d6:0:0:0:0/63"}]}`)
+	if ip.status != 201 || ip.body["@odata.type"] != "#microsoft.graph.ipNamedLocation" {
+		t.Fatalf("ip location: %d %s", ip.status, ip.raw)
+	}
+	country := e.do("POST", base, ga, `{"@odata.type":"#microsoft.graph.countryNamedLocation","displayName":"Named location with unknown countries and regions",
+		"countriesAndRegions":["US","GB"],"includeUnknownCountriesAndRegions":true}`)
+	if country.status != 201 || country.body["countryLookupMethod"] != "clientIpAddress" {
+		t.Fatalf("country location: %d %s", country.status, country.raw)
+	}
+	for name, body := range map[string]string{
+		"no @odata.type":         `{"displayName":"x","ipRanges":[{"cidrAddress":"10.0.0.0/8"}]}`,
+		"not CIDR":               `{"@odata.type":"#microsoft.graph.ipNamedLocation","displayName":"x","ipRanges":[{"@odata.type":"#microsoft.graph.iPv4CidrRange","cidrAddress":"10.0.0.1-10.0.0.9"}]}`,
+		"family mismatch":        `{"@odata.type":"#microsoft.graph.ipNamedLocation","displayName":"x","ipRanges":[{"@odata.type":"#microsoft.graph.iPv6CidrRange","cidrAddress":"10.0.0.0/8"}]}`,
+		"country code":           `{"@odata.type":"#microsoft.graph.countryNamedLocation","displayName":"x","countriesAndRegions":["Germany"]}`,
+		"mixed kinds":            `{"@odata.type":"#microsoft.graph.countryNamedLocation","displayName":"x","countriesAndRegions":["DE"],"isTrusted":true}`,
+		"wrong base @odata.type": `{"@odata.type":"#microsoft.graph.user","displayName":"x"}`,
+	} {
+		if r := e.do("POST", base, ga, body); r.status != 400 {
+			t.Errorf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+	ipID := ip.body["id"].(string)
+	if r := e.do("GET", base+"?$filter="+url.QueryEscape("displayName eq 'Untrusted IP named location'"), ga, ""); len(r.body["value"].([]any)) != 1 {
+		t.Fatalf("filter: %s", r.raw)
+	}
+	if r := e.do("PATCH", base+"/"+ipID, ga, `{"@odata.type":"#microsoft.graph.ipNamedLocation","isTrusted":true}`); r.status != 200 || r.body["isTrusted"] != true {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	pol := func(loc string) string {
+		return `{"displayName":"Block outside HQ","state":"enabledForReportingButNotEnforced",
+			"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"],
+			"locations":{"includeLocations":["All"],"excludeLocations":["` + loc + `"]}},
+			"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`
+	}
+	if r := e.do("POST", "/v1.0/identity/conditionalAccess/policies", ga, pol("6f1c2a1e-0000-4000-8000-000000000000")); r.status != 400 || r.code() != "unknownNamedLocation" {
+		t.Fatalf("unknown location: %d %s", r.status, r.raw)
+	}
+	if r := e.do("POST", "/v1.0/identity/conditionalAccess/policies", ga, pol(ipID)); r.status != 201 {
+		t.Fatalf("policy with location: %d %s", r.status, r.raw)
+	}
+	if r := e.do("DELETE", base+"/"+ipID, ga, ""); r.status != 409 || r.code() != "namedLocationInUse" {
+		t.Fatalf("delete in use: %d %s", r.status, r.raw)
+	}
+	if r := e.do("DELETE", base+"/"+country.body["id"].(string), ga, ""); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.raw)
 	}
 }

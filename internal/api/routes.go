@@ -162,6 +162,12 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(caReaders...)).Get(caPolicies+"/{id}", s.getCAPolicy)
 	r.With(allow(caWriters...)).Patch(caPolicies+"/{id}", s.updateCAPolicy)
 	r.With(allow(caWriters...)).Delete(caPolicies+"/{id}", s.deleteCAPolicy)
+	const locations = "/identity/conditionalAccess/namedLocations"
+	r.With(allow(caReaders...)).Get(locations, s.listNamedLocations)
+	r.With(allow(caWriters...)).Post(locations, s.createNamedLocation)
+	r.With(allow(caReaders...)).Get(locations+"/{id}", s.getNamedLocation)
+	r.With(allow(caWriters...)).Patch(locations+"/{id}", s.updateNamedLocation)
+	r.With(allow(caWriters...)).Delete(locations+"/{id}", s.deleteNamedLocation)
 	const authContexts = "/identity/conditionalAccess/authenticationContextClassReferences"
 	r.With(allow(caReaders...)).Get(authContexts, s.listAuthContexts)
 	r.With(allow(caReaders...)).Get(authContexts+"/{id}", s.getAuthContext)

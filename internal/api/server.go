@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,10 @@ type Deps struct {
 	// (scheme://host[:port]), used for @odata.nextLink, @odata.context and
 	// Location. Empty: the request's own scheme and Host.
 	PublicURL string
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (see clientIP); empty: the peer address is the client's.
+	TrustedProxies []netip.Prefix
 
 	// Origins are the browser origins of the server's own pages: unsafe
 	// requests whose Origin names another are refused (CSRF).

@@ -56,7 +56,7 @@ func (s *Server) sessionGate(next http.Handler, check func(context.Context, *tok
 			writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(attributed(context.WithValue(r.Context(), sessionKey, c), r, c)))
+		next.ServeHTTP(w, r.WithContext(attributed(context.WithValue(r.Context(), sessionKey, c), s.clientKey(r), c)))
 	})
 }
 

@@ -43,7 +43,7 @@ func (s *Server) signInBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	req.IP = clientKey(r)
+	req.IP = s.clientKey(r)
 	out, err := s.deps.SignIn.Begin(r.Context(), req, s.currentSession(r))
 	s.writeOutcome(w, r, out, err)
 }
@@ -154,7 +154,7 @@ func (s *Server) signInPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken, IP: clientKey(r)})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken, IP: s.clientKey(r)})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -177,7 +177,7 @@ func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "credential (the PublicKeyCredential JSON) is required").WithTarget("credential"))
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: clientKey(r)})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: s.clientKey(r)})
 	s.writeOutcome(w, r, out, err)
 }
 

@@ -3,7 +3,9 @@ package api
 import (
 	"compress/gzip"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -132,6 +134,46 @@ func wantsRepresentation(r *http.Request) bool {
 			if strings.EqualFold(strings.TrimSpace(part), "return=representation") {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// clientIP is the client's address: the peer's, or, when the peer is a
+// trusted proxy, the right-most X-Forwarded-For entry that is not itself a
+// trusted proxy (entries to its left are the client's own claims and could
+// be forged). Conditional Access location conditions, the sign-in log's
+// ipAddress and the failure limiter all see this address.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if len(trusted) == 0 || !inPrefixes(host, trusted) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return host // a malformed chain: trust only the peer
+		}
+		if !inPrefixes(hop, trusted) {
+			return hop
+		}
+	}
+	return host
+}
+
+func inPrefixes(addr string, ps []netip.Prefix) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
 		}
 	}
 	return false

@@ -3,7 +3,6 @@ package api
 import (
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -28,7 +27,7 @@ const CodeTooManyFailures = ratelimit.CodeTooManyFailures
 // servers.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		res, err := s.deps.FailureLimiter.Reserve(r.Context(), clientKey(r))
+		res, err := s.deps.FailureLimiter.Reserve(r.Context(), s.clientKey(r))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -51,14 +50,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// clientKey is the remote address without port: the server does not trust
-// forwarding headers unless it is told to (it is not, yet).
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// clientKey is the client's address (see clientIP): forwarding headers
+// count only from the configured trusted proxies.
+func (s *Server) clientKey(r *http.Request) string {
+	return clientIP(r, s.deps.TrustedProxies)
 }
 
 // readBody reads the raw body (already capped by limitBody) for the
@@ -86,7 +81,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName, IP: clientKey(r)})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName, IP: s.clientKey(r)})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -105,7 +100,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: clientKey(r)})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: s.clientKey(r)})
 	if !withRecord {
 		// The client needs the outcome and the session; the record (about
 		// 2 KB) only when asked, or later from /auditLogs/signIns/{signInId}.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,6 +43,7 @@ type Snapshot struct {
 	Version   int64
 	Policies  []policy.ConditionalAccessPolicy      // in creation order
 	Strengths []policy.AuthenticationStrengthPolicy // custom strengths only
+	Locations []policy.NamedLocation
 }
 
 // Store persists policies and custom strengths. Every write bumps the
@@ -63,6 +65,14 @@ type Store interface {
 	ListStrengths(ctx context.Context, p directory.Page) ([]policy.AuthenticationStrengthPolicy, error)
 	UpdateStrength(ctx context.Context, id string, fn func(cur policy.AuthenticationStrengthPolicy) (policy.AuthenticationStrengthPolicy, error)) (policy.AuthenticationStrengthPolicy, error)
 	DeleteStrength(ctx context.Context, id string) error
+
+	CreateNamedLocation(ctx context.Context, l policy.NamedLocation) (policy.NamedLocation, error)
+	GetNamedLocation(ctx context.Context, id string) (policy.NamedLocation, error)
+	ListNamedLocations(ctx context.Context) ([]policy.NamedLocation, error)
+	UpdateNamedLocation(ctx context.Context, id string, fn func(cur policy.NamedLocation) (policy.NamedLocation, error)) (policy.NamedLocation, error)
+	// DeleteNamedLocation: Conflict policy.CodeNamedLocationInUse while a
+	// policy names the location.
+	DeleteNamedLocation(ctx context.Context, id string) error
 
 	// Version is the tenant-wide policy version: cheap, read on every
 	// Compiled call.
@@ -107,6 +117,7 @@ type Service struct {
 // compiled is one immutable generation of the tenant's policies.
 type compiled struct {
 	version   int64
+	locations map[string]bool // named location ids, lower case
 	policies  *policy.CompiledPolicies
 	err       error // Compile's error: kept so admins can still fix policies
 	strengths policy.StrengthLookup
@@ -209,6 +220,13 @@ func (s *Service) current(ctx context.Context) (*compiled, error) {
 		return st, ok
 	}
 	c.policies, c.err = policy.Compile(snap.Policies, c.strengths)
+	c.locations = make(map[string]bool, len(snap.Locations))
+	for _, l := range snap.Locations {
+		c.locations[strings.ToLower(l.ID)] = true
+	}
+	if c.err == nil {
+		c.policies.SetLocations(snap.Locations)
+	}
 	if c.err != nil {
 		slog.ErrorContext(ctx, "conditional access policies do not compile; sign-ins will fail until fixed", "version", snap.Version, "err", c.err)
 	} else {
@@ -231,6 +249,9 @@ func (s *Service) CreatePolicy(ctx context.Context, caller Caller, p policy.Cond
 		return p, err
 	}
 	p.ID = uuid.NewString()
+	if err := checkLocations(&p, c.locations); err != nil {
+		return p, err
+	}
 	if err := s.check(ctx, &p, c.strengths, lock); err != nil {
 		return p, err
 	}
@@ -263,6 +284,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, caller Caller, id string, pa
 		}
 		// Read-only properties keep their stored values whatever the body says.
 		next.ID, next.CreatedDateTime, next.ModifiedDateTime = cur.ID, cur.CreatedDateTime, cur.ModifiedDateTime
+		if err := checkLocations(&next, c.locations); err != nil {
+			return cur, err
+		}
 		return next, s.check(ctx, &next, c.strengths, lock)
 	})
 	if err != nil {

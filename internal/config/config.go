@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,6 +66,9 @@ type Config struct {
 	// OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318; empty: off.
 	OTLPEndpoint     string
 	TraceSampleRatio float64 // RPSERVER_TRACE_SAMPLE_RATIO: share of new traces kept, 0 < r <= 1
+	// TrustedProxies (RPSERVER_TRUSTED_PROXIES, comma-separated CIDRs) are
+	// the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
@@ -118,6 +122,7 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	oidcAlg := fs.String("oidc-signing-alg", env("RPSERVER_OIDC_SIGNING_ALG", "RS256"), "algorithm of id and access tokens, RS256 or ES256 (RPSERVER_OIDC_SIGNING_ALG)")
 	otlp := fs.String("otlp-endpoint", os.Getenv("RPSERVER_OTLP_ENDPOINT"), "send OpenTelemetry traces (HTTP, services, each SQL statement) over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (RPSERVER_OTLP_ENDPOINT); empty: tracing off")
 	sampleRatio := fs.Float64("trace-sample-ratio", envFloat("RPSERVER_TRACE_SAMPLE_RATIO", 1), "share of new traces kept when tracing, 0 < r <= 1 (RPSERVER_TRACE_SAMPLE_RATIO)")
+	trustedProxies := fs.String("trusted-proxies", os.Getenv("RPSERVER_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, for named locations and the sign-in log (RPSERVER_TRUSTED_PROXIES); empty: the peer address is the client")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
 	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
@@ -137,6 +142,18 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 				return c, fmt.Errorf("config: -algorithms: %w", err)
 			}
 			c.Algorithms = a
+		}
+		for _, p := range splitList(*trustedProxies) {
+			prefix, err := netip.ParsePrefix(p)
+			if err != nil {
+				if a, aerr := netip.ParseAddr(p); aerr == nil {
+					prefix, err = a.Prefix(a.BitLen())
+				}
+			}
+			if err != nil {
+				return c, fmt.Errorf("config: trusted proxy %q: want a CIDR such as 10.0.0.0/8 or an address", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 		}
 		if *masterKey != "" {
 			k, err := base64.StdEncoding.DecodeString(*masterKey)

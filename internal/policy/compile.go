@@ -160,7 +160,8 @@ type compiledPolicy struct {
 // CompiledPolicies is the evaluation-ready form of a tenant's policies. It
 // is immutable after Compile and safe for concurrent use.
 type CompiledPolicies struct {
-	policies []compiledPolicy
+	policies  []compiledPolicy
+	locations []compiledLocation // named locations, for Locate
 	// names are display names of the groups the policies reference, so
 	// explanations say "GRP-Pilot (<id>)" rather than a bare GUID.
 	names map[string]string

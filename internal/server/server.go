@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -78,6 +79,9 @@ type Config struct {
 	// id and access tokens: RS256 (empty) or ES256.
 	TenantID             string
 	OIDCSigningAlgorithm string
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
+	// client (for CA named locations and the sign-in log).
+	TrustedProxies []netip.Prefix
 
 	// FailureLimit failed ceremonies per client address within FailureWindow
 	// cool the client down; zero: 20 per 5 minutes.
@@ -243,6 +247,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		Sessions:          signIn,
 		Origins:           append(slices.Clone(c.Origins), c.RelatedOrigins...),
 		PublicURL:         c.PublicURL,
+		TrustedProxies:    c.TrustedProxies,
 		ConditionalAccess: ca,
 		SignInLogs:        db.SignIns(),
 		Audits:            db.Audits(),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/rpserver/rpserver/internal/methods/campaign"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -217,6 +218,7 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 	if err != nil {
 		return Outcome{}, err
 	}
+	locate(compiled, f, &sc)
 	ev := compiled.Evaluate(&sc)
 	if ev.Decision == policy.DecisionAllow {
 		// The sign-in ends here: report-only policies are judged on what it
@@ -255,6 +257,13 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 	}
 	out.Log = rec
 	return s.withFlowToken(out, f)
+}
+
+// locate fills the named locations the client's address falls in.
+func locate(compiled *policy.CompiledPolicies, f *flow, sc *policy.SignInContext) {
+	if ip, err := netip.ParseAddr(f.IP); err == nil {
+		sc.LocationIDs, sc.IsTrustedLocation = compiled.Locate(ip)
+	}
 }
 
 // signInContext is what Conditional Access sees of the flow.

@@ -117,6 +117,7 @@ func (s *Service) evaluate(ctx context.Context, f *flow) (*policy.Evaluation, er
 	if err != nil {
 		return nil, err
 	}
+	locate(compiled, f, &sc)
 	ev := compiled.Evaluate(&sc)
 	return &ev, nil
 }

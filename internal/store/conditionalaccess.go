@@ -334,7 +334,10 @@ func (s *ConditionalAccess) Snapshot(ctx context.Context) (conditionalaccess.Sna
 		if err != nil {
 			return err
 		}
-		snap.Strengths, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (policy.AuthenticationStrengthPolicy, error) { return scanStrength(r) })
+		if snap.Strengths, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (policy.AuthenticationStrengthPolicy, error) { return scanStrength(r) }); err != nil {
+			return err
+		}
+		snap.Locations, err = listLocations(ctx, tx)
 		return err
 	})
 	if err != nil {
