@@ -309,3 +309,56 @@ func (s *Server) deleteNamedLocation(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func (s *Server) strengthUsage(w http.ResponseWriter, r *http.Request) {
+	u, err := s.deps.ConditionalAccess.StrengthUsage(r.Context(), pathParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.contextURL(r, "microsoft.graph.authenticationStrengthUsage"), "mfa": u.MFA, "none": u.None})
+}
+
+type updateAllowedCombinationsRequest struct {
+	AllowedCombinations []string `json:"allowedCombinations"`
+}
+
+func (s *Server) updateAllowedCombinations(w http.ResponseWriter, r *http.Request) {
+	var req updateAllowedCombinationsRequest
+	err := decodeJSON(r, &req)
+	var out conditionalaccess.UpdateAllowedCombinationsResult
+	if err == nil {
+		out, err = s.deps.ConditionalAccess.UpdateAllowedCombinations(r.Context(), pathParam(r, "id"), req.AllowedCombinations)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listAuthenticationMethodModes(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, methodModesRes)
+	if !ok {
+		return
+	}
+	page, _, _, err := pageInMemory(conditionalaccess.AuthenticationMethodModes(), q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeList(w, r, page, q, listOut{context: "policies/authenticationStrengthPolicies/authenticationMethodModes"})
+}
+
+func (s *Server) listCombinationConfigurations(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, methodsRes)
+	if !ok {
+		return
+	}
+	st, err := s.deps.ConditionalAccess.GetStrength(r.Context(), pathParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeList(w, r, st.CombinationConfigurations, q, listOut{context: strengthContext + "('" + st.ID + "')/combinationConfigurations"})
+}

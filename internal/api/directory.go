@@ -269,7 +269,7 @@ func (s *Server) memberOf(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := "directoryObjects"
-	if strings.HasSuffix(r.URL.Path, "/microsoft.graph.group") {
+	if strings.HasSuffix(r.URL.Path, "graph.group") {
 		ctx = "groups"
 	}
 	s.writeList(w, r, page, q, listOut{context: ctx, odataType: "group", next: next, count: countOf(q, n)})
@@ -435,7 +435,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := "directoryObjects"
-	if strings.HasSuffix(r.URL.Path, "/microsoft.graph.user") {
+	if strings.HasSuffix(r.URL.Path, "graph.user") {
 		ctx = "users"
 	}
 	s.writeList(w, r, users, q, listOut{context: ctx, odataType: "user", next: nextToken(dq, len(users), lastUserID(users)), count: countOf(q, n)})

@@ -435,3 +435,40 @@ func TestNamedLocations(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.status, r.raw)
 	}
 }
+
+// TestStrengthActions: usage, updateAllowedCombinations,
+// combinationConfigurations and authenticationMethodModes.
+func TestStrengthActions(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	const base = "/v1.0/policies/authenticationStrengthPolicies"
+	st := e.do("POST", base, ga, `{"@odata.type":"#microsoft.graph.authenticationStrengthPolicy","displayName":"Keys","allowedCombinations":["fido2"]}`)
+	if st.status != 201 {
+		t.Fatalf("strength: %d %s", st.status, st.raw)
+	}
+	id := st.body["id"].(string)
+	pol := e.do("POST", "/v1.0/identity/conditionalAccess/policies", ga, `{"displayName":"Keys for all","state":"enabledForReportingButNotEnforced",
+		"conditions":{"users":{"includeUsers":["All"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},
+		"grantControls":{"operator":"OR","authenticationStrength":{"id":"`+id+`"}}}`)
+	if pol.status != 201 {
+		t.Fatalf("policy: %d %s", pol.status, pol.raw)
+	}
+	u := e.do("GET", base+"/"+id+"/usage", ga, "")
+	if mfa, _ := u.body["mfa"].([]any); u.status != 200 || len(mfa) != 1 {
+		t.Fatalf("usage: %d %s", u.status, u.raw)
+	}
+	r := e.do("POST", base+"/"+id+"/updateAllowedCombinations", ga, `{"allowedCombinations":["fido2","windowsHelloForBusiness"]}`)
+	if cur, _ := r.body["currentCombinations"].([]any); r.status != 200 || len(cur) != 2 || len(r.body["conditionalAccessReferences"].([]any)) != 1 {
+		t.Fatalf("updateAllowedCombinations: %d %s", r.status, r.raw)
+	}
+	if r := e.do("POST", base+"/"+id+"/updateAllowedCombinations", ga, `{"allowedCombinations":["telepathy"]}`); r.status != 400 {
+		t.Fatalf("bad combination: %d %s", r.status, r.raw)
+	}
+	if r := e.do("GET", base+"/"+id+"/combinationConfigurations", ga, ""); r.status != 200 {
+		t.Fatalf("combinationConfigurations: %d %s", r.status, r.raw)
+	}
+	m := e.do("GET", base+"/authenticationMethodModes?$filter="+url.QueryEscape("authenticationMethod eq 'temporaryAccessPass'"), ga, "")
+	if v, _ := m.body["value"].([]any); m.status != 200 || len(v) != 2 {
+		t.Fatalf("authenticationMethodModes: %d %s", m.status, m.raw)
+	}
+}

@@ -120,6 +120,10 @@ var riskHistoryRes = &odata.Resource{Name: "riskyUserHistoryItem", Select: true,
 		enumProp("riskState", "none", "confirmedSafe", "remediated", "dismissed", "atRisk", "confirmedCompromised", "unknownFutureValue"),
 		timeProp("riskLastUpdatedDateTime")}}
 
+// List authenticationMethodModes: $filter on authenticationMethod, $select.
+var methodModesRes = &odata.Resource{Name: "authenticationMethodModeDetail", Select: true, Unpaged: true, Or: true,
+	Filter: []odata.Property{{Name: "id", Type: odata.String, Ops: []string{"eq", "in"}}, {Name: "authenticationMethod", Type: odata.String, Ops: []string{"eq", "in"}}}}
+
 // methodsRes: the per-user method lists, which Graph documents without
 // query options; $select is the one the lab honours.
 var methodsRes = &odata.Resource{Name: "authenticationMethod", Select: true, Unpaged: true}

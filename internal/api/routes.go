@@ -109,7 +109,9 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(userPatchers...)).Patch("/users/{id}", s.updateUser)
 	r.With(allow(userDeleters...)).Delete("/users/{id}", s.deleteUser)
 	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf", s.memberOf)
-	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/microsoft.graph.group", s.memberOf) // cast segment
+	// Cast segments, with the namespace or its alias (the SDK sends graph.group).
+	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/microsoft.graph.group", s.memberOf)
+	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/graph.group", s.memberOf)
 	r.With(allow(userMethodReaders...)).Get("/users/{id}/authentication/methods", s.listMethods)
 	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
 
@@ -134,6 +136,7 @@ func (s *Server) graphRoutes(r chi.Router) {
 	for _, rel := range []string{"members", "owners"} {
 		r.With(allow(directoryReaders...)).Get("/groups/{id}/"+rel, s.listMembers)
 		r.With(allow(directoryReaders...)).Get("/groups/{id}/"+rel+"/microsoft.graph.user", s.listMembers) // cast segment
+		r.With(allow(directoryReaders...)).Get("/groups/{id}/"+rel+"/graph.user", s.listMembers)           // the alias, as the SDK sends it
 		r.With(allow(groupWriters...)).Post("/groups/{id}/"+rel+"/$ref", s.addMember)
 		r.With(allow(groupWriters...)).Delete("/groups/{id}/"+rel+"/{memberId}/$ref", s.removeMember)
 	}
@@ -185,6 +188,10 @@ func (s *Server) graphRoutes(r chi.Router) {
 		r.With(allow(strengthReaders...)).Get(p+"/{id}", s.getStrength)
 		r.With(allow(strengthWriters...)).Patch(p+"/{id}", s.updateStrength)
 		r.With(allow(strengthWriters...)).Delete(p+"/{id}", s.deleteStrength)
+		r.With(allow(strengthReaders...)).Get(p+"/{id}/usage", s.strengthUsage)
+		r.With(allow(strengthWriters...)).Post(p+"/{id}/updateAllowedCombinations", s.updateAllowedCombinations)
+		r.With(allow(strengthReaders...)).Get(p+"/{id}/combinationConfigurations", s.listCombinationConfigurations)
+		r.With(allow(strengthReaders...)).Get(p+"/authenticationMethodModes", s.listAuthenticationMethodModes)
 	}
 
 	// /auditLogs, /security

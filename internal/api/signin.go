@@ -243,12 +243,12 @@ func (s *Server) revokeMySessions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"value": true})
+	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.contextURL(r, "Edm.Boolean"), "value": true})
 }
 
 // revokeSessions is Graph's user: revokeSignInSessions.
 func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := idParam(r, "id")
+	id, err := s.userIDParam(r, "id")
 	if err == nil {
 		err = s.deps.Directory.Authorize(r.Context(), directory.ActionResetPassword, claimsOf(r.Context()).Roles, id)
 	}
@@ -259,5 +259,5 @@ func (s *Server) revokeSessions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"value": true})
+	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.contextURL(r, "Edm.Boolean"), "value": true})
 }

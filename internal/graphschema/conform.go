@@ -105,10 +105,17 @@ func (c conformer) object(obj map[string]any, graphType string, goType reflect.T
 		}
 		actual := Qualify(s)
 		if graphType != "" {
-			if _, known := Lookup(actual); !known || !IsA(actual, graphType) {
+			// A derived type narrows the declared one; a base type of it is
+			// accepted too (SDK models serialize some collections with their
+			// base type) and checked as the declared, more specific type.
+			_, known := Lookup(actual)
+			switch {
+			case known && IsA(actual, graphType):
+				graphType = actual
+			case known && IsA(graphType, actual):
+			default:
 				return apperr.Invalid(CodeInvalidODataType, "@odata.type %q is not #%s or a type derived from it", s, graphType).WithTarget(join(path, "@odata.type"))
 			}
-			graphType = actual
 		}
 		if _, has := fields["@odata.type"]; !has {
 			delete(obj, "@odata.type")
