@@ -44,8 +44,11 @@ func (s staticToken) GetAuthorizationToken(context.Context, *url.URL, map[string
 }
 
 func (s staticToken) GetAllowedHostsValidator() *absauth.AllowedHostsValidator {
-	v := absauth.NewAllowedHostsValidator([]string{"127.0.0.1", "localhost"})
-	return &v
+	v, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{"127.0.0.1", "localhost"})
+	if err != nil {
+		panic(err) // constant, valid host names
+	}
+	return v
 }
 
 type lab struct {
