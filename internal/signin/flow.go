@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rpserver/rpserver/internal/methods/campaign"
 	"net/netip"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ids"
+	"github.com/rpserver/rpserver/internal/methods/campaign"
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/tokens"
