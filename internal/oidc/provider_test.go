@@ -486,3 +486,24 @@ func TestMalformedClientIDIsInvalidClientNot500(t *testing.T) {
 		t.Fatalf("revoke with a malformed client_id: %d %s", res.StatusCode, raw)
 	}
 }
+
+// Found by review: anonymous /authorize stored whatever state, nonce and
+// login_hint it was given.
+func TestAuthorizeRefusesOversizedValues(t *testing.T) {
+	l := newLab(t)
+	appID, _ := l.app("Demo", "web")
+	provider, err := gooidc.NewProvider(context.Background(), l.issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &oauth2.Config{ClientID: appID, Endpoint: provider.Endpoint(), RedirectURL: callback, Scopes: []string{gooidc.ScopeOpenID}}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(conf.AuthCodeURL(strings.Repeat("s", 3000), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); !strings.Contains(loc, "error=invalid_request") {
+		t.Fatalf("a 3000-byte state: %d %s", res.StatusCode, loc)
+	}
+}

@@ -71,7 +71,23 @@ func (s *storage) subject(userID, clientID string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// MaxPendingAuthRequests bounds the authorization requests waiting for a
+// sign-in, tenant-wide: /authorize is anonymous, and each one is a row for
+// its lifetime. Past it /authorize answers temporarily_unavailable.
+const MaxPendingAuthRequests = 20000
+
+// Sizes of the values an authorization request keeps (a browser's URL holds
+// them anyway; apps in the wild send tens of bytes).
+const (
+	maxStateBytes     = 2048
+	maxNonceBytes     = 1024
+	maxLoginHintBytes = 256
+)
+
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	if len(req.State) > maxStateBytes || len(req.Nonce) > maxNonceBytes || len(req.LoginHint) > maxLoginHintBytes {
+		return nil, oidc.ErrInvalidRequest().WithDescription("state (%d bytes at most), nonce (%d) or login_hint (%d) is too long", maxStateBytes, maxNonceBytes, maxLoginHintBytes)
+	}
 	contexts, err := requestedContexts(ctx, req)
 	if err != nil {
 		return nil, err
@@ -92,6 +108,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		return nil, err
 	}
 	if err := s.store.CreateAuthRequest(ctx, StoredAuthRequest{ID: a.ID, ClientID: a.ClientID, Request: body, ExpiresAt: a.CreatedAt.Add(authRequestTTL)}); err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindRateLimited {
+			return nil, &oidc.Error{ErrorType: "temporarily_unavailable", Description: e.Message}
+		}
 		return nil, err
 	}
 	return a, nil

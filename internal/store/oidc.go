@@ -86,10 +86,18 @@ func errNoAuthRequest() *apperr.Error {
 }
 
 func (s *OIDC) CreateAuthRequest(ctx context.Context, r oidc.StoredAuthRequest) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, request, expires_at) VALUES ($1, $2, $3, $4)`,
-		r.ID, r.ClientID, r.Request, r.ExpiresAt)
+	// Stored only while fewer than oidc.MaxPendingAuthRequests wait for a
+	// sign-in: the count is capped (LIMIT), so refusing costs no more than
+	// counting that many index entries.
+	tag, err := s.db.Pool.Exec(ctx, `INSERT INTO oidc_auth_requests (id, client_id, request, expires_at)
+		SELECT $1, $2, $3, $4
+		WHERE (SELECT count(*) FROM (SELECT 1 FROM oidc_auth_requests WHERE grant_data IS NULL AND expires_at > now() LIMIT $5) pending) < $5`,
+		r.ID, r.ClientID, r.Request, r.ExpiresAt, oidc.MaxPendingAuthRequests)
 	if err != nil {
 		return fmt.Errorf("create auth request: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return apperr.RateLimited("tooManyPendingAuthRequests", "%d authorization requests are waiting for a sign-in; try again in a few minutes", oidc.MaxPendingAuthRequests)
 	}
 	return nil
 }
