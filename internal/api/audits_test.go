@@ -140,3 +140,17 @@ func TestDirectoryAuditOfAnAppSecretNamesItWithoutTheSecret(t *testing.T) {
 		t.Fatalf("app secret audit: %s", r.raw)
 	}
 }
+
+func TestDirectoryAuditRecordsNamedLocations(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	r := e.do("POST", "/v1.0/identity/conditionalAccess/namedLocations", ga, `{"@odata.type":"#microsoft.graph.ipNamedLocation","displayName":"HQ","isTrusted":true,
+		"ipRanges":[{"@odata.type":"#microsoft.graph.iPv4CidrRange","cidrAddress":"203.0.113.0/24"}]}`)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	list := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDisplayName eq 'Add named location'"), ga, "")
+	if n := len(list.body["value"].([]any)); list.status != 200 || n != 1 || !strings.Contains(list.raw, "203.0.113.0/24") {
+		t.Fatalf("named location audit: %s", list.raw)
+	}
+}
