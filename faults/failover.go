@@ -330,12 +330,9 @@ func (s *suite) scenarioFailover(ctx context.Context) result {
 	r.Findings = append(r.Findings, findings...)
 	r.Load = fmt.Sprintf("%d workers, %d users, 2 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = "SIGKILL of every process of the primary's node (pg_autoctl and PostgreSQL) mid-load"
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = drv.errorSummary()
 	r.Pass = pass && r.Check.ok()
 	return r
 }

@@ -37,6 +37,18 @@ type result struct {
 	Err      string         `json:"error,omitempty"`
 }
 
+// checkWith fills the no-loss check and the error counts once the load is
+// over; false (with Err set) when the check itself could not run.
+func (r *result) checkWith(ctx context.Context, drv *driver, users []*vuser, since time.Time) bool {
+	var err error
+	if r.Check, err = drv.verify(ctx, users, since); err != nil {
+		r.Err = err.Error()
+		return false
+	}
+	r.Errors = drv.errorSummary()
+	return true
+}
+
 func (s *suite) dur(short, full time.Duration) time.Duration {
 	if s.short {
 		return short
@@ -134,12 +146,9 @@ func (s *suite) scenarioMultiServer(ctx context.Context) result {
 	r.Findings = append(r.Findings, tapFinding, flowFinding, limitFinding)
 	r.Load = fmt.Sprintf("%d workers, %d users, 3 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = "none (begin and finish always on different servers; CA change mid-load)"
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = drv.errorSummary()
 	r.Pass = r.Check.ok() && drv.failed() == 0 && limitOK && tapOK && flowOK && !strings.HasPrefix(strings.Join(findings, ""), "CA change:")
 	return r
 }
@@ -245,12 +254,9 @@ func (s *suite) scenarioKill(ctx context.Context) result {
 	r.Findings = findings
 	r.Load = fmt.Sprintf("%d workers, %d users, 3 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = fmt.Sprintf("%d × SIGKILL of a server mid-load, then restart", kills)
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = drv.errorSummary()
 	r.Pass = r.Check.ok() && kills > 0
 	return r
 }
@@ -312,12 +318,9 @@ func (s *suite) scenarioDatabaseRestart(ctx context.Context) result {
 	r.Findings = findings
 	r.Load = fmt.Sprintf("%d workers, %d users, 2 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = "PostgreSQL stopped with -m immediate (crash) mid-load, started again"
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = drv.errorSummary()
 	r.Pass = pass && r.Check.ok()
 	return r
 }
@@ -358,12 +361,9 @@ func (s *suite) scenarioRollingRestart(ctx context.Context) result {
 	r.Findings = append(findings, fmt.Sprintf("%d requests re-sent to another server by the balancer", drv.retry.Load()))
 	r.Load = fmt.Sprintf("%d workers, %d users, 3 servers, %s, %s", s.workers, len(users), elapsed.Round(time.Second), rate(ops, elapsed))
 	r.Faults = "SIGTERM and restart of each server in turn"
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = drv.errorSummary()
 	r.Pass = pass && r.Check.ok() && drv.failed() == 0
 	return r
 }
@@ -409,12 +409,9 @@ func (s *suite) scenarioOverload(ctx context.Context) result {
 		fmt.Sprintf("server RSS %d MiB at start, %d MiB mid-run, %d MiB at end", rssStart/1024, rssMid/1024, rssEnd/1024),
 		fmt.Sprintf("%d attempts in all", ops),
 	}
-	r.Check, err = drv.verify(ctx, users, since)
-	if err != nil {
-		r.Err = err.Error()
+	if !r.checkWith(ctx, drv, users, since) {
 		return r
 	}
-	r.Errors = errs
 	shed := 0
 	other := 0
 	for code, n := range errs {
