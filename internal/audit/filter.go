@@ -18,27 +18,11 @@ func FilterOf(e odata.Expr, targetID string) (Filter, error) {
 	if targetID != "" && uuid.Validate(targetID) != nil {
 		return f, apperr.Invalid("invalidId", "targetId is not a valid id").WithTarget("targetId")
 	}
-	terms, ok := odata.Conjuncts(e)
-	if !ok {
-		return f, filterErr("only 'and' may join comparisons on directoryAudits")
+	cs, err := odata.Comparisons(e, "directoryAudits", "activityDateTime")
+	if err != nil {
+		return f, err
 	}
-	seen := map[string]bool{}
-	for _, t := range terms {
-		c, ok := t.(*odata.Compare)
-		if !ok {
-			return f, filterErr("only comparisons are supported on directoryAudits")
-		}
-		key := c.Prop
-		if key == "activityDateTime" {
-			key += map[bool]string{true: " lower", false: " upper"}[c.Op == odata.Ge || c.Op == odata.Gt]
-		}
-		if seen[key] {
-			return f, filterErr("%s is compared twice", c.Prop)
-		}
-		seen[key] = true
-		if c.Value == nil {
-			return f, filterErr("%s cannot be compared with null", c.Prop)
-		}
+	for _, c := range cs {
 		switch c.Prop {
 		case "activityDateTime":
 			at := c.Value.(time.Time)

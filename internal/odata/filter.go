@@ -402,3 +402,36 @@ func quote(t token) string {
 	}
 	return t.text
 }
+
+// Comparisons returns the comparisons of a filter that is only comparisons
+// joined by and, as the log resources (signIns, directoryAudits) accept,
+// refusing anything else, a null literal, and a property compared twice (a
+// second comparison would contradict or silently replace the first). The
+// lower and upper bounds of the ranged property (a time) count apart.
+func Comparisons(e Expr, resource, ranged string) ([]*Compare, error) {
+	terms, ok := Conjuncts(e)
+	if !ok {
+		return nil, unsupported("$filter", "only 'and' may join comparisons on %s", resource)
+	}
+	out := make([]*Compare, 0, len(terms))
+	seen := map[string]bool{}
+	for _, t := range terms {
+		c, ok := t.(*Compare)
+		if !ok {
+			return nil, unsupported("$filter", "only comparisons are supported on %s", resource)
+		}
+		key := c.Prop
+		if key == ranged {
+			key += map[bool]string{true: " lower", false: " upper"}[c.Op == Ge || c.Op == Gt]
+		}
+		if seen[key] {
+			return nil, unsupported("$filter", "%s is compared twice", c.Prop)
+		}
+		seen[key] = true
+		if c.Value == nil {
+			return nil, unsupported("$filter", "%s cannot be compared with null", c.Prop)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -53,27 +53,11 @@ func ParseFilter(expr string) (Filter, error) {
 // contradict or silently replace the first.
 func FilterOf(e odata.Expr) (Filter, error) {
 	var f Filter
-	terms, ok := odata.Conjuncts(e)
-	if !ok {
-		return f, filterErr("only 'and' may join comparisons on signIns")
+	cs, err := odata.Comparisons(e, "signIns", "createdDateTime")
+	if err != nil {
+		return f, err
 	}
-	seen := map[string]bool{}
-	for _, t := range terms {
-		c, ok := t.(*odata.Compare)
-		if !ok {
-			return f, filterErr("only comparisons are supported on signIns")
-		}
-		key := c.Prop
-		if key == "createdDateTime" {
-			key += map[bool]string{true: " lower", false: " upper"}[c.Op == odata.Ge || c.Op == odata.Gt]
-		}
-		if seen[key] {
-			return f, filterErr("%s is compared twice", c.Prop)
-		}
-		seen[key] = true
-		if c.Value == nil {
-			return f, filterErr("%s cannot be compared with null", c.Prop)
-		}
+	for _, c := range cs {
 		switch c.Prop {
 		case "userId":
 			f.UserID = c.Value.(string)
