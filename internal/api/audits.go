@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/signinlog"
@@ -28,15 +29,7 @@ func (s *Server) listDirectoryAudits(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		list, err = s.deps.Audits.ListDirectoryAudits(r.Context(), f, p)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	next := ""
-	if n := len(list); n > 0 && n == p.Top {
-		next = signinlog.CursorAfter(list[n-1].ActivityDateTime, list[n-1].ID).Encode()
-	}
-	s.writeList(w, r, list, q, listOut{context: "auditLogs/directoryAudits", next: next})
+	writeKeysetList(s, w, r, q, p, list, err, func(a audit.DirectoryAudit) (time.Time, string) { return a.ActivityDateTime, a.ID }, "auditLogs/directoryAudits")
 }
 
 func (s *Server) getDirectoryAudit(w http.ResponseWriter, r *http.Request) {

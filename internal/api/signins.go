@@ -35,6 +35,22 @@ func keysetPageOf(q odata.Query) (signinlog.Page, error) {
 	return p, nil
 }
 
+// writeKeysetList answers one page of a newest-first keyset list: when the
+// page is full, the next link starts after its last item (at gives an
+// item's position: its time and id).
+func writeKeysetList[T any](s *Server, w http.ResponseWriter, r *http.Request, q odata.Query, p signinlog.Page, list []T, err error,
+	at func(T) (time.Time, string), context string) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	next := ""
+	if n := len(list); n > 0 && n == p.Top {
+		next = signinlog.CursorAfter(at(list[n-1])).Encode()
+	}
+	s.writeList(w, r, list, q, listOut{context: context, next: next})
+}
+
 func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request) {
 	q, ok := listQuery(w, r, signinlog.Resource)
 	if !ok {
@@ -49,15 +65,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		list, err = s.deps.SignInLogs.ListSignIns(r.Context(), f, p)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	next := ""
-	if n := len(list); n > 0 && n == p.Top {
-		next = signinlog.CursorAfter(list[n-1].CreatedDateTime, list[n-1].ID).Encode()
-	}
-	s.writeList(w, r, list, q, listOut{context: "auditLogs/signIns", next: next})
+	writeKeysetList(s, w, r, q, p, list, err, func(si signinlog.SignIn) (time.Time, string) { return si.CreatedDateTime, si.ID }, "auditLogs/signIns")
 }
 
 func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request) {
@@ -79,15 +87,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		list, err = s.deps.SignInLogs.ListAlerts(r.Context(), p)
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	next := ""
-	if n := len(list); n > 0 && n == p.Top {
-		next = signinlog.CursorAfter(list[n-1].CreatedDateTime, list[n-1].ID).Encode()
-	}
-	s.writeList(w, r, list, q, listOut{context: "security/alerts_v2", next: next})
+	writeKeysetList(s, w, r, q, p, list, err, func(a signinlog.Alert) (time.Time, string) { return a.CreatedDateTime, a.ID }, "security/alerts_v2")
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
