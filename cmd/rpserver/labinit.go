@@ -100,6 +100,13 @@ func labInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if running && len(rt.Origins) > 0 && !c.IssuerExplicit {
 		origin = rt.Origins[0] // where the running server's pages are
 	}
+	return fillLabTenant(ctx, c, dsn, base, origin, domain, stdout)
+}
+
+// fillLabTenant creates the starting tenant through the server at base, as
+// its first admin, and prints admin1's one-time TAP and the URL to open; on a
+// tenant that has users it changes nothing. serve -lab-init calls it too.
+func fillLabTenant(ctx context.Context, c config.Config, dsn, base, origin, domain string, stdout io.Writer) error {
 	n, err := countUsers(ctx, dsn)
 	if err != nil {
 		return err

@@ -265,6 +265,15 @@ func runServe(args []string) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
+	if c.LabInit {
+		go func() {
+			// The listener is bound, so lab init's API calls queue until
+			// Serve accepts them. Its TAP goes to stdout, never to the log.
+			if err := fillLabTenant(ctx, c, dsn, loopbackURL(ln.Addr(), serveTLS), c.Origins[0], "lab.example", os.Stdout); err != nil {
+				slog.Error("lab init: the starting tenant was not created (run rpserver lab init to retry)", "err", err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -76,6 +76,11 @@ type Config struct {
 	ShutdownDelay   time.Duration // RPSERVER_SHUTDOWN_DELAY: on SIGTERM, /readyz fails this long before the listener closes
 	ShutdownTimeout time.Duration // RPSERVER_SHUTDOWN_TIMEOUT: longest wait for in-flight requests on SIGTERM
 
+	// LabInit (RPSERVER_LAB_INIT): on an empty tenant, serve fills the
+	// rollout article's starting tenant once it listens (rpserver lab init).
+	// Off by default for serve; scripts/run.sh turns it on.
+	LabInit bool
+
 	// IssuerExplicit says -issuer or -origins (or their variables) was
 	// given; otherwise client commands take the running server's issuer
 	// from its runtime file.
@@ -126,10 +131,11 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
 	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
+	labInit := fs.Bool("lab-init", envBool("RPSERVER_LAB_INIT", false), "on an empty tenant, create the rollout article's starting tenant once listening and print admin1's one-time TAP, as rpserver lab init does; a tenant with users is never touched (RPSERVER_LAB_INIT; scripts/run.sh turns it on)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")
 	return func() (Config, error) {
 		c := Config{TenantID: strings.ToLower(*tenantID), OIDCAlg: *oidcAlg,
-			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout,
+			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout, LabInit: *labInit,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
 			Origins: splitList(*origins), RelatedOrigins: splitList(*related), TrustAnchors: splitList(*anchors), MDSBlob: *mds, MDSRoot: *mdsRoot, MDSRefuseStale: *mdsRefuseStale, AAGUIDCatalog: *aaguidCatalog, PprofListen: *pprofListen, LabCA: *labCA,
