@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -21,29 +22,52 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // Pages maps each page URL to its embedded file. The admin views share
-// one document; the script picks the view from the path.
-var Pages = map[string]string{
-	"/":                            "signin.html",
-	"/signin":                      "signin.html",
-	"/security-info":               "security-info.html",
-	"/admin":                       "admin.html",
-	"/admin/passkey-profiles":      "admin.html",
-	"/admin/temporary-access-pass": "admin.html",
-	"/admin/conditional-access":    "admin.html",
-	"/admin/sign-ins":              "admin.html",
+// one document; the shell (admin.js) loads the view's module from the
+// path, and every module in static/admin/ that is not a helper is a view
+// at /admin/<name> (see AdminViews).
+var Pages = pages()
+
+// adminHelpers are the modules in static/admin/ that are not views.
+var adminHelpers = map[string]bool{"form.js": true}
+
+func pages() map[string]string {
+	p := map[string]string{
+		"/":              "signin.html",
+		"/signin":        "signin.html",
+		"/security-info": "security-info.html",
+		"/admin":         "admin.html",
+	}
+	for _, v := range AdminViews() {
+		p["/admin/"+v] = "admin.html"
+	}
+	return p
+}
+
+// AdminViews are the admin pages' views, one per module in static/admin/
+// (web/static/admin/<view>.js renders /admin/<view>): a new view needs no
+// registration beyond its module and its line in admin.html's nav.
+func AdminViews() []string {
+	var out []string
+	entries, _ := fs.ReadDir(static, "static/admin")
+	for _, e := range entries {
+		if !e.IsDir() && path.Ext(e.Name()) == ".js" && !adminHelpers[e.Name()] {
+			out = append(out, strings.TrimSuffix(e.Name(), ".js"))
+		}
+	}
+	return out
 }
 
 // assets are every embedded file that is not a page (the script modules,
-// the style sheet, the icon), served under /assets/ by name: a new module
-// needs no registration.
+// the style sheet, the icon), served under /assets/ by their path below
+// static/: a new module needs no registration.
 func assets() []string {
 	var out []string
-	entries, _ := fs.ReadDir(static, "static")
-	for _, e := range entries {
-		if !e.IsDir() && path.Ext(e.Name()) != ".html" {
-			out = append(out, e.Name())
+	_ = fs.WalkDir(static, "static", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && path.Ext(p) != ".html" {
+			out = append(out, strings.TrimPrefix(p, "static/"))
 		}
-	}
+		return err
+	})
 	return out
 }
 
