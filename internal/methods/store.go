@@ -37,6 +37,10 @@ type TAPStore interface {
 	// succeeds only while the pass is inside its validity window and, for a
 	// one-time pass, unused. ok is false when it did not qualify.
 	RedeemTAP(ctx context.Context, id string, now time.Time) (rec tap.Record, ok bool, err error)
+	// UnredeemTAP undoes one RedeemTAP: it puts back the pass's previous
+	// last use (nil: unused) only while the pass still carries the use at
+	// usedAt, so it can never undo another sign-in's redemption.
+	UnredeemTAP(ctx context.Context, id string, usedAt time.Time, previous *time.Time) error
 	// ReserveTAPAttempt atomically counts one attempt for the user in the
 	// fixed window starting at the stored window start (a new window when
 	// the old one is over) and returns the count including this one.

@@ -203,6 +203,20 @@ func (s *Service) ConsumeTAP(ctx context.Context, v Redeemed) (Redeemed, error) 
 	return Redeemed{User: u, Pass: used}, nil
 }
 
+// ReleaseTAP gives back a pass ConsumeTAP used when the sign-in it was used
+// for could not complete after all (its record or session could not be
+// written): a one-time pass is unused again, a multi-use pass gets its
+// previous last use back. It runs on its own deadline, detached from the
+// request, because the usual cause is the request's own deadline.
+func (s *Service) ReleaseTAP(ctx context.Context, consumed, before Redeemed) error {
+	if consumed.Pass.LastUsedDateTime == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return s.taps.UnredeemTAP(ctx, consumed.Pass.ID, *consumed.Pass.LastUsedDateTime, before.Pass.LastUsedDateTime)
+}
+
 func unusable(r tap.MethodUsabilityReason) error {
 	switch r {
 	case tap.ReasonExpired:

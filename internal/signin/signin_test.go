@@ -136,11 +136,15 @@ func (p staticPolicies) Compiled(context.Context) (*policy.CompiledPolicies, err
 type records struct {
 	mu   sync.Mutex
 	list []signinlog.SignIn
+	fail error // when set, every write fails with it (the log's commit failed)
 }
 
 func (r *records) Write(_ context.Context, s signinlog.SignIn) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
 	r.list = append(r.list, s)
 	return nil
 }
@@ -166,6 +170,7 @@ type redeemer struct {
 	ids      users
 	verified int
 	consumed int
+	released int
 }
 
 func (r *redeemer) VerifyTAP(_ context.Context, upn, pass string) (methods.Redeemed, error) {
@@ -179,6 +184,11 @@ func (r *redeemer) VerifyTAP(_ context.Context, upn, pass string) (methods.Redee
 func (r *redeemer) ConsumeTAP(_ context.Context, v methods.Redeemed) (methods.Redeemed, error) {
 	r.consumed++
 	return v, nil
+}
+
+func (r *redeemer) ReleaseTAP(context.Context, methods.Redeemed, methods.Redeemed) error {
+	r.released++
+	return nil
 }
 
 type memKeys struct {
@@ -415,6 +425,17 @@ func TestTAPOnItsOwnAndWithinAFlow(t *testing.T) {
 	}
 	_, err = l.svc.TAP(ctx, signin.TAPRequest{UserPrincipalName: bobUPN, TemporaryAccessPass: "wrong"})
 	wantCode(t, err, methods.CodeInvalidTAP)
+}
+
+// A pass used for a sign-in whose record cannot be written is given back:
+// the client got an error, so nothing may have been spent.
+func TestTAPIsGivenBackWhenTheRecordCannotBeWritten(t *testing.T) {
+	l := newLab(t)
+	l.log.fail = errors.New("log commit failed")
+	_, err := l.svc.TAP(context.Background(), signin.TAPRequest{UserPrincipalName: bobUPN, TemporaryAccessPass: "bob-pass-1234"})
+	if err == nil || l.tap.consumed != 1 || l.tap.released != 1 {
+		t.Fatalf("err %v, passes used %d, given back %d", err, l.tap.consumed, l.tap.released)
+	}
 }
 
 // A pass that cannot complete the sign-in (Conditional Access wants more)

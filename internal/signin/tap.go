@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/methods"
@@ -16,6 +17,9 @@ import (
 type TAPRedeemer interface {
 	VerifyTAP(ctx context.Context, upn, pass string) (methods.Redeemed, error)
 	ConsumeTAP(ctx context.Context, v methods.Redeemed) (methods.Redeemed, error)
+	// ReleaseTAP gives back a pass ConsumeTAP used (consumed) when the
+	// sign-in fails after all; before is what VerifyTAP returned.
+	ReleaseTAP(ctx context.Context, consumed, before methods.Redeemed) error
 }
 
 // TAPRequest is a Temporary Access Pass sign-in: on its own (a fresh flow
@@ -95,10 +99,22 @@ func (s *Service) TAP(ctx context.Context, req TAPRequest) (Outcome, error) {
 			policy.UserActionRegisterSecurityInfo + ") that a Temporary Access Pass satisfies"
 		return s.withFlowToken(out, f) // the flow goes on without the pass
 	}
-	if _, err := s.d.TAP.ConsumeTAP(ctx, v); err != nil {
+	used, err := s.d.TAP.ConsumeTAP(ctx, v)
+	if err != nil {
 		return Outcome{}, err
 	}
-	return s.advance(ctx, &with)
+	out, err := s.advance(ctx, &with)
+	if err != nil {
+		// Nothing was answered: the record or the session could not be
+		// written, so the pass goes back rather than being burned on a
+		// sign-in that never happened. If the database is down the release
+		// fails too and a one-time pass stays used (an admin issues another).
+		if rerr := s.d.TAP.ReleaseTAP(ctx, used, v); rerr != nil {
+			return Outcome{}, fmt.Errorf("%w (and the Temporary Access Pass could not be given back: %v)", err, rerr)
+		}
+		return Outcome{}, err
+	}
+	return out, nil
 }
 
 // evaluate is Conditional Access's verdict on the flow as it stands,

@@ -141,6 +141,14 @@ func (s *Methods) RedeemTAP(ctx context.Context, id string, now time.Time) (tap.
 	return r, true, nil
 }
 
+func (s *Methods) UnredeemTAP(ctx context.Context, id string, usedAt time.Time, previous *time.Time) error {
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE temporary_access_passes SET last_used_at = $3
+		WHERE id = $1 AND last_used_at = $2`, id, usedAt, previous); err != nil {
+		return fmt.Errorf("give back temporary access pass: %w", err)
+	}
+	return nil
+}
+
 func (s *Methods) ReserveTAPAttempt(ctx context.Context, userID string, now time.Time, window time.Duration) (int, time.Time, error) {
 	var n int
 	var start time.Time

@@ -177,6 +177,36 @@ func Methods(t *testing.T, newStores func(t *testing.T) MethodsStores) {
 		}
 	})
 
+	t.Run("tap: a redemption given back, and only that one", func(t *testing.T) {
+		s := newStores(t)
+		now := time.Now().UTC().Truncate(time.Second)
+		u := mustUser(t, s.Directory, "giveback@lab.example")
+		rec := record(u.ID, now.Add(-time.Minute), 60, true)
+		if err := s.TAPs.CreateTAP(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		used, ok, err := s.TAPs.RedeemTAP(ctx, rec.ID, now)
+		if err != nil || !ok || used.LastUsedDateTime == nil {
+			t.Fatalf("redeem: %v %v %+v", ok, err, used)
+		}
+		// Another use's timestamp does not match: nothing changes.
+		if err := s.TAPs.UnredeemTAP(ctx, rec.ID, now.Add(time.Second), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.TAPs.RedeemTAP(ctx, rec.ID, now); ok {
+			t.Fatal("a give-back with another use's time made the one-time pass usable again")
+		}
+		if err := s.TAPs.UnredeemTAP(ctx, rec.ID, *used.LastUsedDateTime, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.TAPs.TAPOfUser(ctx, u.ID); got.LastUsedDateTime != nil {
+			t.Fatalf("given back, still used at %v", got.LastUsedDateTime)
+		}
+		if _, ok, err := s.TAPs.RedeemTAP(ctx, rec.ID, now); err != nil || !ok {
+			t.Fatalf("given-back pass not usable again: %v %v", ok, err)
+		}
+	})
+
 	t.Run("tap attempts: counted per user and window, atomic, released", func(t *testing.T) {
 		s := newStores(t)
 		u := mustUser(t, s.Directory, "guess@lab.example")
