@@ -180,6 +180,9 @@ func (s *Server) graphRoutes(r chi.Router) {
 	// impact over the sign-in log (Entra's insights workbook).
 	r.With(allow(caReaders...)).Post("/identity/conditionalAccess/evaluate", s.evaluateCA)
 	r.With(allow(caImpactReaders...)).Get(caPolicies+"/{id}/impact", s.policyImpact)
+	// Lab extension: a wave group's readiness (members, allowed passkeys,
+	// sign-ins failing under the wave's policies).
+	r.With(allow(caImpactReaders...)).Get("/groups/{id}/passkeyRollout", s.groupRollout)
 
 	// Authentication strengths, at both of Graph's paths to the same resources.
 	for _, p := range []string{"/identity/conditionalAccess/authenticationStrength/policies", "/policies/authenticationStrengthPolicies"} {

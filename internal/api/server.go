@@ -25,6 +25,7 @@ import (
 	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
+	"github.com/rpserver/rpserver/internal/rollout"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/tokens"
@@ -61,6 +62,7 @@ type Deps struct {
 	SignInLogs signinlog.Store     // /auditLogs/signIns and /security/alerts_v2
 	Audits     AuditLog            // /auditLogs/directoryAudits
 	Reports    RegistrationReports // /reports/authenticationMethods
+	Rollout    *rollout.Service    // /groups/{id}/passkeyRollout (lab extension)
 	Risk       *risk.Service       // /identityProtection/riskyUsers
 
 	Apps         *apps.Service        // /applications and /servicePrincipals

@@ -35,6 +35,7 @@ import (
 	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/risk"
+	"github.com/rpserver/rpserver/internal/rollout"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/store"
@@ -252,6 +253,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		SignInLogs:        db.SignIns(),
 		Audits:            db.Audits(),
 		Reports:           db.Reports(),
+		Rollout:           &rollout.Service{Store: db.Reports(), Groups: dir.Store, Fido2: methodsSvc, Policies: ca},
 		Risk:              riskSvc,
 		Apps:              appsSvc,
 		OIDC:              provider,

@@ -11,6 +11,12 @@ import (
 	"github.com/rpserver/rpserver/internal/signinlog"
 )
 
+// policyResults is the sign-in log with one row per policy each sign-in
+// evaluated (p: an appliedConditionalAccessPolicy with its id and result):
+// what the impact report and the rollout view both count, so neither
+// evaluates Conditional Access again.
+const policyResults = `signin_logs s CROSS JOIN LATERAL jsonb_array_elements(s.record -> 'appliedConditionalAccessPolicies') p`
+
 // maxImpactRows bounds the would-be-blocked sign-ins one report reads.
 const maxImpactRows = 20000
 
@@ -19,8 +25,7 @@ const maxImpactRows = 20000
 // created_date_time unnesting appliedConditionalAccessPolicies.
 func (s *SignIns) PolicyImpact(ctx context.Context, id string, start, end time.Time) (signinlog.PolicyImpact, error) {
 	r := signinlog.PolicyImpact{PolicyID: id, StartDateTime: start, EndDateTime: end, Results: zeroResults(), WouldBeBlocked: []signinlog.ImpactUser{}, Series: []signinlog.ImpactBucket{}}
-	const applied = `FROM signin_logs s CROSS JOIN LATERAL jsonb_array_elements(s.record -> 'appliedConditionalAccessPolicies') p
-		WHERE s.created_date_time >= $2 AND s.created_date_time < $3 AND p ->> 'id' = $1`
+	const applied = `FROM ` + policyResults + ` WHERE s.created_date_time >= $2 AND s.created_date_time < $3 AND p ->> 'id' = $1`
 	rows, err := s.db.Pool.Query(ctx, `SELECT date_trunc('`+signinlog.BucketOf(start, end)+`', s.created_date_time), p ->> 'result', count(*) `+applied+` GROUP BY 1, 2 ORDER BY 1`, id, start, end)
 	if err != nil {
 		return r, fmt.Errorf("policy impact: %w", err)
