@@ -590,12 +590,30 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.deps.Directory.AssignRole(r.Context(), directory.RoleAssignment{PrincipalID: req.PrincipalID, RoleDefinitionID: req.RoleDefinitionID, DirectoryScopeID: req.DirectoryScopeID})
+	err := s.guardLockout(r, conditionalaccess.DirectoryChange{AssignRole: &conditionalaccess.RoleChange{UserID: req.PrincipalID, RoleTemplateID: roleTemplateOf(req.RoleDefinitionID)}})
+	var a directory.RoleAssignment
+	if err == nil {
+		a, err = s.deps.Directory.AssignRole(r.Context(), directory.RoleAssignment{PrincipalID: req.PrincipalID, RoleDefinitionID: req.RoleDefinitionID, DirectoryScopeID: req.DirectoryScopeID})
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	s.created(w, r, a.ID, a, "roleManagement/directory/roleAssignments")
+}
+
+// roleTemplateOf is the template id of a role given by id or display name,
+// as AssignRole accepts it; an unknown role is returned as given (AssignRole
+// refuses it).
+func roleTemplateOf(idOrName string) string {
+	role, ok := directory.RoleByID(idOrName)
+	if !ok {
+		role, ok = directory.RoleByName(idOrName)
+	}
+	if !ok {
+		return idOrName
+	}
+	return role.TemplateID
 }
 
 func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request) {
@@ -621,6 +639,13 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	id, err := idParam(r, "id")
+	var a directory.RoleAssignment
+	if err == nil {
+		a, err = s.deps.Directory.Store.GetRoleAssignment(r.Context(), id)
+	}
+	if err == nil {
+		err = s.guardLockout(r, conditionalaccess.DirectoryChange{UnassignRole: &conditionalaccess.RoleChange{UserID: a.PrincipalID, RoleTemplateID: roleTemplateOf(a.RoleDefinitionID)}})
+	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteRoleAssignment(r.Context(), id)
 	}

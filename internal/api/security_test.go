@@ -369,6 +369,48 @@ func TestLockoutProtectionGuardsDirectoryChanges(t *testing.T) {
 	}
 }
 
+// TestLockoutProtectionGuardsRoleAssignments: a policy can include or
+// exclude directory roles, so giving yourself a role a blocking policy
+// targets, or taking away the role that exempts you, locked the admin out
+// unchecked. Both are now judged like other directory changes.
+func TestLockoutProtectionGuardsRoleAssignments(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	me := e.mustCreateUser("roles@lab.example", false)
+	other := e.mustCreateUser("other@lab.example", false)
+	gaRole, _ := directory.RoleByName(directory.RoleGlobalAdministrator)
+	hdRole, _ := directory.RoleByName(directory.RoleHelpdeskAdministrator)
+	assign := func(tok, uid, role string) resp {
+		return e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", tok,
+			`{"principalId":"`+uid+`","roleDefinitionId":"`+role+`","directoryScopeId":"/"}`)
+	}
+	mine := assign(ga, me, gaRole.TemplateID)
+	if mine.status != 201 {
+		t.Fatal(mine.raw)
+	}
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, caBody("Block all but Global Administrators", "enabled",
+		`{"includeUsers":["All"],"excludeRoles":["`+gaRole.TemplateID+`"]}`, `{"operator":"OR","builtInControls":["block"]}`))
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, caBody("Block helpdesk admins", "enabled",
+		`{"includeRoles":["`+hdRole.TemplateID+`"]}`, `{"operator":"OR","builtInControls":["block"]}`))
+	myToken := e.userToken(me, directory.RoleGlobalAdministrator)
+	refused := func(name string, r resp) {
+		t.Helper()
+		if r.status != 409 || r.code() != policy.CodeWouldLockOutCaller {
+			t.Errorf("%s: %d %s, want 409 %s", name, r.status, r.raw, policy.CodeWouldLockOutCaller)
+		}
+	}
+	refused("take away your own exempting role", e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+str(mine.body, "id"), myToken, ""))
+	refused("give yourself a blocked role (by name)", assign(myToken, me, directory.RoleHelpdeskAdministrator))
+	// Someone else's roles do not lock the caller out.
+	if r := assign(myToken, other, hdRole.TemplateID); r.status != 201 {
+		t.Fatalf("assigning another user: %d %s", r.status, r.raw)
+	}
+	// Forced: done.
+	if r := e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+str(mine.body, "id")+"?force=true", myToken, ""); r.status != 204 {
+		t.Fatalf("forced removal: %d %s", r.status, r.raw)
+	}
+}
+
 // TestAdminTokenExchangeIsASignInToTheAdminAPI: a policy requiring MFA for
 // Microsoft Graph applied to Graph sign-ins, but the same admin's
 // single-factor portal session exchanged at POST /admin/token got a working

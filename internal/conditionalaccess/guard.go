@@ -22,7 +22,15 @@ type DirectoryChange struct {
 	// DisableUser disables or deletes a user: the administrator's own
 	// account would lock them out.
 	DisableUser string
+	// AssignRole and UnassignRole give or take a directory role: a policy
+	// that includes or excludes roles (includeRoles, excludeRoles) may then
+	// block the administrator making the change, if it is their own.
+	AssignRole   *RoleChange
+	UnassignRole *RoleChange
 }
+
+// RoleChange is a directory role (its template id) and the user holding it.
+type RoleChange struct{ UserID, RoleTemplateID string }
 
 // Membership is a user in a group.
 type Membership struct{ GroupID, UserID string }
@@ -120,6 +128,7 @@ func (s *Service) apply(ctx context.Context, l lockoutInput, caller Caller, ch D
 	}
 	if l.in.Caller != nil {
 		sc := *l.in.Caller
+		sc.RoleTemplateIDs = append([]string(nil), l.in.Caller.RoleTemplateIDs...)
 		sc.GroupIDs = policy.NewSet()
 		for g := range l.in.Caller.GroupIDs {
 			sc.GroupIDs[g] = struct{}{}
@@ -161,6 +170,10 @@ func (s *Service) apply(ctx context.Context, l lockoutInput, caller Caller, ch D
 		delete(out.emergency, ch.SetEmergency.UserID)
 	case ch.DisableUser != "":
 		delete(out.emergency, ch.DisableUser)
+	case ch.AssignRole != nil && out.in.Caller != nil && ch.AssignRole.UserID == caller.UserID:
+		out.in.Caller.RoleTemplateIDs = append(without(out.in.Caller.RoleTemplateIDs, ch.AssignRole.RoleTemplateID), ch.AssignRole.RoleTemplateID)
+	case ch.UnassignRole != nil && out.in.Caller != nil && ch.UnassignRole.UserID == caller.UserID:
+		out.in.Caller.RoleTemplateIDs = without(out.in.Caller.RoleTemplateIDs, ch.UnassignRole.RoleTemplateID)
 	}
 	return out, nil
 }
