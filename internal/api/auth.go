@@ -50,24 +50,12 @@ func attributed(ctx context.Context, ip string, c *tokens.Claims) context.Contex
 }
 
 // allow admits callers holding at least one of the roles; Global
-// Administrator is always admitted.
+// Administrator is always admitted. The gate keeps its roles readable
+// (roleGate, GET /admin/permissions).
 func allow(roles ...string) func(http.Handler) http.Handler {
 	set := map[string]bool{"Global Administrator": true}
 	for _, r := range roles {
 		set[r] = true
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c := claimsOf(r.Context())
-			if c != nil {
-				for _, role := range c.Roles {
-					if set[role] {
-						next.ServeHTTP(w, r)
-						return
-					}
-				}
-			}
-			writeError(w, r, apperr.Forbidden(CodeAuthorizationError, "insufficient privileges to complete the operation: this call needs one of the roles %s", strings.Join(sortedKeys(set), ", ")))
-		})
-	}
+	return func(next http.Handler) http.Handler { return roleGate{roles: set, next: next} }
 }

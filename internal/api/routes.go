@@ -90,6 +90,9 @@ func (s *Server) routes(r chi.Router) {
 	// A session traded for an admin token (the admin pages): a sign-in to
 	// the admin API's application, which a step-up session for it may make.
 	r.With(s.requireAdminExchangeSession).Post("/admin/token", s.adminToken)
+	// The admin API's route table with the roles of each route, for the
+	// pages to show what a token may change (read from the allow gates).
+	r.With(s.authenticate).Get("/admin/permissions", s.adminPermissions)
 
 	// The Graph-shaped admin API, under both versions, with a bearer token.
 	for _, version := range []string{"/v1.0", "/beta"} {

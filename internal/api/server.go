@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -93,6 +94,9 @@ type Server struct {
 	router   chi.Router
 	metrics  *httpMetrics
 	draining atomic.Bool
+
+	permissionsOnce sync.Once
+	permissionTable []routePermission
 }
 
 // New builds the router.
