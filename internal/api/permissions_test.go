@@ -33,9 +33,9 @@ func TestAdminPermissions(t *testing.T) {
 			"GET /users": true, "GET /identity/conditionalAccess/policies": true,
 			"POST /users": false, "POST /users/{id}/authentication/temporaryAccessPassMethods": false, "POST /identityProtection/riskyUsers/dismiss": false}},
 		{"authentication policy administrator writes method policies", e.token(directory.RoleAuthenticationPolicyAdministrator), "", 200, "", map[string]bool{
-			"PATCH /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2": true,
+			"PATCH /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2":               true,
 			"PATCH /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass": true,
-			"POST /users/{id}/authentication/temporaryAccessPassMethods": false}},
+			"POST /users/{id}/authentication/temporaryAccessPassMethods":                                         false}},
 	}
 	for _, c := range cases {
 		r := e.do("GET", "/admin/permissions"+c.query, c.token, "")
