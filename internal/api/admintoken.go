@@ -51,7 +51,7 @@ func (s *Server) adminToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Forbidden(CodeRegistrationOnlySession, "this session was issued to register security information only; sign in with a method Conditional Access accepts to open the admin pages"))
 		return
 	}
-	out, err := s.deps.SignIn.BeginForApp(r.Context(), signin.AppSignIn{ApplicationID: signin.AdminAPIApplicationID, IP: s.clientKey(r)}, c)
+	out, err := s.deps.SignIn.BeginForApp(r.Context(), signin.AppSignIn{ApplicationID: signin.AdminAPIApplicationID, IP: s.clientKey(r), UserAgent: r.UserAgent()}, c)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -287,7 +287,7 @@ func (s *Server) signInTAP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.deps.SignIn.TAP(r.Context(), signin.TAPRequest{
-		UserPrincipalName: req.UserPrincipalName, TemporaryAccessPass: req.TemporaryAccessPass, FlowToken: req.FlowToken, IP: s.clientKey(r),
+		UserPrincipalName: req.UserPrincipalName, TemporaryAccessPass: req.TemporaryAccessPass, FlowToken: req.FlowToken, IP: s.clientKey(r), UserAgent: r.UserAgent(),
 	})
 	s.writeOutcome(w, r, out, err)
 }

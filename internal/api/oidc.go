@@ -27,7 +27,8 @@ func ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) appSignIn(r *http.Request, lr oidc.LoginRequest, upn string) signin.AppSignIn {
 	req := signin.AppSignIn{ApplicationID: lr.ClientID, ApplicationName: lr.ClientName, UserPrincipalName: upn, AuthContexts: lr.AuthContexts,
-		ForceLogin: lr.HasPrompt(zoidc.PromptLogin) || lr.HasPrompt(zoidc.PromptSelectAccount), IP: s.clientKey(r)}
+		ForceLogin: lr.HasPrompt(zoidc.PromptLogin) || lr.HasPrompt(zoidc.PromptSelectAccount), IP: s.clientKey(r),
+		UserAgent: r.UserAgent()}
 	if lr.MaxAge != nil {
 		d := time.Duration(*lr.MaxAge) * time.Second
 		req.MaxAge = &d

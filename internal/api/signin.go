@@ -43,7 +43,7 @@ func (s *Server) signInBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	req.IP = s.clientKey(r)
+	req.IP, req.UserAgent = s.clientKey(r), r.UserAgent()
 	out, err := s.deps.SignIn.Begin(r.Context(), req, s.currentSession(r))
 	s.writeOutcome(w, r, out, err)
 }
@@ -177,7 +177,7 @@ func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "credential (the PublicKeyCredential JSON) is required").WithTarget("credential"))
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: s.clientKey(r)})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: s.clientKey(r), UserAgent: r.UserAgent()})
 	s.writeOutcome(w, r, out, err)
 }
 

@@ -100,7 +100,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: s.clientKey(r)})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: s.clientKey(r), UserAgent: r.UserAgent()})
 	if !withRecord {
 		// The client needs the outcome and the session; the record (about
 		// 2 KB) only when asked, or later from /auditLogs/signIns/{signInId}.

@@ -385,6 +385,14 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 		if !reportOnly {
 			t.Fatalf("sign-in %s does not list the report-only policy", deref(si.GetId()))
 		}
+		// The properties the lab fills from the request and the app, and
+		// those it reports empty (docs/api.md, Sign-in logs).
+		if deref(si.GetResourceId()) != "00000000-0000-0000-0000-00000000a001" || deref(si.GetResourceDisplayName()) != "rpserver lab portal" ||
+			si.GetRiskDetail() == nil || *si.GetRiskDetail() != models.NONE_RISKDETAIL || si.GetRiskEventTypesV2() == nil || len(si.GetRiskEventTypesV2()) != 0 ||
+			si.GetLocation() != nil {
+			t.Fatalf("sign-in %s: resource %q %q, riskDetail %v, riskEventTypes_v2 %v, location %v", deref(si.GetId()),
+				deref(si.GetResourceId()), deref(si.GetResourceDisplayName()), si.GetRiskDetail(), si.GetRiskEventTypesV2(), si.GetLocation())
+		}
 	}
 
 	// Risky users: the lab raises risk with its setRiskLevel extension;

@@ -73,9 +73,14 @@ func newSignInLab(tb testing.TB) *signInLab {
 	return l
 }
 
+// benchUserAgent is a browser's User-Agent, so the record's deviceDetail
+// is parsed as in production.
+const benchUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.70"
+
 func (l *signInLab) post(path, bearer, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", benchUserAgent)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

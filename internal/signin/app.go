@@ -11,6 +11,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/internal/useragent"
 )
 
 // AppSignIn is a sign-in to an application on behalf of an OpenID Connect
@@ -30,8 +31,9 @@ type AppSignIn struct {
 	ForceLogin bool
 	// MaxAge (max_age): the session's factors count only if the user
 	// authenticated within it.
-	MaxAge *time.Duration
-	IP     string
+	MaxAge    *time.Duration
+	IP        string
+	UserAgent string
 }
 
 // BeginForApp opens a flow for an app sign-in. With a valid session of the
@@ -58,7 +60,7 @@ func (s *Service) BeginForApp(ctx context.Context, req AppSignIn, session *token
 	default:
 		return Outcome{}, apperr.Invalid(CodeUserNotFound, "name the account signing in").WithTarget("userPrincipalName")
 	}
-	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: "browser", IP: req.IP, CorrelationID: uuid.NewString(),
+	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: "browser", IP: req.IP, UserAgent: useragent.Truncate(req.UserAgent), CorrelationID: uuid.NewString(),
 		AuthContexts: req.AuthContexts, AppName: req.ApplicationName}
 	if session != nil && session.Subject == userID && !req.ForceLogin {
 		var sd sessionData

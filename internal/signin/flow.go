@@ -15,6 +15,7 @@ import (
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/tokens"
+	"github.com/rpserver/rpserver/internal/useragent"
 )
 
 // Step is one verified factor of a sign-in.
@@ -33,6 +34,10 @@ type flow struct {
 	ClientAppType string `json:"cat"`
 	Platform      string `json:"plat,omitempty"`
 	IP            string `json:"ip,omitempty"`
+	// UserAgent is the client's User-Agent header where the flow began
+	// (capped at useragent.MaxLen): the flow's later steps come from the
+	// same browser, and the record parses it for deviceDetail.
+	UserAgent     string `json:"uag,omitempty"`
 	CorrelationID string `json:"cid"`
 	// additionalDetails goes into this step's sign-in record (not sealed).
 	additionalDetails string
@@ -96,6 +101,7 @@ type BeginRequest struct {
 	ClientAppType     string `json:"clientAppType"`
 	Platform          string `json:"platform"`
 	IP                string `json:"-"`
+	UserAgent         string `json:"-"`
 }
 
 var clientAppTypes = map[string]bool{"browser": true, "mobileAppsAndDesktopClients": true, "exchangeActiveSync": true, "other": true}
@@ -129,7 +135,8 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest, session *tokens.C
 		}
 		return Outcome{}, err
 	}
-	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: req.ClientAppType, Platform: req.Platform, IP: req.IP, CorrelationID: uuid.NewString()}
+	f := &flow{UserID: userID, AppID: req.ApplicationID, ClientAppType: req.ClientAppType, Platform: req.Platform, IP: req.IP,
+		UserAgent: useragent.Truncate(req.UserAgent), CorrelationID: uuid.NewString()}
 	if session != nil && session.Subject == userID {
 		var sd sessionData
 		if json.Unmarshal(session.Data, &sd) == nil && sd.Action == "" && s.sessionValid(ctx, session) == nil {

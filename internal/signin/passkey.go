@@ -13,6 +13,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/useragent"
 )
 
 // PasskeyOptionsRequest starts a passkey sign-in: within a flow from Begin
@@ -51,6 +52,9 @@ type PasskeyRequest struct {
 	FlowToken  string // optional
 	Credential []byte
 	IP         string
+	// UserAgent is the client's, for a passkey sign-in on its own (within
+	// a flow the flow's is kept).
+	UserAgent string
 }
 
 // Passkey verifies the assertion (internal/ceremony: challenge, signature,
@@ -90,7 +94,7 @@ func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome
 	if err != nil {
 		return Outcome{}, err
 	}
-	f := s.newFlow(res.User.ID, req.IP)
+	f := s.newFlow(res.User.ID, req.IP, req.UserAgent)
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
 	return s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &pre.PolicyVersion, use: use})
 }
@@ -163,6 +167,6 @@ func passkeyStep(c ceremony.Credential, at time.Time) Step {
 
 // newFlow is the flow of a sign-in that did not go through Begin (a
 // passkey or a TAP on its own): the lab portal, from a browser.
-func (s *Service) newFlow(userID, ip string) *flow {
-	return &flow{UserID: userID, AppID: DefaultApplicationID, ClientAppType: "browser", IP: ip, CorrelationID: uuid.NewString()}
+func (s *Service) newFlow(userID, ip, userAgent string) *flow {
+	return &flow{UserID: userID, AppID: DefaultApplicationID, ClientAppType: "browser", IP: ip, UserAgent: useragent.Truncate(userAgent), CorrelationID: uuid.NewString()}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/policy"
 	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/useragent"
 )
 
 func (s *Service) log(ctx context.Context, f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string) (*signinlog.SignIn, error) {
@@ -48,13 +49,19 @@ func (s *Service) logSteps(ctx context.Context, f *flow, facts *Facts, ev *polic
 // step that failed (-1: none).
 func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int, reason string, failedStep int) signinlog.SignIn {
 	now := s.d.Now()
+	app := f.appDisplayName()
+	dev := useragent.Parse(f.UserAgent)
+	if dev.OperatingSystem == "" {
+		dev.OperatingSystem = f.Platform
+	}
 	rec := signinlog.SignIn{
 		ID: uuid.NewString(), CreatedDateTime: now, UserID: facts.UserID, UserPrincipalName: facts.UserPrincipalName,
-		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: f.appDisplayName(), IPAddress: f.IP,
+		UserDisplayName: facts.DisplayName, AppID: f.AppID, AppDisplayName: app, IPAddress: f.IP,
+		ResourceID: f.AppID, ResourceDisplayName: app, RiskDetail: "none", RiskEventTypesV2: noRiskEvents, UserAgent: f.UserAgent,
 		ClientAppUsed: clientAppUsed(f.ClientAppType), CorrelationID: f.CorrelationID, IsInteractive: true,
 		ConditionalAccessStatus: "notApplied", AppliedConditionalAccessPolicies: []policy.AppliedConditionalAccessPolicy{},
 		AuthenticationRequirement: "singleFactorAuthentication", RiskLevelDuringSignIn: "none", RiskLevelAggregated: riskOr(facts.UserRiskLevel), RiskState: riskState(facts.UserRiskLevel),
-		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason, AdditionalDetails: f.additionalDetails}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: f.Platform},
+		Status: signinlog.SignInStatus{ErrorCode: code, FailureReason: reason, AdditionalDetails: f.additionalDetails}, DeviceDetail: signinlog.DeviceDetail{OperatingSystem: dev.OperatingSystem, Browser: dev.Browser},
 		IsEmergencyAccess: facts.IsEmergencyAccess,
 		// An emergency account is worth an alert when a right credential
 		// was used (the sign-in completed, or went on past its first
@@ -94,6 +101,10 @@ func (s *Service) record(f *flow, facts *Facts, ev *policy.Evaluation, code int,
 	}
 	return rec
 }
+
+// noRiskEvents is every record's riskEventTypes_v2: the lab detects no
+// sign-in risk. Shared and never written to.
+var noRiskEvents = []string{}
 
 // methodName is the authenticationMethod text Entra's sign-in log shows.
 func methodName(mode policy.Mode, detail string) string {

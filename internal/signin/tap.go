@@ -29,6 +29,7 @@ type TAPRequest struct {
 	TemporaryAccessPass string
 	FlowToken           string // optional
 	IP                  string
+	UserAgent           string // for a pass on its own (a flow keeps its own)
 }
 
 // TAP signs in with a Temporary Access Pass. The pass is checked, then
@@ -68,7 +69,7 @@ func (s *Service) TAP(ctx context.Context, req TAPRequest) (Outcome, error) {
 		mode = policy.ModeTemporaryAccessPassOneTime
 	}
 	if f == nil {
-		f = s.newFlow(v.User.ID, req.IP)
+		f = s.newFlow(v.User.ID, req.IP, req.UserAgent)
 	}
 	with := *f
 	with.Steps = append(append([]Step(nil), f.Steps...), Step{Mode: mode, At: s.d.Now()})

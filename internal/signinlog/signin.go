@@ -33,6 +33,24 @@ type SignIn struct {
 	RiskState                        string                                  `json:"riskState"`
 	Status                           SignInStatus                            `json:"status"`
 	DeviceDetail                     DeviceDetail                            `json:"deviceDetail"`
+	// Location is Graph's signInLocation. Always null: the lab has no
+	// geolocation data, and a countryNamedLocation cannot tell it a
+	// country (only includeUnknownCountriesAndRegions ever matches).
+	Location *SignInLocation `json:"location"`
+	// ResourceID and ResourceDisplayName name the resource the sign-in
+	// was for: the app itself, since the lab's tokens are audienced to
+	// the signing-in app (Microsoft Graph for the admin token, the OpenID
+	// Connect client for an app sign-in, the lab portal otherwise).
+	ResourceID          string `json:"resourceId"`
+	ResourceDisplayName string `json:"resourceDisplayName"`
+	// RiskDetail and RiskEventTypesV2 are about sign-in risk, which the
+	// lab never detects (user risk is set by administrators, see
+	// internal/risk): "none" and [].
+	RiskDetail       string   `json:"riskDetail"`
+	RiskEventTypesV2 []string `json:"riskEventTypes_v2"`
+	// UserAgent is the client's User-Agent header (at most
+	// useragent.MaxLen bytes), which deviceDetail is read from.
+	UserAgent string `json:"userAgent"`
 	// AuthenticationContextClassReferences the app asked for, as Graph's
 	// beta signIn reports them (detail required or previouslySatisfied).
 	AuthenticationContextClassReferences []AuthenticationContext `json:"authenticationContextClassReferences,omitempty"`
@@ -60,7 +78,25 @@ type SignInStatus struct {
 	AdditionalDetails string `json:"additionalDetails,omitempty"`
 }
 
-// DeviceDetail is Graph's deviceDetail, as much as the lab knows.
+// SignInLocation is Graph's signInLocation (v1.0 CSDL ComplexType
+// signInLocation: city, countryOrRegion, geoCoordinates, state).
+type SignInLocation struct {
+	City            string          `json:"city"`
+	State           string          `json:"state"`
+	CountryOrRegion string          `json:"countryOrRegion"`
+	GeoCoordinates  *GeoCoordinates `json:"geoCoordinates"`
+}
+
+// GeoCoordinates is Graph's geoCoordinates.
+type GeoCoordinates struct {
+	Altitude  *float64 `json:"altitude"`
+	Latitude  *float64 `json:"latitude"`
+	Longitude *float64 `json:"longitude"`
+}
+
+// DeviceDetail is Graph's deviceDetail, as much as the lab knows: browser
+// and operatingSystem from the User-Agent (internal/useragent), else the
+// operatingSystem is the devicePlatform the client declared.
 type DeviceDetail struct {
 	OperatingSystem string `json:"operatingSystem,omitempty"`
 	Browser         string `json:"browser,omitempty"`

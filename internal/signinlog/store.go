@@ -120,5 +120,11 @@ func Normalize(s *SignIn, now time.Time) error {
 	if s.AuthenticationMethodsUsed == nil {
 		s.AuthenticationMethodsUsed = []string{}
 	}
+	if s.RiskEventTypesV2 == nil {
+		s.RiskEventTypesV2 = []string{}
+	}
+	if s.RiskDetail == "" {
+		s.RiskDetail = "none"
+	}
 	return nil
 }

@@ -1,0 +1,141 @@
+package api_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rpserver/rpserver/internal/directory"
+)
+
+// postAs is a POST with a User-Agent (and optionally a bearer token), the
+// way a browser or a script reaches the sign-in endpoints.
+func (e *env) postAs(path, userAgent, bearer, body string) resp {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{status: res.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &out.body)
+	return out
+}
+
+// TestSignInRecordFields covers the signIn properties the lab fills from
+// the request (deviceDetail and userAgent from the User-Agent header), from
+// the app signed in to (resourceId, resourceDisplayName), and those it
+// reports honestly empty (location null: no geolocation; riskDetail none
+// and riskEventTypes_v2 []: no sign-in risk detection).
+func TestSignInRecordFields(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	uid := e.mustCreateUser("dora@lab.example", false)
+	role, _ := directory.RoleByName(directory.RoleReportsReader)
+	if r := e.do("POST", "/v1.0/roleManagement/directory/roleAssignments", ga,
+		`{"principalId":"`+uid+`","roleDefinitionId":"`+role.ID+`","directoryScopeId":"/"}`); r.status != 201 {
+		t.Fatalf("role assignment: %d %s", r.status, r.raw)
+	}
+	if r := e.do("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", ga,
+		`{"state":"enabled","includeTargets":[{"id":"all_users","targetType":"group","isRegistrationRequired":false}]}`); r.status != 200 {
+		t.Fatalf("TAP policy: %d %s", r.status, r.raw)
+	}
+	tap := e.do("POST", "/v1.0/users/"+uid+"/authentication/temporaryAccessPassMethods", ga, `{"isUsableOnce":false}`)
+	pass, _ := tap.body["temporaryAccessPass"].(string)
+	if tap.status != 201 || pass == "" {
+		t.Fatalf("TAP: %d %s", tap.status, tap.raw)
+	}
+	reader := e.token(directory.RoleReportsReader)
+	record := func(id string) map[string]any {
+		t.Helper()
+		r := e.do("GET", "/v1.0/auditLogs/signIns/"+id, reader, "")
+		if r.status != 200 {
+			t.Fatalf("get sign-in %s: %d %s", id, r.status, r.raw)
+		}
+		return r.body
+	}
+	const portalApp, portalName = "00000000-0000-0000-0000-00000000a001", "rpserver lab portal"
+	for _, tc := range []struct {
+		name, userAgent, browser, os string
+	}{
+		{"edge on windows", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.70", "Edge 131.0.2903", "Windows10"},
+		{"safari on iphone", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "Safari 18.1", "Ios"},
+		{"a script", "curl/8.5.0", "", ""},
+		{"oversized header is cut", strings.Repeat("A", 600), "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := e.postAs("/signin/tap", tc.userAgent, "", `{"userPrincipalName":"dora@lab.example","temporaryAccessPass":"`+pass+`"}`)
+			id, _ := out.body["signInId"].(string)
+			if out.status != 200 || id == "" {
+				t.Fatalf("TAP sign-in: %d %s", out.status, out.raw)
+			}
+			rec := record(id)
+			dev, _ := rec["deviceDetail"].(map[string]any)
+			if got, _ := dev["browser"].(string); got != tc.browser {
+				t.Errorf("deviceDetail.browser = %q, want %q", got, tc.browser)
+			}
+			if got, _ := dev["operatingSystem"].(string); got != tc.os {
+				t.Errorf("deviceDetail.operatingSystem = %q, want %q", got, tc.os)
+			}
+			wantUA := tc.userAgent
+			if len(wantUA) > 512 {
+				wantUA = wantUA[:512]
+			}
+			if rec["userAgent"] != wantUA {
+				t.Errorf("userAgent = %q, want %q", rec["userAgent"], wantUA)
+			}
+			if rec["resourceId"] != portalApp || rec["resourceDisplayName"] != portalName {
+				t.Errorf("resource = %v %v, want the lab portal", rec["resourceId"], rec["resourceDisplayName"])
+			}
+			if loc, ok := rec["location"]; !ok || loc != nil {
+				t.Errorf("location = %v (present %v), want null", loc, ok)
+			}
+			if rec["riskDetail"] != "none" {
+				t.Errorf("riskDetail = %v, want none", rec["riskDetail"])
+			}
+			if ev, ok := rec["riskEventTypes_v2"].([]any); !ok || len(ev) != 0 {
+				t.Errorf("riskEventTypes_v2 = %v, want []", rec["riskEventTypes_v2"])
+			}
+		})
+	}
+
+	// The platform a client declares at /signin/begin stands in for the
+	// operating system when the User-Agent names none.
+	begin := e.postAs("/signin/begin", "curl/8.5.0", "", `{"userPrincipalName":"dora@lab.example","platform":"linux"}`)
+	flow, _ := begin.body["flowToken"].(string)
+	if begin.status != 200 || flow == "" {
+		t.Fatalf("begin: %d %s", begin.status, begin.raw)
+	}
+	out := e.postAs("/signin/tap", "Mozilla/5.0 (Macintosh) Firefox/133.0", "", `{"userPrincipalName":"dora@lab.example","temporaryAccessPass":"`+pass+`","flowToken":"`+flow+`"}`)
+	if out.status != 200 {
+		t.Fatalf("TAP in flow: %d %s", out.status, out.raw)
+	}
+	rec := record(out.body["signInId"].(string))
+	if dev := rec["deviceDetail"].(map[string]any); dev["operatingSystem"] != "linux" || dev["browser"] != nil || rec["userAgent"] != "curl/8.5.0" {
+		t.Errorf("within a flow the User-Agent where it began is kept: %v %v", dev, rec["userAgent"])
+	}
+
+	// The admin token is a sign-in to Microsoft Graph: its resource.
+	session, _ := out.body["sessionToken"].(string)
+	adm := e.postAs("/admin/token", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", session, "")
+	sid, _ := adm.body["signInId"].(string)
+	if adm.status != 200 || sid == "" {
+		t.Fatalf("admin token: %d %s", adm.status, adm.raw)
+	}
+	rec = record(sid)
+	if rec["resourceId"] != "00000003-0000-0000-c000-000000000000" || rec["resourceDisplayName"] != "Microsoft Graph" {
+		t.Errorf("admin token resource = %v %v, want Microsoft Graph", rec["resourceId"], rec["resourceDisplayName"])
+	}
+	if dev := rec["deviceDetail"].(map[string]any); dev["browser"] != "Firefox 133.0" || dev["operatingSystem"] != "Linux" {
+		t.Errorf("admin token deviceDetail = %v", dev)
+	}
+}
