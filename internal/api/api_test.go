@@ -42,6 +42,9 @@ type env struct {
 	ceremony *ceremony.Service
 	signIn   *signin.Service
 	api      *api.Server
+	// failureLimit is the failure limiter's limit of the servers newServer
+	// starts (0: servertest's default, high enough for any test).
+	failureLimit int
 }
 
 // newEnv starts the real server (server.New) on a fresh database, with
@@ -63,7 +66,8 @@ const testRelatedOrigin = "https://login.partner.example"
 // services become the new server's; the first server's database handle
 // stays e.db.
 func (e *env) newServer(trust *attestation.TrustStore) *httptest.Server {
-	c := server.Config{Issuer: "http://localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, RelatedOrigins: []string{testRelatedOrigin}, Trust: trust}
+	c := server.Config{Issuer: "http://localhost", RPDisplayName: "lab", Origins: []string{testOrigin}, RelatedOrigins: []string{testRelatedOrigin}, Trust: trust,
+		FailureLimit: e.failureLimit, FailureWindow: 5 * time.Minute}
 	if e.app != nil {
 		c.DatabaseURL, c.MasterKey = e.app.Config.DatabaseURL, e.app.Config.MasterKey
 	}

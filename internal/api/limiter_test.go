@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/api"
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/server/servertest"
+	"github.com/rpserver/rpserver/virtualauthn"
 )
 
 // TestFailureLimitHoldsForABurstAcrossServers: 60 simultaneous wrong
@@ -91,4 +93,62 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// TestPasskeyFailureLimitHoldsAcrossServers: the passkey sign-in reserves
+// its attempt inside the statement that takes the challenge; 60
+// simultaneous assertions with a bad signature, split over two servers on
+// one database, with a limit of 20, get at most 20 signature
+// checks, the rest 429 before any check; then the client is refused even
+// with a good assertion.
+func TestPasskeyFailureLimitHoldsAcrossServers(t *testing.T) {
+	l := newLab(t)
+	key := l.authenticator(virtualauthn.MicrosoftAuthenticatorIOS(l.ca))
+	if r := l.register(key, "phone", virtualauthn.Tamper{}); r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	l.failureLimit = 20
+	first := l.newServer(nil)
+	second := l.newServer(nil)
+	var bodies []string
+	for i := 0; i < 60; i++ {
+		assertion, err := key.GetTampered([]byte(l.beginLogin(first, l.upn)), testOrigin, virtualauthn.Tamper{CorruptSignature: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, string(assertion))
+	}
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, body := range bodies {
+		srv := first
+		if i%2 == 1 {
+			srv = second
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := l.doOn(srv, "POST", "/webauthn/authentication/finish", "", body)
+			mu.Lock()
+			codes[fmt.Sprint(r.status, " ", r.code())]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	t.Logf("answers: %v", codes)
+	checked, refused := codes["400 "+ceremony.CodeSignatureInvalid], codes["429 "+api.CodeTooManyFailures]
+	if checked > 20 || checked == 0 || checked+refused != 60 {
+		t.Fatalf("60 bad assertions with a limit of 20: %v", codes)
+	}
+	good, err := key.Get([]byte(l.beginLogin(first, l.upn)), testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := l.doOn(second, "POST", "/webauthn/authentication/finish", "", string(good)); r.status != 429 || r.code() != api.CodeTooManyFailures {
+		t.Fatalf("a good assertion after %d failures: %d %s", checked, r.status, r.raw)
+	}
 }

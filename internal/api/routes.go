@@ -34,7 +34,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Post("/signin/push/begin", s.signInPushBegin)
 	r.Post("/signin/push/complete", s.signInPushComplete)
 	r.Post("/signin/passkey/begin", s.signInPasskeyBegin)
-	r.Post("/signin/passkey/finish", s.limited(s.signInPasskeyFinish))
+	r.Post("/signin/passkey/finish", s.limitedInService(s.signInPasskeyFinish))
 	r.Post("/signout", s.signOut)
 	// The phone's side of a push (Microsoft Authenticator, emulated).
 	r.Post("/authenticator/push/respond", s.limited(s.respondPush))
@@ -66,7 +66,7 @@ func (s *Server) routes(r chi.Router) {
 
 	// WebAuthn ceremonies.
 	r.Post("/webauthn/authentication/begin", s.beginLogin)
-	r.Post("/webauthn/authentication/finish", s.limited(s.finishLogin))
+	r.Post("/webauthn/authentication/finish", s.limitedInService(s.finishLogin))
 	r.Get("/webauthn/authenticators/{aaguid}", s.authenticatorInfo)
 	r.Get("/.well-known/webauthn", s.relatedOrigins)
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/tokens"
 )
@@ -167,7 +168,7 @@ type passkeyStep struct {
 	Credential json.RawMessage `json:"credential"`
 }
 
-func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request, att *ratelimit.Attempt) {
 	var req passkeyStep
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, err)
@@ -177,7 +178,7 @@ func (s *Server) signInPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apperr.Invalid(CodeBadJSON, "credential (the PublicKeyCredential JSON) is required").WithTarget("credential"))
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: s.clientKey(r), UserAgent: r.UserAgent()})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{FlowToken: req.FlowToken, Credential: req.Credential, IP: s.clientKey(r), UserAgent: r.UserAgent(), Attempt: att})
 	s.writeOutcome(w, r, out, err)
 }
 

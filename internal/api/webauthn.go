@@ -40,6 +40,21 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// limitedInService is limited for a handler whose service reserves the
+// attempt itself, inside the statement that starts its check (the passkey
+// sign-in's challenge take), sparing the reservation its round trip; the
+// attempt is settled here in the same way.
+func (s *Server) limitedInService(h func(http.ResponseWriter, *http.Request, *ratelimit.Attempt)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		att := s.deps.FailureLimiter.Attempt(s.clientKey(r))
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r, att)
+		if err := att.Done(r.Context(), sw.status >= 400 && sw.status < 500); err != nil {
+			slog.WarnContext(r.Context(), "failure limiter: settling an attempt failed", "err", err)
+		}
+	}
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -89,7 +104,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, opts)
 }
 
-func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, att *ratelimit.Attempt) {
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, r, err)
@@ -100,7 +115,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: s.clientKey(r), UserAgent: r.UserAgent()})
+	out, err := s.deps.SignIn.Passkey(r.Context(), signin.PasskeyRequest{Credential: body, IP: s.clientKey(r), UserAgent: r.UserAgent(), Attempt: att})
 	if !withRecord {
 		// The client needs the outcome and the session; the record (about
 		// 2 KB) only when asked, or later from /auditLogs/signIns/{signInId}.

@@ -11,6 +11,13 @@
 // A client refused only because of attempts still in flight (a burst of
 // honest concurrent requests, a load test from one address) waits briefly
 // for them to settle instead of being refused outright.
+//
+// Round trips: a reservation carries this process's settlements of the
+// same key that are not stored yet (Claim.Settle), so a busy client's
+// attempts are settled by its next reservation at no cost of their own;
+// and a hot path can make the reservation inside the statement that reads
+// what its check needs (Attempt, Claim, Answer): the passkey sign-in
+// reserves in the statement that takes its challenge.
 package ratelimit
 
 import (
@@ -24,12 +31,35 @@ import (
 // CodeTooManyFailures is returned while a client is cooling down.
 const CodeTooManyFailures = "tooManyFailedAttempts"
 
+// Claim is one reservation as a store makes it: grant one attempt to Key
+// unless its failures plus attempts in flight reach Max within the window
+// (a window that is over starts afresh), applying Settle in the same
+// atomic step when granted.
+type Claim struct {
+	Key    string
+	Now    time.Time
+	Window time.Duration
+	Max    int
+	// Settle is what this process settled of Key and has not stored yet
+	// (Attempts 0: nothing). It is applied only with a grant; a refused
+	// claim gives it back.
+	Settle Settlement
+}
+
+// Grant is a store's answer to a Claim.
+type Grant struct {
+	Granted     bool
+	WindowStart time.Time // of the granted attempt
+	// Failures is the key's failure count when refused (it tells a client
+	// that failed too often from one with too many attempts in flight).
+	Failures int
+}
+
 // Store counts attempts per key; implementations make Reserve atomic
 // across processes.
 type Store interface {
-	// Reserve grants an attempt unless failures + attempts in flight reach
-	// max in the window; refused, it reports the window and its failures.
-	Reserve(ctx context.Context, key string, now time.Time, window time.Duration, max int) (granted bool, windowStart time.Time, failures int, err error)
+	// Reserve decides c atomically (see Claim).
+	Reserve(ctx context.Context, c Claim) (Grant, error)
 	// Settle ends a granted attempt, counting it as a failure when failed.
 	Settle(ctx context.Context, key string, windowStart time.Time, failed bool) error
 }
@@ -42,7 +72,11 @@ type FailureLimiter struct {
 	// MaxWait bounds how long a request waits for in-flight attempts of
 	// its key to settle before it is refused.
 	MaxWait time.Duration
-	Now     func() time.Time
+	// SettleLinger is how long a settlement waits for a reservation of its
+	// key to carry it before it is stored on its own (with a BatchSettler
+	// store; default 10ms). Until stored it counts as in flight.
+	SettleLinger time.Duration
+	Now          func() time.Time
 
 	settleOnce sync.Once
 	settle     *settler // when Store is a BatchSettler
@@ -50,8 +84,10 @@ type FailureLimiter struct {
 
 // New returns a limiter over store; max <= 0 disables it.
 func New(store Store, max int, window time.Duration) *FailureLimiter {
-	return &FailureLimiter{Store: store, Max: max, Window: window, MaxWait: 2 * time.Second, Now: time.Now}
+	return &FailureLimiter{Store: store, Max: max, Window: window, MaxWait: 2 * time.Second, SettleLinger: 10 * time.Millisecond, Now: time.Now}
 }
+
+func (l *FailureLimiter) enabled() bool { return l != nil && l.Max > 0 }
 
 // Reservation is a granted attempt; Done must be called once the attempt's
 // outcome is known. A nil Reservation (limiter disabled) is valid.
@@ -64,21 +100,24 @@ type Reservation struct {
 // Reserve grants one attempt to key, or refuses with 429
 // tooManyFailedAttempts once the key has failed Max times in the window.
 func (l *FailureLimiter) Reserve(ctx context.Context, key string) (*Reservation, error) {
-	if l == nil || l.Max <= 0 {
+	if !l.enabled() {
 		return nil, nil
 	}
 	deadline := l.Now().Add(l.MaxWait)
 	pause := 5 * time.Millisecond
 	for {
-		granted, start, failures, err := l.Store.Reserve(ctx, key, l.Now(), l.Window, l.Max)
+		c := l.claim(key)
+		g, err := l.Store.Reserve(ctx, c)
 		if err != nil {
+			l.giveBack(c)
 			return nil, err
 		}
-		if granted {
-			return &Reservation{l: l, key: key, windowStart: start}, nil
+		r, inFlight, err := l.answer(ctx, c, g)
+		if r != nil || err != nil {
+			return r, err
 		}
-		if failures >= l.Max || l.Now().Add(pause).After(deadline) {
-			return nil, apperr.RateLimited(CodeTooManyFailures, "too many failed attempts from this client; try again after %s", start.Add(l.Window).UTC().Format(time.RFC3339))
+		if !inFlight || l.Now().Add(pause).After(deadline) {
+			return nil, refused(g.WindowStart, l.Window)
 		}
 		// Refused only for attempts in flight: wait for them to settle.
 		select {
@@ -92,6 +131,64 @@ func (l *FailureLimiter) Reserve(ctx context.Context, key string) (*Reservation,
 	}
 }
 
+func refused(windowStart time.Time, window time.Duration) error {
+	return apperr.RateLimited(CodeTooManyFailures, "too many failed attempts from this client; try again after %s", windowStart.Add(window).UTC().Format(time.RFC3339))
+}
+
+// claim builds a reservation of key carrying its unstored settlements.
+func (l *FailureLimiter) claim(key string) Claim {
+	c := Claim{Key: key, Now: l.Now(), Window: l.Window, Max: l.Max}
+	if st := l.settler(); st != nil {
+		c.Settle = st.take(key)
+	}
+	return c
+}
+
+// giveBack requeues the settlements of a claim that was not granted.
+func (l *FailureLimiter) giveBack(c Claim) {
+	if c.Settle.Attempts == 0 {
+		return
+	}
+	if st := l.settler(); st == nil || !st.add(c.Settle) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = l.settleNow(ctx, c.Settle)
+	}
+}
+
+// answer turns a store's grant into a reservation; refused, it gives the
+// claim's settlements back, stores the key's settlements at once (so an
+// attempt waiting for them does not wait for the linger) and reports
+// whether only attempts in flight stood in the way.
+func (l *FailureLimiter) answer(ctx context.Context, c Claim, g Grant) (r *Reservation, inFlight bool, err error) {
+	if g.Granted {
+		return &Reservation{l: l, key: c.Key, windowStart: g.WindowStart}, false, nil
+	}
+	l.giveBack(c)
+	if st := l.settler(); st != nil {
+		if s := st.take(c.Key); s.Attempts > 0 {
+			if err := l.settleNow(ctx, s); err != nil {
+				st.add(s)
+				return nil, false, err
+			}
+		}
+	}
+	return nil, g.Failures < l.Max, nil
+}
+
+// settleNow stores one merged settlement.
+func (l *FailureLimiter) settleNow(ctx context.Context, s Settlement) error {
+	if bs, ok := l.Store.(BatchSettler); ok {
+		return bs.SettleMany(ctx, []Settlement{s})
+	}
+	for i := 0; i < s.Attempts; i++ {
+		if err := l.Store.Settle(ctx, s.Key, s.WindowStart, i < s.Failures); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Done settles the attempt; failed counts it against the key. It runs even
 // when the request's context has ended, so an attempt never stays in flight.
 func (r *Reservation) Done(ctx context.Context, failed bool) error {
@@ -103,7 +200,7 @@ func (r *Reservation) Done(ctx context.Context, failed bool) error {
 		if failed {
 			s.Failures = 1
 		}
-		if st.enqueue(s) {
+		if st.add(s) {
 			return nil
 		}
 	}
@@ -115,7 +212,11 @@ func (r *Reservation) Done(ctx context.Context, failed bool) error {
 func (l *FailureLimiter) settler() *settler {
 	l.settleOnce.Do(func() {
 		if bs, ok := l.Store.(BatchSettler); ok {
-			l.settle = newSettler(bs)
+			linger := l.SettleLinger
+			if linger <= 0 {
+				linger = 10 * time.Millisecond
+			}
+			l.settle = newSettler(bs, linger)
 		}
 	})
 	return l.settle

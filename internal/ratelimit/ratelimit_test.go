@@ -21,19 +21,23 @@ type memEntry struct {
 	failures, inFlight int
 }
 
-func (m *memStore) Reserve(_ context.Context, key string, now time.Time, window time.Duration, max int) (bool, time.Time, int, error) {
+func (m *memStore) Reserve(_ context.Context, c Claim) (Grant, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[key]
-	if !ok || !now.Before(e.start.Add(window)) {
-		m.entries[key] = &memEntry{start: now, inFlight: 1}
-		return true, now, 0, nil
+	e, ok := m.entries[c.Key]
+	if !ok || !c.Now.Before(e.start.Add(c.Window)) {
+		m.entries[c.Key] = &memEntry{start: c.Now, inFlight: 1}
+		return Grant{Granted: true, WindowStart: c.Now}, nil
 	}
-	if e.failures+e.inFlight >= max {
-		return false, e.start, e.failures, nil
+	failures, inFlight := e.failures, e.inFlight
+	if e.start.Equal(c.Settle.WindowStart) {
+		failures, inFlight = failures+c.Settle.Failures, max(inFlight-c.Settle.Attempts, 0)
 	}
-	e.inFlight++
-	return true, e.start, 0, nil
+	if failures+inFlight >= c.Max {
+		return Grant{WindowStart: e.start, Failures: e.failures}, nil
+	}
+	e.failures, e.inFlight = failures, inFlight+1
+	return Grant{Granted: true, WindowStart: e.start}, nil
 }
 
 func (m *memStore) Settle(_ context.Context, key string, start time.Time, failed bool) error {
@@ -161,5 +165,101 @@ func TestBatchedSettlementsKeepTheBound(t *testing.T) {
 	}
 	if st.batches == 0 || st.batches > 3 {
 		t.Fatalf("batches: %d", st.batches)
+	}
+}
+
+// A busy key's settlements ride its next reservation: no SettleMany of
+// their own; an idle key's are stored after SettleLinger.
+func TestSettlementsRideTheNextReservation(t *testing.T) {
+	st := &batchStore{memStore: memStore{entries: map[string]*memEntry{}}}
+	l := New(st, 3, time.Minute)
+	l.SettleLinger = time.Hour
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		r, err := l.Reserve(ctx, "ip")
+		if err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		_ = r.Done(ctx, false)
+	}
+	st.mu.Lock()
+	e, batches := *st.entries["ip"], st.batches
+	st.mu.Unlock()
+	if batches != 0 || e.inFlight != 1 {
+		t.Fatalf("after 50 sequential attempts: %d SettleMany, %+v (want 0, the last one in flight)", batches, e)
+	}
+	l2 := New(st, 3, time.Minute)
+	l2.SettleLinger = 5 * time.Millisecond
+	r, _ := l2.Reserve(ctx, "idle")
+	_ = r.Done(ctx, true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st.mu.Lock()
+		e := *st.entries["idle"]
+		st.mu.Unlock()
+		if e.inFlight == 0 && e.failures == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("an idle key's settlement was not stored: %+v", e)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = l.Close(ctx)
+	_ = l2.Close(ctx)
+}
+
+// claimGrant answers an Attempt's claim as a caller's statement would, from
+// the memory store.
+func claimGrant(t *testing.T, m *memStore, c Claim) *Grant {
+	g, err := m.Reserve(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &g
+}
+
+// An Attempt's reservation made by the caller's statement holds the same
+// bound; refused for failures it is 429, and a failure before any
+// reservation still counts.
+func TestAttemptReservedInTheCallersStatement(t *testing.T) {
+	m := &memStore{entries: map[string]*memEntry{}}
+	l := New(m, 2, time.Minute)
+	l.MaxWait = 0
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		a := l.Attempt("ip")
+		c, ok := a.Claim()
+		if !ok {
+			t.Fatal("no claim")
+		}
+		if err := a.Answer(ctx, c, claimGrant(t, m, c)); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		if _, again := a.Claim(); again {
+			t.Fatal("a second claim for one attempt")
+		}
+		_ = a.Done(ctx, true)
+	}
+	a := l.Attempt("ip")
+	c, _ := a.Claim()
+	if err := a.Answer(ctx, c, claimGrant(t, m, c)); !isRateLimited(err) {
+		t.Fatalf("third attempt after two failures: %v", err)
+	}
+	// A failure before the statement (a bad body) is counted by Done.
+	b := l.Attempt("other")
+	_ = b.Done(ctx, true)
+	if e := m.entries["other"]; e == nil || e.failures != 1 || e.inFlight != 0 {
+		t.Fatalf("a failure before any reservation: %+v", e)
+	}
+	// A statement that did not run reserves nothing.
+	d := l.Attempt("third")
+	c, _ = d.Claim()
+	if err := d.Answer(ctx, c, nil); err != nil || m.entries["third"] != nil {
+		t.Fatalf("answer without a grant: %v %+v", err, m.entries["third"])
+	}
+	var none *Attempt
+	if _, ok := none.Claim(); ok || none.Done(ctx, true) != nil || New(m, 0, time.Minute).Attempt("x") != nil {
+		t.Fatal("a disabled limiter's attempt reserved")
 	}
 }

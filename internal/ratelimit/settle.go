@@ -8,13 +8,13 @@ import (
 )
 
 // BatchSettler is a Store that settles many attempts in one statement.
-// With it, Done does not wait for the database: settlements queue and one
-// goroutine applies whatever queued while the previous statement ran, so a
-// busy client's attempts cost one reservation each and a shared fraction
-// of one settle, and the answer is not held back by the settle's round
-// trip. The bound is unaffected: until its settlement lands an attempt
-// still counts as in flight, which only makes the limiter stricter for
-// those milliseconds.
+// With it, Done does not wait for the database: a settlement waits in the
+// process, merged with the others of its key, until the key's next
+// reservation carries it (Claim.Settle: no statement of its own, which is
+// what a busy client's attempts cost) or, after SettleLinger without one,
+// one goroutine stores whatever is due in one statement. The bound is
+// unaffected: until its settlement is stored an attempt still counts as
+// in flight, which only makes the limiter stricter for those milliseconds.
 type BatchSettler interface {
 	SettleMany(ctx context.Context, s []Settlement) error
 }
@@ -28,95 +28,145 @@ type Settlement struct {
 	Failures    int
 }
 
-type settleKey struct {
-	key   string
-	start time.Time
+// maxSettleBatch bounds one SettleMany.
+const maxSettleBatch = 1024
+
+type queuedSettlement struct {
+	s     Settlement
+	since time.Time // when the key's first unstored settlement came
 }
 
-// settler is the queue and the goroutine behind an asynchronous Done.
+// settler holds the unstored settlements, one merged entry per key, and
+// the goroutine that stores those no reservation carried in time.
 type settler struct {
-	store BatchSettler
-	queue chan Settlement
-	done  chan struct{}
+	store  BatchSettler
+	linger time.Duration
 
-	mu     sync.RWMutex // guards closed against sends on a closed queue
-	closed bool
+	mu      sync.Mutex
+	pending map[string]*queuedSettlement
+	closed  bool
+
+	wake    chan struct{} // a key got its first pending settlement
+	closing chan struct{}
+	done    chan struct{}
 }
 
-func newSettler(store BatchSettler) *settler {
-	st := &settler{store: store, queue: make(chan Settlement, 4096), done: make(chan struct{})}
+func newSettler(store BatchSettler, linger time.Duration) *settler {
+	st := &settler{store: store, linger: linger, pending: map[string]*queuedSettlement{},
+		wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go st.loop()
 	return st
 }
 
-// enqueue hands a settlement to the goroutine; false when closed or full
-// (the caller then settles synchronously).
-func (st *settler) enqueue(s Settlement) bool {
-	st.mu.RLock()
-	defer st.mu.RUnlock()
+// add merges s into its key's pending settlement; false once closed (the
+// caller then settles synchronously). Settlements of an older window than
+// the one pending are dropped, and a newer window replaces an older one:
+// the database restarts a window only forward, and a settlement of a
+// window it no longer holds matches nothing there.
+func (st *settler) add(s Settlement) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if st.closed {
 		return false
 	}
-	select {
-	case st.queue <- s:
-		return true
-	default:
-		return false
+	q, ok := st.pending[s.Key]
+	switch {
+	case !ok:
+		st.pending[s.Key] = &queuedSettlement{s: s, since: time.Now()}
+		select {
+		case st.wake <- struct{}{}:
+		default:
+		}
+	case s.WindowStart.Equal(q.s.WindowStart):
+		q.s.Attempts += s.Attempts
+		q.s.Failures += s.Failures
+	case s.WindowStart.After(q.s.WindowStart):
+		q.s = s
 	}
+	return true
+}
+
+// take removes and returns key's pending settlement (Attempts 0: none),
+// for a reservation to carry.
+func (st *settler) take(key string) Settlement {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	q, ok := st.pending[key]
+	if !ok {
+		return Settlement{}
+	}
+	delete(st.pending, key)
+	return q.s
 }
 
 func (st *settler) loop() {
 	defer close(st.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		first, ok := <-st.queue
-		if !ok {
+		due, next, finished := st.due()
+		if finished {
 			return
 		}
-		merged := map[settleKey]*Settlement{}
-		var order []settleKey
-		add := func(s Settlement) {
-			k := settleKey{s.Key, s.WindowStart}
-			if m, ok := merged[k]; ok {
-				m.Attempts += s.Attempts
-				m.Failures += s.Failures
-				return
+		for len(due) > 0 {
+			n := min(len(due), maxSettleBatch)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := st.store.SettleMany(ctx, due[:n]); err != nil {
+				slog.Warn("failure limiter: settling attempts failed; they stay in flight until their window ends", "keys", n, "err", err)
 			}
-			c := s
-			merged[k] = &c
-			order = append(order, k)
+			cancel()
+			due = due[n:]
 		}
-		add(first)
-	drain:
-		for len(order) < 1024 {
+		if next < 0 {
 			select {
-			case s, ok := <-st.queue:
-				if !ok {
-					break drain
-				}
-				add(s)
-			default:
-				break drain
+			case <-st.wake:
+			case <-st.closing:
+			}
+			continue
+		}
+		if next > 0 {
+			timer.Reset(next)
+			select {
+			case <-timer.C:
+			case <-st.closing:
+				timer.Stop()
 			}
 		}
-		batch := make([]Settlement, len(order))
-		for i, k := range order {
-			batch[i] = *merged[k]
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := st.store.SettleMany(ctx, batch); err != nil {
-			slog.Warn("failure limiter: settling attempts failed; they stay in flight until their window ends", "keys", len(batch), "err", err)
-		}
-		cancel()
 	}
 }
 
-// close stops accepting settlements and waits until the queued ones are
-// applied, or ctx ends.
+// due takes the settlements that waited SettleLinger (all of them once
+// closing) and says how long until the next is due (-1: none pending);
+// finished once closed and empty.
+func (st *settler) due() (due []Settlement, next time.Duration, finished bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed && len(st.pending) == 0 {
+		return nil, 0, true
+	}
+	next = -1
+	now := time.Now()
+	for k, q := range st.pending {
+		if wait := st.linger - now.Sub(q.since); st.closed || wait <= 0 {
+			due = append(due, q.s)
+			delete(st.pending, k)
+		} else if next < 0 || wait < next {
+			next = wait
+		}
+	}
+	if len(due) > 0 && next < 0 {
+		next = 0 // look again before sleeping: more may have come meanwhile
+	}
+	return due, next, false
+}
+
+// close stops accepting settlements and waits until the pending ones are
+// stored, or ctx ends.
 func (st *settler) close(ctx context.Context) error {
 	st.mu.Lock()
 	if !st.closed {
 		st.closed = true
-		close(st.queue)
+		close(st.closing)
 	}
 	st.mu.Unlock()
 	select {

@@ -12,6 +12,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/policy"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signinlog"
 	"github.com/rpserver/rpserver/internal/useragent"
 )
@@ -55,6 +56,10 @@ type PasskeyRequest struct {
 	// UserAgent is the client's, for a passkey sign-in on its own (within
 	// a flow the flow's is kept).
 	UserAgent string
+	// Attempt, when set, is the failure limiter's attempt of the caller:
+	// it is reserved in the statement that takes the challenge (no round
+	// trip of its own), before anything is checked; the caller settles it.
+	Attempt *ratelimit.Attempt
 }
 
 // Passkey verifies the assertion (internal/ceremony: challenge, signature,
@@ -70,7 +75,10 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 	if err != nil {
 		return Outcome{}, err
 	}
-	res, pre, use, err := s.verifyPasskey(ctx, req.Credential)
+	res, pre, use, err := s.verifyPasskey(ctx, req.Credential, req.Attempt)
+	if e, ok := apperr.As(err); ok && e.Code == ratelimit.CodeTooManyFailures {
+		return Outcome{}, err // refused unchecked: not a failed step
+	}
 	if err != nil {
 		return s.fail(ctx, f, policy.ModeFido2, err, errInvalidCredentials)
 	}
@@ -90,7 +98,7 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 // counter together with the sign-in record (the log's group commit), and
 // only then is the session answered.
 func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome, error) {
-	res, pre, use, err := s.verifyPasskey(ctx, req.Credential)
+	res, pre, use, err := s.verifyPasskey(ctx, req.Credential, req.Attempt)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -101,14 +109,29 @@ func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome
 
 // verifyPasskey is the first round trip and the verification: it takes
 // the challenge with the credential, its owner's facts and the policy
-// version, and verifies the assertion; the returned use is committed with
-// the sign-in's record. A counter that did not grow marks the passkey.
-func (s *Service) verifyPasskey(ctx context.Context, credential []byte) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
+// version (reserving att's attempt in the same statement), and verifies
+// the assertion; the returned use is committed with the sign-in's record.
+// A counter that did not grow marks the passkey.
+func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *ratelimit.Attempt) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
 	a, err := s.d.Ceremony.ParseAssertion(credential)
 	if err != nil {
+		if rerr := att.Reserve(ctx); rerr != nil {
+			return ceremony.LoginResult{}, PasskeyAssertion{}, nil, rerr
+		}
 		return ceremony.LoginResult{}, PasskeyAssertion{}, nil, err
 	}
-	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID)
+	claim, reserve := att.Claim()
+	var cp *ratelimit.Claim
+	if reserve {
+		cp = &claim
+	}
+	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID, cp)
+	if reserve {
+		// Before anything is checked: a refused attempt goes no further.
+		if lerr := att.Answer(ctx, claim, pre.Grant); lerr != nil {
+			return ceremony.LoginResult{}, pre, nil, lerr
+		}
+	}
 	if err != nil {
 		return ceremony.LoginResult{}, pre, nil, ceremony.ChallengeError(err)
 	}

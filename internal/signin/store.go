@@ -7,6 +7,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/methods/push"
 	"github.com/rpserver/rpserver/internal/methods/totp"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 )
 
 // PushRequest is one push notification awaiting the phone's answer.
@@ -81,8 +82,9 @@ type FactsStore interface {
 	// same round trip, reads the credential the assertion names, its
 	// owner's Facts and the Conditional Access policy version: everything
 	// the decision needs. NotFound when there is no such challenge; a nil
-	// Credential when no such credential exists.
-	TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte) (PasskeyAssertion, error)
+	// Credential when no such credential exists. With a claim, the same
+	// statement reserves the failure limiter's attempt (Grant).
+	TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (PasskeyAssertion, error)
 }
 
 // PasskeyAssertion is what TakePasskeyAssertion read.
@@ -91,4 +93,6 @@ type PasskeyAssertion struct {
 	Credential    *ceremony.Credential // nil: not registered
 	Facts         Facts                // of the credential's owner
 	PolicyVersion int64                // conditional_access_version at the time of the read
+	// Grant answers the claim whenever the statement ran (nil without one).
+	Grant *ratelimit.Grant
 }

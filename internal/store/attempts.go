@@ -16,31 +16,58 @@ type Attempts struct{ db *DB }
 // Attempts returns the failure limiter's store.
 func (db *DB) Attempts() *Attempts { return &Attempts{db: db} }
 
-// Reserve grants one attempt to key unless its failures and attempts in
-// flight already reach max within the window (a window that is over starts
-// afresh). One upsert decides and counts, under the row lock, so concurrent
-// reservations from any number of servers never exceed max. When refused it
-// reports the window's start and its failures, so the caller can tell a
-// client that failed too often from one with too many attempts in flight.
-func (s *Attempts) Reserve(ctx context.Context, key string, now time.Time, window time.Duration, max int) (granted bool, windowStart time.Time, failures int, err error) {
-	err = s.db.Pool.QueryRow(ctx, `INSERT INTO client_attempts AS a (client_key, window_start, failures, in_flight) VALUES ($1, $2, 0, 1)
+// reserveAttemptSQL is the upsert that decides a ratelimit.Claim, with
+// its seven parameters numbered from $p (see claimArgs): key, now, window
+// in microseconds, max, and the carried settlement's window start,
+// attempts and failures. It grants one attempt unless the key's failures
+// plus attempts in flight already reach max within the window (a window
+// that is over starts afresh, dropping what was in flight in it); the
+// carried settlement, applied first when its window is still the key's,
+// takes part in that decision and is stored with the grant. One statement
+// decides and counts under the row lock, so concurrent reservations from
+// any number of servers never exceed max. It returns a row only when
+// granted.
+func reserveAttemptSQL(p int) string {
+	key, now, win, max, sw, sa, sf := fmt.Sprintf("$%d::text", p), fmt.Sprintf("$%d::timestamptz", p+1), fmt.Sprintf("$%d::bigint", p+2),
+		fmt.Sprintf("$%d::int", p+3), fmt.Sprintf("$%d::timestamptz", p+4), fmt.Sprintf("$%d::int", p+5), fmt.Sprintf("$%d::int", p+6)
+	over := "a.window_start <= " + now + " - " + win + " * interval '1 microsecond'"
+	same := "a.window_start = " + sw
+	return `INSERT INTO client_attempts AS a (client_key, window_start, failures, in_flight) VALUES (` + key + `, ` + now + `, 0, 1)
 		ON CONFLICT (client_key) DO UPDATE SET
-		  window_start = CASE WHEN a.window_start <= $2 - $3 * interval '1 microsecond' THEN $2 ELSE a.window_start END,
-		  failures     = CASE WHEN a.window_start <= $2 - $3 * interval '1 microsecond' THEN 0 ELSE a.failures END,
-		  in_flight    = CASE WHEN a.window_start <= $2 - $3 * interval '1 microsecond' THEN 1 ELSE a.in_flight + 1 END
-		WHERE a.window_start <= $2 - $3 * interval '1 microsecond' OR a.failures + a.in_flight < $4
-		RETURNING window_start`, key, now, window.Microseconds(), max).Scan(&windowStart)
+		  window_start = CASE WHEN ` + over + ` THEN ` + now + ` ELSE a.window_start END,
+		  failures     = CASE WHEN ` + over + ` THEN 0 WHEN ` + same + ` THEN a.failures + ` + sf + ` ELSE a.failures END,
+		  in_flight    = CASE WHEN ` + over + ` THEN 1 WHEN ` + same + ` THEN greatest(a.in_flight - ` + sa + `, 0) + 1 ELSE a.in_flight + 1 END
+		WHERE ` + over + ` OR CASE WHEN ` + same + ` THEN a.failures + ` + sf + ` + greatest(a.in_flight - ` + sa + `, 0)
+		  ELSE a.failures + a.in_flight END < ` + max + `
+		RETURNING window_start`
+}
+
+// claimArgs are reserveAttemptSQL's parameters for c.
+func claimArgs(c ratelimit.Claim) []any {
+	return []any{c.Key, c.Now, c.Window.Microseconds(), c.Max, c.Settle.WindowStart, c.Settle.Attempts, c.Settle.Failures}
+}
+
+var reserveAttempt = reserveAttemptSQL(1)
+
+// Reserve decides c (see reserveAttemptSQL). When refused it reports the
+// window's start and its failures, so the caller can tell a client that
+// failed too often from one with too many attempts in flight.
+func (s *Attempts) Reserve(ctx context.Context, c ratelimit.Claim) (ratelimit.Grant, error) {
+	var g ratelimit.Grant
+	err := s.db.Pool.QueryRow(ctx, reserveAttempt, claimArgs(c)...).Scan(&g.WindowStart)
 	if err == nil {
-		return true, windowStart.UTC(), 0, nil
+		g.Granted, g.WindowStart = true, g.WindowStart.UTC()
+		return g, nil
 	}
 	if err != pgx.ErrNoRows {
-		return false, time.Time{}, 0, fmt.Errorf("reserve attempt: %w", err)
+		return g, fmt.Errorf("reserve attempt: %w", err)
 	}
-	err = s.db.Pool.QueryRow(ctx, `SELECT window_start, failures FROM client_attempts WHERE client_key = $1`, key).Scan(&windowStart, &failures)
+	err = s.db.Pool.QueryRow(ctx, `SELECT window_start, failures FROM client_attempts WHERE client_key = $1`, c.Key).Scan(&g.WindowStart, &g.Failures)
 	if err != nil {
-		return false, time.Time{}, 0, fmt.Errorf("read refused attempt: %w", err)
+		return g, fmt.Errorf("read refused attempt: %w", err)
 	}
-	return false, windowStart.UTC(), failures, nil
+	g.WindowStart = g.WindowStart.UTC()
+	return g, nil
 }
 
 // Settle ends a granted attempt: no longer in flight, and a failure when it

@@ -25,13 +25,13 @@ func TestReserveIsAtomic(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, start, _, err := s.Reserve(ctx, "203.0.113.7", now, time.Minute, 20)
+			g, err := s.Reserve(ctx, claim("203.0.113.7", now, 20))
 			if err != nil {
 				t.Error(err)
 			}
-			if ok {
+			if g.Granted {
 				granted.Add(1)
-				starts <- start
+				starts <- g.WindowStart
 			}
 		}()
 	}
@@ -45,11 +45,11 @@ func TestReserveIsAtomic(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ok, _, failures, err := s.Reserve(ctx, "203.0.113.7", now.Add(time.Second), time.Minute, 20)
-	if err != nil || ok || failures != 20 {
-		t.Fatalf("after 20 failures: granted %v, failures %d, %v", ok, failures, err)
+	g, err := s.Reserve(ctx, claim("203.0.113.7", now.Add(time.Second), 20))
+	if err != nil || g.Granted || g.Failures != 20 {
+		t.Fatalf("after 20 failures: %+v, %v", g, err)
 	}
-	if ok, _, _, _ := s.Reserve(ctx, "203.0.113.7", now.Add(time.Minute), time.Minute, 20); !ok {
+	if g, _ := s.Reserve(ctx, claim("203.0.113.7", now.Add(time.Minute), 20)); !g.Granted {
 		t.Fatal("refused after the window")
 	}
 	if n, err := s.PurgeExpiredAttempts(ctx, now.Add(3*time.Minute), time.Minute); err != nil || n != 0 {
@@ -64,13 +64,13 @@ func TestSettleManyInOneStatement(t *testing.T) {
 	now := time.Now()
 	var start time.Time
 	for i := 0; i < 5; i++ {
-		ok, st, _, err := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 20)
-		if err != nil || !ok {
-			t.Fatalf("reserve %d: %v %v", i, ok, err)
+		g, err := s.Reserve(ctx, claim("203.0.113.8", now, 20))
+		if err != nil || !g.Granted {
+			t.Fatalf("reserve %d: %+v %v", i, g, err)
 		}
-		start = st
+		start = g.WindowStart
 	}
-	if _, _, _, err := s.Reserve(ctx, "203.0.113.9", now, time.Minute, 20); err != nil {
+	if _, err := s.Reserve(ctx, claim("203.0.113.9", now, 20)); err != nil {
 		t.Fatal(err)
 	}
 	err := s.SettleMany(ctx, []ratelimit.Settlement{
@@ -81,10 +81,49 @@ func TestSettleManyInOneStatement(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2 failures, nothing in flight: a limit of 3 grants exactly one more.
-	if ok, _, _, _ := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 3); !ok {
+	if g, _ := s.Reserve(ctx, claim("203.0.113.8", now, 3)); !g.Granted {
 		t.Fatal("refused with 2 failures of 3")
 	}
-	if ok, _, failures, _ := s.Reserve(ctx, "203.0.113.8", now, time.Minute, 3); ok || failures != 2 {
-		t.Fatalf("granted %v with failures %d", ok, failures)
+	if g, _ := s.Reserve(ctx, claim("203.0.113.8", now, 3)); g.Granted || g.Failures != 2 {
+		t.Fatalf("granted with failures: %+v", g)
+	}
+}
+
+func claim(key string, now time.Time, max int) ratelimit.Claim {
+	return ratelimit.Claim{Key: key, Now: now, Window: time.Minute, Max: max}
+}
+
+// A reservation carries the client's unstored settlements: applied with
+// the grant and part of its decision, dropped when their window restarted.
+func TestReserveCarriesSettlements(t *testing.T) {
+	s := testpg.Open(t).Attempts()
+	ctx := context.Background()
+	now := time.Now()
+	key := "203.0.113.10"
+	var start time.Time
+	for i := 0; i < 3; i++ {
+		g, err := s.Reserve(ctx, claim(key, now, 3))
+		if err != nil || !g.Granted {
+			t.Fatalf("reserve %d: %+v %v", i, g, err)
+		}
+		start = g.WindowStart
+	}
+	// Three in flight of three: refused, unless the claim settles them.
+	if g, _ := s.Reserve(ctx, claim(key, now, 3)); g.Granted {
+		t.Fatal("a fourth attempt with three in flight was granted")
+	}
+	c := claim(key, now, 3)
+	c.Settle = ratelimit.Settlement{Key: key, WindowStart: start, Attempts: 3, Failures: 2}
+	if g, err := s.Reserve(ctx, c); err != nil || !g.Granted {
+		t.Fatalf("carrying three settled attempts (two failed): %+v %v", g, err)
+	}
+	// Now 2 failures + 1 in flight: full.
+	if g, _ := s.Reserve(ctx, claim(key, now, 3)); g.Granted || g.Failures != 2 {
+		t.Fatalf("after the carried settlements: %+v", g)
+	}
+	// A settlement of another window matches nothing.
+	c.Settle.WindowStart = start.Add(-time.Hour)
+	if g, _ := s.Reserve(ctx, c); g.Granted {
+		t.Fatal("a settlement of a restarted window was applied")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/methods/push"
 	"github.com/rpserver/rpserver/internal/methods/totp"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -257,42 +258,62 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // one statement deletes the challenge (an unlogged row: no WAL flush) and
 // reads the credential the assertion names, only the columns verification
 // and the sign-in record need, with its owner's Facts and the Conditional
-// Access version. No challenge row: NotFound; no credential: NULLs.
-func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte) (signin.PasskeyAssertion, error) {
+// Access version; with a claim it also reserves the failure limiter's
+// attempt (reserveAttemptSQL, on the unlogged client_attempts: still no
+// WAL flush), carrying the settlements of the client's earlier attempts.
+// The reservation is the statement's last step (the select list reads it
+// after the joins), so the client's row lock is held only to the commit.
+// The grant is answered whenever the statement ran, with or without a
+// challenge. No challenge row: NotFound; no credential: nil Credential.
+func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
 	var (
-		a        signin.PasskeyAssertion
-		chUser   *string
-		credID   []byte
-		methodID *string
-		owner    *string
-		pub      []byte
-		aaguid   *string
-		format   *string
-		attType  *string
-		model    *string
-		be, bs   *bool
-		uv       *bool
-		clone    *bool
-		count    *int64
-		trans    []string
-		attach   *string
-		profile  *string
-		f        nullableFacts
+		a         signin.PasskeyAssertion
+		chUser    *string
+		expires   *time.Time
+		version   int64
+		reserved  *time.Time
+		failures  *int
+		credID    []byte
+		methodID  *string
+		owner     *string
+		pub       []byte
+		aaguid    *string
+		format    *string
+		attType   *string
+		model     *string
+		be, bs    *bool
+		uv        *bool
+		clone     *bool
+		count     *int64
+		trans     []string
+		attach    *string
+		profile   *string
+		f         nullableFacts
+		statement = takePasskeyAssertion
+		args      = []any{challengeHash, credentialID}
 	)
+	if claim != nil {
+		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
+	}
 	a.Challenge = ceremony.Challenge{Hash: challengeHash, Kind: ceremony.KindAuthentication}
-	dest := append([]any{&chUser, &a.Challenge.ExpiresAt, &a.PolicyVersion,
+	dest := append([]any{&reserved, &failures, &chUser, &expires, &version,
 		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
 		f.dest()...)
-	err := s.db.Pool.QueryRow(ctx, `WITH taken AS (
-			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication' RETURNING user_id, expires_at)
-		SELECT t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
-			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
-			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
-			c.transports, c.attachment, c.passkey_profile_id, `+factsColumns+`
-		FROM taken t LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON c.id = $2`, challengeHash, credentialID).Scan(dest...)
-	if err != nil {
-		return a, fmt.Errorf("take passkey assertion: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such challenge")))
+	if err := s.db.Pool.QueryRow(ctx, statement, args...).Scan(dest...); err != nil {
+		return a, fmt.Errorf("take passkey assertion: %w", err)
 	}
+	if claim != nil {
+		a.Grant = &ratelimit.Grant{Granted: reserved != nil}
+		if reserved != nil {
+			a.Grant.WindowStart = reserved.UTC()
+		} else if failures != nil {
+			a.Grant.Failures = *failures
+		}
+	}
+	if expires == nil {
+		return a, fmt.Errorf("take passkey assertion: %w", apperr.NotFound(apperr.CodeNotFound, "no such challenge"))
+	}
+	a.Challenge.ExpiresAt, a.PolicyVersion = *expires, version
 	if chUser != nil {
 		a.Challenge.UserID = *chUser
 	}
@@ -308,6 +329,31 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 	a.Credential, a.Facts = c, f.facts()
 	return a, nil
 }
+
+// takePasskeyAssertionSQL is TakePasskeyAssertion's statement; reserve
+// adds the limiter's claim ($3..$9). It always returns one row (the
+// challenge's columns NULL when there was none), so a grant is answered
+// either way.
+func takePasskeyAssertionSQL(reserve bool) string {
+	with, grant := "", "NULL::timestamptz, NULL::int"
+	if reserve {
+		with = ",\n\t\treserved AS (" + reserveAttemptSQL(3) + ")"
+		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $3::text)"
+	}
+	return `WITH taken AS (
+			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication' RETURNING user_id, expires_at)` + with + `
+		SELECT ` + grant + `, t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
+			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
+			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
+			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `
+		FROM (SELECT) one LEFT JOIN taken t ON true
+			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $2`
+}
+
+var (
+	takePasskeyAssertion          = takePasskeyAssertionSQL(false)
+	takePasskeyAssertionReserving = takePasskeyAssertionSQL(true)
+)
 
 // nullableFacts scans factsColumns from the nullable side of a LEFT JOIN.
 type nullableFacts struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signinlog"
 )
 
@@ -33,14 +34,36 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 	if err != nil || len(refs) != 1 {
 		t.Fatalf("begin: %+v %v", refs, err)
 	}
-	a, err := db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID)
+	a, err := db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID, nil)
 	if err != nil || a.Challenge.UserID != u.ID || a.Credential == nil || a.Credential.SignCount != 5 || a.PolicyVersion < 0 ||
 		a.Facts.UserID != u.ID || a.Facts.UserPrincipalName != "pk@lab.example" || !a.Facts.Enabled || !a.Facts.HasPasskey {
 		t.Fatalf("take: %+v %v", a, err)
 	}
-	_, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID)
-	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
+	_, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID, nil)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound || a.Grant != nil {
 		t.Fatalf("second take: %v", err)
+	}
+
+	// With a claim the same statement reserves the limiter's attempt.
+	begin := func(h string) {
+		if _, err := db.WebAuthn().BeginAssertion(ctx, u.UserPrincipalName, ceremony.Challenge{Hash: []byte(h), Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one := &ratelimit.Claim{Key: "198.51.100.1", Now: time.Now(), Window: time.Minute, Max: 1}
+	begin("pk-r1")
+	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-r1"), cred.ID, one)
+	if err != nil || a.Grant == nil || !a.Grant.Granted || a.Grant.WindowStart.IsZero() || a.Credential == nil {
+		t.Fatalf("take reserving: %+v %v", a, err)
+	}
+	begin("pk-r2")
+	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-r2"), cred.ID, one)
+	if err != nil || a.Grant == nil || a.Grant.Granted || a.Grant.Failures != 0 {
+		t.Fatalf("a second attempt with one in flight and a limit of one: %+v %v", a.Grant, err)
+	}
+	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("no such challenge"), cred.ID, &ratelimit.Claim{Key: "198.51.100.2", Now: time.Now(), Window: time.Minute, Max: 1})
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound || a.Grant == nil || !a.Grant.Granted || a.Credential != nil {
+		t.Fatalf("take reserving without a challenge: %v", err)
 	}
 
 	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
