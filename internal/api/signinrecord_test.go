@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -137,5 +138,98 @@ func TestSignInRecordFields(t *testing.T) {
 	}
 	if dev := rec["deviceDetail"].(map[string]any); dev["browser"] != "Firefox 133.0" || dev["operatingSystem"] != "Linux" {
 		t.Errorf("admin token deviceDetail = %v", dev)
+	}
+}
+
+// TestSignInConditionsBetaOnly reads the beta appliedConditionalAccessPolicy
+// fields of a real sign-in (which conditions held, which rule matched) and
+// checks v1.0, whose type lacks them, does not show them.
+func TestSignInConditionsBetaOnly(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	uid := e.mustCreateUser("ella@lab.example", false)
+	e.do("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", ga,
+		`{"state":"enabled","includeTargets":[{"id":"all_users","targetType":"group","isRegistrationRequired":false}]}`)
+	tap := e.do("POST", "/v1.0/users/"+uid+"/authentication/temporaryAccessPassMethods", ga, `{}`)
+	pass, _ := tap.body["temporaryAccessPass"].(string)
+	if tap.status != 201 {
+		t.Fatalf("TAP: %d %s", tap.status, tap.raw)
+	}
+	policies := map[string]string{
+		"browsers": `{"displayName":"browsers","state":"enabledForReportingButNotEnforced","conditions":{"users":{"includeUsers":["All"]},
+			"applications":{"includeApplications":["All"]},"clientAppTypes":["browser"]},"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`,
+		"not ella": `{"displayName":"not ella","state":"enabledForReportingButNotEnforced","conditions":{"users":{"includeUsers":["All"],"excludeUsers":["` + uid + `"]},
+			"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`,
+	}
+	ids := map[string]string{}
+	for name, body := range policies {
+		r := e.do("POST", "/v1.0/identity/conditionalAccess/policies", ga, body)
+		if r.status != 201 {
+			t.Fatalf("policy %s: %d %s", name, r.status, r.raw)
+		}
+		ids[r.body["id"].(string)] = name
+	}
+	out := e.do("POST", "/signin/tap", "", `{"userPrincipalName":"ella@lab.example","temporaryAccessPass":"`+pass+`"}`)
+	sid, _ := out.body["signInId"].(string)
+	if out.status != 200 || sid == "" {
+		t.Fatalf("TAP sign-in: %d %s", out.status, out.raw)
+	}
+	reader := e.token(directory.RoleReportsReader)
+	want := map[string]map[string]string{
+		"browsers": {"result": "reportOnlySuccess", "conditionsSatisfied": "application,users,clientType", "conditionsNotSatisfied": "none",
+			"includeRulesSatisfied": `[{"conditionalAccessCondition":"users","ruleSatisfied":"allUsers"},{"conditionalAccessCondition":"application","ruleSatisfied":"allApps"}]`,
+			"excludeRulesSatisfied": `[]`},
+		"not ella": {"result": "reportOnlyNotApplied", "conditionsSatisfied": "none", "conditionsNotSatisfied": "users",
+			"includeRulesSatisfied": `[]`, "excludeRulesSatisfied": `[{"conditionalAccessCondition":"users","ruleSatisfied":"userId"}]`},
+	}
+	applied := func(path string) map[string]map[string]any {
+		t.Helper()
+		r := e.do("GET", path, reader, "")
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", path, r.status, r.raw)
+		}
+		rec := r.body
+		if v, ok := r.body["value"].([]any); ok {
+			if len(v) != 1 {
+				t.Fatalf("%s: %d records", path, len(v))
+			}
+			rec = v[0].(map[string]any)
+		}
+		out := map[string]map[string]any{}
+		for _, a := range rec["appliedConditionalAccessPolicies"].([]any) {
+			m := a.(map[string]any)
+			out[ids[m["id"].(string)]] = m
+		}
+		return out
+	}
+	for _, path := range []string{"/beta/auditLogs/signIns/" + sid, "/beta/auditLogs/signIns?$filter=" + url.QueryEscape("userId eq '"+uid+"'")} {
+		got := applied(path)
+		for name, fields := range want {
+			for k, v := range fields {
+				var s string
+				switch x := got[name][k].(type) {
+				case string:
+					s = x
+				default:
+					b, _ := json.Marshal(x)
+					s = string(b)
+				}
+				if s != v {
+					t.Errorf("%s: policy %q %s = %s, want %s", path, name, k, s, v)
+				}
+			}
+		}
+	}
+	for _, path := range []string{"/v1.0/auditLogs/signIns/" + sid, "/v1.0/auditLogs/signIns?$filter=" + url.QueryEscape("userId eq '"+uid+"'")} {
+		for name, a := range applied(path) {
+			for _, k := range []string{"conditionsSatisfied", "conditionsNotSatisfied", "includeRulesSatisfied", "excludeRulesSatisfied"} {
+				if _, ok := a[k]; ok {
+					t.Errorf("%s: policy %q shows beta-only %s", path, name, k)
+				}
+			}
+			if a["result"] != want[name]["result"] {
+				t.Errorf("%s: policy %q result %v", path, name, a["result"])
+			}
+		}
 	}
 }

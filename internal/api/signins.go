@@ -65,6 +65,11 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		list, err = s.deps.SignInLogs.ListSignIns(r.Context(), f, p)
 	}
+	if apiVersion(r) != "beta" {
+		for i := range list {
+			list[i].OmitBeta()
+		}
+	}
 	writeKeysetList(s, w, r, q, p, list, err, func(si signinlog.SignIn) (time.Time, string) { return si.CreatedDateTime, si.ID }, "auditLogs/signIns")
 }
 
@@ -73,6 +78,9 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request) {
 	var si signinlog.SignIn
 	if err == nil {
 		si, err = s.deps.SignInLogs.GetSignIn(r.Context(), id)
+	}
+	if apiVersion(r) != "beta" {
+		si.OmitBeta()
 	}
 	s.getEntity(w, r, si, err, "auditLogs/signIns")
 }

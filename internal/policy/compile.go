@@ -155,6 +155,10 @@ type compiledPolicy struct {
 	persistentBrowser string
 
 	enforcedGrant, enforcedSession []string
+
+	// configured is the conditions the policy sets (users and application
+	// always), for conditionsSatisfied.
+	configured Conditions
 }
 
 // CompiledPolicies is the evaluation-ready form of a tenant's policies. It
@@ -298,6 +302,7 @@ func compileOne(p *ConditionalAccessPolicy, strengths StrengthLookup, cache map[
 	for _, r := range p.Conditions.SignInRiskLevels {
 		cp.signInRisk |= riskBits[r]
 	}
+	cp.configured = cp.configuredConditions()
 
 	if g := p.GrantControls; g != nil {
 		cp.andOperator = g.Operator != OperatorOR
@@ -395,4 +400,24 @@ func without(vals []string, drop ...string) []string {
 		}
 	}
 	return out
+}
+
+func (cp *compiledPolicy) configuredConditions() Conditions {
+	c := ConditionUsers | ConditionApplication
+	if cp.clientApps != 0 {
+		c |= ConditionClientType
+	}
+	if cp.platformsSet {
+		c |= ConditionDevicePlatform
+	}
+	if cp.locationsSet {
+		c |= ConditionLocation
+	}
+	if cp.userRisk != 0 {
+		c |= ConditionUserRisk
+	}
+	if cp.signInRisk != 0 {
+		c |= ConditionSignInRisk
+	}
+	return c
 }

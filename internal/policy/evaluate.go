@@ -84,9 +84,16 @@ type AppliedConditionalAccessPolicy struct {
 	EnforcedGrantControls   []string               `json:"enforcedGrantControls"`
 	EnforcedSessionControls []string               `json:"enforcedSessionControls"`
 	AuthenticationStrength  AuthenticationStrength `json:"authenticationStrength,omitzero"`
-	// ConditionsNotSatisfied is Graph's (beta) flag naming the condition
-	// that kept the policy from applying.
-	ConditionsNotSatisfied string      `json:"conditionsNotSatisfied,omitempty"`
+	// ConditionsSatisfied and ConditionsNotSatisfied are Graph's beta
+	// flags: the policy's configured conditions that held, and the one that
+	// kept it from applying ("none" when it applied). Include- and
+	// ExcludeRulesSatisfied (beta) say which rule of a condition matched.
+	// The API leaves all four out of v1.0, whose appliedConditionalAccessPolicy
+	// lacks them.
+	ConditionsSatisfied    Conditions  `json:"conditionsSatisfied,omitzero"`
+	ConditionsNotSatisfied Conditions  `json:"conditionsNotSatisfied,omitzero"`
+	IncludeRulesSatisfied  RuleSet     `json:"includeRulesSatisfied,omitzero"`
+	ExcludeRulesSatisfied  RuleSet     `json:"excludeRulesSatisfied,omitzero"`
 	Explanation            Explanation `json:"explanation"`
 }
 
@@ -335,21 +342,26 @@ func (cp *compiledPolicy) evaluate(ctx *SignInContext, f *methodFacts) (AppliedC
 	if cp.strength != nil {
 		a.AuthenticationStrength = AuthenticationStrength{AuthenticationStrengthID: cp.strength.id, DisplayName: cp.strength.displayName, AuthenticationStrengthResult: StrengthResultNotSet}
 	}
+	a.ConditionsSatisfied, a.ConditionsNotSatisfied = reportedBit, reportedBit
+	a.IncludeRulesSatisfied.reported, a.ExcludeRulesSatisfied.reported = true, true
 	if cp.state == stDisabled {
 		a.Result = ResultNotEnabled
 		a.Explanation.Scope = Reason{Code: ReasonPolicyDisabled, Condition: "state", Property: "state", Value: StateDisabled}
 		return a, grantOutcome{}
 	}
-	scope, applies := cp.scope(ctx)
+	scope, applies := cp.scope(ctx, &a)
 	a.Explanation.Scope = scope
 	if !applies {
 		a.Result = ResultNotApplied
 		if cp.state == stReportOnly {
 			a.Result = ResultReportOnlyNotApplied
 		}
-		a.ConditionsNotSatisfied = scope.Condition
+		failed := conditionOf(scope.Condition)
+		a.ConditionsNotSatisfied |= failed
+		a.ConditionsSatisfied |= cp.configured & checkedBefore(failed)
 		return a, grantOutcome{}
 	}
+	a.ConditionsSatisfied |= cp.configured
 	a.EnforcedGrantControls, a.EnforcedSessionControls = cp.enforcedGrant, cp.enforcedSession
 	g := cp.grant(ctx, f)
 	a.Explanation.Grant = g.reason
@@ -375,27 +387,39 @@ var emptyStrings = []string{}
 
 // scope decides whether the policy applies. Within each condition exclusion
 // is checked first because in Entra exclude always wins over include.
-func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
+//
+// It records in a the include and exclude rules that matched (Graph's beta
+// includeRulesSatisfied/excludeRulesSatisfied, conditionalAccessRule
+// values).
+func (cp *compiledPolicy) scope(ctx *SignInContext, a *AppliedConditionalAccessPolicy) (Reason, bool) {
 	const users = "users"
+	in, ex := &a.IncludeRulesSatisfied, &a.ExcludeRulesSatisfied
 	if cp.exclUsers.has(ctx.UserID) {
+		ex.add(users, "userId")
 		return Reason{Code: ReasonExcluded, Condition: users, Property: "excludeUsers", Value: ctx.UserID}, false
 	}
 	if g, ok := cp.exclGroups.firstIn(ctx.GroupIDs); ok {
+		ex.add(users, "groupId")
 		return Reason{Code: ReasonExcluded, Condition: users, Property: "excludeGroups", Value: g}, false
 	}
 	if r, ok := cp.exclRoles.firstInList(ctx.RoleTemplateIDs); ok {
+		ex.add(users, "roleId")
 		return Reason{Code: ReasonExcluded, Condition: users, Property: "excludeRoles", Value: r}, false
 	}
 	var included Reason
 	switch {
 	case cp.usersAll:
+		in.add(users, "allUsers")
 		included = Reason{Code: ReasonIncluded, Condition: users, Property: "includeUsers", Value: KeywordAll}
 	case cp.inclUsers.has(ctx.UserID):
+		in.add(users, "userId")
 		included = Reason{Code: ReasonIncluded, Condition: users, Property: "includeUsers", Value: ctx.UserID}
 	default:
 		if g, ok := cp.inclGroups.firstIn(ctx.GroupIDs); ok {
+			in.add(users, "groupId")
 			included = Reason{Code: ReasonIncluded, Condition: users, Property: "includeGroups", Value: g}
 		} else if r, ok := cp.inclRoles.firstInList(ctx.RoleTemplateIDs); ok {
+			in.add(users, "roleId")
 			included = Reason{Code: ReasonIncluded, Condition: users, Property: "includeRoles", Value: r}
 		} else {
 			r := Reason{Code: ReasonNotIncluded, Condition: users, Property: cp.userIncludeProps}
@@ -421,15 +445,24 @@ func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
 			return Reason{Code: ReasonNotIncluded, Condition: app, Property: prop, Value: value}, false
 		}
 	} else if cp.exclApps.has(ctx.ApplicationID) {
+		ex.add(app, "appId")
 		return Reason{Code: ReasonExcluded, Condition: app, Property: "excludeApplications", Value: ctx.ApplicationID}, false
 	}
 	if len(cp.authContexts) > 0 {
 		if !anyOf(cp.authContexts, ctx.AuthenticationContexts) {
 			return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeAuthenticationContextClassReferences", Value: strings.Join(ctx.AuthenticationContexts, ",")}, false
 		}
-	} else if cp.userAction == "" && (cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID))) {
-		return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeApplications", Value: ctx.ApplicationID}, false
-	}
+		in.add(app, "acr")
+	} else if cp.userAction == "" {
+		if cp.appsNone || (!cp.appsAll && !cp.inclApps.has(ctx.ApplicationID)) {
+			return Reason{Code: ReasonNotIncluded, Condition: app, Property: "includeApplications", Value: ctx.ApplicationID}, false
+		}
+		if cp.appsAll {
+			in.add(app, "allApps")
+		} else {
+			in.add(app, "appId")
+		}
+	} // a user action has no conditionalAccessRule value
 
 	if cp.clientApps != 0 && cp.clientApps&clientAppBits[ctx.ClientAppType] == 0 {
 		return Reason{Code: ReasonNotIncluded, Condition: "clientType", Property: "clientAppTypes", Value: ctx.ClientAppType}, false
@@ -438,25 +471,39 @@ func (cp *compiledPolicy) scope(ctx *SignInContext) (Reason, bool) {
 	if cp.platformsSet {
 		bit := platformBits[ctx.Platform]
 		if bit != 0 && cp.exclPlatforms&bit != 0 {
+			ex.add("devicePlatform", "devicePlatform")
 			return Reason{Code: ReasonExcluded, Condition: "devicePlatform", Property: "excludePlatforms", Value: ctx.Platform}, false
 		}
 		if !cp.platformsAll && (bit == 0 || cp.inclPlatforms&bit == 0) {
 			return Reason{Code: ReasonNotIncluded, Condition: "devicePlatform", Property: "includePlatforms", Value: ctx.Platform}, false
+		}
+		if cp.platformsAll {
+			in.add("devicePlatform", "allDevicePlatforms")
+		} else {
+			in.add("devicePlatform", "devicePlatform")
 		}
 	}
 
 	if cp.locationsSet {
 		const loc = "location"
 		if cp.exTrusted && ctx.IsTrustedLocation {
+			ex.add(loc, "allTrustedLocations")
 			return Reason{Code: ReasonExcluded, Condition: loc, Property: "excludeLocations", Value: KeywordAllTrusted}, false
 		}
 		if l, ok := cp.exclLocs.firstInList(ctx.LocationIDs); ok {
+			ex.add(loc, "locationId")
 			return Reason{Code: ReasonExcluded, Condition: loc, Property: "excludeLocations", Value: l}, false
 		}
-		if !cp.locAll && !(cp.locTrusted && ctx.IsTrustedLocation) {
+		switch {
+		case cp.locAll:
+			in.add(loc, "allLocations")
+		case cp.locTrusted && ctx.IsTrustedLocation:
+			in.add(loc, "allTrustedLocations")
+		default:
 			if _, ok := cp.inclLocs.firstInList(ctx.LocationIDs); !ok {
 				return Reason{Code: ReasonNotIncluded, Condition: loc, Property: "includeLocations"}, false
 			}
+			in.add(loc, "locationId")
 		}
 	}
 

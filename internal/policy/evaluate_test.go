@@ -186,7 +186,7 @@ func TestEvaluateScope(t *testing.T) {
 				t.Errorf("scope = %q want %q", a.Explanation.Scope.Text(), tt.scopeText)
 			}
 			notApplied := a.Result == ResultNotApplied || a.Result == ResultReportOnlyNotApplied
-			if notApplied != (a.ConditionsNotSatisfied != "") {
+			if notApplied != (a.ConditionsNotSatisfied.String() != "none") {
 				t.Errorf("conditionsNotSatisfied = %q for %s", a.ConditionsNotSatisfied, a.Result)
 			}
 			if notApplied && len(a.EnforcedGrantControls) != 0 {

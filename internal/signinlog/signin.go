@@ -65,6 +65,14 @@ type SignIn struct {
 	RaisesAlert bool `json:"-"`
 }
 
+// OmitBeta clears what v1.0's signIn does not carry and a v1.0 client must
+// not be shown: the beta appliedConditionalAccessPolicy condition fields.
+func (s *SignIn) OmitBeta() {
+	for i := range s.AppliedConditionalAccessPolicies {
+		s.AppliedConditionalAccessPolicies[i].OmitBetaConditions()
+	}
+}
+
 // AuthenticationContext is Graph's authenticationContext (beta signIn).
 type AuthenticationContext struct {
 	ID     string `json:"id"`
