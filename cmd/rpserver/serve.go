@@ -100,8 +100,9 @@ func newServerTraced(ctx context.Context, c config.Config, dsn string, tp trace.
 		// which is the first origin unless configured otherwise.
 		PublicURL: c.Issuer,
 		TenantID:  c.TenantID, OIDCSigningAlgorithm: c.OIDCAlg,
-		TracerProvider: tp,
-		TrustedProxies: c.TrustedProxies,
+		TracerProvider:         tp,
+		TrustedProxies:         c.TrustedProxies,
+		SignInLogRetentionDays: c.SignInLogRetentionDays, AuditLogRetentionDays: c.AuditLogRetentionDays,
 	})
 }
 

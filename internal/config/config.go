@@ -81,6 +81,11 @@ type Config struct {
 	// Off by default for serve; scripts/run.sh turns it on.
 	LabInit bool
 
+	// Retention (docs/deploy.md): days the sign-in log (with resolved
+	// alerts) and the directory audit log keep records.
+	SignInLogRetentionDays int // RPSERVER_SIGNIN_LOG_RETENTION_DAYS
+	AuditLogRetentionDays  int // RPSERVER_AUDIT_LOG_RETENTION_DAYS
+
 	// IssuerExplicit says -issuer or -origins (or their variables) was
 	// given; otherwise client commands take the running server's issuer
 	// from its runtime file.
@@ -133,8 +138,10 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
 	labInit := fs.Bool("lab-init", envBool("RPSERVER_LAB_INIT", false), "on an empty tenant, create the rollout article's starting tenant once listening and print admin1's one-time TAP, as rpserver lab init does; a tenant with users is never touched (RPSERVER_LAB_INIT; scripts/run.sh turns it on)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")
+	signInDays := fs.Int64("signin-log-retention-days", envInt("RPSERVER_SIGNIN_LOG_RETENTION_DAYS", 30), "days the sign-in log (and resolved alerts) keep records, 1..3650; whole days are dropped once past it (RPSERVER_SIGNIN_LOG_RETENTION_DAYS)")
+	auditDays := fs.Int64("audit-log-retention-days", envInt("RPSERVER_AUDIT_LOG_RETENTION_DAYS", 30), "days the directory audit log keeps records, 1..3650 (RPSERVER_AUDIT_LOG_RETENTION_DAYS)")
 	return func() (Config, error) {
-		c := Config{TenantID: strings.ToLower(*tenantID), OIDCAlg: *oidcAlg,
+		c := Config{SignInLogRetentionDays: int(*signInDays), AuditLogRetentionDays: int(*auditDays), TenantID: strings.ToLower(*tenantID), OIDCAlg: *oidcAlg,
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout, LabInit: *labInit,
 			Listen: *listen, DatabaseURL: *dbURL, DataDir: *dataDir, RPID: strings.ToLower(*rpID), RPDisplayName: *rpName,
 			Issuer: *issuer, AdminTokenTTL: *ttl, MaxBodyBytes: *maxBody, LogLevel: *logLevel, LogFormat: *logFormat,
@@ -254,6 +261,14 @@ func (c *Config) complete() error {
 	}
 	if c.ShutdownDelay < 0 || c.ShutdownDelay > time.Minute || c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("shutdown delay %s / timeout %s: want a delay of 0..1m and a timeout of 1s..10m", c.ShutdownDelay, c.ShutdownTimeout))
+	}
+	for _, r := range []struct {
+		name string
+		days int
+	}{{"sign-in log retention", c.SignInLogRetentionDays}, {"audit log retention", c.AuditLogRetentionDays}} {
+		if r.days < 1 || r.days > 3650 {
+			errs = append(errs, fmt.Errorf("%s %d days: want 1 to 3650", r.name, r.days))
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

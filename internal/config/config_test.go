@@ -24,6 +24,9 @@ func TestDefaultsWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.SignInLogRetentionDays != 30 || c.AuditLogRetentionDays != 30 {
+		t.Fatalf("retention defaults: %d, %d days", c.SignInLogRetentionDays, c.AuditLogRetentionDays)
+	}
 	if c.RPID != "localhost" || len(c.Origins) != 1 || c.Origins[0] != "http://localhost:8080" || c.Issuer != c.Origins[0] {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -42,6 +45,8 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		"bad log level":             {[]string{"-log-level", "loud"}, "log level"},
 		"missing anchor file":       {[]string{"-trust-anchors", "/nonexistent.pem"}, "trust anchor"},
 		"bad master key":            {[]string{"-master-key", "short"}, "32 bytes"},
+		"no sign-in log retention":  {[]string{"-signin-log-retention-days", "0"}, "sign-in log retention"},
+		"audit log kept for ages":   {[]string{"-audit-log-retention-days", "5000"}, "audit log retention"},
 	}
 	for name, c := range cases {
 		_, err := load(t, c.args...)

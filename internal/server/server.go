@@ -34,6 +34,7 @@ import (
 	"github.com/rpserver/rpserver/internal/methods/totp"
 	"github.com/rpserver/rpserver/internal/oidc"
 	"github.com/rpserver/rpserver/internal/ratelimit"
+	"github.com/rpserver/rpserver/internal/retention"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/rollout"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -105,6 +106,12 @@ type Config struct {
 	// nil: tracing off, nothing added to the request path.
 	TracerProvider trace.TracerProvider
 
+	// SignInLogRetentionDays and AuditLogRetentionDays are how long the
+	// sign-in log (with resolved alerts) and the directory audit log keep
+	// records, in days (internal/retention); zero: 30.
+	SignInLogRetentionDays int
+	AuditLogRetentionDays  int
+
 	// Registry receives the HTTP and process metrics served at /metrics;
 	// nil: a fresh registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -132,6 +139,9 @@ type Server struct {
 	SignInLog *signinlog.BatchWriter
 	// Admission bounds the requests served at once (MaxInFlight).
 	Admission *admission.Limiter
+	// Retention makes the logs' partitions ahead and drops the days past
+	// their window: one pass in New, then every hour until Close.
+	Retention *retention.Keeper
 }
 
 // New migrates the database and builds every service and the HTTP surface.
@@ -151,6 +161,12 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	}
 	if c.Trust == nil {
 		c.Trust = attestation.NewTrustStore()
+	}
+	if c.SignInLogRetentionDays == 0 {
+		c.SignInLogRetentionDays = retention.DefaultDays
+	}
+	if c.AuditLogRetentionDays == 0 {
+		c.AuditLogRetentionDays = retention.DefaultDays
 	}
 
 	from, to, err := store.Migrate(ctx, c.DatabaseURL)
@@ -229,6 +245,13 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	keeper, err := retention.New(db.Partitions(), retention.Config{Logs: []retention.Log{
+		{Table: store.SignInLog, Days: c.SignInLogRetentionDays, Alerts: true},
+		{Table: store.AuditLog, Days: c.AuditLogRetentionDays},
+	}})
+	if err != nil {
+		return nil, err
+	}
 	// The failure limiter counts in the database, so the limit holds across
 	// every server on it.
 	limiter := ratelimit.New(db.Attempts(), c.FailureLimit, c.FailureWindow)
@@ -262,7 +285,17 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		Admission:         adm,
 		Middleware:        middleware(c),
 	})
+	// The first pass runs before the server serves, so today's partitions
+	// exist (or, if the pass fails, records wait in the DEFAULT partition:
+	// the server still starts, and the hourly passes retry).
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if err := keeper.Run(pctx); err != nil {
+		slog.Warn("retention: first pass failed; records wait in the default partition until a later pass succeeds", "err", err)
+	}
+	cancel()
+	keeper.Start()
 	return &Server{
+		Retention: keeper,
 		Admission: adm,
 		Handler:   handler, DB: db, Issuer: issuer, Sealer: sealer, Directory: dir, Methods: methodsSvc,
 		Ceremony: cer, ConditionalAccess: ca, SignIn: signIn, Risk: riskSvc, Apps: appsSvc, OIDC: provider, SignInLog: signInLog,
@@ -270,9 +303,10 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	}, nil
 }
 
-// Close drains the sign-in log (queued records are committed while the pool
-// is still open) and then closes the pool.
+// Close stops the retention passes, drains the sign-in log (queued records
+// are committed while the pool is still open) and then closes the pool.
 func (s *Server) Close() {
+	s.Retention.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.SignInLog.Close(ctx); err != nil {

@@ -33,7 +33,9 @@ var _ signinlog.Store = (*SignIns)(nil)
 // (it must still grow, or stay 0 for authenticators without a counter, on a
 // credential not flagged as cloned) and inserts the records whose use
 // advanced or that carry none; it returns the sign-in ids whose use
-// advanced. ON CONFLICT DO NOTHING makes a retried record (same id) a no-op.
+// advanced. ON CONFLICT DO NOTHING makes a retried record (same id, same
+// time) a no-op; the key carries the time because the table is partitioned
+// by it (migrations/020_log_partitions.sql).
 // The alert follows its sign-in, only if the sign-in was stored (sign_in_id
 // is unique).
 const (
@@ -50,7 +52,7 @@ const (
 				conditional_access_status, is_emergency_access, record)
 			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec::jsonb FROM r
 			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv)
-			ON CONFLICT (id) DO NOTHING)
+			ON CONFLICT (created_date_time, id) DO NOTHING)
 		SELECT id FROM adv`
 	insertAlerts = `INSERT INTO security_alerts (id, sign_in_id, created_date_time, last_update_date_time, status, severity,
 			title, description, user_id, user_principal_name, user_display_name)
