@@ -125,7 +125,7 @@ type browser struct {
 	// autofillScript is the script that hides conditional mediation.
 	autofillScript page.ScriptIdentifier
 	shots          string
-	n              int
+	n              *int // screenshots taken, shared by a browser's contexts
 	mu             sync.Mutex
 	console        []chromedp.ConsoleMessage
 }
@@ -149,7 +149,28 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser with no deadline
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	b := &browser{t: t, ctx: ctx, shots: screenshotDir(t)}
+	return newTab(t, ctx)
+}
+
+// otherContext is a second person at another computer: a tab of the same
+// Chromium in a browser context of its own (no shared cookies or storage),
+// with its own virtual authenticator.
+func (b *browser) otherContext() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("opening a browser context: %v", err)
+	}
+	o := newTab(b.t, ctx)
+	o.origin, o.n = b.origin, b.n
+	return o
+}
+
+// newTab sets up a started tab: console capture, WebAuthn with a virtual
+// authenticator, conditional mediation hidden.
+func newTab(t *testing.T, ctx context.Context) *browser {
+	b := &browser{t: t, ctx: ctx, shots: screenshotDir(t), n: new(int)}
 	msgs := chromedp.Console(ctx)
 	go func() {
 		for m, err := range msgs {
@@ -276,8 +297,8 @@ func (b *browser) shot(name string) {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	b.n++
-	p := filepath.Join(b.shots, fmt.Sprintf("e2e-%02d-%s.png", b.n, name))
+	*b.n++
+	p := filepath.Join(b.shots, fmt.Sprintf("e2e-%02d-%s.png", *b.n, name))
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}

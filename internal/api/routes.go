@@ -67,6 +67,7 @@ func (s *Server) routes(r chi.Router) {
 	// WebAuthn ceremonies.
 	r.Post("/webauthn/authentication/begin", s.beginLogin)
 	r.Post("/webauthn/authentication/finish", s.limitedInService(s.finishLogin))
+	r.Get("/webauthn/authenticators", s.listAuthenticators)
 	r.Get("/webauthn/authenticators/{aaguid}", s.authenticatorInfo)
 	r.Get("/.well-known/webauthn", s.relatedOrigins)
 

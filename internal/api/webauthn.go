@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/odata"
 	"github.com/rpserver/rpserver/internal/profiles"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signin"
@@ -236,6 +238,52 @@ const (
 	CodeInvalidAAGUID        = "invalidAaguid"
 	CodeAuthenticatorUnknown = "authenticatorNotInCatalog"
 )
+
+// Bounds of GET /webauthn/authenticators.
+const (
+	maxCatalogSearch = 100
+	maxCatalogTop    = 100
+	defCatalogTop    = 50
+)
+
+type catalogPage struct {
+	Value []attestation.Authenticator `json:"value"`
+	// Count is how many models matched, of which Value holds the first top.
+	Count int `json:"count"`
+}
+
+// listAuthenticators answers GET /webauthn/authenticators?search=&top=:
+// the catalog's models (names and icons) matching search by name or
+// AAGUID prefix, for the admin pages' AAGUID picker. Public like one entry.
+func (s *Server) listAuthenticators(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "search" && k != "top" {
+			writeError(w, r, apperr.Invalid(odata.CodeBadRequest, "unknown query parameter %q: this list takes search and top", k).WithTarget(k))
+			return
+		}
+	}
+	search := q.Get("search")
+	if len(search) > maxCatalogSearch {
+		writeError(w, r, apperr.Invalid(odata.CodeBadRequest, "search is at most %d characters", maxCatalogSearch).WithTarget("search"))
+		return
+	}
+	top := defCatalogTop
+	if v := q.Get("top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxCatalogTop {
+			writeError(w, r, apperr.Invalid(odata.CodeBadRequest, "top must be an integer from 1 to %d", maxCatalogTop).WithTarget("top"))
+			return
+		}
+		top = n
+	}
+	list, n := s.deps.Ceremony.Authenticators(search, top)
+	if list == nil {
+		list = []attestation.Authenticator{}
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	writeJSON(w, http.StatusOK, catalogPage{Value: list, Count: n})
+}
 
 // relatedOrigins serves /.well-known/webauthn (WebAuthn L3 §5.11): the
 // origins allowed to run ceremonies for this RP ID, so a browser on a

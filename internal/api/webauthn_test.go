@@ -410,3 +410,53 @@ func TestRegistrationRefusals(t *testing.T) {
 	var methods []any
 	_ = json.Unmarshal([]byte("[]"), &methods)
 }
+
+// TestAuthenticatorCatalogList: the AAGUID picker's list, by name or
+// AAGUID prefix, bounded, with every refusal coded.
+func TestAuthenticatorCatalogList(t *testing.T) {
+	l := newLab(t)
+	cases := []struct {
+		name, query string
+		status      int
+		code        string
+		want        []string // names in order, when set
+		minCount    int
+	}{
+		{"Microsoft Authenticator by name", "?search=microsoft%20authenticator", 200, "", []string{"Microsoft Authenticator (Android)", "Microsoft Authenticator (iOS)"}, 2},
+		{"by AAGUID prefix", "?search=90a3ccdf", 200, "", []string{"Microsoft Authenticator (iOS)"}, 1},
+		{"no match", "?search=no-such-model", 200, "", []string{}, 0},
+		{"everything, first page", "?top=5", 200, "", nil, 50},
+		{"top too large", "?top=101", 400, "BadRequest", nil, 0},
+		{"top not a number", "?top=x", 400, "BadRequest", nil, 0},
+		{"search too long", "?search=" + strings.Repeat("a", 101), 400, "BadRequest", nil, 0},
+		{"unknown parameter", "?filter=x", 400, "BadRequest", nil, 0},
+	}
+	for _, c := range cases {
+		got := l.do("GET", "/webauthn/authenticators"+c.query, "", "")
+		if got.status != c.status {
+			t.Errorf("%s: %d %s", c.name, got.status, got.raw)
+			continue
+		}
+		if c.code != "" {
+			if code := got.body["error"].(map[string]any)["code"]; code != c.code {
+				t.Errorf("%s: code %v", c.name, code)
+			}
+			continue
+		}
+		var names []string
+		for _, v := range got.body["value"].([]any) {
+			names = append(names, v.(map[string]any)["name"].(string))
+		}
+		if c.want != nil && strings.Join(names, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%s: names %q, want %q", c.name, names, c.want)
+		}
+		if n := int(got.body["count"].(float64)); n < c.minCount || len(names) > n {
+			t.Errorf("%s: count %d, listed %d", c.name, n, len(names))
+		}
+	}
+	// Icons come along where the catalog has them (the community list's).
+	got := l.do("GET", "/webauthn/authenticators?search=1password", "", "")
+	if v := got.body["value"].([]any); len(v) != 1 || !strings.HasPrefix(v[0].(map[string]any)["iconLight"].(string), "data:image/") {
+		t.Errorf("1Password: %s", got.raw)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-webauthn/webauthn/metadata"
@@ -184,4 +185,53 @@ func (s *TrustStore) ModelName(aaguid string) string {
 	}
 	a, _ := s.Authenticator(u)
 	return a.Name
+}
+
+// Authenticators lists the catalog's models whose name contains search
+// (case-insensitive) or whose AAGUID starts with it, merged across layers
+// as Authenticator merges one, sorted by name then AAGUID, at most limit
+// (for the admin pages' AAGUID picker). The second result is how many
+// matched before the limit.
+func (s *TrustStore) Authenticators(search string, limit int) ([]Authenticator, int) {
+	ids := map[uuid.UUID]bool{}
+	if s != nil {
+		s.mu.RLock()
+		if s.catalog != nil {
+			for u := range s.catalog.m {
+				ids[u] = true
+			}
+		}
+		if s.mds != nil {
+			for u, e := range s.mds.entries {
+				if e != nil && e.MetadataStatement.Description != "" {
+					ids[u] = true
+				}
+			}
+		}
+		s.mu.RUnlock()
+	}
+	for _, l := range embedded {
+		for u := range l.m {
+			ids[u] = true
+		}
+	}
+	q := strings.ToLower(strings.TrimSpace(search))
+	var out []Authenticator
+	for u := range ids {
+		a, ok := s.Authenticator(u)
+		if ok && (q == "" || strings.Contains(strings.ToLower(a.Name), q) || strings.HasPrefix(a.AAGUID, q)) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b Authenticator) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.AAGUID, b.AAGUID)
+	})
+	n := len(out)
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, n
 }

@@ -122,6 +122,12 @@ func (s *Service) Authenticator(aaguid string) (attestation.Authenticator, bool)
 	return s.cfg.Trust.Authenticator(u)
 }
 
+// Authenticators lists the catalog's models matching search (name or
+// AAGUID prefix), at most limit, and how many matched.
+func (s *Service) Authenticators(search string, limit int) ([]attestation.Authenticator, int) {
+	return s.cfg.Trust.Authenticators(search, limit)
+}
+
 // waUser adapts a user and the credentials the library should see.
 type waUser struct {
 	info  UserInfo

@@ -1,0 +1,33 @@
+// Risky users (Identity Protection): each at-risk user with level and
+// state; dismiss the risk or confirm the account compromised.
+
+import {el} from '../dom.js';
+import {badge, fmtDate} from '../format.js';
+import {table, action} from './form.js';
+
+const levelBadge = (l) => el('span', {class: 'badge ' + (l === 'high' ? 'bad' : l === 'none' ? 'good' : 'neutral')}, l || '—');
+
+export default async function render(ctx) {
+  ctx.heading('Risky users');
+  const res = await ctx.graph('GET', '/identityProtection/riskyUsers?$top=999');
+  if (!res.ok) return ctx.failWith(res);
+  const list = res.data.value || [];
+  const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };
+  const dismiss = ctx.canWrite('POST /identityProtection/riskyUsers/dismiss');
+  const confirm = ctx.canWrite('POST /identityProtection/riskyUsers/confirmCompromised');
+  ctx.view.append(
+    el('p', {class: 'small'}, 'Dismissing sets the risk to none (a false positive); confirming compromised sets it to high, so user-risk Conditional Access policies apply.'),
+    table('Risky users (' + list.length + ')', ['User', 'Risk level', 'Risk state', 'Detail', 'Updated', ''],
+      list.map((u) => el('tr', {'data-risky': u.userPrincipalName},
+        el('th', {scope: 'row'}, el('a', {href: '/admin/user?id=' + encodeURIComponent(u.id)}, u.userPrincipalName || u.id)),
+        el('td', {}, levelBadge(u.riskLevel)), el('td', {}, badge(u.riskState)), el('td', {class: 'small'}, u.riskDetail || '—'),
+        el('td', {}, fmtDate(u.riskLastUpdatedDateTime)),
+        el('td', {class: 'actions'},
+          action({action: 'dismiss', label: 'Dismiss risk', check: dismiss,
+            send: () => ctx.graph('POST', '/identityProtection/riskyUsers/dismiss', {userIds: [u.id]}),
+            after: reload('Risk dismissed for ' + u.userPrincipalName + '.')}), ' ',
+          action({action: 'confirm-compromised', label: 'Confirm compromised', danger: true, check: confirm,
+            confirmText: 'Mark ' + u.userPrincipalName + ' as compromised (risk high)?',
+            send: () => ctx.graph('POST', '/identityProtection/riskyUsers/confirmCompromised', {userIds: [u.id]}),
+            after: reload(u.userPrincipalName + ' confirmed compromised.')}))))));
+}
