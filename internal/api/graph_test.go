@@ -288,6 +288,18 @@ func TestQueryOptionsOnEveryList(t *testing.T) {
 			{"$filter=id eq 'x'", 0, odata.CodeUnsupportedQuery},
 			{"$top=1", 0, odata.CodeUnsupportedQuery},
 		},
+		"/v1.0/users/" + alice + "/authentication/passwordMethods": {
+			{"$select=id", 0, ""},
+			{"$filter=id eq 'x'", 0, odata.CodeUnsupportedQuery},
+		},
+		"/v1.0/users/" + alice + "/authentication/softwareOathMethods": {
+			{"$select=id", 0, ""},
+			{"$top=1", 0, odata.CodeUnsupportedQuery},
+		},
+		"/v1.0/users/" + alice + "/authentication/microsoftAuthenticatorMethods": {
+			{"$select=displayName", 0, ""},
+			{"$orderby=displayName", 0, odata.CodeUnsupportedQuery},
+		},
 		"/v1.0/users/" + alice + "/authentication/fido2Methods": {
 			{"$select=displayName", 0, ""},
 			{"$orderby=displayName", 0, odata.CodeUnsupportedQuery},

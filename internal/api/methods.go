@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -162,34 +163,22 @@ func (s *Server) writeFido2(w http.ResponseWriter, r *http.Request, uid string, 
 }
 
 // listMethods is /users/{id}/authentication/methods: every registered
-// method, polymorphic, each with its @odata.type (FIDO2 passkeys and
-// Temporary Access Passes; the lab's password, TOTP and push factors are
-// not listed yet, see docs/api.md).
+// method, polymorphic, each with its @odata.type: the password, passkeys
+// (fido2), Microsoft Authenticator push apps, verification-code apps
+// (softwareOath) and the Temporary Access Pass.
 func (s *Server) listMethods(w http.ResponseWriter, r *http.Request) {
 	q, ok := listQuery(w, r, methodsRes)
 	if !ok {
 		return
 	}
 	uid, err := s.userIDParam(r, "id")
-	var creds []ceremony.Credential
-	var taps []tap.TemporaryAccessPassAuthenticationMethod
+	var items []any
 	if err == nil {
-		creds, err = s.deps.Methods.ListFido2(r.Context(), uid)
-	}
-	if err == nil {
-		taps, err = s.deps.Methods.ListTAPs(r.Context(), uid)
+		items, err = s.userMethods(r, uid)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
-	}
-	items := make([]any, 0, len(creds)+len(taps))
-	for _, c := range creds {
-		items = append(items, s.fido2Method(c))
-	}
-	for _, t := range taps {
-		t.ODataType = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
-		items = append(items, t)
 	}
 	if len(q.Select) > 0 {
 		// The set is polymorphic: $select may name authenticationMethod's
@@ -200,6 +189,130 @@ func (s *Server) listMethods(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeList(w, r, items, odata.Query{Select: q.Select}, listOut{context: "users('" + uid + "')/authentication/methods"})
+}
+
+// userMethods reads every method of the user, each as its Graph type.
+func (s *Server) userMethods(r *http.Request, uid string) ([]any, error) {
+	f, err := s.deps.Methods.Factors(r.Context(), uid)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.deps.Methods.ListFido2(r.Context(), uid)
+	if err != nil {
+		return nil, err
+	}
+	taps, err := s.deps.Methods.ListTAPs(r.Context(), uid)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]any, 0, len(f.Password)+len(creds)+len(f.Authenticator)+len(f.SoftwareOath)+len(taps))
+	for _, m := range f.Password {
+		items = append(items, m)
+	}
+	for _, c := range creds {
+		items = append(items, s.fido2Method(c))
+	}
+	for _, m := range f.Authenticator {
+		items = append(items, m)
+	}
+	for _, m := range f.SoftwareOath {
+		items = append(items, m)
+	}
+	for _, t := range taps {
+		t.ODataType = methods.ODataTAP
+		items = append(items, t)
+	}
+	return items, nil
+}
+
+// getMethod is /users/{id}/authentication/methods/{methodId}: any of the
+// user's methods by id, as its own type.
+func (s *Server) getMethod(w http.ResponseWriter, r *http.Request) {
+	uid, err := s.userIDParam(r, "id")
+	var items []any
+	if err == nil {
+		items, err = s.userMethods(r, uid)
+	}
+	var found any
+	if err == nil {
+		id := pathParam(r, "methodId")
+		for _, m := range items {
+			if methodID(m) == id {
+				found = m
+			}
+		}
+		if found == nil {
+			err = apperr.NotFound(apperr.CodeNotFound, "the user has no authentication method with id %q", id).WithTarget("methodId")
+		}
+	}
+	s.getEntity(w, r, found, err, "users('"+uid+"')/authentication/methods")
+}
+
+func methodID(m any) string {
+	switch v := m.(type) {
+	case methods.PasswordMethod:
+		return v.ID
+	case methods.SoftwareOathMethod:
+		return v.ID
+	case methods.AuthenticatorMethod:
+		return v.ID
+	case profiles.Fido2AuthenticationMethod:
+		return v.ID
+	case tap.TemporaryAccessPassAuthenticationMethod:
+		return v.ID
+	}
+	return ""
+}
+
+// The password, verification-code and push methods by kind.
+func (s *Server) listPasswordMethods(w http.ResponseWriter, r *http.Request) {
+	writeFactorList(s, w, r, "passwordMethods", func(f methods.UserFactors) []methods.PasswordMethod { return f.Password })
+}
+
+func (s *Server) getPasswordMethod(w http.ResponseWriter, r *http.Request) {
+	writeFactor(s, w, r, "passwordMethods", s.deps.Methods.PasswordMethodByID)
+}
+
+func (s *Server) listSoftwareOathMethods(w http.ResponseWriter, r *http.Request) {
+	writeFactorList(s, w, r, "softwareOathMethods", func(f methods.UserFactors) []methods.SoftwareOathMethod { return f.SoftwareOath })
+}
+
+func (s *Server) getSoftwareOathMethod(w http.ResponseWriter, r *http.Request) {
+	writeFactor(s, w, r, "softwareOathMethods", s.deps.Methods.SoftwareOathMethodByID)
+}
+
+func (s *Server) listAuthenticatorMethods(w http.ResponseWriter, r *http.Request) {
+	writeFactorList(s, w, r, "microsoftAuthenticatorMethods", func(f methods.UserFactors) []methods.AuthenticatorMethod { return f.Authenticator })
+}
+
+func (s *Server) getAuthenticatorMethod(w http.ResponseWriter, r *http.Request) {
+	writeFactor(s, w, r, "microsoftAuthenticatorMethods", s.deps.Methods.AuthenticatorMethodByID)
+}
+
+func writeFactorList[T any](s *Server, w http.ResponseWriter, r *http.Request, rel string, pick func(methods.UserFactors) []T) {
+	q, ok := listQuery(w, r, methodsRes)
+	if !ok {
+		return
+	}
+	uid, err := s.userIDParam(r, "id")
+	var f methods.UserFactors
+	if err == nil {
+		f, err = s.deps.Methods.Factors(r.Context(), uid)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeList(w, r, pick(f), q, listOut{context: "users('" + uid + "')/authentication/" + rel})
+}
+
+func writeFactor[T any](s *Server, w http.ResponseWriter, r *http.Request, rel string, get func(ctx context.Context, uid, id string) (T, error)) {
+	uid, err := s.userIDParam(r, "id")
+	var m T
+	if err == nil {
+		m, err = get(r.Context(), uid, pathParam(r, "methodId"))
+	}
+	s.getEntity(w, r, m, err, "users('"+uid+"')/authentication/"+rel)
 }
 
 // renameRequest is the lab's rename body: Graph has no way to rename a

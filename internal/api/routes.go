@@ -117,6 +117,14 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/microsoft.graph.group", s.memberOf)
 	r.With(allow(directoryReaders...)).Get("/users/{id}/memberOf/graph.group", s.memberOf)
 	r.With(allow(userMethodReaders...)).Get("/users/{id}/authentication/methods", s.listMethods)
+	r.With(allow(userMethodReaders...)).Get("/users/{id}/authentication/methods/{methodId}", s.getMethod)
+	const authn = "/users/{id}/authentication/"
+	r.With(allow(userMethodReaders...)).Get(authn+"passwordMethods", s.listPasswordMethods)
+	r.With(allow(userMethodReaders...)).Get(authn+"passwordMethods/{methodId}", s.getPasswordMethod)
+	r.With(allow(userMethodReaders...)).Get(authn+"softwareOathMethods", s.listSoftwareOathMethods)
+	r.With(allow(userMethodReaders...)).Get(authn+"softwareOathMethods/{methodId}", s.getSoftwareOathMethod)
+	r.With(allow(userMethodReaders...)).Get(authn+"microsoftAuthenticatorMethods", s.listAuthenticatorMethods)
+	r.With(allow(userMethodReaders...)).Get(authn+"microsoftAuthenticatorMethods/{methodId}", s.getAuthenticatorMethod)
 	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
 
 	const taps = "/users/{id}/authentication/temporaryAccessPassMethods"

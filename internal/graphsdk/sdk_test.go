@@ -286,10 +286,29 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 		t.Fatal("the TAP came back without its pass or not usable")
 	}
 	methods := must[models.AuthenticationMethodCollectionResponseable](t, "methods")(c.Users().ByUserId(deref(alice.GetId())).Authentication().Methods().Get(ctx, nil))
-	if v := methods.GetValue(); len(v) != 1 {
-		t.Fatalf("authentication/methods: %d", len(v))
-	} else if _, ok := v[0].(models.TemporaryAccessPassAuthenticationMethodable); !ok {
-		t.Fatalf("authentication/methods item is a %T", v[0])
+	// Polymorphic: Alice's password (Graph's fixed password-method id) and
+	// her TAP, each deserialised by the SDK as its own type.
+	var pwID string
+	var sawTAP bool
+	for _, m := range methods.GetValue() {
+		switch m.(type) {
+		case models.PasswordAuthenticationMethodable:
+			pwID = deref(m.GetId())
+		case models.TemporaryAccessPassAuthenticationMethodable:
+			sawTAP = true
+		default:
+			t.Fatalf("authentication/methods item is a %T", m)
+		}
+	}
+	if len(methods.GetValue()) != 2 || pwID != "28c10230-6103-485e-b985-444c60001490" || !sawTAP {
+		t.Fatalf("authentication/methods: %d items, password %q, TAP %v", len(methods.GetValue()), pwID, sawTAP)
+	}
+	pw := must[models.PasswordAuthenticationMethodable](t, "password method")(c.Users().ByUserId(deref(alice.GetId())).Authentication().PasswordMethods().ByPasswordAuthenticationMethodId(pwID).Get(ctx, nil))
+	if pw.GetCreatedDateTime() == nil || pw.GetPassword() != nil {
+		t.Fatal("the password method came back without createdDateTime or with a password")
+	}
+	if oath := must[models.SoftwareOathAuthenticationMethodCollectionResponseable](t, "softwareOath methods")(c.Users().ByUserId(deref(alice.GetId())).Authentication().SoftwareOathMethods().Get(ctx, nil)); len(oath.GetValue()) != 0 {
+		t.Fatalf("softwareOathMethods: %d", len(oath.GetValue()))
 	}
 
 	// A custom authentication strength.

@@ -39,6 +39,9 @@ type Service struct {
 	// secondFactors tells AuthorizeOwnChange whether a user holds a second
 	// factor (a passkey, a verification-code app, a push app).
 	secondFactors SecondFactors
+	// factors reads the password, TOTP and push methods for Graph's
+	// polymorphic methods list.
+	factors FactorReader
 
 	// Snoozes keeps the registration campaign's snoozes; campaign is the
 	// sign-in path's copy of the campaign (see CampaignRefresh).
@@ -47,9 +50,9 @@ type Service struct {
 }
 
 // New builds the service.
-func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service, secondFactors SecondFactors) *Service {
+func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service, secondFactors SecondFactors, factors FactorReader) *Service {
 	return &Service{
-		configs: configs, taps: taps, creds: creds, directory: dir, secondFactors: secondFactors,
+		configs: configs, taps: taps, creds: creds, directory: dir, secondFactors: secondFactors, factors: factors,
 		MaxFailedAttempts: DefaultMaxFailedAttempts, FailureWindow: DefaultFailureWindow, Now: time.Now,
 	}
 }

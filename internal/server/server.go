@@ -206,7 +206,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		return nil, err
 	}
 	dir := &directory.Service{Store: db.Directory()}
-	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()))
+	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()), db.Factors())
 	methodsSvc.Snoozes = db.Methods()
 	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Algorithms: c.Algorithms, Trust: c.Trust,
 		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},

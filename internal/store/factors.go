@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,20 @@ func (s *Factors) PasswordHash(ctx context.Context, userID string) (string, erro
 		return "", fmt.Errorf("password hash: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "the user has no password")))
 	}
 	return h, nil
+}
+
+// PasswordChangedAt is when the user's password was last set (ok false:
+// the user has none).
+func (s *Factors) PasswordChangedAt(ctx context.Context, userID string) (time.Time, bool, error) {
+	var at time.Time
+	err := s.db.Pool.QueryRow(ctx, `SELECT changed_at FROM password_credentials WHERE user_id = $1`, userID).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return at, false, nil
+	}
+	if err != nil {
+		return at, false, fmt.Errorf("password changed at: %w", err)
+	}
+	return at, true, nil
 }
 
 func (s *Factors) AddTOTP(ctx context.Context, m totp.Method) (totp.Method, error) {

@@ -1,0 +1,154 @@
+package methods
+
+import (
+	"context"
+	"time"
+
+	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/methods/push"
+	"github.com/rpserver/rpserver/internal/methods/totp"
+)
+
+// PasswordMethodID is the id Graph gives every user's password method
+// (passwordAuthenticationMethod): one well-known GUID, documented in
+// Graph's "List passwordMethods" reference.
+const PasswordMethodID = "28c10230-6103-485e-b985-444c60001490"
+
+// Graph's @odata.type of each method kind the lab holds.
+const (
+	ODataPassword      = "#microsoft.graph.passwordAuthenticationMethod"
+	ODataSoftwareOath  = "#microsoft.graph.softwareOathAuthenticationMethod"
+	ODataAuthenticator = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
+	ODataFido2         = "#microsoft.graph.fido2AuthenticationMethod"
+	ODataTAP           = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
+)
+
+// FactorReader reads the user's password, verification-code apps and push
+// apps (internal/store).
+type FactorReader interface {
+	// PasswordChangedAt is when the password was last set; ok is false
+	// when the user has none.
+	PasswordChangedAt(ctx context.Context, userID string) (at time.Time, ok bool, err error)
+	ListTOTP(ctx context.Context, userID string) ([]totp.Method, error)
+	ListPushMethods(ctx context.Context, userID string) ([]push.Method, error)
+}
+
+// PasswordMethod is Graph's passwordAuthenticationMethod (v1.0 CSDL:
+// authenticationMethod's createdDateTime, password). Graph never returns
+// the password: it is always null.
+type PasswordMethod struct {
+	ODataType       string     `json:"@odata.type"`
+	ID              string     `json:"id"`
+	CreatedDateTime *time.Time `json:"createdDateTime"`
+	Password        *string    `json:"password"`
+}
+
+// SoftwareOathMethod is Graph's softwareOathAuthenticationMethod (v1.0
+// CSDL: createdDateTime, secretKey). The secret is shown once at
+// registration; reading the method returns secretKey null, as Graph does.
+type SoftwareOathMethod struct {
+	ODataType       string     `json:"@odata.type"`
+	ID              string     `json:"id"`
+	CreatedDateTime *time.Time `json:"createdDateTime"`
+	SecretKey       *string    `json:"secretKey"`
+}
+
+// AuthenticatorMethod is Graph's microsoftAuthenticatorAuthenticationMethod
+// (v1.0 CSDL: createdDateTime, deviceTag, displayName, phoneAppVersion).
+// The lab's app is emulated: deviceTag and phoneAppVersion are null.
+type AuthenticatorMethod struct {
+	ODataType       string     `json:"@odata.type"`
+	ID              string     `json:"id"`
+	CreatedDateTime *time.Time `json:"createdDateTime"`
+	DisplayName     string     `json:"displayName"`
+	DeviceTag       *string    `json:"deviceTag"`
+	PhoneAppVersion *string    `json:"phoneAppVersion"`
+}
+
+// UserFactors are a user's password, verification-code and push methods.
+type UserFactors struct {
+	Password      []PasswordMethod
+	SoftwareOath  []SoftwareOathMethod
+	Authenticator []AuthenticatorMethod
+}
+
+// Factors lists the user's password, TOTP and push methods as Graph
+// shows them.
+func (s *Service) Factors(ctx context.Context, userID string) (UserFactors, error) {
+	out := UserFactors{Password: []PasswordMethod{}, SoftwareOath: []SoftwareOathMethod{}, Authenticator: []AuthenticatorMethod{}}
+	if s.factors == nil {
+		return out, nil
+	}
+	at, ok, err := s.factors.PasswordChangedAt(ctx, userID)
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		at = at.UTC()
+		out.Password = append(out.Password, PasswordMethod{ODataType: ODataPassword, ID: PasswordMethodID, CreatedDateTime: &at})
+	}
+	codes, err := s.factors.ListTOTP(ctx, userID)
+	if err != nil {
+		return out, err
+	}
+	for _, m := range codes {
+		at := m.CreatedAt.UTC()
+		out.SoftwareOath = append(out.SoftwareOath, SoftwareOathMethod{ODataType: ODataSoftwareOath, ID: m.ID, CreatedDateTime: &at})
+	}
+	apps, err := s.factors.ListPushMethods(ctx, userID)
+	if err != nil {
+		return out, err
+	}
+	for _, m := range apps {
+		at := m.CreatedAt.UTC()
+		out.Authenticator = append(out.Authenticator, AuthenticatorMethod{ODataType: ODataAuthenticator, ID: m.ID, CreatedDateTime: &at, DisplayName: m.DisplayName})
+	}
+	return out, nil
+}
+
+func methodNotFound(kind, id string) error {
+	return apperr.NotFound(apperr.CodeNotFound, "the user has no %s with id %q", kind, id).WithTarget("methodId")
+}
+
+// PasswordMethodByID is the user's password method (404 for another id or
+// a user without a password).
+func (s *Service) PasswordMethodByID(ctx context.Context, userID, id string) (PasswordMethod, error) {
+	f, err := s.Factors(ctx, userID)
+	if err != nil {
+		return PasswordMethod{}, err
+	}
+	for _, m := range f.Password {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return PasswordMethod{}, methodNotFound("passwordAuthenticationMethod", id)
+}
+
+// SoftwareOathMethodByID is one of the user's verification-code apps.
+func (s *Service) SoftwareOathMethodByID(ctx context.Context, userID, id string) (SoftwareOathMethod, error) {
+	f, err := s.Factors(ctx, userID)
+	if err != nil {
+		return SoftwareOathMethod{}, err
+	}
+	for _, m := range f.SoftwareOath {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return SoftwareOathMethod{}, methodNotFound("softwareOathAuthenticationMethod", id)
+}
+
+// AuthenticatorMethodByID is one of the user's push apps.
+func (s *Service) AuthenticatorMethodByID(ctx context.Context, userID, id string) (AuthenticatorMethod, error) {
+	f, err := s.Factors(ctx, userID)
+	if err != nil {
+		return AuthenticatorMethod{}, err
+	}
+	for _, m := range f.Authenticator {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return AuthenticatorMethod{}, methodNotFound("microsoftAuthenticatorAuthenticationMethod", id)
+}
