@@ -177,6 +177,10 @@ func TestBrowserAdminRollout(t *testing.T) {
 		b.fill("add-member", "userPrincipalName", upn)
 		b.submit("add-member", fmt.Sprintf(`document.querySelector('tr[data-member=%q]')`, upn))
 	}
+	b.fill("add-member", "userPrincipalName", "admin@lab.example")
+	b.submit("add-member", `document.querySelector('tr[data-member="admin@lab.example"]')`)
+	b.click("remove admin from the group", `document.querySelector('tr[data-member="admin@lab.example"] button[data-action="remove-member"]')`)
+	b.waitFor("admin removed", `!document.querySelector('tr[data-member="admin@lab.example"]') && document.querySelectorAll('tr[data-member]').length === 2`)
 	b.fill("add-member", "userPrincipalName", "nobody@lab.example")
 	b.refused("add-member", "Request_ResourceNotFound")
 	b.shot("admin-group")
@@ -228,6 +232,19 @@ func TestBrowserAdminRollout(t *testing.T) {
 			t.Errorf("profile row lacks %q: %q", want, row)
 		}
 	}
+	// Editing shows the stored models and saves them back unchanged.
+	b.click("edit the profile", fmt.Sprintf(`document.querySelector('tr[data-profile=%q] button[data-action="edit"]')`, pilotProfile))
+	b.waitFor("editor filled", fmt.Sprintf(`document.querySelectorAll('[data-form="passkey-profile"] [data-picked] li[data-aaguid]').length === 2 && document.querySelector('[data-form="passkey-profile"] input[name="name"]').value === %q`, pilotProfile))
+	b.submit("passkey-profile", `document.getElementById('status').textContent.includes('Profile saved')`)
+	if r := b.text(fmt.Sprintf(`tr[data-profile=%q]`, pilotProfile)); r != row {
+		t.Errorf("profile row changed by an unchanged edit: %q, was %q", r, row)
+	}
+	// A profile that is not wanted after all is deleted (asked first).
+	b.fill("passkey-profile", "name", "Scratch profile")
+	b.submit("passkey-profile", `document.querySelector('tr[data-profile="Scratch profile"]')`)
+	b.click("delete the scratch profile", `document.querySelector('tr[data-profile="Scratch profile"] button[data-action="delete"]')`)
+	b.click("confirm deletion", `document.querySelector('tr[data-profile="Scratch profile"] button[data-action="confirm"]')`)
+	b.waitFor("scratch profile gone", `!document.querySelector('tr[data-profile="Scratch profile"]') && !!document.querySelector('tr[data-profile]')`)
 	b.click("remove the all-users target", `document.querySelector('tr[data-target="All users"] button[data-action="remove-target"]')`)
 	b.waitFor("all users no longer targeted", `!document.querySelector('tr[data-target="All users"]')`)
 	b.choose("passkey-target", "id", pilotGroup)
@@ -292,8 +309,38 @@ func TestBrowserAdminRollout(t *testing.T) {
 			t.Errorf("fido2 configuration lacks %s: %s", want, raw)
 		}
 	}
-	b.goTo("/admin/risky-users", "#view p, #view table")
+	// Megan's used pass is still listed: delete it, asked first.
+	b.click("delete the used pass", `document.querySelector('tr[data-method="temporaryAccessPassAuthenticationMethod"] button[data-action="delete-method"]')`)
+	b.click("confirm", `document.querySelector('tr[data-method="temporaryAccessPassAuthenticationMethod"] button[data-action="confirm"]')`)
+	b.waitFor("pass gone", `!document.querySelector('tr[data-method="temporaryAccessPassAuthenticationMethod"]') && !!document.querySelector('tr[data-method="fido2AuthenticationMethod"]')`)
+	if taps := l.call("GET", "/v1.0/users/megan@lab.example/authentication/temporaryAccessPassMethods", "", 200); len(taps["value"].([]any)) != 0 {
+		t.Errorf("megan's passes after deleting: %v", taps)
+	}
+
+	// Adele's sessions revoked from her page.
+	b.goTo("/admin/user?id=adele@lab.example", `button[data-action="revoke-sessions"]`)
+	b.do("revoke", chromedp.Click(chromedp.CSS(`button[data-action="revoke-sessions"]`)))
+	b.click("confirm revoke", `document.querySelector('button[data-action="revoke-sessions"] + [data-result] button[data-action="confirm"]')`)
+	b.waitFor("revoked", `document.querySelector('button[data-action="revoke-sessions"] + [data-result]').textContent.includes('Sessions revoked')`)
+
+	// Risky users: a simulated detection on Adele, confirmed compromised,
+	// then dismissed.
+	b.goTo("/admin/risky-users", formSel("set-risk"))
+	b.fill("set-risk", "userPrincipalName", "adele@lab.example")
+	b.choose("set-risk", "riskLevel", "Medium")
+	b.submit("set-risk", `document.querySelector('tr[data-risky="adele@lab.example"]')`)
+	b.click("confirm compromised", `document.querySelector('tr[data-risky="adele@lab.example"] button[data-action="confirm-compromised"]')`)
+	b.click("confirm", `document.querySelector('tr[data-risky="adele@lab.example"] button[data-action="confirm"]')`)
+	b.waitFor("compromised", `(document.querySelector('tr[data-risky="adele@lab.example"]')||{textContent:''}).textContent.includes('confirmedCompromised')`)
+	if r := b.text(`tr[data-risky="adele@lab.example"]`); !strings.Contains(r, "high") {
+		t.Errorf("adele after confirming compromised: %q", r)
+	}
 	b.shot("admin-risky-users")
+	b.click("dismiss", `document.querySelector('tr[data-risky="adele@lab.example"] button[data-action="dismiss"]')`)
+	b.waitFor("dismissed", `(document.querySelector('tr[data-risky="adele@lab.example"]')||{textContent:''}).textContent.includes('dismissed')`)
+	if ru := l.call("GET", "/v1.0/identityProtection/riskyUsers", "", 200); !strings.Contains(fmt.Sprint(ru), "dismissed") {
+		t.Errorf("risky users after dismissing: %v", ru)
+	}
 
 	// A Global Reader's token: the same pages, read-only, saying why.
 	reader, err := l.issuer.Mint(tokens.Claims{UPN: "auditor@lab.example", Roles: []string{directory.RoleGlobalReader}}, tokens.AudienceAdmin, time.Hour)

@@ -12,6 +12,7 @@ export default async function render(ctx) {
   const res = await ctx.graph('GET', '/groups?$top=999');
   if (!res.ok) return ctx.failWith(res);
   const groups = res.data.value || [];
+  if (res.data['@odata.nextLink']) ctx.view.append(el('p', {class: 'note'}, 'Showing the first 999 groups: this page does not page further yet.'));
   ctx.view.append(
     table('Groups (' + groups.length + ')', ['Name', 'Description', 'Role-assignable'],
       groups.map((g) => el('tr', {'data-group': g.displayName},

@@ -3,7 +3,7 @@
 
 import {el} from '../dom.js';
 import {badge, fmtDate} from '../format.js';
-import {table, action} from './form.js';
+import {table, action, form} from './form.js';
 
 const levelBadge = (l) => el('span', {class: 'badge ' + (l === 'high' ? 'bad' : l === 'none' ? 'good' : 'neutral')}, l || '—');
 
@@ -29,5 +29,19 @@ export default async function render(ctx) {
           action({action: 'confirm-compromised', label: 'Confirm compromised', danger: true, check: confirm,
             confirmText: 'Mark ' + u.userPrincipalName + ' as compromised (risk high)?',
             send: () => ctx.graph('POST', '/identityProtection/riskyUsers/confirmCompromised', {userIds: [u.id]}),
-            after: reload(u.userPrincipalName + ' confirmed compromised.')}))))));
+            after: reload(u.userPrincipalName + ' confirmed compromised.')}))))),
+    // Entra raises risk from its detections; the lab has none, so a
+    // rehearsal sets it (POST .../setRiskLevel, a lab extension).
+    form({name: 'set-risk', title: 'Simulate a risk detection (lab)', action: 'set-risk', submit: 'Set risk level',
+      check: ctx.canWrite('POST /identityProtection/riskyUsers/{id}/setRiskLevel'), what: 'set risk levels',
+      fields: [
+        {name: 'userPrincipalName', label: 'User principal name', required: true},
+        {name: 'riskLevel', label: 'Risk level', type: 'select', value: 'high', options: [['low', 'Low'], ['medium', 'Medium'], ['high', 'High'], ['none', 'None']]},
+      ],
+      send: async (v) => {
+        const u = await ctx.graph('GET', '/users/' + encodeURIComponent(v.userPrincipalName));
+        if (!u.ok) return u;
+        return ctx.graph('POST', '/identityProtection/riskyUsers/' + encodeURIComponent(u.data.id) + '/setRiskLevel', {riskLevel: v.riskLevel});
+      },
+      after: (r) => reload('Risk level of ' + r.data.userPrincipalName + ' set to ' + r.data.riskLevel + '.')()}));
 }

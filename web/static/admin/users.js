@@ -14,6 +14,7 @@ export default async function render(ctx) {
   const patch = ctx.canWrite('PATCH /users/{id}');
   const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };
 
+  if (res.data['@odata.nextLink']) ctx.view.append(el('p', {class: 'note'}, 'Showing the first 999 users: this page does not page further yet.'));
   ctx.view.append(
     table('Users (' + users.length + ')', ['User principal name', 'Display name', 'Account', 'Emergency access', ''],
       users.map((u) => el('tr', {'data-user': u.userPrincipalName},
