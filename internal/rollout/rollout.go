@@ -33,6 +33,10 @@ type Report struct {
 	// saying why (methodDisabled, methodNotEnabledForUser).
 	PasskeyProfiles      []ProfileRef `json:"passkeyProfiles"`
 	PasskeyNotApplicable string       `json:"passkeyNotApplicableReason,omitempty"`
+	// PasskeyPolicyConfigured is false while the FIDO2 configuration was
+	// never written: registration then runs the lab's open gate, which
+	// accepts any passkey, so every passkey counts as allowed.
+	PasskeyPolicyConfigured bool `json:"passkeyPolicyConfigured"`
 	// Policies are the wave's Conditional Access policies with their
 	// results over the members' sign-ins in the window.
 	Policies []WavePolicy `json:"policies"`
@@ -118,15 +122,22 @@ func WavePolicies(all []policy.ConditionalAccessPolicy, groupID string) []policy
 	return out
 }
 
-// Build assembles the report from the group's passkey configuration, its
-// wave policies and the store's facts.
-func Build(r Report, cfg profiles.Fido2AuthenticationMethodConfiguration, wave []policy.ConditionalAccessPolicy, f Facts) Report {
-	profs, reason := cfg.GroupProfiles(r.GroupID)
+// Build assembles the report from the group's passkey configuration
+// (configured false: never written, the open gate), its wave policies and
+// the store's facts.
+func Build(r Report, cfg profiles.Fido2AuthenticationMethodConfiguration, configured bool, wave []policy.ConditionalAccessPolicy, f Facts) Report {
 	r.PasskeyProfiles = []ProfileRef{}
-	r.PasskeyNotApplicable = string(reason)
-	for _, p := range profs {
-		r.PasskeyProfiles = append(r.PasskeyProfiles, ProfileRef{ID: p.ID, Name: p.Name})
+	r.PasskeyPolicyConfigured = configured
+	var profs []profiles.PasskeyProfile
+	if configured {
+		var reason profiles.ReasonCode
+		profs, reason = cfg.GroupProfiles(r.GroupID)
+		r.PasskeyNotApplicable = string(reason)
+		for _, p := range profs {
+			r.PasskeyProfiles = append(r.PasskeyProfiles, ProfileRef{ID: p.ID, Name: p.Name})
+		}
 	}
+	allowed := func(c profiles.Credential) bool { return !configured || (len(profs) > 0 && profiles.AcceptedByAny(profs, c)) }
 
 	byUser := make(map[string]UserSignIns, len(f.Users))
 	for _, u := range f.Users {
@@ -139,7 +150,7 @@ func Build(r Report, cfg profiles.Fido2AuthenticationMethodConfiguration, wave [
 	for _, m := range f.Members {
 		st := MemberStatus{UserID: m.UserID, UserPrincipalName: m.UserPrincipalName, DisplayName: m.DisplayName, Passkeys: len(m.Passkeys)}
 		for _, c := range m.Passkeys {
-			if len(profs) > 0 && profiles.AcceptedByAny(profs, c) {
+			if allowed(c) {
 				st.AllowedPasskeys++
 			}
 		}

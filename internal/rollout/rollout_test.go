@@ -60,7 +60,9 @@ func TestBuild(t *testing.T) {
 		allowedPerUser []int
 		reason         string
 		ready          bool
+		unconfigured   bool
 	}{
+		{name: "never configured: the open gate takes any passkey", cfg: profiles.NewFido2Configuration(), unconfigured: true, members: members, allowed: 2, allowedPerUser: []int{1, 2}, ready: true},
 		{name: "profile allows Authenticator only", cfg: config(wave, false), members: members, allowed: 1, allowedPerUser: []int{1, 0}},
 		{name: "legacy policy: device-bound, no key restrictions", cfg: config(wave, true), members: members, allowed: 2, allowedPerUser: []int{1, 1}, ready: true},
 		{name: "legacy, but a sign-in would fail", cfg: config(wave, true), members: members, users: []UserSignIns{{UserID: "U1", SignIns: 3, WouldFail: 1}}, allowed: 2, allowedPerUser: []int{1, 1}},
@@ -72,7 +74,7 @@ func TestBuild(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			all := []policy.ConditionalAccessPolicy{otherPolicy, wavePolicy}
-			r := Build(Report{GroupID: wave}, tc.cfg, WavePolicies(all, wave), Facts{Members: tc.members, Users: tc.users,
+			r := Build(Report{GroupID: wave}, tc.cfg, !tc.unconfigured, WavePolicies(all, wave), Facts{Members: tc.members, Users: tc.users,
 				Results: []PolicyResult{{PolicyID: "P1", Result: policy.ResultReportOnlyFailure, Count: 2}, {PolicyID: "p2", Result: policy.ResultFailure, Count: 5}}})
 			if r.MembersWithAllowedPasskey != tc.allowed || r.PasskeyNotApplicable != tc.reason || r.ReadyToEnforce != tc.ready || r.Members != len(tc.members) {
 				t.Fatalf("%+v", r)

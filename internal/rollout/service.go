@@ -53,7 +53,7 @@ func (s *Service) Report(ctx context.Context, groupID string, start, end time.Ti
 	if err != nil {
 		return Report{}, err
 	}
-	cfg, _, err := s.Fido2.Fido2Config(ctx)
+	cfg, configured, err := s.Fido2.Fido2Config(ctx)
 	if err != nil {
 		return Report{}, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) Report(ctx context.Context, groupID string, start, end time.Ti
 	if err != nil {
 		return Report{}, err
 	}
-	return Build(Report{GroupID: g.ID, DisplayName: g.DisplayName, StartDateTime: start, EndDateTime: end}, cfg, wave, f), nil
+	return Build(Report{GroupID: g.ID, DisplayName: g.DisplayName, StartDateTime: start, EndDateTime: end}, cfg, configured, wave, f), nil
 }
 
 // allPolicies reads every page (Entra caps a tenant at 195 policies).
