@@ -28,7 +28,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 var Pages = pages()
 
 // adminHelpers are the modules in static/admin/ that are not views.
-var adminHelpers = map[string]bool{"form.js": true}
+var adminHelpers = map[string]bool{"form.js": true, "choices.js": true}
 
 func pages() map[string]string {
 	p := map[string]string{

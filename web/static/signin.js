@@ -52,11 +52,55 @@ export default function signinPage() {
     hideSteps();
     clearAlert();
     say('');
-    for (const id of ['stepup', 'alternatives', 'who', 'restart']) $(id).hidden = true;
+    for (const id of ['stepup', 'alternatives', 'who', 'restart', 'campaign']) $(id).hidden = true;
     $('upn-form').hidden = false;
     $('heading').textContent = 'Sign in';
     $('upn').focus();
   }
+
+  // proceed goes where a completed sign-in leads: back to the app of an
+  // OpenID Connect sign-in, else Security info.
+  function proceed() {
+    if (authRequest) {
+      say('Signed in. Returning to the application…');
+      location.assign('/oauth2/login/complete?authRequest=' + encodeURIComponent(authRequest));
+      return;
+    }
+    say('Signed in. Opening Security info…');
+    location.assign('/security-info');
+  }
+
+  // interrupt is the registration campaign's nudge after a completed
+  // sign-in (registrationCampaign in the answer): set up the method now
+  // (Security info), or skip while snoozes remain (the server counts them).
+  function interrupt(c) {
+    const left = c.snoozesRemaining;
+    const what = c.targetedAuthenticationMethod === 'microsoftAuthenticator' ? 'Microsoft Authenticator' : methodName(c.targetedAuthenticationMethod);
+    for (const id of ['upn-form', 'stepup', 'alternatives']) $(id).hidden = true;
+    $('heading').textContent = 'Signed in';
+    if (!c.canSnooze) {
+      // No snoozes left under enforcement: registration it is.
+      say('Your organization requires you to set up ' + what + ' now. Opening Security info…');
+      location.assign('/security-info?setup=microsoftAuthenticator');
+      return;
+    }
+    say('');
+    $('campaign-text').textContent = 'Your organization asks you to set up ' + what + ' so you can sign in with a passkey and approve sign-ins. ' +
+      (left < 0 ? 'You can skip this for now.' : 'You can skip this ' + left + (left === 1 ? ' more time.' : ' more times.'));
+    $('campaign').hidden = false;
+    $('campaign-setup').focus();
+  }
+  $('campaign-setup').addEventListener('click', () => {
+    say('Opening Security info to set it up…');
+    location.assign('/security-info?setup=' + encodeURIComponent('microsoftAuthenticator'));
+  });
+  $('campaign-skip').addEventListener('click', async () => {
+    clearAlert();
+    const res = await call('POST', '/signin/registrationCampaign/snooze');
+    if (!res.ok) { failWith(res); $('campaign-skip').hidden = true; return; }
+    $('campaign').hidden = true;
+    proceed();
+  });
 
   // outcome handles every answer of the flow (signin.Outcome).
   function outcome(res) {
@@ -68,16 +112,12 @@ export default function signinPage() {
     const out = res.data || {};
     if (out.status === 'completed' || (!out.status && out.sessionToken)) {
       hideSteps();
-      if (authRequest) {
-        say('Signed in. Returning to the application…');
-        location.assign('/oauth2/login/complete?authRequest=' + encodeURIComponent(authRequest));
-        return;
-      }
-      say('Signed in. Opening Security info…');
-      location.assign('/security-info');
+      if (out.registrationCampaign) { interrupt(out.registrationCampaign); return; }
+      proceed();
       return;
     }
     flow = out.flowToken || flow;
+
     $('upn-form').hidden = true;
     $('who').textContent = out.userPrincipalName || upn;
     $('who').hidden = false;

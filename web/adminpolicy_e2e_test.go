@@ -1,0 +1,276 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// rolloutState is where the directory half of the rollout leaves the
+// tenant and the browser: an administrator's admin token in the tab, the
+// pilot group with two users, one holding a passkey on the tab's virtual
+// authenticator and one with only a Temporary Access Pass, the next wave
+// group, and an emergency-access account.
+type rolloutState struct {
+	pilotGroup, nextWave string // display names
+	passkeyUser          string // UPN of the pilot user with a passkey
+	tapUser, tapPass     string // the pilot user without one, and their pass
+}
+
+// TestBrowserAdminPolicyRollout plays the policy half of the rollout in the
+// pages. Its starting state (users, groups, passes) is made through the
+// API here because the directory pages' half (TestBrowserAdminRollout,
+// web/admin_e2e_test.go) had not landed when this was written; the
+// passkey is registered and everything after it is done in the pages.
+func TestBrowserAdminPolicyRollout(t *testing.T) {
+	b := newBrowser(t)
+	l := newLab(t)
+	b.origin = l.origin
+
+	// Starting state, standing in for the directory half.
+	l.call("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", `{"state":"enabled","isUsableOnce":true}`, 200)
+	aliceID, alicePass := l.userWithTAP("alice@lab.example", "Alice")
+	bobID, bobPass := l.userWithTAP("bob@lab.example", "Bob")
+	adminID, adminPass := l.userWithTAP("admin1@lab.example", "Admin One")
+	l.call("POST", "/v1.0/roleManagement/directory/roleAssignments", fmt.Sprintf(`{"principalId":%q,"roleDefinitionId":"Global Administrator","directoryScopeId":"/"}`, adminID), 201)
+	l.call("POST", "/v1.0/users", `{"userPrincipalName":"breakglass1@lab.example","displayName":"Break Glass 1","isEmergencyAccess":true}`, 201)
+	group := func(name string, members ...string) {
+		var refs []string
+		for _, m := range members {
+			refs = append(refs, fmt.Sprintf(`"https://graph.microsoft.com/v1.0/directoryObjects/%s"`, m))
+		}
+		l.call("POST", "/v1.0/groups", fmt.Sprintf(`{"displayName":%q,"mailNickname":%q,"securityEnabled":true,"mailEnabled":false,"members@odata.bind":[%s]}`,
+			name, name, strings.Join(refs, ",")), 201)
+	}
+	group("GRP-Pilot-Passkey-Admins", aliceID, bobID)
+	group("GRP-Wave1-IT-Admins", adminID)
+
+	// Alice registers her passkey in Security info (TAP sign-in first).
+	b.signInWithTAP("alice@lab.example", alicePass)
+	b.do("register alice's passkey", chromedp.Click(chromedp.ID("register")))
+	b.waitFor("alice's passkey listed", `document.querySelectorAll('#passkeys-body tr').length === 1`)
+	// The administrator takes an admin token from their session.
+	b.signInWithTAP("admin1@lab.example", adminPass)
+	b.goTo("/admin", "#get-token")
+	b.do("use my session", chromedp.Click(chromedp.ID("get-token")))
+	b.waitFor("admin overview", `document.querySelectorAll('#view ul.tiles li').length > 0`)
+
+	b.adminPolicyRollout(t, rolloutState{pilotGroup: "GRP-Pilot-Passkey-Admins", nextWave: "GRP-Wave1-IT-Admins",
+		passkeyUser: "alice@lab.example", tapUser: "bob@lab.example", tapPass: bobPass})
+	b.noConsoleErrors(t)
+}
+
+// signInWithTAP signs upn in with a pass on the sign-in page and waits for
+// Security info.
+func (b *browser) signInWithTAP(upn, pass string) {
+	b.t.Helper()
+	b.goTo("/signin", "#upn")
+	b.do("UPN "+upn, chromedp.SendKeys(chromedp.ID("upn"), upn), chromedp.Click(chromedp.CSS(`#upn-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("tap-form")))
+	b.do("TAP "+upn, chromedp.SendKeys(chromedp.ID("tap"), pass), chromedp.Click(chromedp.CSS(`#tap-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("register-form")))
+	b.waitFor("signed in "+upn, `location.pathname === '/security-info' && !!document.querySelector('#who') && document.querySelector('#who').textContent.includes(`+jsString(upn)+`)`)
+}
+
+// signInWithPasskey signs upn in with their passkey; the page stops at the
+// registration campaign's interrupt when wantInterrupt.
+func (b *browser) signInWithPasskey(upn string, wantInterrupt bool) {
+	b.t.Helper()
+	b.goTo("/signin", "#upn")
+	b.do("UPN "+upn, chromedp.SendKeys(chromedp.ID("upn"), upn), chromedp.Click(chromedp.CSS(`#upn-form button[type=submit]`)))
+	b.waitFor("prompt for "+upn, `!document.getElementById('upn-form').hidden === false`)
+	if b.hidden("#passkey-form") { // another method was preferred: "Sign in another way"
+		b.do("choose the passkey", chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('#alternatives-list button')].find(x => x.textContent.includes('Passkey'))`)),
+			chromedp.WaitVisible(chromedp.ID("passkey-form")))
+	}
+	b.do("passkey "+upn, chromedp.Click(chromedp.ID("passkey-go")))
+	if wantInterrupt {
+		b.waitFor("campaign interrupt for "+upn, `!document.getElementById('campaign').hidden`)
+		return
+	}
+	b.do("security info "+upn, chromedp.WaitVisible(chromedp.ID("register-form")))
+	b.waitFor("signed in "+upn, `location.pathname === '/security-info' && !!document.querySelector('#who') && document.querySelector('#who').textContent.includes(`+jsString(upn)+`)`)
+}
+
+func jsString(s string) string { return fmt.Sprintf("%q", s) }
+
+// check ticks the checkbox of a checklist by its display name.
+func check(name, label string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=%q][data-name=%q]`, name, label)))
+}
+
+// adminPolicyRollout is the policy half of the rollout, in the pages only
+// (the test reads results from the pages, never the API): a report-only
+// policy for the pilot group, a success and a would-be failure through the
+// sign-in page, the impact report and the rollout view showing them, a
+// lockout warning that saves nothing, the policy switched on and the next
+// wave added, the registration campaign's interrupt, and the audit log
+// with each change's old and new values.
+func (b *browser) adminPolicyRollout(t *testing.T, st rolloutState) {
+	const name = "CA010-Pilot-AllApps-RequirePhishingResistant"
+
+	// 1. A report-only policy for the pilot group requiring phishing-
+	// resistant MFA, made in the editor.
+	b.goTo("/admin/conditional-access", `[data-action=new]`)
+	b.shot("admin-conditional-access-empty")
+	b.do("new policy", chromedp.Click(chromedp.CSS(`[data-action=new]`)), chromedp.WaitVisible(chromedp.CSS(`form[data-form=ca-policy]`)))
+	b.do("fill policy", chromedp.SendKeys(chromedp.CSS(`form[data-form=ca-policy] input[name=displayName]`), name),
+		check("includeGroups", st.pilotGroup),
+		chromedp.SetValue(chromedp.CSS(`select[name=authenticationStrength]`), "00000000-0000-0000-0000-000000000004"))
+	if !b.checked(`#state-enabledForReportingButNotEnforced`) || !b.checked(`input[name=includeApplications][value=All]`) {
+		t.Fatal("a new policy does not start report-only for all resources")
+	}
+	b.shot("admin-conditional-access-editor")
+	b.do("create policy", chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.do("policy listed", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q]`, name))))
+	if row := b.text(fmt.Sprintf(`tr[data-policy=%q]`, name)); !strings.Contains(row, "Report-only") || !strings.Contains(row, st.pilotGroup) || !strings.Contains(row, "Phishing-resistant MFA") {
+		t.Errorf("policy row: %q", row)
+	}
+	b.shot("admin-conditional-access")
+
+	// 2. Two pilot users sign in: a passkey (the strength is met) and a
+	// TAP (it is not: a would-be failure). Report-only blocks neither.
+	b.signInWithPasskey(st.passkeyUser, false)
+	b.signInWithTAP(st.tapUser, st.tapPass)
+
+	// 3. The impact report: one report-only success, one would-be failure,
+	// and the TAP user named as who would be blocked.
+	b.goTo("/admin/conditional-access", fmt.Sprintf(`tr[data-policy=%q] [data-action=impact]`, name))
+	b.do("open impact report", chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q] [data-action=impact]`, name))),
+		chromedp.WaitVisible(chromedp.CSS(`[data-table=results]`)))
+	count := func(result string) string {
+		return b.text(fmt.Sprintf(`tr[data-result-name=%q] td[data-count]`, result))
+	}
+	if count("reportOnlySuccess") != "1" || count("reportOnlyFailure") != "1" || count("success") != "0" || count("failure") != "0" {
+		t.Errorf("impact results: %q", b.text(`[data-table=results]`))
+	}
+	if blocked := b.text(`[data-table=would-be-blocked]`); !strings.Contains(blocked, st.tapUser) || strings.Contains(blocked, st.passkeyUser) {
+		t.Errorf("would be blocked: %q", blocked)
+	}
+	if !b.truthy(`document.querySelectorAll('svg[data-chart=impact] rect[data-result]').length >= 2`) {
+		t.Error("the impact chart lacks a bar per result")
+	}
+	b.shot("admin-conditional-access-impact")
+
+	// 4. The rollout view of the pilot wave agrees.
+	// (The pilot group sorts first and is the view's default.)
+	b.goTo("/admin/rollout", "#view dl")
+	if h := b.text("#heading"); h != "Rollout: "+st.pilotGroup {
+		t.Errorf("rollout view opens on %q", h)
+	}
+	if v := b.text("#view dl"); !strings.Contains(v, "1 of 2 (50%)") || b.text("[data-would-fail]") != "1" {
+		t.Errorf("rollout view: %q", v)
+	}
+	b.shot("admin-rollout")
+
+	// 5. Lockout protection warns before anything is saved: On for All
+	// users without excluding the emergency account is refused, and
+	// nothing changes until the box is ticked or the finding is gone.
+	b.editPolicy(name)
+	b.do("on for all users", chromedp.Click(chromedp.ID("state-enabled")), check("includeUsers", "All users"),
+		chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.waitFor("lockout warning", `!!document.querySelector('[data-lockout] .error[data-code=emergencyAccountNotExcluded]')`)
+	if !b.exists(`[data-lockout] input[name=force]`) || b.checked(`[data-lockout] input[name=force]`) {
+		t.Error("the lockout warning offers no unticked confirmation")
+	}
+	b.shot("admin-conditional-access-lockout-warning")
+
+	// 6. Switch it on for the pilot only (All users unticked, no force).
+	b.do("untick all users", check("includeUsers", "All users"), chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.do("policy saved", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q]`, name))))
+	if row := b.text(fmt.Sprintf(`tr[data-policy=%q] td`, name)); row != "On" {
+		t.Errorf("state after switching on: %q", row)
+	}
+
+	// 7. The next wave joins the policy. The administrator is in it and
+	// signed in with a TAP, which phishing-resistant MFA refuses: the page
+	// warns (wouldLockOutCaller), and only the explicit confirmation saves
+	// it (?force=true, which raises a security alert).
+	b.editPolicy(name)
+	b.do("add the next wave", check("includeGroups", st.nextWave), chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.waitFor("lockout warning for the caller", `!!document.querySelector('[data-lockout] .error[data-code=wouldLockOutCaller]')`)
+	b.do("confirm and save anyway", chromedp.Click(chromedp.CSS(`[data-lockout] input[name=force]`)), chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.do("policy saved again", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q]`, name))))
+	if row := b.text(fmt.Sprintf(`tr[data-policy=%q]`, name)); strings.Contains(row, "All users") || !strings.Contains(row, st.pilotGroup) || !strings.Contains(row, st.nextWave) {
+		t.Errorf("policy after the wave was added: %q", row)
+	}
+
+	// 8. The registration campaign for the pilot group.
+	b.goTo("/admin/registration-campaign", `form[data-form=registration-campaign]`)
+	b.do("campaign on for the pilot", chromedp.SetValue(chromedp.CSS(`form[data-form=registration-campaign] select[name=state]`), "enabled"),
+		chromedp.Click(chromedp.CSS(`form[data-form=registration-campaign] input[name=allUsers]`)), // Entra's default targets all users
+		check("includeGroups", st.pilotGroup), chromedp.Click(chromedp.CSS(`form[data-form=registration-campaign] [data-action=save]`)))
+	b.waitFor("campaign saved", `(document.querySelector('form[data-form=registration-campaign] [data-result]')||{}).textContent === 'Campaign saved.'`)
+	b.shot("admin-registration-campaign")
+
+	// 9. The passkey user signs in (the policy is on and met) and is
+	// interrupted; they skip it once and reach Security info.
+	b.signInWithPasskey(st.passkeyUser, true)
+	if txt := b.text("#campaign"); !strings.Contains(txt, "Set up a passkey") || !strings.Contains(txt, "Microsoft Authenticator") || !strings.Contains(txt, "skip this 3 more times") {
+		t.Errorf("campaign interrupt: %q", txt)
+	}
+	b.shot("signin-registration-campaign")
+	b.do("skip", chromedp.Click(chromedp.ID("campaign-skip")), chromedp.WaitVisible(chromedp.ID("register-form")))
+
+	// 10. The audit log lists each change with its old and new values.
+	b.goTo("/admin/audit-log?category=Policy", "#view [data-result]")
+	audits := b.text("table.audits")
+	for _, want := range []string{"Add conditional access policy", "Update conditional access policy", name,
+		"enabledForReportingButNotEnforced", "Update authentication methods policy", "admin1@lab.example"} {
+		if !strings.Contains(audits, want) {
+			t.Errorf("audit log lacks %q: %q", want, audits)
+		}
+	}
+	// The switch to On: state's old and new value on one row.
+	if !b.truthy(`[...document.querySelectorAll('tr[data-property="state" i]')].some(r => r.querySelector('[data-old]').textContent.includes('enabledForReportingButNotEnforced') && r.querySelector('[data-new]').textContent.trim() === 'enabled')`) {
+		t.Error("no audit record shows state going from report-only to on")
+	}
+	// Adding the wave: the conditions' old value has the pilot group
+	// alone, the new one both groups.
+	if !b.truthy(`[...document.querySelectorAll('tr[data-property="conditions" i]')].some(r => { const o = JSON.parse(r.querySelector('[data-old]').textContent), n = JSON.parse(r.querySelector('[data-new]').textContent); return o.users.includeGroups.length === 1 && n.users.includeGroups.length === 2; })`) {
+		t.Error("no audit record shows the conditions changing")
+	}
+	b.shot("admin-audit-log")
+}
+
+// editPolicy opens the editor of the named policy from the list.
+func (b *browser) editPolicy(name string) {
+	b.t.Helper()
+	b.goTo("/admin/conditional-access", fmt.Sprintf(`tr[data-policy=%q] [data-action=edit]`, name))
+	b.do("edit "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q] [data-action=edit]`, name))),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-form=ca-policy]`)))
+}
+
+func (b *browser) truthy(js string) bool {
+	b.t.Helper()
+	var ok bool
+	b.do("evaluate", func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		v, err := chromedp.Evaluate[bool](js)(ctx, t)
+		ok = v
+		return chromedp.Void{}, err
+	})
+	return ok
+}
+
+func (b *browser) checked(sel string) bool {
+	return b.truthy(fmt.Sprintf(`!!(document.querySelector(%q)||{}).checked`, sel))
+}
+
+func (b *browser) exists(sel string) bool {
+	return b.truthy(fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+}
+
+// noConsoleErrors fails on a script error or a Content-Security-Policy
+// refusal in any page the test opened.
+func (b *browser) noConsoleErrors(t *testing.T) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.console {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
+			t.Errorf("browser console: [%s] %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
+		}
+	}
+}
