@@ -342,6 +342,10 @@ func TestBrowserAdminRollout(t *testing.T) {
 		t.Errorf("risky users after dismissing: %v", ru)
 	}
 
+	// The policy half (web/adminpolicy_e2e_test.go): Conditional Access,
+	// impact, rollout view, campaign interrupt, audit log.
+	adminPolicyRollout(t, b, u)
+
 	// A Global Reader's token: the same pages, read-only, saying why.
 	reader, err := l.issuer.Mint(tokens.Claims{UPN: "auditor@lab.example", Roles: []string{directory.RoleGlobalReader}}, tokens.AudienceAdmin, time.Hour)
 	if err != nil {
