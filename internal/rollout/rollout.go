@@ -137,7 +137,9 @@ func Build(r Report, cfg profiles.Fido2AuthenticationMethodConfiguration, config
 			r.PasskeyProfiles = append(r.PasskeyProfiles, ProfileRef{ID: p.ID, Name: p.Name})
 		}
 	}
-	allowed := func(c profiles.Credential) bool { return !configured || (len(profs) > 0 && profiles.AcceptedByAny(profs, c)) }
+	allowed := func(c profiles.Credential) bool {
+		return !configured || (len(profs) > 0 && profiles.AcceptedByAny(profs, c))
+	}
 
 	byUser := make(map[string]UserSignIns, len(f.Users))
 	for _, u := range f.Users {
