@@ -96,6 +96,10 @@ type sample struct {
 	P99Ms        float64            `json:"p99Ms"`
 	ServerCPUus  float64            `json:"serverCpuMicrosPerSignIn"`
 	PGCPUus      float64            `json:"postgresCpuMicrosPerSignIn"`
+	// PGBackendCPUus is the part of PGCPUus spent in the client backends
+	// (statements, commits); the rest is WAL writer, checkpointer,
+	// autovacuum and other background processes.
+	PGBackendCPUus float64 `json:"postgresBackendCpuMicrosPerSignIn"`
 	GenCPUus     float64            `json:"generatorCpuMicrosPerSignIn"`
 	Statements   float64            `json:"statementsPerSignIn"`
 	Commits      float64            `json:"commitsPerSignIn"`
@@ -327,6 +331,7 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 	n := float64(max(op.Count, 1))
 	s.ServerCPUus = (cpu1.server - cpu0.server) / n
 	s.PGCPUus = (cpu1.pg - cpu0.pg) / n
+	s.PGBackendCPUus = (cpu1.pgBackends - cpu0.pgBackends) / n
 	s.GenCPUus = (cpu1.self - cpu0.self) / n
 	fmt.Fprintf(os.Stderr, "%-8s round %d %-4s %6d sign-ins %7.1f/s  p50 %.2fms p99 %.2fms  errors %d\n",
 		t.name, round, load, op.Count, op.Throughput, op.P50Ms, op.P99Ms, op.Errors)
@@ -360,8 +365,9 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 	return s, nil
 }
 
-// cpuSnap is cumulative CPU time in microseconds.
-type cpuSnap struct{ server, pg, self float64 }
+// cpuSnap is cumulative CPU time in microseconds; pgBackends is the live
+// client backends' share of pg.
+type cpuSnap struct{ server, pg, pgBackends, self float64 }
 
 func readCPU(serverPID, postmasterPID int) (cpuSnap, error) {
 	var c cpuSnap
@@ -379,6 +385,10 @@ func readCPU(serverPID, postmasterPID int) (cpuSnap, error) {
 		pid, _ := strconv.Atoi(f)
 		if us, err := procCPU(pid, false); err == nil {
 			c.pg += us
+			// A client backend's title names its client's address.
+			if title, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(title), "127.0.0.1(") {
+				c.pgBackends += us
+			}
 		}
 	}
 	var ru syscall.Rusage
@@ -522,6 +532,7 @@ func report(w io.Writer, o options, samples []*sample) {
 		{"p99 ms", func(s *sample) float64 { return s.P99Ms }},
 		{"server CPU µs/sign-in", func(s *sample) float64 { return s.ServerCPUus }},
 		{"PostgreSQL CPU µs/sign-in", func(s *sample) float64 { return s.PGCPUus }},
+		{"  of which client backends", func(s *sample) float64 { return s.PGBackendCPUus }},
 		{"generator CPU µs/sign-in", func(s *sample) float64 { return s.GenCPUus }},
 		// What the box spends per sign-in, and the rate two fully used cores
 		// would give at that cost: steadier than the measured rate on a
