@@ -476,8 +476,15 @@ func readDB(ctx context.Context, dsn string) (dbSnap, error) {
 	return d, rows.Err()
 }
 
-// prefill grows rpserver's sign-in log with synthetic rows (one statement
-// per 100k rows, so it stays bounded and visible), then analyzes the table.
+// prefillDays is how many UTC days, today included, the synthetic rows
+// are spread over: inside the default 30-day retention window, each day in
+// its own partition as in a server that has run that long.
+const prefillDays = 29
+
+// prefill grows rpserver's sign-in log with synthetic rows on the server
+// itself (one INSERT ... SELECT generate_series per day, no HTTP), spread
+// evenly over the last prefillDays days with each day's partition made
+// first as internal/retention makes them, then vacuums and analyzes it.
 func prefill(ctx context.Context, dsn string, rows int) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -485,20 +492,28 @@ func prefill(ctx context.Context, dsn string, rows int) error {
 	}
 	defer conn.Close(ctx)
 	t0 := time.Now()
-	// The rows go back one second each: give each day they reach its
-	// partition (migration 020), as the server's retention pass would have.
-	if _, err := conn.Exec(ctx, `SELECT log_partition_create('signin_logs', 'created_date_time', d::date)
-		FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($1::int / 86400 + 1), (now() AT TIME ZONE 'UTC')::date, '1 day') d`, rows); err != nil {
-		return fmt.Errorf("prefill sign-in log partitions: %w", err)
-	}
-	for done := 0; done < rows; done += 100000 {
-		n := min(100000, rows-done)
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	for d := prefillDays - 1; d >= 0; d-- {
+		day := today.AddDate(0, 0, -d)
+		n := rows / prefillDays
+		if d == 0 {
+			n = rows - (prefillDays-1)*(rows/prefillDays)
+		}
+		span := 24 * time.Hour
+		if d == 0 {
+			span = now.Sub(day)
+		}
+		// Made ahead by the server's retention pass, or not yet (NULL: exists).
+		if _, err := conn.Exec(ctx, `SELECT log_partition_create('signin_logs', 'created_date_time', $1::date)`, day.Format(time.DateOnly)); err != nil {
+			return fmt.Errorf("prefill: partition of %s: %w", day.Format(time.DateOnly), err)
+		}
 		_, err := conn.Exec(ctx, `INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
-			SELECT gen_random_uuid(), now() - make_interval(secs => g), NULL, 'prefill-' || (g % 5000) || '@lab.example',
-				'00000000-0000-0000-0000-00000000a001', 0, 'notApplied', false,
-				jsonb_build_object('id', g::text, 'status', jsonb_build_object('errorCode', 0))
-			FROM generate_series(1, $1) g`, n)
+			SELECT gen_random_uuid(), $2::timestamptz + (g - 1) * ($3::bigint / $1::bigint) * interval '1 microsecond', NULL,
+				'prefill-' || (g % 5000) || '@lab.example', '00000000-0000-0000-0000-00000000a001', CASE WHEN g % 20 = 0 THEN 50126 ELSE 0 END,
+				'notApplied', false, jsonb_build_object('id', g::text, 'status', jsonb_build_object('errorCode', 0))
+			FROM generate_series(1, $1::bigint) g`, n, day, span.Microseconds())
 		if err != nil {
 			return fmt.Errorf("prefill sign-in log: %w", err)
 		}
@@ -506,7 +521,11 @@ func prefill(ctx context.Context, dsn string, rows int) error {
 	if _, err := conn.Exec(ctx, `VACUUM ANALYZE signin_logs`); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "prefilled %d sign-in log rows in %.1fs\n", rows, time.Since(t0).Seconds())
+	var total int64
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM signin_logs`).Scan(&total); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "prefilled %d sign-in log rows over %d daily partitions in %.1fs (%d rows in the log)\n", rows, prefillDays, time.Since(t0).Seconds(), total)
 	return nil
 }
 

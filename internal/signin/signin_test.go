@@ -192,25 +192,34 @@ func (r *redeemer) ReleaseTAP(context.Context, methods.Redeemed, methods.Redeeme
 }
 
 type memKeys struct {
-	mu  sync.Mutex
-	key *tokens.StoredKey
+	mu   sync.Mutex
+	keys map[string]tokens.StoredKey // by algorithm
 }
 
-func (k *memKeys) EnsureSigningKey(_ context.Context, gen func() (tokens.StoredKey, error)) (tokens.StoredKey, error) {
+func (k *memKeys) EnsureSigningKey(_ context.Context, alg string, gen func() (tokens.StoredKey, error)) (tokens.StoredKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.key == nil {
+	if k.keys == nil {
+		k.keys = map[string]tokens.StoredKey{}
+	}
+	if _, ok := k.keys[alg]; !ok {
 		sk, err := gen()
 		if err != nil {
 			return sk, err
 		}
-		k.key = &sk
+		k.keys[alg] = sk
 	}
-	return *k.key, nil
+	return k.keys[alg], nil
 }
 
 func (k *memKeys) PublicKeys(context.Context) ([]tokens.StoredKey, error) {
-	return []tokens.StoredKey{*k.key}, nil
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []tokens.StoredKey
+	for _, sk := range k.keys {
+		out = append(out, sk)
+	}
+	return out, nil
 }
 
 type lab struct {

@@ -21,14 +21,14 @@ var _ tokens.KeyStore = (*Keys)(nil)
 // signingKeyLock serialises first-start key creation across processes.
 const signingKeyLock = 7_310_001
 
-func (k *Keys) EnsureSigningKey(ctx context.Context, generate func() (tokens.StoredKey, error)) (tokens.StoredKey, error) {
+func (k *Keys) EnsureSigningKey(ctx context.Context, algorithm string, generate func() (tokens.StoredKey, error)) (tokens.StoredKey, error) {
 	var out tokens.StoredKey
 	err := k.db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, signingKeyLock); err != nil {
 			return err
 		}
 		err := tx.QueryRow(ctx, `SELECT kid, algorithm, sealed_private_key, public_key_der, created_at FROM signing_keys
-			WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`).Scan(&out.KID, &out.Algorithm, &out.SealedPrivateKey, &out.PublicKeyDER, &out.CreatedAt)
+			WHERE retired_at IS NULL AND algorithm = $1 ORDER BY created_at DESC LIMIT 1`, algorithm).Scan(&out.KID, &out.Algorithm, &out.SealedPrivateKey, &out.PublicKeyDER, &out.CreatedAt)
 		if err == nil {
 			return nil
 		}

@@ -2,7 +2,9 @@ package tokens
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,9 +32,10 @@ type StoredKey struct {
 
 // KeyStore persists signing keys.
 type KeyStore interface {
-	// EnsureSigningKey returns the active key, inserting the one made by
-	// generate when there is none; concurrent callers all get the same key.
-	EnsureSigningKey(ctx context.Context, generate func() (StoredKey, error)) (StoredKey, error)
+	// EnsureSigningKey returns the active key of the algorithm, inserting
+	// the one made by generate when there is none; concurrent callers all
+	// get the same key.
+	EnsureSigningKey(ctx context.Context, algorithm string, generate func() (StoredKey, error)) (StoredKey, error)
 	// PublicKeys lists every key not retired, for the JWKS.
 	PublicKeys(ctx context.Context) ([]StoredKey, error)
 }
@@ -78,49 +82,42 @@ type Issuer struct {
 	issuer  string
 	kid     string
 	private *ecdsa.PrivateKey
-	public  map[string]*ecdsa.PublicKey
-	parser  *jwt.Parser
+	// Session tokens are signed with an Ed25519 key of their own: a session
+	// is minted on every sign-in, and EdDSA signs in about 0.4x ES256's
+	// time (BenchmarkSessionJWT); the key is published in the JWKS like
+	// the ES256 one, so a session stays verifiable by anyone.
+	sessionKID string
+	session    ed25519.PrivateKey
+	public     map[string]crypto.PublicKey // *ecdsa.PublicKey or ed25519.PublicKey
+	parser     *jwt.Parser
 }
 
-// NewIssuer loads (or makes, once) the signing key.
+// Signing algorithms of the stored keys.
+const (
+	algES256 = "ES256"
+	algEdDSA = "EdDSA"
+)
+
+// NewIssuer loads (or makes, once) the signing keys: ES256 for admin and
+// flow tokens, Ed25519 for session tokens.
 func NewIssuer(ctx context.Context, ks KeyStore, sealer *Sealer, issuer string) (*Issuer, error) {
-	stored, err := ks.EnsureSigningKey(ctx, func() (StoredKey, error) {
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return StoredKey{}, err
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		if err != nil {
-			return StoredKey{}, err
-		}
-		pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-		if err != nil {
-			return StoredKey{}, err
-		}
-		sum := sha256.Sum256(pub)
-		kid := base64.RawURLEncoding.EncodeToString(sum[:12])
-		sealed, err := sealer.Seal(der, "signing-key:"+kid)
-		if err != nil {
-			return StoredKey{}, err
-		}
-		return StoredKey{KID: kid, Algorithm: "ES256", SealedPrivateKey: sealed, PublicKeyDER: pub}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tokens: signing key: %w", err)
-	}
-	der, err := sealer.Open(stored.SealedPrivateKey, "signing-key:"+stored.KID)
+	k, kid, err := ensureKey(ctx, ks, sealer, algES256)
 	if err != nil {
 		return nil, err
-	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("tokens: parse signing key: %w", err)
 	}
 	priv, ok := k.(*ecdsa.PrivateKey)
 	if !ok {
 		return nil, fmt.Errorf("tokens: signing key is %T, want ECDSA", k)
 	}
-	iss := &Issuer{issuer: issuer, kid: stored.KID, private: priv, public: map[string]*ecdsa.PublicKey{}}
+	sk, skid, err := ensureKey(ctx, ks, sealer, algEdDSA)
+	if err != nil {
+		return nil, err
+	}
+	session, ok := sk.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("tokens: session signing key is %T, want Ed25519", sk)
+	}
+	iss := &Issuer{issuer: issuer, kid: kid, private: priv, sessionKID: skid, session: session, public: map[string]crypto.PublicKey{}}
 	pubs, err := ks.PublicKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -130,12 +127,15 @@ func NewIssuer(ctx context.Context, ks KeyStore, sealer *Sealer, issuer string) 
 		if err != nil {
 			return nil, fmt.Errorf("tokens: parse public key %s: %w", pk.KID, err)
 		}
-		if ec, ok := p.(*ecdsa.PublicKey); ok {
-			iss.public[pk.KID] = ec
+		switch p.(type) {
+		case *ecdsa.PublicKey, ed25519.PublicKey:
+			iss.public[pk.KID] = p
 		}
 	}
 	iss.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
+		// The key named by kid must also be of the header's algorithm: the
+		// library refuses an ECDSA key for EdDSA and the reverse.
+		jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg(), jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(30*time.Second),
 	)
@@ -155,9 +155,58 @@ func (i *Issuer) Mint(c Claims, audience string, ttl time.Duration) (string, err
 		_, _ = rand.Read(raw)
 		c.ID = base64.RawURLEncoding.EncodeToString(raw)
 	}
+	if audience == AudienceSession {
+		t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+		t.Header["kid"] = i.sessionKID
+		return t.SignedString(i.session)
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	t.Header["kid"] = i.kid
 	return t.SignedString(i.private)
+}
+
+// ensureKey loads the active key of alg, making and storing it (sealed
+// with the master key) the first time.
+func ensureKey(ctx context.Context, ks KeyStore, sealer *Sealer, alg string) (crypto.PrivateKey, string, error) {
+	stored, err := ks.EnsureSigningKey(ctx, alg, func() (StoredKey, error) {
+		var priv crypto.Signer
+		var err error
+		if alg == algEdDSA {
+			_, priv, err = ed25519.GenerateKey(rand.Reader)
+		} else {
+			priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		if err != nil {
+			return StoredKey{}, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		pub, err := x509.MarshalPKIXPublicKey(priv.Public())
+		if err != nil {
+			return StoredKey{}, err
+		}
+		sum := sha256.Sum256(pub)
+		kid := base64.RawURLEncoding.EncodeToString(sum[:12])
+		sealed, err := sealer.Seal(der, "signing-key:"+kid)
+		if err != nil {
+			return StoredKey{}, err
+		}
+		return StoredKey{KID: kid, Algorithm: alg, SealedPrivateKey: sealed, PublicKeyDER: pub}, nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("tokens: %s signing key: %w", alg, err)
+	}
+	der, err := sealer.Open(stored.SealedPrivateKey, "signing-key:"+stored.KID)
+	if err != nil {
+		return nil, "", err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, "", fmt.Errorf("tokens: parse %s signing key: %w", alg, err)
+	}
+	return k, stored.KID, nil
 }
 
 // Verify checks signature, algorithm, issuer, audience and lifetime.
@@ -192,18 +241,25 @@ func (i *Issuer) Verify(token, audience string) (*Claims, error) {
 // JWKS returns the public keys as a JSON Web Key Set document.
 func (i *Issuer) JWKS() map[string]any {
 	keys := make([]map[string]string, 0, len(i.public))
-	for kid, k := range i.public {
-		// Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
-		pt, err := k.Bytes()
-		if err != nil || len(pt) != 65 {
-			continue
+	enc := base64.RawURLEncoding.EncodeToString
+	for kid, pub := range i.public {
+		switch k := pub.(type) {
+		case *ecdsa.PublicKey:
+			// Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+			pt, err := k.Bytes()
+			if err != nil || len(pt) != 65 {
+				continue
+			}
+			keys = append(keys, map[string]string{
+				"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+				"x": enc(pt[1:33]), "y": enc(pt[33:]),
+			})
+		case ed25519.PublicKey:
+			// RFC 8037: an octet key pair, x the 32-byte public key.
+			keys = append(keys, map[string]string{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": enc(k)})
 		}
-		enc := base64.RawURLEncoding.EncodeToString
-		keys = append(keys, map[string]string{
-			"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-			"x": enc(pt[1:33]), "y": enc(pt[33:]),
-		})
 	}
+	slices.SortFunc(keys, func(a, b map[string]string) int { return strings.Compare(a["kid"], b["kid"]) })
 	return map[string]any{"keys": keys}
 }
 

@@ -3,6 +3,7 @@ package tokens_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
@@ -57,8 +58,8 @@ func TestKeyPersistsAndIsSharedByConcurrentStarts(t *testing.T) {
 		if err != nil || c.UPN != "admin@lab.example" {
 			t.Fatalf("issuer %d: %v", i, err)
 		}
-		if n := len(iss.JWKS()["keys"].([]map[string]string)); n != 1 {
-			t.Fatalf("issuer %d publishes %d keys, want 1", i, n)
+		if n := len(iss.JWKS()["keys"].([]map[string]string)); n != 2 {
+			t.Fatalf("issuer %d publishes %d keys, want 2 (ES256, and EdDSA for sessions)", i, n)
 		}
 	}
 
@@ -111,7 +112,11 @@ func TestJWKSVerifiesMintedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, time.Hour)
-	jwk := iss.JWKS()["keys"].([]map[string]string)[0]
+	byKty := map[string]map[string]string{}
+	for _, k := range iss.JWKS()["keys"].([]map[string]string) {
+		byKty[k["kty"]] = k
+	}
+	jwk := byKty["EC"]
 	x, _ := base64.RawURLEncoding.DecodeString(jwk["x"])
 	y, _ := base64.RawURLEncoding.DecodeString(jwk["y"])
 	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
@@ -121,6 +126,53 @@ func TestJWKSVerifiesMintedTokens(t *testing.T) {
 	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"ES256"}))
 	if err != nil || !parsed.Valid {
 		t.Fatalf("JWKS key does not verify a minted token: %v", err)
+	}
+	// Sessions are EdDSA, with the published Ed25519 key (RFC 8037 OKP).
+	session, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceSession, time.Hour)
+	okp := byKty["OKP"]
+	edPub, _ := base64.RawURLEncoding.DecodeString(okp["x"])
+	if okp["crv"] != "Ed25519" || okp["alg"] != "EdDSA" || len(edPub) != ed25519.PublicKeySize {
+		t.Fatalf("session key in the JWKS: %v", okp)
+	}
+	parsed, err = jwt.Parse(session, func(*jwt.Token) (any, error) { return ed25519.PublicKey(edPub), nil }, jwt.WithValidMethods([]string{"EdDSA"}))
+	if err != nil || !parsed.Valid || parsed.Header["kid"] != okp["kid"] {
+		t.Fatalf("JWKS key does not verify a session token: %v", err)
+	}
+	if c, err := iss.Verify(session, tokens.AudienceSession); err != nil || c.UPN != "a@lab.example" {
+		t.Fatalf("session token refused: %v", err)
+	}
+}
+
+// A token whose header claims EdDSA but names the ES256 key (or the
+// reverse) is refused: the key must be of the header's algorithm.
+func TestVerifyRefusesAlgorithmKeyMismatch(t *testing.T) {
+	db := testpg.Open(t)
+	iss, err := tokens.NewIssuer(context.Background(), db.Keys(), newSealer(t), "https://lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceAdmin, time.Hour)
+	session, _ := iss.Mint(tokens.Claims{UPN: "a@lab.example"}, tokens.AudienceSession, time.Hour)
+	kidOf := func(tok string) string {
+		p, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Header["kid"].(string)
+	}
+	_, edPriv, _ := ed25519.GenerateKey(nil)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	claims := jwt.MapClaims{"iss": "https://lab", "aud": tokens.AudienceSession, "exp": time.Now().Add(time.Hour).Unix()}
+	edWithECKid := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	edWithECKid.Header["kid"] = kidOf(admin)
+	t1, _ := edWithECKid.SignedString(edPriv)
+	ecWithEdKid := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
+	ecWithEdKid.Header["kid"] = kidOf(session)
+	t2, _ := ecWithEdKid.SignedString(ec)
+	for name, tok := range map[string]string{"EdDSA header, ES256 key": t1, "ES256 header, Ed25519 key": t2} {
+		if _, err := iss.Verify(tok, tokens.AudienceSession); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
 
