@@ -85,28 +85,28 @@ type target struct {
 
 // sample is what one timed phase measured.
 type sample struct {
-	Server       string             `json:"server"`
-	Round        int                `json:"round"`
-	Load         string             `json:"load"` // "full" or "half"
-	SignIns      int                `json:"signIns"`
-	Errors       int                `json:"errors"`
-	Seconds      float64            `json:"seconds"`
-	PerSecond    float64            `json:"signInsPerSecond"`
-	P50Ms        float64            `json:"p50Ms"`
-	P99Ms        float64            `json:"p99Ms"`
-	ServerCPUus  float64            `json:"serverCpuMicrosPerSignIn"`
-	PGCPUus      float64            `json:"postgresCpuMicrosPerSignIn"`
+	Server      string  `json:"server"`
+	Round       int     `json:"round"`
+	Load        string  `json:"load"` // "full" or "half"
+	SignIns     int     `json:"signIns"`
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	PerSecond   float64 `json:"signInsPerSecond"`
+	P50Ms       float64 `json:"p50Ms"`
+	P99Ms       float64 `json:"p99Ms"`
+	ServerCPUus float64 `json:"serverCpuMicrosPerSignIn"`
+	PGCPUus     float64 `json:"postgresCpuMicrosPerSignIn"`
 	// PGBackendCPUus is the part of PGCPUus spent in the client backends
 	// (statements, commits); the rest is WAL writer, checkpointer,
 	// autovacuum and other background processes.
-	PGBackendCPUus float64 `json:"postgresBackendCpuMicrosPerSignIn"`
-	GenCPUus     float64            `json:"generatorCpuMicrosPerSignIn"`
-	Statements   float64            `json:"statementsPerSignIn"`
-	Commits      float64            `json:"commitsPerSignIn"`
-	WALFsyncs    float64            `json:"walFsyncsPerSignIn"`
-	WALBytes     float64            `json:"walBytesPerSignIn"`
-	ErrorsByCode map[string]int     `json:"errorsByCode,omitempty"`
-	PerQuery     map[string]float64 `json:"statementsPerSignInByQuery,omitempty"`
+	PGBackendCPUus float64            `json:"postgresBackendCpuMicrosPerSignIn"`
+	GenCPUus       float64            `json:"generatorCpuMicrosPerSignIn"`
+	Statements     float64            `json:"statementsPerSignIn"`
+	Commits        float64            `json:"commitsPerSignIn"`
+	WALFsyncs      float64            `json:"walFsyncsPerSignIn"`
+	WALBytes       float64            `json:"walBytesPerSignIn"`
+	ErrorsByCode   map[string]int     `json:"errorsByCode,omitempty"`
+	PerQuery       map[string]float64 `json:"statementsPerSignInByQuery,omitempty"`
 	// QueryMicros is each statement's executor and planner time per sign-in, in µs.
 	QueryMicros map[string][2]float64 `json:"execPlanMicrosPerSignInByQuery,omitempty"`
 }
