@@ -25,7 +25,8 @@ export default async function adminPage() {
   const view = $('view');
   const path = location.pathname.replace(/\/+$/, '') || '/admin';
   for (const a of document.querySelectorAll('nav.side a')) {
-    if (a.getAttribute('href') === path) a.setAttribute('aria-current', 'page');
+    // A user's or group's page sits under its list.
+    if (a.getAttribute('href') === path || a.getAttribute('href') === path + 's') a.setAttribute('aria-current', 'page');
   }
   let token = sessionStorage.getItem(adminTokenKey) || '';
   let claims = null;

@@ -20,8 +20,10 @@ const typesText = (t) => String(t || '').split(',').map((x) => x.trim() === 'dev
 // modelLabel is an AAGUID with the catalog's icon and name (or the bare
 // AAGUID when the catalog does not know it).
 function modelLabel(aaguid, info) {
-  const icon = authenticatorIcon(info);
-  return el('span', {class: 'model'}, icon, icon ? ' ' : '', info && info.name ? info.name + ' (' + aaguid + ')' : aaguid);
+  // A model the catalog names without an icon gets its initial instead,
+  // so the list still scans by shape.
+  const icon = authenticatorIcon(info) || el('span', {class: 'monogram', 'aria-hidden': 'true', 'data-initial': info && info.name ? info.name[0] : '?'});
+  return el('span', {class: 'model'}, icon, info && info.name ? info.name + ' (' + aaguid + ')' : aaguid);
 }
 
 // aaguidPicker is the key-restriction list: chosen models as chips, and a

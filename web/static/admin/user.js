@@ -73,8 +73,10 @@ function methodRow(ctx, uid, m, models, reload) {
       ' · ' + (m.isUsable ? 'usable' : 'not usable: ' + m.methodUsabilityReason);
     del = ['DELETE /users/{id}/authentication/temporaryAccessPassMethods/{methodId}', '/temporaryAccessPassMethods/'];
   } else {
-    kind = type || 'method';
-    detail = m.displayName || '—';
+    // Read-only kinds: the lab serves no delete for them.
+    kind = {passwordAuthenticationMethod: 'Password', softwareOathAuthenticationMethod: methodName('softwareOath'),
+      microsoftAuthenticatorAuthenticationMethod: 'Microsoft Authenticator (push)'}[type] || type || 'method';
+    detail = [m.displayName, m.deviceTag].filter(Boolean).join(' · ') || '—';
   }
   return el('tr', {'data-method': type},
     el('th', {scope: 'row'}, kind), el('td', {}, detail), el('td', {}, fmtDate(m.createdDateTime)),
