@@ -362,6 +362,7 @@ func TestBrowserAdminRollout(t *testing.T) {
 		t.Error("a Global Reader may submit the FIDO2 settings")
 	}
 	b.shot("admin-passkey-profiles-read-only")
+	policyPagesReadOnly(t, b)
 
 	for _, br := range []*browser{b, u} {
 		br.mu.Lock()

@@ -177,7 +177,29 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	u.shot("signin-registration-campaign")
 	u.do("skip", chromedp.Click(chromedp.ID("campaign-skip")), chromedp.WaitVisible(chromedp.ID("register-form")))
 
-	// 10. The audit log lists each change with its old and new values.
+	// 10. A custom strength and a trusted named location, in their pages.
+	b.goTo("/admin/authentication-strengths", formSel("strength"))
+	b.fill("strength", "displayName", "Passkeys only (lab)")
+	b.do("allow fido2", chromedp.Click(chromedp.CSS(formSel("strength")+` input[name=allowedCombinations][value=fido2]`)))
+	b.submit("strength", `document.querySelector('tr[data-strength="Passkeys only (lab)"]')`)
+	if row := b.text(`tr[data-strength="Passkeys only (lab)"]`); !strings.Contains(row, "Custom") || !strings.Contains(row, "fido2") {
+		t.Errorf("custom strength row: %q", row)
+	}
+	b.shot("admin-authentication-strengths")
+	b.goTo("/admin/named-locations", formSel("ip-location"))
+	b.fill("ip-location", "displayName", "Head office")
+	b.fill("ip-location", "ipRanges", "203.0.113.0/24")
+	b.tick("ip-location", "isTrusted", true)
+	b.submit("ip-location", `document.querySelector('tr[data-location="Head office"]')`)
+	if row := b.text(`tr[data-location="Head office"]`); !strings.Contains(row, "203.0.113.0/24") || !strings.Contains(row, "Yes") {
+		t.Errorf("named location row: %q", row)
+	}
+	b.fill("ip-location", "displayName", "Too wide")
+	b.fill("ip-location", "ipRanges", "10.0.0.0/4")
+	b.refused("ip-location", "invalidNamedLocation")
+	b.shot("admin-named-locations")
+
+	// 11. The audit log lists each change with its old and new values.
 	b.goTo("/admin/audit-log?category=Policy", "#view [data-result]")
 	audits := b.text("table.audits")
 	for _, want := range []string{"Add conditional access policy", "Update conditional access policy", name,
@@ -223,4 +245,20 @@ func (b *browser) checked(sel string) bool {
 
 func (b *browser) exists(sel string) bool {
 	return b.truthy(fmt.Sprintf(`!!document.querySelector(%q)`, sel))
+}
+
+// policyPagesReadOnly checks, with a Global Reader's token in b, that the
+// policy pages show what they hold but refuse to change it, saying why.
+func policyPagesReadOnly(t *testing.T, b *browser) {
+	b.goTo("/admin/conditional-access", "#view [data-readonly]")
+	if b.exists(`[data-action=new]`) || !strings.Contains(b.text("#view [data-readonly]"), "Conditional Access Administrator") {
+		t.Errorf("a Global Reader is offered a new policy: %q", b.text("#view [data-readonly]"))
+	}
+	b.do("open the policy read-only", chromedp.Click(chromedp.CSS(`[data-action=edit]`)), chromedp.WaitVisible(chromedp.CSS(`form[data-form=ca-policy] [data-readonly]`)))
+	if !b.truthy(`document.querySelector('form[data-form=ca-policy] [data-action=save]').disabled && [...document.querySelectorAll('form[data-form=ca-policy] input')].every(i => i.disabled)`) {
+		t.Error("a Global Reader may edit a Conditional Access policy")
+	}
+	b.shot("admin-conditional-access-read-only")
+	b.goTo("/admin/registration-campaign", formSel("registration-campaign")+" [data-readonly]")
+	b.goTo("/admin/audit-log", "#view [data-result]")
 }

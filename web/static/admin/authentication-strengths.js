@@ -26,10 +26,10 @@ export default async function render(ctx) {
       el('td', {}, s.policyType === 'builtIn' ? 'Built-in' : 'Custom'),
       el('td', {class: 'small'}, (s.allowedCombinations || []).join('; ')),
       el('td', {class: 'actions'}, s.policyType === 'builtIn' ? '—' : [
-        form({name: 'strength-combinations', action: 'update', submit: 'Update combinations', check, what: 'change authentication strengths', class: 'inline-form',
+        el('details', {}, el('summary', {}, 'Change combinations'), form({name: 'strength-combinations', action: 'update', submit: 'Update combinations', check, what: 'change authentication strengths', class: 'inline-form',
           fields: [checklist('allowedCombinations', 'Allowed combinations', options, s.allowedCombinations)],
           send: (v, f) => ctx.graph('POST', path + '/' + s.id + '/updateAllowedCombinations', {allowedCombinations: checked(f, 'allowedCombinations')}),
-          done: 'Combinations updated.', after: () => ctx.rerender()}),
+          done: 'Combinations updated.', after: () => ctx.rerender()})),
         action({action: 'delete', label: 'Delete', danger: true, check, what: 'delete authentication strengths', confirmText: 'Delete ' + s.displayName + '?',
           send: () => ctx.graph('DELETE', path + '/' + s.id), done: 'Deleted.', after: () => ctx.rerender()})])))),
   form({name: 'strength', title: 'New custom strength', action: 'create', submit: 'Create', check, what: 'create authentication strengths',

@@ -63,7 +63,7 @@ export default async function render(ctx) {
   if (!res.ok) return ctx.failWith(res);
   const r = res.data;
   ctx.heading('Impact report: ' + name);
-  const windows = el('p', {class: 'windows'}, 'Window: ', [1, 7, 30].map((d) => [d === days ? el('strong', {}, 'last ' + d + (d === 1 ? ' day' : ' days'))
+  const windows = el('p', {class: 'windows'}, 'Window: ', [1, 7, 30].flatMap((d) => [d === days ? el('strong', {}, 'last ' + d + (d === 1 ? ' day' : ' days'))
     : el('a', {href: '/admin/conditional-access-impact?id=' + encodeURIComponent(id) + '&days=' + d, 'data-action': 'window-' + d}, 'last ' + d + (d === 1 ? ' day' : ' days')), ' ']));
   ctx.view.append(
     el('p', {}, el('a', {href: '/admin/conditional-access'}, '← All policies'), ' · ', el('a', {href: '/admin/conditional-access?edit=' + encodeURIComponent(id)}, 'Edit this policy')),
