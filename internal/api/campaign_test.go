@@ -205,3 +205,107 @@ func TestRegistrationCampaignNudgeSnoozeAndEnforcement(t *testing.T) {
 		t.Fatalf("nudged with push registered: %s", done.raw)
 	}
 }
+
+// TestSystemCredentialPreferences covers the beta systemCredentialPreferences
+// on the policy root (GET/PATCH, validation, left out of v1.0) and its use:
+// a user it leaves out is not prompted with the system-preferred method at
+// step-up but offered every useful one.
+func TestSystemCredentialPreferences(t *testing.T) {
+	e := newEnv(t)
+	apa := e.token(directory.RoleAuthenticationPolicyAdministrator)
+	reader := e.token(directory.RoleSecurityReader)
+	const beta = "/beta/policies/authenticationMethodsPolicy"
+	prefsOf := func(r resp) map[string]any {
+		t.Helper()
+		p, ok := r.body["systemCredentialPreferences"].(map[string]any)
+		if !ok {
+			t.Fatalf("no systemCredentialPreferences: %s", r.raw)
+		}
+		return p
+	}
+
+	// Entra's default; beta only.
+	p := prefsOf(e.do("GET", beta, reader, ""))
+	if p["state"] != "default" || len(p["includeTargets"].([]any)) != 1 || len(p["excludeTargets"].([]any)) != 0 {
+		t.Fatalf("default: %v", p)
+	}
+	if r := e.do("GET", methodsPolicyPath, reader, ""); strings.Contains(r.raw, "systemCredentialPreferences") {
+		t.Fatalf("v1.0 shows the beta property: %s", r.raw)
+	}
+
+	ga := e.token(directory.RoleGlobalAdministrator)
+	u := e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"finn@lab.example","displayName":"Finn","passwordProfile":{"password":"correct horse battery"}}`)
+	uid := str(u.body, "id")
+	owner := &browser{e: e, cookie: mustSession(t, e, uid)}
+	if r := owner.post("/me/authentication/microsoftAuthenticatorMethods", `{}`); r.status != 201 {
+		t.Fatalf("push: %s", r.raw)
+	}
+	if r := e.do("POST", "/v1.0/identity/conditionalAccess/policies", e.token(directory.RoleConditionalAccessAdministrator), `{"displayName":"MFA for Finn","state":"enabled",
+		"conditions":{"users":{"includeUsers":["`+uid+`"]},"applications":{"includeApplications":["All"]},"clientAppTypes":["all"]},
+		"grantControls":{"operator":"OR","builtInControls":["mfa"]}}`); r.status != 201 {
+		t.Fatalf("CA policy: %d %s", r.status, r.raw)
+	}
+	stepUp := func() map[string]any {
+		t.Helper()
+		b := &browser{e: e}
+		begin := b.post("/signin/begin", `{"userPrincipalName":"finn@lab.example"}`)
+		r := b.post("/signin/password", `{"flowToken":"`+str(begin.body, "flowToken")+`","password":"correct horse battery"}`)
+		if str(r.body, "status") != "stepUpRequired" {
+			t.Fatalf("password sign-in: %s", r.raw)
+		}
+		return r.body["prompt"].(map[string]any)
+	}
+	if pr := stepUp(); pr["method"] != "microsoftAuthenticatorPush" {
+		t.Fatalf("system-preferred prompt: %v", pr)
+	}
+
+	// Excluding Finn: a partial PATCH keeps the include targets.
+	r := e.doPlain("PATCH", beta, apa, `{"systemCredentialPreferences":{"state":"enabled","excludeTargets":[{"id":"`+uid+`","targetType":"user"}]}}`)
+	if r.status != 204 {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	p = prefsOf(e.do("GET", beta, reader, ""))
+	if p["state"] != "enabled" || len(p["includeTargets"].([]any)) != 1 || len(p["excludeTargets"].([]any)) != 1 {
+		t.Fatalf("round trip: %v", p)
+	}
+	if pr := stepUp(); pr["method"] != "" || len(pr["alternatives"].([]any)) == 0 || pr["alternatives"].([]any)[0] != "microsoftAuthenticatorPush" {
+		t.Fatalf("excluded user's prompt: %v", pr)
+	}
+
+	campaignBefore := campaignOf(t, e.do("GET", beta, reader, ""))
+	for _, tc := range []struct {
+		name, path, body, code string
+	}{
+		{"unknown state", beta, `{"systemCredentialPreferences":{"state":"on"}}`, "invalidSystemCredentialPreferencesState"},
+		{"bad target type", beta, `{"systemCredentialPreferences":{"includeTargets":[{"id":"all_users","targetType":"role"}]}}`, "invalidSystemCredentialPreferencesTarget"},
+		{"empty target id", beta, `{"systemCredentialPreferences":{"excludeTargets":[{"id":"","targetType":"user"}]}}`, "invalidSystemCredentialPreferencesTarget"},
+		{"property Graph does not have", beta, `{"systemCredentialPreferences":{"shoeSize":44}}`, api.CodeUnknownProperty},
+		{"not an object", beta, `{"systemCredentialPreferences":"enabled"}`, ""},
+		{"beta property under v1.0", methodsPolicyPath, `{"systemCredentialPreferences":{"state":"disabled"}}`, api.CodeUnknownProperty},
+		{"invalid preferences refuse the campaign change too", beta, `{"registrationEnforcement":{"authenticationMethodsRegistrationCampaign":{"state":"enabled"}},
+			"systemCredentialPreferences":{"state":"on"}}`, "invalidSystemCredentialPreferencesState"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("PATCH", tc.path, apa, tc.body)
+			if r.status != 400 || (tc.code != "" && r.code() != tc.code) {
+				t.Errorf("%d %s, want 400 %s", r.status, r.raw, tc.code)
+			}
+		})
+	}
+	after := e.do("GET", beta, reader, "")
+	if p := prefsOf(after); p["state"] != "enabled" || campaignOf(t, after)["state"] != campaignBefore["state"] {
+		t.Fatalf("a refused PATCH changed the policy: %s", after.raw)
+	}
+
+	// null resets to Entra's default, and Finn is prompted again.
+	if r := e.do("PATCH", beta, apa, `{"systemCredentialPreferences":null}`); r.status != 200 || prefsOf(r)["state"] != "default" {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	if pr := stepUp(); pr["method"] != "microsoftAuthenticatorPush" {
+		t.Fatalf("prompt after reset: %v", pr)
+	}
+	// Only an Authentication Policy Administrator writes it.
+	if r := e.do("PATCH", beta, reader, `{"systemCredentialPreferences":{"state":"disabled"}}`); r.status != 403 {
+		t.Errorf("Security Reader patched: %d", r.status)
+	}
+}

@@ -311,6 +311,28 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 		t.Fatalf("softwareOathMethods: %d", len(oath.GetValue()))
 	}
 
+	// The policy root: v1.0 through the SDK's model, the beta
+	// systemCredentialPreferences through the raw request builder.
+	root := must[models.AuthenticationMethodsPolicyable](t, "methods policy")(c.Policies().AuthenticationMethodsPolicy().Get(ctx, nil))
+	if root.GetRegistrationEnforcement() == nil || root.GetRegistrationEnforcement().GetAuthenticationMethodsRegistrationCampaign() == nil {
+		t.Fatal("authenticationMethodsPolicy came back without registrationEnforcement")
+	}
+	l.raw(abs.PATCH, "/beta/policies/authenticationMethodsPolicy", map[string]any{"systemCredentialPreferences": map[string]any{
+		"@odata.type": "#microsoft.graph.systemCredentialPreferences", "state": "enabled",
+		"excludeTargets": []map[string]string{{"id": deref(bob.GetId()), "targetType": "user"}}}}, nil)
+	var betaRoot struct {
+		SystemCredentialPreferences struct {
+			State          string `json:"state"`
+			ExcludeTargets []struct {
+				ID string `json:"id"`
+			} `json:"excludeTargets"`
+		} `json:"systemCredentialPreferences"`
+	}
+	l.raw(abs.GET, "/beta/policies/authenticationMethodsPolicy", nil, &betaRoot)
+	if p := betaRoot.SystemCredentialPreferences; p.State != "enabled" || len(p.ExcludeTargets) != 1 || p.ExcludeTargets[0].ID != deref(bob.GetId()) {
+		t.Fatalf("systemCredentialPreferences read back: %+v", p)
+	}
+
 	// A custom authentication strength.
 	st := models.NewAuthenticationStrengthPolicy()
 	st.SetDisplayName(ptr("Passkeys only"))

@@ -10,6 +10,7 @@ import (
 	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"github.com/rpserver/rpserver/internal/methods/campaign"
+	"github.com/rpserver/rpserver/internal/methods/preferred"
 	"github.com/rpserver/rpserver/internal/methods/tap"
 	"github.com/rpserver/rpserver/internal/profiles"
 )
@@ -20,28 +21,55 @@ const ConfigRoot = "root"
 
 // Policy is Graph's authenticationMethodsPolicy as the lab serves it.
 type Policy struct {
-	ID                                 string                           `json:"id"`
-	DisplayName                        string                           `json:"displayName"`
-	Description                        string                           `json:"description"`
-	PolicyVersion                      string                           `json:"policyVersion"`
-	ReconfirmationInDays               int                              `json:"reconfirmationInDays"`
-	RegistrationEnforcement            campaign.RegistrationEnforcement `json:"registrationEnforcement"`
-	AuthenticationMethodConfigurations []any                            `json:"authenticationMethodConfigurations"`
+	ID                      string                           `json:"id"`
+	DisplayName             string                           `json:"displayName"`
+	Description             string                           `json:"description"`
+	PolicyVersion           string                           `json:"policyVersion"`
+	ReconfirmationInDays    int                              `json:"reconfirmationInDays"`
+	RegistrationEnforcement campaign.RegistrationEnforcement `json:"registrationEnforcement"`
+	// SystemCredentialPreferences is beta-only in Graph: the API leaves it
+	// out of /v1.0 answers.
+	SystemCredentialPreferences        *preferred.Preferences `json:"systemCredentialPreferences,omitempty"`
+	AuthenticationMethodConfigurations []any                  `json:"authenticationMethodConfigurations"`
 }
 
 // PolicyPatch is what a PATCH of the policy may change.
 type PolicyPatch struct {
-	RegistrationEnforcement *campaign.RegistrationEnforcement `json:"registrationEnforcement"`
+	RegistrationEnforcement     *campaign.RegistrationEnforcement `json:"registrationEnforcement"`
+	SystemCredentialPreferences *preferred.Preferences            `json:"systemCredentialPreferences"`
+}
+
+// rootDoc is the stored policy root: the registration campaign (at the top
+// level, as before system-credential preferences were added) and the
+// preferences, in one row so one PATCH changes both or neither.
+type rootDoc struct {
+	campaign.RegistrationEnforcement
+	SystemCredentialPreferences *preferred.Preferences `json:"systemCredentialPreferences,omitempty"`
+}
+
+// preferences is the stored setting, Entra's default when never written.
+func (d rootDoc) preferences() preferred.Preferences {
+	if d.SystemCredentialPreferences == nil {
+		return preferred.Default()
+	}
+	return *d.SystemCredentialPreferences
+}
+
+func (s *Service) root(ctx context.Context) (rootDoc, error) {
+	d := rootDoc{RegistrationEnforcement: campaign.Default()}
+	_, err := s.load(ctx, ConfigRoot, &d)
+	return d, err
 }
 
 // AuthenticationMethodsPolicy returns the policy with its registration
 // campaign (Entra's default until written) and the FIDO2 and TAP
 // configurations, as Graph lists them.
 func (s *Service) AuthenticationMethodsPolicy(ctx context.Context) (Policy, error) {
-	enf, err := s.RegistrationEnforcement(ctx)
+	root, err := s.root(ctx)
 	if err != nil {
 		return Policy{}, err
 	}
+	enf, prefs := root.RegistrationEnforcement, root.preferences()
 	fido2, _, err := s.Fido2Config(ctx)
 	if err != nil {
 		return Policy{}, err
@@ -54,32 +82,38 @@ func (s *Service) AuthenticationMethodsPolicy(ctx context.Context) (Policy, erro
 	return Policy{
 		ID: "authenticationMethodsPolicy", DisplayName: "Authentication Methods Policy",
 		Description:   "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
-		PolicyVersion: "1.5", RegistrationEnforcement: enf,
+		PolicyVersion: "1.5", RegistrationEnforcement: enf, SystemCredentialPreferences: &prefs,
 		AuthenticationMethodConfigurations: []any{normalizeFido2(fido2), tapCfg},
 	}, nil
 }
 
 // RegistrationEnforcement returns the stored campaign or Entra's default.
 func (s *Service) RegistrationEnforcement(ctx context.Context) (campaign.RegistrationEnforcement, error) {
-	enf := campaign.Default()
-	_, err := s.load(ctx, ConfigRoot, &enf)
-	return enf, err
+	d, err := s.root(ctx)
+	return d.RegistrationEnforcement, err
 }
 
 // PatchPolicy applies a PATCH of the policy: registrationEnforcement
-// merges property by property into the stored campaign.
+// merges property by property into the stored campaign, and
+// systemCredentialPreferences into the stored preferences (null resets
+// them to Entra's default). Both are validated before the one write.
 func (s *Service) PatchPolicy(ctx context.Context, patch []byte) (Policy, error) {
 	_, err := s.configs.UpdateConfig(ctx, ConfigRoot, func(cur []byte) ([]byte, error) {
-		prev := campaign.Default()
+		prevDoc := rootDoc{RegistrationEnforcement: campaign.Default()}
 		if cur != nil {
-			if err := json.Unmarshal(cur, &prev); err != nil {
-				return nil, fmt.Errorf("decode stored registration campaign: %w", err)
+			if err := json.Unmarshal(cur, &prevDoc); err != nil {
+				return nil, fmt.Errorf("decode stored authentication methods policy: %w", err)
 			}
 		}
 		fields, err := objectOf(patch)
 		if err != nil {
 			return nil, err
 		}
+		nextPrefs, err := patchPreferences(prevDoc.preferences(), fields)
+		if err != nil {
+			return nil, err
+		}
+		prev := prevDoc.RegistrationEnforcement
 		next := prev
 		if raw, ok := fields["registrationEnforcement"]; ok && string(raw) != "null" {
 			enfFields, err := objectOf(raw)
@@ -106,13 +140,43 @@ func (s *Service) PatchPolicy(ctx context.Context, patch []byte) (Policy, error)
 		if c.ExcludeTargets == nil {
 			c.ExcludeTargets = []campaign.ExcludeTarget{}
 		}
-		return json.Marshal(next)
+		return json.Marshal(rootDoc{RegistrationEnforcement: next, SystemCredentialPreferences: nextPrefs})
 	})
 	if err != nil {
 		return Policy{}, err
 	}
 	s.campaign.Store(nil) // this server sees its own write at once
 	return s.AuthenticationMethodsPolicy(ctx)
+}
+
+// patchPreferences merges a PATCH's systemCredentialPreferences (absent:
+// unchanged; null: Entra's default) and validates the result.
+func patchPreferences(prev preferred.Preferences, fields map[string]json.RawMessage) (*preferred.Preferences, error) {
+	raw, ok := fields["systemCredentialPreferences"]
+	if !ok {
+		return &prev, nil
+	}
+	next := preferred.Default()
+	if string(raw) != "null" {
+		pf, err := objectOf(raw)
+		if err != nil {
+			return nil, err
+		}
+		next = prev
+		if err := merge(prev, pf, &next); err != nil {
+			return nil, err
+		}
+	}
+	if err := next.Validate(); err != nil {
+		return nil, classify(err)
+	}
+	if next.IncludeTargets == nil {
+		next.IncludeTargets = []preferred.Target{}
+	}
+	if next.ExcludeTargets == nil {
+		next.ExcludeTargets = []preferred.Target{}
+	}
+	return &next, nil
 }
 
 // SnoozeStore persists the campaign's per-user snoozes.
@@ -136,23 +200,45 @@ const (
 const CampaignRefresh = 10 * time.Second
 
 type cachedCampaign struct {
-	c  campaign.Campaign
-	at time.Time
+	c     campaign.Campaign
+	prefs preferred.Preferences
+	at    time.Time
 }
 
-// currentCampaign is the campaign as the sign-in path sees it: the cached
+// currentRoot is the policy root as the sign-in path sees it: the cached
 // copy while younger than CampaignRefresh, else a fresh read.
-func (s *Service) currentCampaign(ctx context.Context) (campaign.Campaign, error) {
+func (s *Service) currentRoot(ctx context.Context) (*cachedCampaign, error) {
 	now := s.Now()
 	if c := s.campaign.Load(); c != nil && now.Sub(c.at) < CampaignRefresh && !now.Before(c.at) {
-		return c.c, nil
+		return c, nil
 	}
-	enf, err := s.RegistrationEnforcement(ctx)
+	d, err := s.root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &cachedCampaign{c: d.AuthenticationMethodsRegistrationCampaign, prefs: d.preferences(), at: now}
+	s.campaign.Store(c)
+	return c, nil
+}
+
+// currentCampaign is the campaign of currentRoot.
+func (s *Service) currentCampaign(ctx context.Context) (campaign.Campaign, error) {
+	c, err := s.currentRoot(ctx)
 	if err != nil {
 		return campaign.Campaign{}, err
 	}
-	s.campaign.Store(&cachedCampaign{c: enf.AuthenticationMethodsRegistrationCampaign, at: now})
-	return enf.AuthenticationMethodsRegistrationCampaign, nil
+	return c.c, nil
+}
+
+// SystemPreferred reports whether the subject is prompted with the
+// system-preferred method (systemCredentialPreferences), from the same
+// cached copy as the campaign: no round trip on the sign-in path.
+func (s *Service) SystemPreferred(ctx context.Context, subject targeting.Subject) (bool, error) {
+	c, err := s.currentRoot(ctx)
+	if err != nil {
+		return true, err
+	}
+	return c.prefs.Applies(subject), nil
 }
 
 // RegistrationNudge decides the interrupt of a completed sign-in: nil

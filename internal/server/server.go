@@ -225,7 +225,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	signInLog := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	signIn := signin.New(signin.Deps{
 		Issuer: issuer, Sealer: sealer, Factors: db.Factors(), Ceremony: cer, TAP: methodsSvc,
-		Policies: ca, Log: signInLog, Campaign: methodsSvc,
+		Policies: ca, Log: signInLog, Campaign: methodsSvc, Preferences: methodsSvc,
 		Users: signin.DirectoryUsers{ByUPN: func(ctx context.Context, upn string) (string, error) {
 			u, err := db.Directory().GetUserByUPN(ctx, upn)
 			return u.ID, err

@@ -246,7 +246,7 @@ func (s *Service) decide(ctx context.Context, f *flow, fp *Facts, pre prefetched
 		return out, apperr.Forbidden(CodeBlocked, "access has been blocked by Conditional Access policies%s", policyNames(ev.UnmetRequirements))
 	}
 	// Step-up: an enforced policy wants more than the sign-in has proven.
-	out.Status, out.Prompt, out.Requirements = "stepUpRequired", ev.Prompt, ev.UnmetRequirements
+	out.Status, out.Prompt, out.Requirements = "stepUpRequired", s.stepUpPrompt(ctx, &facts, ev.Prompt), ev.UnmetRequirements
 	out.ErrorCode, out.Message = CodeMFARequired, "Conditional Access requires multifactor authentication"+policyNames(ev.UnmetRequirements)
 	for _, r := range ev.UnmetRequirements {
 		if r.AuthenticationStrength != nil {

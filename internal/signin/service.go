@@ -46,9 +46,12 @@ type Deps struct {
 	Policies PolicySource
 	Log      signinlog.Writer
 	// Campaign is the registration campaign; nil: no interrupt.
-	Campaign   CampaignSource
-	SessionTTL time.Duration
-	FlowTTL    time.Duration
+	Campaign CampaignSource
+	// Preferences is systemCredentialPreferences; nil: every step-up
+	// prompts the system-preferred method.
+	Preferences PreferenceSource
+	SessionTTL  time.Duration
+	FlowTTL     time.Duration
 	// Lockout is the smart lockout policy for password and verification
 	// code guesses; zero: DefaultLockout.
 	Lockout LockoutPolicy
