@@ -362,6 +362,24 @@ func TestBrowserAdminRollout(t *testing.T) {
 		t.Error("a Global Reader may submit the FIDO2 settings")
 	}
 	b.shot("admin-passkey-profiles-read-only")
+	// Every directory view's forms are read-only for the reader too, each
+	// naming the role that could change it (from GET /admin/permissions).
+	for _, v := range []struct{ path, form, needs string }{
+		{"/admin/users", "create-user", "User Administrator"},
+		{"/admin/groups", "create-group", "Groups Administrator"},
+		{"/admin/temporary-access-pass", "tap-policy", "Authentication Policy Administrator"},
+		{"/admin/temporary-access-pass", "issue-tap", "Authentication Administrator"},
+		{"/admin/user?id=megan@lab.example", "issue-tap", "Privileged Authentication Administrator"},
+		{"/admin/risky-users", "set-risk", "Security Administrator"},
+	} {
+		b.goTo(v.path, formSel(v.form)+" [data-readonly]")
+		if ro := b.text(formSel(v.form) + " [data-readonly]"); !strings.Contains(ro, "Global Reader") || !strings.Contains(ro, v.needs) {
+			t.Errorf("%s %s read-only note: %q", v.path, v.form, ro)
+		}
+		if !b.holds(fmt.Sprintf(`document.querySelector(%q).disabled`, formSel(v.form)+" button[type=submit]")) {
+			t.Errorf("%s: a Global Reader may submit %s", v.path, v.form)
+		}
+	}
 	policyPagesReadOnly(t, b)
 
 	for _, br := range []*browser{b, u} {
