@@ -163,7 +163,8 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	// 8. The registration campaign for the pilot group.
 	b.goTo("/admin/registration-campaign", `form[data-form=registration-campaign]`)
 	b.do("campaign on for the pilot", chromedp.SetValue(chromedp.CSS(`form[data-form=registration-campaign] select[name=state]`), "enabled"),
-		chromedp.Click(chromedp.CSS(`form[data-form=registration-campaign] input[name=allUsers]`)), // Entra's default targets all users
+		chromedp.Click(chromedp.CSS(`form[data-form=registration-campaign] input[name=allUsers]`)),                     // Entra's default targets all users
+		chromedp.SetValue(chromedp.CSS(`form[data-form=registration-campaign] input[name=snoozeDurationInDays]`), "0"), // nudge at every sign-in
 		check("includeGroups", pilotGroup), chromedp.Click(chromedp.CSS(`form[data-form=registration-campaign] [data-action=save]`)))
 	b.waitFor("campaign saved", `(document.querySelector('form[data-form=registration-campaign] [data-result]')||{}).textContent === 'Campaign saved.'`)
 	b.shot("admin-registration-campaign")
@@ -176,6 +177,21 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	}
 	u.shot("signin-registration-campaign")
 	u.do("skip", chromedp.Click(chromedp.ID("campaign-skip")), chromedp.WaitVisible(chromedp.ID("register-form")))
+	if !u.hidden("#campaign-note") {
+		t.Error("Security info shows the set-up note after a skip")
+	}
+	// Next time (snoozes last 0 days here) set it up instead: Security info
+	// says how, for this user.
+	u.do("megan signs out again", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("upn")))
+	u.signInWithPasskey(passkeyUser, true)
+	if txt := u.text("#campaign"); !strings.Contains(txt, "skip this 2 more times") {
+		t.Errorf("campaign interrupt after one snooze: %q", txt)
+	}
+	u.do("set it up", chromedp.Click(chromedp.ID("campaign-setup")), chromedp.WaitVisible(chromedp.ID("campaign-note")))
+	if txt := u.text("#campaign-note"); !strings.Contains(txt, "rpserver phone -upn "+passkeyUser) {
+		t.Errorf("set-up note: %q", txt)
+	}
+	u.shot("security-info-campaign-setup")
 
 	// 10. A custom strength and a trusted named location, in their pages.
 	b.goTo("/admin/authentication-strengths", formSel("strength"))

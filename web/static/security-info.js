@@ -28,6 +28,11 @@ export default async function securityInfoPage() {
   $('who').textContent = (me.displayName ? me.displayName + ' · ' : '') + me.userPrincipalName +
     (amr.length ? ' — signed in with ' + amr.map(methodName).join(' + ') : '');
   $('content').hidden = false;
+  // Sent here by the registration campaign's interrupt (signin.js).
+  if (new URLSearchParams(location.search).get('setup') === 'microsoftAuthenticator') {
+    $('campaign-upn').textContent = me.userPrincipalName;
+    $('campaign-note').hidden = false;
+  }
 
   async function load(announce) {
     const res = await call('GET', '/me/authentication/fido2Methods');
