@@ -61,7 +61,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each timed sign-in phase")
 	flag.DurationVar(&o.settle, "settle", 11*time.Second, "idle wait before reading PostgreSQL's counters (backends publish their statistics within 10s of going idle)")
 	flag.BoolVar(&o.halfLoad, "half-load", true, "after the rounds, run each server once at half its measured throughput and report p50/p99 there")
-	flag.IntVar(&o.prefill, "prefill-signins", 0, "insert this many synthetic sign-in log rows into rpserver's database first (CPU per sign-in as the log grows)")
+	flag.IntVar(&o.prefill, "prefill-signins", 0, "after the rounds, insert this many synthetic sign-in log rows into rpserver's database and run the rounds again (CPU per sign-in with a large log vs an empty one, same run)")
 	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
 	flag.Parse()
@@ -111,6 +111,9 @@ type sample struct {
 	QueryMicros map[string][2]float64 `json:"execPlanMicrosPerSignInByQuery,omitempty"`
 }
 
+// loadPrefilled marks the rounds run after the prefill.
+const loadPrefilled = "full, log prefilled"
+
 func run(ctx context.Context, o options, out io.Writer) error {
 	if o.work == "" {
 		dir, err := os.MkdirTemp("", "rpserver-bench-")
@@ -137,20 +140,29 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer rp.stop()
+	var samples []*sample
+	rounds := func(load string) error {
+		for round := 1; round <= o.rounds; round++ {
+			for _, t := range []*target{base, rp} {
+				s, err := measure(ctx, o, mix, t, round, load, 0)
+				if err != nil {
+					return fmt.Errorf("%s round %d: %w", t.name, round, err)
+				}
+				samples = append(samples, s)
+			}
+		}
+		return nil
+	}
+	if err := rounds("full"); err != nil {
+		return err
+	}
 	if o.prefill > 0 {
+		rp.wait()
 		if err := prefill(ctx, rp.pg.DSN, o.prefill); err != nil {
 			return err
 		}
-	}
-
-	var samples []*sample
-	for round := 1; round <= o.rounds; round++ {
-		for _, t := range []*target{base, rp} {
-			s, err := measure(ctx, o, mix, t, round, "full", 0)
-			if err != nil {
-				return fmt.Errorf("%s round %d: %w", t.name, round, err)
-			}
-			samples = append(samples, s)
+		if err := rounds(loadPrefilled); err != nil {
+			return err
 		}
 	}
 	if o.halfLoad {
@@ -533,7 +545,7 @@ func report(w io.Writer, o options, samples []*sample) {
 	fmt.Fprintf(w, "\n%d rounds x %s per server, %d users, concurrency %d, mix %s, fsync on, each server on its own PostgreSQL\n",
 		o.rounds, o.duration, o.users, o.conc, o.mix)
 	if o.prefill > 0 {
-		fmt.Fprintf(w, "rpserver's sign-in log prefilled with %d rows\n", o.prefill)
+		fmt.Fprintf(w, "then rpserver's sign-in log prefilled with %d rows and the rounds run again\n", o.prefill)
 	}
 	fmt.Fprintln(w, "\nevery run:")
 	fmt.Fprintln(w, "| server | round | load | sign-ins/s | p50 ms | p99 ms | server CPU µs | PostgreSQL CPU µs | generator CPU µs | statements | commits | WAL fsyncs | WAL bytes | errors |")
@@ -575,6 +587,16 @@ func report(w io.Writer, o options, samples []*sample) {
 	for _, m := range metrics {
 		bv, rv := median(b, m.get), median(r, m.get)
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %s |\n", m.name, bv, rv, ratio(rv, bv))
+	}
+	if rp := filter(samples, "rpserver", loadPrefilled); len(rp) > 0 {
+		bp := filter(samples, "baseline", loadPrefilled)
+		fmt.Fprintf(w, "\nrpserver with an empty sign-in log and with %d rows (medians; the baseline ran alongside each):\n", o.prefill)
+		fmt.Fprintln(w, "| metric | rpserver, empty log | rpserver, prefilled | prefilled / empty | baseline alongside, empty / prefilled |")
+		fmt.Fprintln(w, "|---|---|---|---|---|")
+		for _, m := range metrics {
+			ev, pv := median(r, m.get), median(rp, m.get)
+			fmt.Fprintf(w, "| %s | %.2f | %.2f | %s | %.2f / %.2f |\n", m.name, ev, pv, ratio(pv, ev), median(b, m.get), median(bp, m.get))
+		}
 	}
 	for _, set := range [][]*sample{b, r} {
 		if len(set) == 0 {
