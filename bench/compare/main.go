@@ -47,7 +47,7 @@ type options struct {
 	duration, settle        time.Duration
 	halfLoad                bool
 	prefill                 int
-	serverArgs              string
+	serverArgs, dsnQuery    string
 }
 
 func main() {
@@ -63,6 +63,7 @@ func main() {
 	flag.BoolVar(&o.halfLoad, "half-load", true, "after the rounds, run each server once at half its measured throughput and report p50/p99 there")
 	flag.IntVar(&o.prefill, "prefill-signins", 0, "after the rounds, insert this many synthetic sign-in log rows into rpserver's database and run the rounds again (CPU per sign-in with a large log vs an empty one, same run)")
 	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
+	flag.StringVar(&o.dsnQuery, "rpserver-db-params", "", "extra query parameters of rpserver's database URL, e.g. pool_max_conns=2 (pgx pool settings)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -220,7 +221,11 @@ func startTarget(ctx context.Context, o options, name string) (*target, error) {
 		t.cmd = exec.Command(filepath.Join(o.bin, "baseline"), "-listen", listen, "-database-url", pg.DSN, "-admin-token", t.token)
 	default:
 		data := filepath.Join(dir, "data")
-		common := []string{"-database-url", pg.DSN, "-data-dir", data, "-listen", listen}
+		dsn := pg.DSN
+		if o.dsnQuery != "" {
+			dsn += "&" + o.dsnQuery
+		}
+		common := []string{"-database-url", dsn, "-data-dir", data, "-listen", listen}
 		tok, err := exec.CommandContext(ctx, filepath.Join(o.bin, "rpserver"), append([]string{"admin", "token", "--upn", "bench-admin@lab.example"}, common...)...).Output()
 		if err != nil {
 			return nil, fmt.Errorf("rpserver admin token: %w", exitDetail(err))

@@ -209,6 +209,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	if err := c.CheckDataDir(); err != nil {

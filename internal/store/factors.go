@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -281,31 +282,23 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // The grant is answered whenever the statement ran, with or without a
 // challenge. No challenge row: NotFound; no credential: nil Credential.
 func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
+	// pgtype values rather than pointers for the nullable columns: a
+	// pointer destination costs an allocation per column and row.
 	var (
-		a         signin.PasskeyAssertion
-		chUser    *string
-		expires   *time.Time
-		version   int64
-		reserved  *time.Time
-		failures  *int
-		credID    []byte
-		methodID  *string
-		owner     *string
-		pub       []byte
-		aaguid    *string
-		format    *string
-		attType   *string
-		model     *string
-		be, bs    *bool
-		uv        *bool
-		clone     *bool
-		count     *int64
-		trans     []string
-		attach    *string
-		profile   *string
-		f         nullableFacts
-		statement = takePasskeyAssertion
-		args      = []any{challengeHash, credentialID}
+		a                               signin.PasskeyAssertion
+		chUser, methodID, owner, aaguid pgtype.Text
+		format, attType, model, attach  pgtype.Text
+		profile                         pgtype.Text
+		expires, reserved               pgtype.Timestamptz
+		version                         int64
+		failures                        pgtype.Int4
+		credID, pub                     []byte
+		be, bs, uv, clone               pgtype.Bool
+		count                           pgtype.Int8
+		trans                           []string
+		f                               nullableFacts
+		statement                       = takePasskeyAssertion
+		args                            = []any{challengeHash, credentialID}
 	)
 	if claim != nil {
 		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
@@ -318,29 +311,24 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 		return a, fmt.Errorf("take passkey assertion: %w", err)
 	}
 	if claim != nil {
-		a.Grant = &ratelimit.Grant{Granted: reserved != nil}
-		if reserved != nil {
-			a.Grant.WindowStart = reserved.UTC()
-		} else if failures != nil {
-			a.Grant.Failures = *failures
+		a.Grant = &ratelimit.Grant{Granted: reserved.Valid}
+		if reserved.Valid {
+			a.Grant.WindowStart = reserved.Time.UTC()
+		} else {
+			a.Grant.Failures = int(failures.Int32)
 		}
 	}
-	if expires == nil {
+	if !expires.Valid {
 		return a, fmt.Errorf("take passkey assertion: %w", apperr.NotFound(apperr.CodeNotFound, "no such challenge"))
 	}
-	a.Challenge.ExpiresAt, a.PolicyVersion = *expires, version
-	if chUser != nil {
-		a.Challenge.UserID = *chUser
-	}
+	a.Challenge.ExpiresAt, a.Challenge.UserID, a.PolicyVersion = expires.Time, chUser.String, version
 	if credID == nil {
 		return a, nil
 	}
-	c := &ceremony.Credential{ID: credID, MethodID: *methodID, UserID: *owner, PublicKey: pub, AAGUID: *aaguid, AttestationFormat: *format,
-		AttestationType: *attType, BackupEligible: *be, BackupState: *bs, UserVerified: *uv, SignCount: uint32(*count), CloneSuspected: *clone,
-		Transports: trans, Attachment: *attach, PasskeyProfileID: *profile}
-	if model != nil {
-		c.Attestation.Model = *model
-	}
+	c := &ceremony.Credential{ID: credID, MethodID: methodID.String, UserID: owner.String, PublicKey: pub, AAGUID: aaguid.String, AttestationFormat: format.String,
+		AttestationType: attType.String, BackupEligible: be.Bool, BackupState: bs.Bool, UserVerified: uv.Bool, SignCount: uint32(count.Int64), CloneSuspected: clone.Bool,
+		Transports: trans, Attachment: attach.String, PasskeyProfileID: profile.String}
+	c.Attestation.Model = model.String
 	a.Credential, a.Facts = c, f.facts()
 	return a, nil
 }
@@ -372,12 +360,12 @@ var (
 
 // nullableFacts scans factsColumns from the nullable side of a LEFT JOIN.
 type nullableFacts struct {
-	id, upn, name           *string
-	enabled, emergency      *bool
+	id, upn, name           pgtype.Text
+	enabled, emergency      pgtype.Bool
 	groups, roles           []string
-	pw, pk, totp, push, tap *bool
-	risk                    *string
-	validFrom               *time.Time
+	pw, pk, totp, push, tap pgtype.Bool
+	risk                    pgtype.Text
+	validFrom               pgtype.Timestamptz
 }
 
 func (n *nullableFacts) dest() []any {
@@ -385,18 +373,7 @@ func (n *nullableFacts) dest() []any {
 }
 
 func (n *nullableFacts) facts() signin.Facts {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	b := func(p *bool) bool { return p != nil && *p }
-	f := signin.Facts{UserID: str(n.id), UserPrincipalName: str(n.upn), DisplayName: str(n.name), Enabled: b(n.enabled), IsEmergencyAccess: b(n.emergency),
-		GroupIDs: n.groups, RoleTemplateIDs: n.roles, HasPassword: b(n.pw), HasPasskey: b(n.pk), HasTOTP: b(n.totp), HasPush: b(n.push),
-		UserRiskLevel: str(n.risk), HasTAP: b(n.tap)}
-	if n.validFrom != nil {
-		f.SessionsValidFrom = *n.validFrom
-	}
-	return f
+	return signin.Facts{UserID: n.id.String, UserPrincipalName: n.upn.String, DisplayName: n.name.String, Enabled: n.enabled.Bool,
+		IsEmergencyAccess: n.emergency.Bool, GroupIDs: n.groups, RoleTemplateIDs: n.roles, HasPassword: n.pw.Bool, HasPasskey: n.pk.Bool,
+		HasTOTP: n.totp.Bool, HasPush: n.push.Bool, UserRiskLevel: n.risk.String, HasTAP: n.tap.Bool, SessionsValidFrom: n.validFrom.Time}
 }
