@@ -152,7 +152,10 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	// warns (wouldLockOutCaller), and only the explicit confirmation saves
 	// it (?force=true, which raises a security alert).
 	b.editPolicy(name)
-	b.do("add the next wave", check("includeGroups", nextWave), chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
+	b.do("add the next wave, sign-in every 8 hours", check("includeGroups", nextWave),
+		chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] input[name=signInFrequencyEnabled]`)),
+		chromedp.SendKeys(chromedp.CSS(`form[data-form=ca-policy] input[name=signInFrequencyValue]`), "8"),
+		chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
 	b.waitFor("lockout warning for the caller", `!!document.querySelector('[data-lockout] .error[data-code=wouldLockOutCaller]')`)
 	b.do("confirm and save anyway", chromedp.Click(chromedp.CSS(`[data-lockout] input[name=force]`)), chromedp.Click(chromedp.CSS(`form[data-form=ca-policy] [data-action=save]`)))
 	b.do("policy saved again", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-policy=%q]`, name))))
@@ -234,6 +237,18 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 		t.Error("no audit record shows the conditions changing")
 	}
 	b.shot("admin-audit-log")
+	// The filters go to the server: only the policy's updates, the last
+	// with the session control it gained.
+	b.fill("audit-filter", "activity", "Update conditional access policy")
+	b.do("filter", chromedp.Click(chromedp.CSS(formSel("audit-filter")+` [data-action=filter]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=activity][value="Update conditional access policy"]`)))
+	if !b.truthy(`(() => { const rows = [...document.querySelectorAll('tr.audit')]; return rows.length === 2 && rows.every(r => r.dataset.activity === 'Update conditional access policy'); })()`) {
+		t.Errorf("filtered audit log: %q", b.text("#view"))
+	}
+	if !b.truthy(`[...document.querySelectorAll('tr[data-property="sessionControls" i] [data-new]')].some(c => c.textContent.includes('"value": 8'))`) {
+		t.Errorf("no audit record shows the sign-in frequency: %q", b.text("#view"))
+	}
+	b.shot("admin-audit-log-filtered")
 }
 
 // editPolicy opens the editor of the named policy from the list.
