@@ -69,6 +69,34 @@ func (s *Server) patchTAPConfig(w http.ResponseWriter, r *http.Request) {
 	s.patched(w, r, cfg, methodConfigContext)
 }
 
+// resetFido2Config and resetTAPConfig are Graph's DELETE of a method
+// configuration: a revert to the default, 204.
+func (s *Server) resetFido2Config(w http.ResponseWriter, r *http.Request) {
+	s.reset(w, r, s.deps.Methods.ResetFido2)
+}
+
+func (s *Server) resetTAPConfig(w http.ResponseWriter, r *http.Request) {
+	s.reset(w, r, s.deps.Methods.ResetTAP)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request, reset func(context.Context) error) {
+	var err error
+	if r.ContentLength > 0 {
+		// Graph takes no body here; {} is harmless, anything else is
+		// refused rather than ignored.
+		var empty struct{}
+		err = decodeJSON(r, &empty)
+	}
+	if err == nil {
+		err = reset(r.Context())
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) issueTAP(w http.ResponseWriter, r *http.Request) {
 	uid, err := s.userIDParam(r, "id")
 	var req tap.CreateRequest

@@ -169,6 +169,8 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/fido2", s.patchFido2Config)
 	r.With(allow(methodPolicyReaders...)).Get(methodConfigs+"/temporaryAccessPass", s.getTAPConfig)
 	r.With(allow(methodPolicyWriters...)).Patch(methodConfigs+"/temporaryAccessPass", s.patchTAPConfig)
+	r.With(allow(methodPolicyWriters...)).Delete(methodConfigs+"/fido2", s.resetFido2Config)
+	r.With(allow(methodPolicyWriters...)).Delete(methodConfigs+"/temporaryAccessPass", s.resetTAPConfig)
 
 	// /identity/conditionalAccess
 	const caPolicies = "/identity/conditionalAccess/policies"

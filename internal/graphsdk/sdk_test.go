@@ -459,6 +459,17 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 	if rv.GetValue() == nil || !*rv.GetValue() {
 		t.Fatal("revokeSignInSessions did not answer value: true")
 	}
+
+	// Reverting the TAP configuration to Entra's default (Graph's DELETE).
+	tapCfgs := c.Policies().AuthenticationMethodsPolicy().AuthenticationMethodConfigurations().ByAuthenticationMethodConfigurationId("temporaryAccessPass")
+	if err := tapCfgs.Delete(ctx, nil); err != nil {
+		t.Fatalf("reset TAP configuration: %s", describe(err))
+	}
+	reset := must[models.AuthenticationMethodConfigurationable](t, "TAP configuration")(tapCfgs.Get(ctx, nil))
+	if cfg, ok := reset.(models.TemporaryAccessPassAuthenticationMethodConfigurationable); !ok || reset.GetState() == nil ||
+		*reset.GetState() != models.DISABLED_AUTHENTICATIONMETHODSTATE || cfg.GetDefaultLifetimeInMinutes() == nil || *cfg.GetDefaultLifetimeInMinutes() != 60 {
+		t.Fatalf("TAP configuration after reset: %T state %v", reset, reset.GetState())
+	}
 }
 
 // signInWithTAP is the user's side (not Graph): the lab's sign-in endpoint.

@@ -67,6 +67,22 @@ func (s *Service) Fido2Config(ctx context.Context) (cfg profiles.Fido2Authentica
 	return cfg, configured, err
 }
 
+// ResetFido2 reverts the FIDO2 configuration to Entra's default, as Graph's
+// DELETE .../authenticationMethodConfigurations/fido2 does: the stored
+// document (passkey profiles included) is removed and the configuration
+// reads as never written, which in the lab also reopens the registration
+// gate (no configuration: anyone may register a passkey). Registered
+// passkeys are kept.
+func (s *Service) ResetFido2(ctx context.Context) error {
+	return s.configs.DeleteConfig(ctx, ConfigFido2)
+}
+
+// ResetTAP reverts the Temporary Access Pass configuration to Entra's
+// default (Graph's DELETE .../temporaryAccessPass). Issued passes are kept.
+func (s *Service) ResetTAP(ctx context.Context) error {
+	return s.configs.DeleteConfig(ctx, ConfigTAP)
+}
+
 // TAPConfig returns the TAP configuration (Entra's default until written).
 func (s *Service) TAPConfig(ctx context.Context) (tap.MethodConfiguration, error) {
 	cfg := tap.NewMethodConfiguration()

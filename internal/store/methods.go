@@ -69,6 +69,16 @@ func (s *Methods) UpdateConfig(ctx context.Context, id string, fn func(cur []byt
 	return version, nil
 }
 
+// DeleteConfig removes the stored document, so the configuration reads as
+// never written (Entra's default) again. Removing one never written is no
+// error. The audit trigger records it as a reset.
+func (s *Methods) DeleteConfig(ctx context.Context, id string) error {
+	if _, err := s.db.Pool.Exec(ctx, `DELETE FROM auth_method_configurations WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete method configuration %s: %w", id, err)
+	}
+	return nil
+}
+
 const tapCols = `id::text, user_id::text, secret_hash, created_at, start_at, lifetime_minutes, is_usable_once, last_used_at`
 
 func scanTAP(row pgx.Row) (tap.Record, error) {

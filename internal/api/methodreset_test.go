@@ -1,0 +1,59 @@
+package api_test
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/rpserver/rpserver/internal/directory"
+)
+
+// TestMethodConfigurationReset is Graph's DELETE of the FIDO2 and TAP
+// configurations: 204, and the configuration reads as Entra's default
+// again (passkey profiles included), audited as a reset.
+func TestMethodConfigurationReset(t *testing.T) {
+	e := newEnv(t)
+	apa := e.token(directory.RoleAuthenticationPolicyAdministrator)
+	reader := e.token(directory.RoleGlobalReader)
+	const configs = "/beta/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"
+	for _, tc := range []struct {
+		id, patch string
+	}{
+		{"fido2", `{"state":"enabled","defaultPasskeyProfile":"00000000-0000-0000-0000-000000000001"}`},
+		{"temporaryAccessPass", `{"state":"enabled","defaultLifetimeInMinutes":120,"includeTargets":[{"id":"all_users","targetType":"group","isRegistrationRequired":false}]}`},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			path := configs + tc.id
+			def := e.do("GET", path, reader, "")
+			if def.status != 200 {
+				t.Fatalf("get: %d %s", def.status, def.raw)
+			}
+			if r := e.do("PATCH", path, apa, tc.patch); r.status != 200 || r.raw == def.raw {
+				t.Fatalf("patch: %d %s", r.status, r.raw)
+			}
+			// Who may reset, and a body is not silently ignored.
+			if r := e.do("DELETE", path, reader, ""); r.status != 403 {
+				t.Errorf("Global Reader reset: %d %s", r.status, r.raw)
+			}
+			if r := e.do("DELETE", path, apa, `{"state":"disabled"}`); r.status != 400 {
+				t.Errorf("DELETE with a body: %d %s", r.status, r.raw)
+			}
+			if r := e.do("GET", path, reader, ""); r.raw == def.raw {
+				t.Fatal("a refused reset reverted the configuration")
+			}
+			if r := e.doPlain("DELETE", path, apa, ""); r.status != 204 {
+				t.Fatalf("reset: %d %s", r.status, r.raw)
+			}
+			if r := e.do("GET", path, reader, ""); r.status != 200 || r.raw != def.raw {
+				t.Fatalf("after reset:\n%s\nwant the default:\n%s", r.raw, def.raw)
+			}
+			// Resetting a default configuration is a no-op, still 204.
+			if r := e.doPlain("DELETE", path, apa, ""); r.status != 204 {
+				t.Fatalf("second reset: %d %s", r.status, r.raw)
+			}
+		})
+	}
+	audits := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDisplayName eq 'Reset authentication methods policy'"), e.token(directory.RoleGlobalAdministrator), "")
+	if audits.status != 200 || len(audits.body["value"].([]any)) != 2 {
+		t.Fatalf("reset audits: %d %s", audits.status, audits.raw)
+	}
+}
