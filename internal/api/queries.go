@@ -112,9 +112,8 @@ var riskyUsersRes = &odata.Resource{Name: "riskyUser", Or: true, Select: true, T
 		{Name: "riskDetail", Type: odata.String, Ops: []string{"eq", "ne", "in"}}, timeProp("riskLastUpdatedDateTime"), boolProp("isDeleted")},
 	OrderBy: []string{"riskLastUpdatedDateTime", "userPrincipalName", "riskLevel"}}
 
-// riskHistoryRes: a user's risk history.
-//
-//lint:ignore U1000 declared for the riskyUsers history list (Graph issue #12), not routed yet
+// riskHistoryRes: a user's risk history (at most risk.MaxHistory items,
+// matched in memory).
 var riskHistoryRes = &odata.Resource{Name: "riskyUserHistoryItem", Select: true, Top: true,
 	Filter: []odata.Property{enumProp("riskLevel", "low", "medium", "high", "hidden", "none", "unknownFutureValue"),
 		enumProp("riskState", "none", "confirmedSafe", "remediated", "dismissed", "atRisk", "confirmedCompromised", "unknownFutureValue"),

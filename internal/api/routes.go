@@ -226,6 +226,8 @@ func (s *Server) graphRoutes(r chi.Router) {
 	// /identityProtection
 	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers", s.listRiskyUsers)
 	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}", s.getRiskyUser)
+	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}/history", s.listRiskyUserHistory)
+	r.With(allow(riskReaders...)).Get("/identityProtection/riskyUsers/{id}/history/{historyId}", s.getRiskyUserHistoryItem)
 	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/dismiss", s.dismissRiskyUsers)
 	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/confirmCompromised", s.confirmCompromisedUsers)
 	r.With(allow(riskWriters...)).Post("/identityProtection/riskyUsers/{id}/setRiskLevel", s.setRiskLevel)

@@ -161,6 +161,38 @@ func (s *Server) getRiskyUser(w http.ResponseWriter, r *http.Request) {
 	s.getEntity(w, r, u, err, "identityProtection/riskyUsers")
 }
 
+func (s *Server) listRiskyUserHistory(w http.ResponseWriter, r *http.Request) {
+	q, ok := listQuery(w, r, riskHistoryRes)
+	if !ok {
+		return
+	}
+	id, err := idParam(r, "id")
+	var items []risk.HistoryItem
+	if err == nil {
+		items, err = s.deps.Risk.History(r.Context(), id)
+	}
+	// At most risk.MaxHistory items: filtered and paged in memory.
+	var page []risk.HistoryItem
+	var next string
+	if err == nil {
+		page, next, _, err = pageInMemory(items, q)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeList(w, r, page, q, listOut{context: "identityProtection/riskyUsers('" + id + "')/history", next: next})
+}
+
+func (s *Server) getRiskyUserHistoryItem(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "id")
+	var h risk.HistoryItem
+	if err == nil {
+		h, err = s.deps.Risk.HistoryItem(r.Context(), id, pathParam(r, "historyId"))
+	}
+	s.getEntity(w, r, h, err, "identityProtection/riskyUsers('"+id+"')/history")
+}
+
 type userIDsRequest struct {
 	UserIDs []string `json:"userIds"`
 }

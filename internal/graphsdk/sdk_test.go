@@ -453,6 +453,13 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 	if ru.GetRiskState() == nil || *ru.GetRiskState() != models.DISMISSED_RISKSTATE {
 		t.Fatalf("risk state after dismiss: %v", ru.GetRiskState())
 	}
+	// The history: setRiskLevel then dismiss, newest first.
+	hist := must[models.RiskyUserHistoryItemCollectionResponseable](t, "risky user history")(c.IdentityProtection().RiskyUsers().ByRiskyUserId(deref(bob.GetId())).History().Get(ctx, nil))
+	if v := hist.GetValue(); len(v) != 2 || v[0].GetRiskState() == nil || *v[0].GetRiskState() != models.DISMISSED_RISKSTATE ||
+		v[0].GetActivity() == nil || v[0].GetActivity().GetDetail() == nil || *v[0].GetActivity().GetDetail() != models.ADMINDISMISSEDALLRISKFORUSER_RISKDETAIL ||
+		deref(v[0].GetUserId()) != deref(bob.GetId()) || v[1].GetRiskState() == nil || *v[1].GetRiskState() != models.ATRISK_RISKSTATE {
+		t.Fatalf("risky user history: %d items", len(v))
+	}
 
 	// Revoking Alice's sessions.
 	rv := must[users.ItemRevokeSignInSessionsPostResponseable](t, "revoke")(c.Users().ByUserId("alice@lab.example").RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil))

@@ -2,9 +2,11 @@ package risk
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/directory"
 )
 
@@ -46,11 +48,41 @@ const (
 // name (Graph's limit).
 const MaxUserIDs = 60
 
-// Change is what an action writes to each named user's record.
+// Change is what an action writes to each named user's record (and its
+// history). InitiatedBy is the acting admin's object id (or app id).
 type Change struct {
 	RiskLevel, RiskState, RiskDetail string
 	At                               time.Time
+	InitiatedBy                      string
 }
+
+// HistoryItem is Graph's riskyUserHistoryItem (v1.0 CSDL: riskyUser's
+// properties plus activity, initiatedBy, userId): the state one change
+// left.
+type HistoryItem struct {
+	ID                      string       `json:"id"`
+	UserID                  string       `json:"userId"`
+	UserPrincipalName       string       `json:"userPrincipalName"`
+	UserDisplayName         string       `json:"userDisplayName"`
+	RiskLevel               string       `json:"riskLevel"`
+	RiskState               string       `json:"riskState"`
+	RiskDetail              string       `json:"riskDetail"`
+	RiskLastUpdatedDateTime time.Time    `json:"riskLastUpdatedDateTime"`
+	IsDeleted               bool         `json:"isDeleted"`
+	IsProcessing            bool         `json:"isProcessing"`
+	InitiatedBy             string       `json:"initiatedBy"`
+	Activity                UserActivity `json:"activity"`
+}
+
+// UserActivity is Graph's riskUserActivity: the change's riskDetail and
+// the detections behind it, which the lab has none of ([]).
+type UserActivity struct {
+	Detail         string   `json:"detail"`
+	RiskEventTypes []string `json:"riskEventTypes"`
+}
+
+// MaxHistory bounds the history items one call returns (newest first).
+const MaxHistory = 500
 
 // Store persists risky users.
 type Store interface {
@@ -64,6 +96,10 @@ type Store interface {
 	Apply(ctx context.Context, userIDs []string, c Change) error
 	// UserRisk is Checker.UserRisk.
 	UserRisk(ctx context.Context, userID string) (string, error)
+	// History lists the user's risk changes, newest first; HistoryItem
+	// reads one (NotFound for another user's id).
+	History(ctx context.Context, userID string) ([]HistoryItem, error)
+	HistoryItem(ctx context.Context, userID, id string) (HistoryItem, error)
 }
 
 // Checker is what the sign-in flow asks before Conditional Access: the
@@ -129,7 +165,60 @@ func (s *Service) apply(ctx context.Context, userIDs []string, level, state, det
 	if s.Now != nil {
 		now = s.Now
 	}
-	return s.Store.Apply(ctx, ids, Change{RiskLevel: level, RiskState: state, RiskDetail: detail, At: now().UTC()})
+	return s.Store.Apply(ctx, ids, Change{RiskLevel: level, RiskState: state, RiskDetail: detail, At: now().UTC(), InitiatedBy: initiator(ctx)})
+}
+
+// initiator is the acting admin's object id (or the app's id) from the
+// request's audit actor, Graph's initiatedBy.
+func initiator(ctx context.Context) string {
+	raw, _, ok := audit.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	var a audit.Actor
+	if json.Unmarshal([]byte(raw), &a) != nil {
+		return ""
+	}
+	switch {
+	case a.User != nil:
+		return a.User.ID
+	case a.App != nil:
+		return a.App.AppID
+	}
+	return ""
+}
+
+// History is GET /identityProtection/riskyUsers/{id}/history: the user's
+// risk changes, newest first, each with its activity.
+func (s *Service) History(ctx context.Context, userID string) ([]HistoryItem, error) {
+	if err := directory.ValidateID(userID); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.Get(ctx, userID); err != nil {
+		return nil, err // 404 for a user never at risk, as the riskyUser itself
+	}
+	items, err := s.Store.History(ctx, userID)
+	for i := range items {
+		items[i].Activity = activityOf(items[i])
+	}
+	return items, err
+}
+
+// HistoryItem is one item of History.
+func (s *Service) HistoryItem(ctx context.Context, userID, id string) (HistoryItem, error) {
+	if err := directory.ValidateID(userID); err != nil {
+		return HistoryItem{}, err
+	}
+	if err := directory.ValidateID(id); err != nil {
+		return HistoryItem{}, err
+	}
+	h, err := s.Store.HistoryItem(ctx, userID, id)
+	h.Activity = activityOf(h)
+	return h, err
+}
+
+func activityOf(h HistoryItem) UserActivity {
+	return UserActivity{Detail: h.RiskDetail, RiskEventTypes: []string{}}
 }
 
 // validateUserIDs checks the list and removes repeats.

@@ -92,7 +92,12 @@ func (s *RiskyUsers) Apply(ctx context.Context, userIDs []string, c risk.Change)
 			return err
 		}
 		if int(tag.RowsAffected()) == len(userIDs) {
-			return nil
+			// The history item of each change, in the same transaction.
+			_, err := tx.Exec(ctx, `INSERT INTO risky_user_history (id, user_id, user_principal_name, user_display_name, risk_level, risk_state, risk_detail,
+				risk_last_updated_date_time, initiated_by)
+				SELECT gen_random_uuid(), user_id, user_principal_name, user_display_name, risk_level, risk_state, risk_detail, risk_last_updated_date_time, $2
+				FROM risky_users WHERE user_id = ANY($1::uuid[])`, userIDs, c.InitiatedBy)
+			return err
 		}
 		err = tx.QueryRow(ctx, `SELECT id::text FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = x.id) LIMIT 1`, userIDs).Scan(&missing)
 		if err != nil {
@@ -122,4 +127,42 @@ func (s *RiskyUsers) UserRisk(ctx context.Context, userID string) (string, error
 		return "", fmt.Errorf("user risk: %w", err)
 	}
 	return level, nil
+}
+
+const historyCols = `h.id::text, h.user_id::text, COALESCE(u.user_principal_name, h.user_principal_name), COALESCE(u.display_name, h.user_display_name),
+	h.risk_level, h.risk_state, h.risk_detail, h.risk_last_updated_date_time, u.id IS NULL, h.initiated_by`
+
+const historyFrom = ` FROM risky_user_history h LEFT JOIN users u ON u.id = h.user_id`
+
+func scanHistory(row pgx.Row) (risk.HistoryItem, error) {
+	var h risk.HistoryItem
+	err := row.Scan(&h.ID, &h.UserID, &h.UserPrincipalName, &h.UserDisplayName, &h.RiskLevel, &h.RiskState, &h.RiskDetail,
+		&h.RiskLastUpdatedDateTime, &h.IsDeleted, &h.InitiatedBy)
+	h.RiskLastUpdatedDateTime = h.RiskLastUpdatedDateTime.UTC()
+	return h, err
+}
+
+// History lists the user's risk changes, newest first (at most
+// risk.MaxHistory).
+func (s *RiskyUsers) History(ctx context.Context, userID string) ([]risk.HistoryItem, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+historyCols+historyFrom+` WHERE h.user_id = $1
+		ORDER BY h.risk_last_updated_date_time DESC, h.id DESC LIMIT $2`, userID, risk.MaxHistory)
+	if err != nil {
+		return nil, fmt.Errorf("risky user history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (risk.HistoryItem, error) { return scanHistory(r) })
+	if err != nil {
+		return nil, fmt.Errorf("risky user history: %w", err)
+	}
+	return out, nil
+}
+
+// HistoryItem is one of the user's risk changes; NotFound for an id of
+// another user or none.
+func (s *RiskyUsers) HistoryItem(ctx context.Context, userID, id string) (risk.HistoryItem, error) {
+	h, err := scanHistory(s.db.Pool.QueryRow(ctx, `SELECT `+historyCols+historyFrom+` WHERE h.user_id = $1 AND h.id = $2`, userID, id))
+	if err != nil {
+		return h, fmt.Errorf("risky user history item: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "user %q has no risk history item %q", userID, id)))
+	}
+	return h, nil
 }
