@@ -222,7 +222,8 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	b.goTo("/admin/audit-log?category=Policy", "#view [data-result]")
 	audits := b.text("table.audits")
 	for _, want := range []string{"Add conditional access policy", "Update conditional access policy", name,
-		"enabledForReportingButNotEnforced", "Update authentication methods policy", admin} {
+		"enabledForReportingButNotEnforced", "Update authentication methods policy", admin,
+		"Override Conditional Access lockout protection", "wouldLockOutCaller"} {
 		if !strings.Contains(audits, want) {
 			t.Errorf("audit log lacks %q: %q", want, audits)
 		}

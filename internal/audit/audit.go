@@ -135,3 +135,29 @@ type Filter struct {
 	InitiatorUPN               string
 	TargetID                   string
 }
+
+// Override carries a forced override of Conditional Access lockout
+// protection from the check that found it to the store writing the change,
+// which records it in the change's own transaction: an override is never
+// saved without its record, and a refused or failed change leaves none.
+type Override struct {
+	// Findings is what was overridden (the findings' text); empty: nothing.
+	Findings string
+}
+
+type overrideKey struct{}
+
+// WithOverride returns ctx carrying an empty Override for the check to fill.
+func WithOverride(ctx context.Context) (context.Context, *Override) {
+	o := &Override{}
+	return context.WithValue(ctx, overrideKey{}, o), o
+}
+
+// OverrideFrom is the Override of ctx, nil without one.
+func OverrideFrom(ctx context.Context) *Override {
+	o, _ := ctx.Value(overrideKey{}).(*Override)
+	return o
+}
+
+// ActivityLockoutOverride is the activity of an override's record.
+const ActivityLockoutOverride = "Override Conditional Access lockout protection"

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/policy"
 )
@@ -249,6 +250,7 @@ func (s *Service) CreatePolicy(ctx context.Context, caller Caller, p policy.Cond
 		return p, err
 	}
 	p.ID = uuid.NewString()
+	ctx, _ = audit.WithOverride(ctx) // filled by check when force overrides findings
 	if err := checkLocations(&p, c.locations); err != nil {
 		return p, err
 	}
@@ -277,6 +279,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, caller Caller, id string, pa
 	if err != nil {
 		return policy.ConditionalAccessPolicy{}, err
 	}
+	ctx, _ = audit.WithOverride(ctx) // filled by check when force overrides findings
 	out, err := s.store.UpdatePolicy(ctx, id, func(cur policy.ConditionalAccessPolicy) (policy.ConditionalAccessPolicy, error) {
 		var next policy.ConditionalAccessPolicy
 		if err := mergePatch(cur, patch, &next); err != nil {
@@ -315,6 +318,9 @@ func (s *Service) check(ctx context.Context, p *policy.ConditionalAccessPolicy, 
 		return err
 	}
 	if len(findings) > 0 {
+		if o := audit.OverrideFrom(ctx); o != nil {
+			o.Findings = findings.Error()
+		}
 		s.overridden(ctx, lock.caller, "policy \""+p.DisplayName+"\" ("+p.ID+") saved", findings)
 	}
 	return nil

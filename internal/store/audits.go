@@ -152,3 +152,29 @@ func (s *Audits) GetDirectoryAudit(ctx context.Context, id string) (audit.Direct
 	}
 	return a, nil
 }
+
+// recordOverride writes the audit record of a forced override of lockout
+// protection (audit.OverrideFrom(ctx) filled by the check) in the change's
+// transaction, with the actor and correlation id the trigger gives the
+// change itself, so the two records read together. Nothing without an
+// override, or without an actor (a change nobody made as an admin).
+func recordOverride(ctx context.Context, tx pgx.Tx, policyID, displayName string) error {
+	o := audit.OverrideFrom(ctx)
+	if o == nil || o.Findings == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO directory_audits (category, activity_display_name, operation_type, correlation_id, initiated_by,
+                              initiated_by_user_id, initiated_by_upn, target_id, target_resources)
+SELECT 'Policy', $4::text, 'Update', COALESCE(current_setting('rpserver.audit_correlation', true), ''), a,
+       COALESCE(a #>> '{user,id}', ''), COALESCE(a #>> '{user,userPrincipalName}', ''), $1::text,
+       jsonb_build_array(jsonb_build_object('id', $1::text, 'type', 'Policy', 'displayName', $2::text, 'userPrincipalName', NULL,
+           'modifiedProperties', jsonb_build_array(jsonb_build_object('displayName', 'LockoutProtectionFindings',
+               'oldValue', NULL, 'newValue', to_jsonb($3::text)::text))))
+  FROM (SELECT NULLIF(current_setting('rpserver.audit_actor', true), '')::jsonb AS a) actor
+ WHERE a IS NOT NULL`, policyID, displayName, o.Findings, audit.ActivityLockoutOverride)
+	if err != nil {
+		return fmt.Errorf("record the lockout override: %w", err)
+	}
+	return nil
+}

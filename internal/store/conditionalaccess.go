@@ -109,7 +109,10 @@ func (s *ConditionalAccess) CreatePolicy(ctx context.Context, p policy.Condition
 		}
 		out, err = scanPolicy(tx.QueryRow(ctx, `INSERT INTO conditional_access_policies (id, display_name, state, custom_strength_id, doc)
 			VALUES ($1, $2, $3, $4, $5) RETURNING `+policyCols, p.ID, p.DisplayName, p.State, ref, doc))
-		return strengthRef(err)
+		if err != nil {
+			return strengthRef(err)
+		}
+		return recordOverride(ctx, tx, out.ID, out.DisplayName)
 	})
 	if err != nil {
 		return out, fmt.Errorf("create conditional access policy: %w", err)
@@ -159,7 +162,10 @@ func (s *ConditionalAccess) UpdatePolicy(ctx context.Context, id string, fn func
 		out, err = scanPolicy(tx.QueryRow(ctx, `UPDATE conditional_access_policies
 			SET display_name = $2, state = $3, custom_strength_id = $4, doc = $5, modified_at = now()
 			WHERE id = $1 RETURNING `+policyCols, id, next.DisplayName, next.State, ref, doc))
-		return strengthRef(err)
+		if err != nil {
+			return strengthRef(err)
+		}
+		return recordOverride(ctx, tx, out.ID, out.DisplayName)
 	})
 	if err != nil {
 		return out, fmt.Errorf("update conditional access policy: %w", err)
