@@ -26,6 +26,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/rpserver/rpserver/internal/ceremony"
+	"github.com/rpserver/rpserver/internal/retention"
 )
 
 // Config is everything `rpserver serve` needs.
@@ -138,8 +139,8 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
 	labInit := fs.Bool("lab-init", envBool("RPSERVER_LAB_INIT", false), "on an empty tenant, create the rollout article's starting tenant once listening and print admin1's one-time TAP, as rpserver lab init does; a tenant with users is never touched (RPSERVER_LAB_INIT; scripts/run.sh turns it on)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")
-	signInDays := fs.Int64("signin-log-retention-days", envInt("RPSERVER_SIGNIN_LOG_RETENTION_DAYS", 30), "days the sign-in log (and resolved alerts) keep records, 1..3650; whole days are dropped once past it (RPSERVER_SIGNIN_LOG_RETENTION_DAYS)")
-	auditDays := fs.Int64("audit-log-retention-days", envInt("RPSERVER_AUDIT_LOG_RETENTION_DAYS", 30), "days the directory audit log keeps records, 1..3650 (RPSERVER_AUDIT_LOG_RETENTION_DAYS)")
+	signInDays := fs.Int64("signin-log-retention-days", envInt("RPSERVER_SIGNIN_LOG_RETENTION_DAYS", 30), "days the sign-in log (and resolved alerts) keep records, 1..366; whole days are dropped once past it (RPSERVER_SIGNIN_LOG_RETENTION_DAYS)")
+	auditDays := fs.Int64("audit-log-retention-days", envInt("RPSERVER_AUDIT_LOG_RETENTION_DAYS", 30), "days the directory audit log keeps records, 1..366 (RPSERVER_AUDIT_LOG_RETENTION_DAYS)")
 	return func() (Config, error) {
 		c := Config{SignInLogRetentionDays: int(*signInDays), AuditLogRetentionDays: int(*auditDays), TenantID: strings.ToLower(*tenantID), OIDCAlg: *oidcAlg,
 			RequestTimeout: *reqTimeout, MaxInFlight: int(*maxInFlight), ShutdownDelay: *shutdownDelay, ShutdownTimeout: *shutdownTimeout, LabInit: *labInit,
@@ -266,8 +267,8 @@ func (c *Config) complete() error {
 		name string
 		days int
 	}{{"sign-in log retention", c.SignInLogRetentionDays}, {"audit log retention", c.AuditLogRetentionDays}} {
-		if r.days < 1 || r.days > 3650 {
-			errs = append(errs, fmt.Errorf("%s %d days: want 1 to 3650", r.name, r.days))
+		if r.days < 1 || r.days > retention.MaxDays {
+			errs = append(errs, fmt.Errorf("%s %d days: want 1 to %d", r.name, r.days, retention.MaxDays))
 		}
 	}
 	switch c.LogLevel {

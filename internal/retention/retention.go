@@ -58,8 +58,11 @@ const (
 	// retryInterval is the wait after a pass that failed (a lock timeout
 	// while the table was busy, the database away).
 	retryInterval = time.Minute
-	// MaxDays bounds the window (ten years).
-	MaxDays = 3650
+	// MaxDays bounds the window to a year: a day is a partition, and a
+	// query not narrowed by time (a GET by id) visits every partition, so
+	// thousands of them would make those slow. Entra keeps 30 days and
+	// exports anything longer elsewhere.
+	MaxDays = 366
 )
 
 // Config of a Keeper.
