@@ -200,8 +200,9 @@ func adminPolicyRollout(t *testing.T, b, u *browser) {
 	b.goTo("/admin/authentication-strengths", formSel("strength"))
 	b.fill("strength", "displayName", "Passkeys only (lab)")
 	b.do("allow fido2", chromedp.Click(chromedp.CSS(formSel("strength")+` input[name=allowedCombinations][value=fido2]`)))
+	b.fill("strength", "allowedAAGUIDs", msAuthIOS+"\n"+msAuthAndroid)
 	b.submit("strength", `document.querySelector('tr[data-strength="Passkeys only (lab)"]')`)
-	if row := b.text(`tr[data-strength="Passkeys only (lab)"]`); !strings.Contains(row, "Custom") || !strings.Contains(row, "fido2") {
+	if row := b.text(`tr[data-strength="Passkeys only (lab)"]`); !strings.Contains(row, "Custom") || !strings.Contains(row, "fido2 only with models: "+msAuthIOS+", "+msAuthAndroid) {
 		t.Errorf("custom strength row: %q", row)
 	}
 	b.shot("admin-authentication-strengths")

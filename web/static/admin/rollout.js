@@ -32,7 +32,10 @@ export default async function render(ctx) {
   if (!res.ok) return ctx.failWith(res);
   const r = res.data;
   ctx.heading('Rollout: ' + r.displayName);
+  const here = '/admin/rollout?group=' + encodeURIComponent(chosen) + '&days=';
   ctx.view.append(
+    el('p', {class: 'windows'}, 'Sign-ins of the last: ', [1, 7, 30].flatMap((d) => [d === days ? el('strong', {}, d + (d === 1 ? ' day' : ' days'))
+      : el('a', {href: here + d, 'data-action': 'window-' + d}, d + (d === 1 ? ' day' : ' days')), ' '])),
     dl([['Members', String(r.members)],
       ['With an allowed passkey', meter(r.membersWithAllowedPasskey, r.members, 'members with an allowed passkey')],
       ['Passkey profiles for this group', !r.passkeyPolicyConfigured ? 'the passkey method was never configured: any passkey is accepted'
