@@ -362,3 +362,53 @@ func (s *Server) listCombinationConfigurations(w http.ResponseWriter, r *http.Re
 	}
 	s.writeList(w, r, st.CombinationConfigurations, q, listOut{context: strengthContext + "('" + st.ID + "')/combinationConfigurations"})
 }
+
+func combinationContext(strengthID string) string {
+	return strengthContext + "('" + strengthID + "')/combinationConfigurations"
+}
+
+// createCombinationConfiguration is POST .../combinationConfigurations: a
+// fido2CombinationConfiguration (allowedAAGUIDs) for the strength's fido2
+// combination, 201 with its new id.
+func (s *Server) createCombinationConfiguration(w http.ResponseWriter, r *http.Request) {
+	id := pathParam(r, "id")
+	var req policy.CombinationConfiguration
+	err := decodeGraph(r, "authenticationCombinationConfiguration", &req)
+	var out policy.CombinationConfiguration
+	if err == nil {
+		out, err = s.deps.ConditionalAccess.AddCombinationConfiguration(r.Context(), id, req)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.created(w, r, out.ID, out, combinationContext(id))
+}
+
+func (s *Server) getCombinationConfiguration(w http.ResponseWriter, r *http.Request) {
+	id := pathParam(r, "id")
+	out, err := s.deps.ConditionalAccess.GetCombinationConfiguration(r.Context(), id, pathParam(r, "configId"))
+	s.getEntity(w, r, out, err, combinationContext(id))
+}
+
+func (s *Server) updateCombinationConfiguration(w http.ResponseWriter, r *http.Request) {
+	id := pathParam(r, "id")
+	body, err := decodeGraphPatch(r, "authenticationCombinationConfiguration", &policy.CombinationConfiguration{})
+	var out policy.CombinationConfiguration
+	if err == nil {
+		out, err = s.deps.ConditionalAccess.UpdateCombinationConfiguration(r.Context(), id, pathParam(r, "configId"), body)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.patched(w, r, out, combinationContext(id))
+}
+
+func (s *Server) deleteCombinationConfiguration(w http.ResponseWriter, r *http.Request) {
+	if err := s.deps.ConditionalAccess.DeleteCombinationConfiguration(r.Context(), pathParam(r, "id"), pathParam(r, "configId")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

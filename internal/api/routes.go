@@ -208,6 +208,10 @@ func (s *Server) graphRoutes(r chi.Router) {
 		r.With(allow(strengthReaders...)).Get(p+"/{id}/usage", s.strengthUsage)
 		r.With(allow(strengthWriters...)).Post(p+"/{id}/updateAllowedCombinations", s.updateAllowedCombinations)
 		r.With(allow(strengthReaders...)).Get(p+"/{id}/combinationConfigurations", s.listCombinationConfigurations)
+		r.With(allow(strengthWriters...)).Post(p+"/{id}/combinationConfigurations", s.createCombinationConfiguration)
+		r.With(allow(strengthReaders...)).Get(p+"/{id}/combinationConfigurations/{configId}", s.getCombinationConfiguration)
+		r.With(allow(strengthWriters...)).Patch(p+"/{id}/combinationConfigurations/{configId}", s.updateCombinationConfiguration)
+		r.With(allow(strengthWriters...)).Delete(p+"/{id}/combinationConfigurations/{configId}", s.deleteCombinationConfiguration)
 		r.With(allow(strengthReaders...)).Get(p+"/authenticationMethodModes", s.listAuthenticationMethodModes)
 	}
 

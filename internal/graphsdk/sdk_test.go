@@ -343,6 +343,25 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 	if combos := readSt.GetAllowedCombinations(); len(combos) != 1 || combos[0] != models.FIDO2_AUTHENTICATIONMETHODMODES {
 		t.Fatalf("strength read back: %v", combos)
 	}
+	// A fido2 combination configuration (allowed AAGUIDs) on it: created,
+	// read by id as its derived type, changed, removed.
+	ccReq := models.NewFido2CombinationConfiguration()
+	ccReq.SetAllowedAAGUIDs([]string{"90a3ccdf-635c-4729-a248-9b709135078f"})
+	ccReq.SetAppliesToCombinations([]models.AuthenticationMethodModes{models.FIDO2_AUTHENTICATIONMETHODMODES})
+	stCCs := c.Policies().AuthenticationStrengthPolicies().ByAuthenticationStrengthPolicyId(deref(strength.GetId())).CombinationConfigurations()
+	cc := must[models.AuthenticationCombinationConfigurationable](t, "create combination configuration")(stCCs.Post(ctx, ccReq, nil))
+	readCC := must[models.AuthenticationCombinationConfigurationable](t, "get combination configuration")(stCCs.ByAuthenticationCombinationConfigurationId(deref(cc.GetId())).Get(ctx, nil))
+	if f, ok := readCC.(models.Fido2CombinationConfigurationable); !ok || len(f.GetAllowedAAGUIDs()) != 1 {
+		t.Fatalf("combination configuration read back as %T", readCC)
+	}
+	ccPatch := models.NewFido2CombinationConfiguration()
+	ccPatch.SetAllowedAAGUIDs([]string{"90a3ccdf-635c-4729-a248-9b709135078f", "de1e552d-db1d-4423-a619-566b625cdc84"})
+	if _, err := stCCs.ByAuthenticationCombinationConfigurationId(deref(cc.GetId())).Patch(ctx, ccPatch, nil); err != nil {
+		t.Fatalf("patch combination configuration: %s", describe(err))
+	}
+	if err := stCCs.ByAuthenticationCombinationConfigurationId(deref(cc.GetId())).Delete(ctx, nil); err != nil {
+		t.Fatalf("delete combination configuration: %s", describe(err))
+	}
 
 	// A named location and a report-only policy requiring the strength
 	// outside it.

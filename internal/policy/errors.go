@@ -91,6 +91,9 @@ const (
 	CodeBuiltInReadOnly                     = "builtInReadOnly"
 	CodeInvalidCombinationConfiguration     = "invalidCombinationConfiguration"
 	CodeUnsupportedCombinationConfiguration = "unsupportedCombinationConfiguration"
+	// CodeDuplicateCombinationConfiguration: a second configuration for a
+	// combination that has one (which one would decide is ambiguous).
+	CodeDuplicateCombinationConfiguration = "duplicateCombinationConfiguration"
 
 	CodeEmergencyAccountNotExcluded = "emergencyAccountNotExcluded"
 	CodeWouldLockOutCaller          = "wouldLockOutCaller"

@@ -189,11 +189,15 @@ func ValidateCustomStrength(s AuthenticationStrengthPolicy) error {
 		}
 		seen[set] = true
 	}
+	fido2Configs := 0
 	for i, cc := range s.CombinationConfigurations {
 		target := "combinationConfigurations[" + itoa(i) + "]"
 		if cc.ODataType != ODataTypeFido2CombinationConfiguration && cc.ODataType != "fido2CombinationConfiguration" {
 			errs.add(CodeUnsupportedCombinationConfiguration, target+".@odata.type", "only fido2CombinationConfiguration is supported, got \""+cc.ODataType+"\"")
 			continue
+		}
+		if fido2Configs++; fido2Configs > 1 {
+			errs.add(CodeDuplicateCombinationConfiguration, target, "the strength already has a fido2 combination configuration; change it instead")
 		}
 		if len(cc.AppliesToCombinations) != 1 || strings.TrimSpace(cc.AppliesToCombinations[0]) != "fido2" {
 			errs.add(CodeInvalidCombinationConfiguration, target+".appliesToCombinations", "a fido2 configuration applies to exactly [\"fido2\"]")
