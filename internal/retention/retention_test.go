@@ -403,3 +403,38 @@ func TestConfigRefusesBadWindows(t *testing.T) {
 		}
 	}
 }
+
+// Started, the keeper runs a pass every Interval by itself; after Close it
+// runs none.
+func TestStartRunsPassesUntilClose(t *testing.T) {
+	db := testpg.Open(t)
+	c := &clock{t: date("2026-03-10T12:00:00Z")}
+	k, err := retention.New(db.Partitions(), retention.Config{Now: c.Now, Interval: 20 * time.Millisecond,
+		Logs: []retention.Log{{Table: store.SignInLog, Days: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Start()
+	has := func(day string) bool { return slices.Contains(days(t, db, store.SignInLog), day) }
+	deadline := time.Now().Add(20 * time.Second)
+	for !has("2026-03-12") {
+		if time.Now().After(deadline) {
+			t.Fatal("no pass ran")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.Set(date("2026-04-10T12:00:00Z"))
+	for !has("2026-04-12") || has("2026-03-10") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the next passes did not follow the clock: %v", days(t, db, store.SignInLog))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	k.Close()
+	c.Set(date("2026-05-10T12:00:00Z"))
+	time.Sleep(100 * time.Millisecond)
+	if has("2026-05-10") {
+		t.Fatal("a pass ran after Close")
+	}
+	k.Close()
+}

@@ -55,6 +55,20 @@ func Main(m *testing.M) {
 // its connection string; it is dropped when the test ends.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	dsn := NewEmptyDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, _, err := store.Migrate(ctx, dsn); err != nil {
+		t.Fatalf("testpg: migrate: %v", err)
+	}
+	return dsn
+}
+
+// NewEmptyDatabase creates a fresh database without the schema (for tests
+// of a migration over existing rows) and returns its connection string; it
+// is dropped when the test ends.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
 	if adminURL == "" {
 		t.Fatal("testpg: call testpg.Main from TestMain")
 	}
@@ -88,9 +102,6 @@ func NewDatabase(t testing.TB) string {
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
-	if _, _, err := store.Migrate(ctx, dsn); err != nil {
-		t.Fatalf("testpg: migrate: %v", err)
-	}
 	return dsn
 }
 
