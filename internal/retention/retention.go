@@ -26,6 +26,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Store is what a Keeper needs of the database (store.Partitions).
@@ -71,12 +73,19 @@ type Config struct {
 	Ahead    int              // days after today made ahead; 0: DefaultAhead
 	Interval time.Duration    // between passes; 0: DefaultInterval
 	Now      func() time.Time // the clock; nil: time.Now
+	// Registerer, when set, receives rpserver_retention_passes_total
+	// (by result) and rpserver_retention_last_success_timestamp_seconds:
+	// alert when the last success is more than a few hours old.
+	Registerer prometheus.Registerer
 }
 
 // Keeper runs retention passes.
 type Keeper struct {
 	store Store
 	cfg   Config
+
+	passes      *prometheus.CounterVec
+	lastSuccess prometheus.Gauge
 
 	mu      sync.Mutex
 	started bool
@@ -104,7 +113,21 @@ func New(s Store, c Config) (*Keeper, error) {
 	if c.Ahead < 0 || c.Ahead > 31 {
 		return nil, fmt.Errorf("retention: %d days ahead: want 0 to 31", c.Ahead)
 	}
-	return &Keeper{store: s, cfg: c, stop: make(chan struct{}), done: make(chan struct{})}, nil
+	k := &Keeper{store: s, cfg: c, stop: make(chan struct{}), done: make(chan struct{}),
+		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rpserver_retention_passes_total",
+			Help: "Retention passes over the partitioned logs, by result (ok, failed)."}, []string{"result"}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rpserver_retention_last_success_timestamp_seconds",
+			Help: "When the last retention pass that succeeded ended (Unix time)."}),
+	}
+	if c.Registerer != nil {
+		if err := c.Registerer.Register(k.passes); err != nil {
+			return nil, fmt.Errorf("retention: metrics: %w", err)
+		}
+		if err := c.Registerer.Register(k.lastSuccess); err != nil {
+			return nil, fmt.Errorf("retention: metrics: %w", err)
+		}
+	}
+	return k, nil
 }
 
 // Config returns the keeper's settings, defaults filled.
@@ -124,6 +147,17 @@ func utcDay(t time.Time) time.Time {
 // resolved alerts) of rows older than it. Each step stands alone: a step
 // that fails is reported and the others still run.
 func (k *Keeper) Run(ctx context.Context) error {
+	err := k.run(ctx)
+	if err != nil {
+		k.passes.WithLabelValues("failed").Inc()
+		return err
+	}
+	k.passes.WithLabelValues("ok").Inc()
+	k.lastSuccess.SetToCurrentTime()
+	return nil
+}
+
+func (k *Keeper) run(ctx context.Context) error {
 	now := k.cfg.Now()
 	today := utcDay(now)
 	var errs []error

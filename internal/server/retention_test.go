@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +31,15 @@ func TestNewMakesTodaysPartitions(t *testing.T) {
 	logs := srv.Retention.Config().Logs
 	if logs[0].Table != store.SignInLog || logs[0].Days != 7 || logs[1].Table != store.AuditLog || logs[1].Days != 30 {
 		t.Fatalf("retention windows %+v", logs)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `rpserver_retention_passes_total{result="ok"} 1`) || !strings.Contains(string(body), "rpserver_retention_last_success_timestamp_seconds") {
+		t.Fatalf("/metrics has no retention pass:\n%s", body)
 	}
 	srv.Retention.Close()
 	srv.Retention.Close()

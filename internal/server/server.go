@@ -248,7 +248,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	keeper, err := retention.New(db.Partitions(), retention.Config{Logs: []retention.Log{
 		{Table: store.SignInLog, Days: c.SignInLogRetentionDays, Alerts: true},
 		{Table: store.AuditLog, Days: c.AuditLogRetentionDays},
-	}})
+	}, Registerer: c.Registry})
 	if err != nil {
 		return nil, err
 	}
