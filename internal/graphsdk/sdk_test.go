@@ -246,9 +246,10 @@ func TestLabSetupWithTheGraphSDK(t *testing.T) {
 	var profiles struct {
 		PasskeyProfiles []struct{ ID, Name string } `json:"passkeyProfiles"`
 	}
+	// The opt-in as Microsoft Learn's example does it: the Default profile
+	// sent in passkeyProfiles, defaultPasskeyProfile not named.
 	l.raw(abs.PATCH, "/beta/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2", map[string]any{
-		"@odata.type":           "#microsoft.graph.fido2AuthenticationMethodConfiguration",
-		"defaultPasskeyProfile": "00000000-0000-0000-0000-000000000001",
+		"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
 		"passkeyProfiles": []any{
 			map[string]any{"id": "00000000-0000-0000-0000-000000000001", "name": "Default passkey profile", "passkeyTypes": "deviceBound,synced",
 				"attestationEnforcement": "disabled", "keyRestrictions": map[string]any{"isEnforced": false, "enforcementType": "block", "aaGuids": []string{}}},

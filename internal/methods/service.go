@@ -104,10 +104,36 @@ func (s *Service) load(ctx context.Context, id string, into any) (bool, error) {
 	return true, nil
 }
 
+// optsIntoProfiles reports whether a PATCH turns passkey profiles on: it
+// sets defaultPasskeyProfile, or, as Microsoft Learn's "Update
+// fido2AuthenticationMethodConfiguration" example does, sends
+// passkeyProfiles holding the Default profile (its well-known id) without
+// naming defaultPasskeyProfile.
+func optsIntoProfiles(fields map[string]json.RawMessage) bool {
+	if raw, ok := fields["defaultPasskeyProfile"]; ok {
+		var v string
+		return json.Unmarshal(raw, &v) == nil && v != ""
+	}
+	var sent []struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(fields["passkeyProfiles"], &sent) != nil {
+		return false
+	}
+	for _, p := range sent {
+		if strings.EqualFold(p.ID, profiles.DefaultPasskeyProfileID) {
+			return true
+		}
+	}
+	return false
+}
+
 // PatchFido2 applies a Graph PATCH body (a JSON object whose properties and
 // types the caller has already checked) to the FIDO2 configuration.
-// Setting defaultPasskeyProfile while profiles are off enables them (the
-// one-way migration runs first); clearing it afterwards is refused.
+// Setting defaultPasskeyProfile, or sending the Default profile in
+// passkeyProfiles, while profiles are off enables them (the one-way
+// migration runs first, then the body's values apply); clearing it
+// afterwards is refused.
 func (s *Service) PatchFido2(ctx context.Context, patch []byte) (profiles.Fido2AuthenticationMethodConfiguration, error) {
 	var out profiles.Fido2AuthenticationMethodConfiguration
 	_, err := s.configs.UpdateConfig(ctx, ConfigFido2, func(cur []byte) ([]byte, error) {
@@ -122,11 +148,8 @@ func (s *Service) PatchFido2(ctx context.Context, patch []byte) (profiles.Fido2A
 			return nil, err
 		}
 		base := prev
-		if raw, ok := fields["defaultPasskeyProfile"]; ok && !prev.ProfilesEnabled() {
-			var v string
-			if json.Unmarshal(raw, &v) == nil && v != "" {
-				base = profiles.EnablePasskeyProfiles(prev)
-			}
+		if !prev.ProfilesEnabled() && optsIntoProfiles(fields) {
+			base = profiles.EnablePasskeyProfiles(prev)
 		}
 		var next profiles.Fido2AuthenticationMethodConfiguration
 		if err := merge(base, fields, &next); err != nil {
