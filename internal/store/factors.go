@@ -277,8 +277,10 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // Access version; with a claim it also reserves the failure limiter's
 // attempt (reserveAttemptSQL, on the unlogged client_attempts: still no
 // WAL flush), carrying the settlements of the client's earlier attempts.
-// The reservation is the statement's last step (the select list reads it
-// after the joins), so the client's row lock is held only to the commit.
+// The reservation is the statement's last step (the select list's last
+// columns read it, after the joins and the facts' subqueries), so the
+// client's row lock is held only to the commit, which waits for no WAL
+// flush (both tables are unlogged).
 // The grant is answered whenever the statement ran, with or without a
 // challenge. No challenge row: NotFound; no credential: nil Credential.
 func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
@@ -304,9 +306,9 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
 	}
 	a.Challenge = ceremony.Challenge{Hash: challengeHash, Kind: ceremony.KindAuthentication}
-	dest := append([]any{&reserved, &failures, &chUser, &expires, &version,
+	dest := append([]any{&chUser, &expires, &version,
 		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
-		f.dest()...)
+		append(f.dest(), &reserved, &failures)...)
 	if err := s.db.Pool.QueryRow(ctx, statement, args...).Scan(dest...); err != nil {
 		return a, fmt.Errorf("take passkey assertion: %w", err)
 	}
@@ -334,7 +336,9 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 }
 
 // takePasskeyAssertionSQL is TakePasskeyAssertion's statement; reserve
-// adds the limiter's claim ($3..$9). It always returns one row (the
+// adds the limiter's claim ($3..$9), evaluated last: PostgreSQL runs a
+// data-modifying WITH when its output is first read, here by the select
+// list's last expression. It always returns one row (the
 // challenge's columns NULL when there was none), so a grant is answered
 // either way.
 func takePasskeyAssertionSQL(reserve bool) string {
@@ -345,10 +349,11 @@ func takePasskeyAssertionSQL(reserve bool) string {
 	}
 	return `WITH taken AS (
 			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication' RETURNING user_id, expires_at)` + with + `
-		SELECT ` + grant + `, t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
+		SELECT t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
-			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `
+			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `,
+			` + grant + `
 		FROM (SELECT) one LEFT JOIN taken t ON true
 			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $2`
 }
