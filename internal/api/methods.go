@@ -371,6 +371,28 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, caller *methods.
 	writeJSON(w, http.StatusOK, s.fido2Method(c))
 }
 
+// deleteSoftwareOathMethod and deleteAuthenticatorMethod are Graph's
+// DELETE of a user's verification-code app or push app, 204.
+func (s *Server) deleteSoftwareOathMethod(w http.ResponseWriter, r *http.Request) {
+	s.deleteFactor(w, r, s.deps.Methods.DeleteSoftwareOath)
+}
+
+func (s *Server) deleteAuthenticatorMethod(w http.ResponseWriter, r *http.Request) {
+	s.deleteFactor(w, r, s.deps.Methods.DeleteAuthenticator)
+}
+
+func (s *Server) deleteFactor(w http.ResponseWriter, r *http.Request, del func(ctx context.Context, c methods.Caller, userID, id string) error) {
+	uid, err := s.userIDParam(r, "id")
+	if err == nil {
+		err = del(r.Context(), callerOf(r), uid, pathParam(r, "methodId"))
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) deleteFido2(w http.ResponseWriter, r *http.Request) {
 	uid, err := s.userIDParam(r, "id")
 	c := callerOf(r)

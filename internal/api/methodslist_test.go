@@ -93,6 +93,39 @@ func TestUserMethodsPolymorphic(t *testing.T) {
 			}
 		})
 	}
+	// An Authentication Administrator removes the TOTP and push apps
+	// (Graph's DELETE); readers may not, and nothing else is touched.
+	admin := l.token(directory.RoleAuthenticationAdministrator)
+	totpID, pushID := code.body["id"].(string), byType[methods.ODataAuthenticator]["id"].(string)
+	for _, c := range []struct {
+		name, path, token string
+		status            int
+		code              string
+	}{
+		{"reader may not delete", "/softwareOathMethods/" + totpID, l.token(directory.RoleSecurityReader), 403, "Authorization_RequestDenied"},
+		{"id not a GUID", "/softwareOathMethods/totp", admin, 400, directory.CodeInvalidID},
+		{"push id under softwareOath", "/softwareOathMethods/" + pushID, admin, 404, "Request_ResourceNotFound"},
+		{"no password DELETE in Graph", "/passwordMethods/" + methods.PasswordMethodID, admin, 400, "methodNotAllowed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := l.do("DELETE", "/v1.0/users/"+l.userID+"/authentication"+c.path, c.token, "")
+			if r.status != c.status || (c.code != "" && r.code() != c.code) {
+				t.Errorf("%d %s, want %d %s", r.status, r.raw, c.status, c.code)
+			}
+		})
+	}
+	for _, path := range []string{"/softwareOathMethods/" + totpID, "/microsoftAuthenticatorMethods/" + pushID} {
+		if r := l.do("DELETE", "/v1.0/users/"+l.userID+"/authentication"+path, admin, ""); r.status != 204 {
+			t.Fatalf("DELETE %s: %d %s", path, r.status, r.raw)
+		}
+		if r := l.do("GET", "/v1.0/users/"+l.userID+"/authentication"+path, reader, ""); r.status != 404 {
+			t.Errorf("GET %s after delete: %d", path, r.status)
+		}
+	}
+	if r := l.do("GET", "/v1.0/users/"+l.userID+"/authentication/methods", reader, ""); len(r.body["value"].([]any)) != 3 {
+		t.Errorf("methods after deleting TOTP and push: %s", r.raw)
+	}
+
 	// Reading methods needs a methods reader role.
 	if r := l.do("GET", "/v1.0/users/"+l.userID+"/authentication/passwordMethods", l.token(directory.RoleUserAdministrator), ""); r.status != 403 {
 		t.Errorf("User Administrator read methods: %d", r.status)

@@ -123,8 +123,10 @@ func (s *Server) graphRoutes(r chi.Router) {
 	r.With(allow(userMethodReaders...)).Get(authn+"passwordMethods/{methodId}", s.getPasswordMethod)
 	r.With(allow(userMethodReaders...)).Get(authn+"softwareOathMethods", s.listSoftwareOathMethods)
 	r.With(allow(userMethodReaders...)).Get(authn+"softwareOathMethods/{methodId}", s.getSoftwareOathMethod)
+	r.With(allow(userMethodWriters...)).Delete(authn+"softwareOathMethods/{methodId}", s.deleteSoftwareOathMethod)
 	r.With(allow(userMethodReaders...)).Get(authn+"microsoftAuthenticatorMethods", s.listAuthenticatorMethods)
 	r.With(allow(userMethodReaders...)).Get(authn+"microsoftAuthenticatorMethods/{methodId}", s.getAuthenticatorMethod)
+	r.With(allow(userMethodWriters...)).Delete(authn+"microsoftAuthenticatorMethods/{methodId}", s.deleteAuthenticatorMethod)
 	r.With(allow(sessionRevokers...)).Post("/users/{id}/revokeSignInSessions", s.revokeSessions)
 
 	const taps = "/users/{id}/authentication/temporaryAccessPassMethods"

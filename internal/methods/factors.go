@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/methods/push"
 	"github.com/rpserver/rpserver/internal/methods/totp"
 )
@@ -23,14 +24,18 @@ const (
 	ODataTAP           = "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
 )
 
-// FactorReader reads the user's password, verification-code apps and push
-// apps (internal/store).
-type FactorReader interface {
+// FactorStore reads the user's password, verification-code apps and push
+// apps, and removes the latter two (internal/store).
+type FactorStore interface {
 	// PasswordChangedAt is when the password was last set; ok is false
 	// when the user has none.
 	PasswordChangedAt(ctx context.Context, userID string) (at time.Time, ok bool, err error)
 	ListTOTP(ctx context.Context, userID string) ([]totp.Method, error)
 	ListPushMethods(ctx context.Context, userID string) ([]push.Method, error)
+	// DeleteTOTP and DeletePushMethod remove the user's method with that
+	// id; NotFound when the user has none.
+	DeleteTOTP(ctx context.Context, userID, id string) error
+	DeletePushMethod(ctx context.Context, userID, id string) error
 }
 
 // PasswordMethod is Graph's passwordAuthenticationMethod (v1.0 CSDL:
@@ -76,9 +81,6 @@ type UserFactors struct {
 // shows them.
 func (s *Service) Factors(ctx context.Context, userID string) (UserFactors, error) {
 	out := UserFactors{Password: []PasswordMethod{}, SoftwareOath: []SoftwareOathMethod{}, Authenticator: []AuthenticatorMethod{}}
-	if s.factors == nil {
-		return out, nil
-	}
 	at, ok, err := s.factors.PasswordChangedAt(ctx, userID)
 	if err != nil {
 		return out, err
@@ -151,4 +153,30 @@ func (s *Service) AuthenticatorMethodByID(ctx context.Context, userID, id string
 		}
 	}
 	return AuthenticatorMethod{}, methodNotFound("microsoftAuthenticatorAuthenticationMethod", id)
+}
+
+// DeleteSoftwareOath is Graph's DELETE .../softwareOathMethods/{id}: an
+// administrator allowed to manage the user's methods removes a
+// verification-code app.
+func (s *Service) DeleteSoftwareOath(ctx context.Context, c Caller, userID, id string) error {
+	return s.deleteFactor(ctx, c, userID, id, "softwareOathAuthenticationMethod", s.factors.DeleteTOTP)
+}
+
+// DeleteAuthenticator is Graph's DELETE .../microsoftAuthenticatorMethods/{id}.
+func (s *Service) DeleteAuthenticator(ctx context.Context, c Caller, userID, id string) error {
+	return s.deleteFactor(ctx, c, userID, id, "microsoftAuthenticatorAuthenticationMethod", s.factors.DeletePushMethod)
+}
+
+func (s *Service) deleteFactor(ctx context.Context, c Caller, userID, id, kind string, del func(ctx context.Context, userID, id string) error) error {
+	if err := directory.ValidateID(id); err != nil {
+		return err
+	}
+	if err := s.mayManage(ctx, c, userID); err != nil {
+		return err
+	}
+	err := del(ctx, userID, id)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+		return methodNotFound(kind, id)
+	}
+	return err
 }

@@ -41,7 +41,7 @@ type Service struct {
 	secondFactors SecondFactors
 	// factors reads the password, TOTP and push methods for Graph's
 	// polymorphic methods list.
-	factors FactorReader
+	factors FactorStore
 
 	// Snoozes keeps the registration campaign's snoozes; campaign is the
 	// sign-in path's copy of the campaign (see CampaignRefresh).
@@ -50,7 +50,7 @@ type Service struct {
 }
 
 // New builds the service.
-func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service, secondFactors SecondFactors, factors FactorReader) *Service {
+func New(configs ConfigStore, taps TAPStore, creds CredentialStore, dir *directory.Service, secondFactors SecondFactors, factors FactorStore) *Service {
 	return &Service{
 		configs: configs, taps: taps, creds: creds, directory: dir, secondFactors: secondFactors, factors: factors,
 		MaxFailedAttempts: DefaultMaxFailedAttempts, FailureWindow: DefaultFailureWindow, Now: time.Now,
