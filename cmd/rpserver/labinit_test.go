@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestServeLabInitFillsAnEmptyTenant(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, os.Args[0], "serve", "-lab-init", "-database-url", dsn, "-data-dir", data, "-listen", "127.0.0.1:0")
 		cmd.Env = append(os.Environ(), runAsBinaryEnv+"=1")
-		var stdout, stderr bytes.Buffer
+		var stdout, stderr lockedBuffer // read while the process writes
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -132,4 +133,23 @@ func TestServeLabInitFillsAnEmptyTenant(t *testing.T) {
 	if m := allUsers(); m != n {
 		t.Fatalf("users after the second start: %d (was %d)", m, n)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a child process's
+// output is copied into it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
