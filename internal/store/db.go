@@ -78,7 +78,14 @@ func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 // Migrate applies pending migrations. tern takes an advisory lock, so two
 // servers starting together do not race.
 func Migrate(ctx context.Context, dsn string) (from, to int32, err error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	// Parsed as the pool parses it, so a URL carrying the pool's own
+	// settings (pool_max_conns, ...) is not refused by the server as
+	// unknown run-time parameters.
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: parse DATABASE_URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: connect for migration: %w", err)
 	}

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/rpserver/rpserver/internal/apps"
@@ -9,6 +11,7 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/risk"
 	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/store/storetest"
 	"github.com/rpserver/rpserver/internal/testpg"
 )
@@ -61,4 +64,27 @@ func TestFactorsConformance(t *testing.T) {
 
 func TestAppsConformance(t *testing.T) {
 	storetest.Apps(t, func(t *testing.T) apps.Store { return testpg.Open(t).Apps() })
+}
+
+// A DATABASE_URL sizing the pool (pool_max_conns) migrates and opens:
+// the pool's settings are not sent to the server as run-time parameters.
+func TestURLWithPoolSettings(t *testing.T) {
+	dsn := testpg.NewEmptyDatabase(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "pool_max_conns=2"
+	ctx := context.Background()
+	if _, _, err := store.Migrate(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.Pool.Config().MaxConns; n != 2 {
+		t.Fatalf("pool of %d connections, want 2", n)
+	}
 }
