@@ -181,6 +181,13 @@ func TestQueryOptionsOnEveryList(t *testing.T) {
 	gid := mk("/v1.0/groups", `{"displayName":"Wave 1","members@odata.bind":["https://graph.microsoft.com/v1.0/users/`+alice+`","https://graph.microsoft.com/v1.0/users/`+bob+`"]}`)["id"].(string)
 	mk("/v1.0/groups", `{"displayName":"Pilot admins","isAssignableToRole":true}`)
 	mk("/v1.0/roleManagement/directory/roleAssignments", `{"principalId":"`+alice+`","roleDefinitionId":"c4e39bd9-1100-46d3-8c65-fb160da0071f","directoryScopeId":"/"}`)
+	// Bob was at risk and was dismissed: two history items, none at risk now.
+	if r := e.do("POST", "/v1.0/identityProtection/riskyUsers/"+bob+"/setRiskLevel", ga, `{"riskLevel":"low"}`); r.status != 200 {
+		t.Fatalf("setRiskLevel: %d %s", r.status, r.raw)
+	}
+	if r := e.do("POST", "/v1.0/identityProtection/riskyUsers/dismiss", ga, `{"userIds":["`+bob+`"]}`); r.status != 204 {
+		t.Fatalf("dismiss: %d %s", r.status, r.raw)
+	}
 
 	type check struct {
 		query string
@@ -279,9 +286,18 @@ func TestQueryOptionsOnEveryList(t *testing.T) {
 		"/v1.0/identityProtection/riskyUsers": {
 			{"$filter=riskLevel eq 'high'", 0, ""},
 			{"$filter=riskState eq 'atRisk' and riskLastUpdatedDateTime gt 2026-01-01T00:00:00Z", 0, ""},
-			{"$orderby=riskLastUpdatedDateTime desc", 0, ""},
+			{"$orderby=riskLastUpdatedDateTime desc", 1, ""},
 			{"$filter=riskLevel eq 'severe'", 0, odata.CodeBadRequest},
 			{"$expand=history", 0, odata.CodeUnsupportedQuery},
+		},
+		"/v1.0/identityProtection/riskyUsers/" + bob + "/history": {
+			{"$filter=riskState eq 'atRisk'", 1, ""},
+			{"$filter=riskLevel eq 'none' and riskLastUpdatedDateTime gt 2026-01-01T00:00:00Z", 1, ""},
+			{"$select=riskState,activity", 2, ""},
+			{"$top=1", 1, ""},
+			{"$orderby=riskLevel", 0, odata.CodeUnsupportedQuery},
+			{"$filter=riskLevel eq 'severe'", 0, odata.CodeBadRequest},
+			{"$filter=initiatedBy eq 'x'", 0, odata.CodeUnsupportedQuery},
 		},
 		"/v1.0/users/" + alice + "/authentication/methods": {
 			{"$select=id", 0, ""},
