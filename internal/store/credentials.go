@@ -53,6 +53,7 @@ func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) erro
 	if tag.RowsAffected() == 0 {
 		return apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
 	}
+	s.db.pending.saved()
 	return nil
 }
 
@@ -60,32 +61,47 @@ func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) erro
 // when the UPN names one with passkeys, stores it (webauthn_challenges is
 // UNLOGGED, so the commit waits for no WAL flush) within the anonymous
 // clients' pending bound when c.Client is set, and returns the allow list,
-// credential ids and transports only.
+// credential ids and transports only. The per-client count is made every
+// time; the total's only when pendingEstimate says it could matter.
 func (s *WebAuthn) BeginAssertion(ctx context.Context, upn string, c ceremony.Challenge) ([]ceremony.CredentialRef, error) {
 	var client any
+	count := false // the total bound's count of every pending challenge (pendingEstimate)
+	now := time.Now()
 	if c.Client != "" {
 		client = c.Client
+		count = s.db.pending.mustCount(now, c.Pending.Total)
 	}
 	var (
 		saved      bool
+		total      *int
 		ids        [][]byte
 		transports []string
 	)
 	err := s.db.Pool.QueryRow(ctx, `WITH allow AS (
 			SELECT c.user_id, c.id, c.transports, c.created_at FROM users u JOIN webauthn_credentials c ON c.user_id = u.id
 			WHERE $1 <> '' AND lower(u.user_principal_name) = lower($1)),
+		anyone AS (
+			SELECT count(*)::int AS n FROM (SELECT 1 FROM webauthn_challenges WHERE $7::boolean AND client_key IS NOT NULL AND expires_at > now() LIMIT $6) a),
 		ins AS (
 			INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, expires_at, client_key)
 			SELECT $2, 'authentication', (SELECT user_id FROM allow LIMIT 1), '', $3, $4::text
 			WHERE $4::text IS NULL OR (
 				(SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key = $4::text AND expires_at > now() LIMIT $5) mine) < $5
-				AND (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key IS NOT NULL AND expires_at > now() LIMIT $6) anyone) < $6)
+				AND (NOT $7::boolean OR (SELECT n FROM anyone) < $6))
 			RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM ins), COALESCE(array_agg(id ORDER BY created_at, id), '{}'),
+		SELECT EXISTS (SELECT 1 FROM ins), CASE WHEN $7::boolean THEN (SELECT n FROM anyone) END,
+			COALESCE(array_agg(id ORDER BY created_at, id), '{}'),
 			COALESCE(array_agg(array_to_string(transports, ',') ORDER BY created_at, id), '{}')
-		FROM allow`, upn, c.Hash, c.ExpiresAt, client, c.Pending.PerClient, c.Pending.Total).Scan(&saved, &ids, &transports)
+		FROM allow`, upn, c.Hash, c.ExpiresAt, client, c.Pending.PerClient, c.Pending.Total, count).Scan(&saved, &total, &ids, &transports)
 	if err != nil {
 		return nil, fmt.Errorf("begin assertion: %w", err)
+	}
+	if total != nil {
+		n := *total
+		if saved {
+			n++
+		}
+		s.db.pending.record(now, n)
 	}
 	if !saved {
 		return nil, apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
