@@ -242,8 +242,10 @@ const (
 // Bounds of GET /webauthn/authenticators.
 const (
 	maxCatalogSearch = 100
-	maxCatalogTop    = 100
-	defCatalogTop    = 50
+	// Entries carry their icons inline (a few KB each) and the list is
+	// public: a small page keeps one anonymous request's answer small.
+	maxCatalogTop = 25
+	defCatalogTop = 20
 )
 
 type catalogPage struct {
@@ -257,9 +259,13 @@ type catalogPage struct {
 // AAGUID prefix, for the admin pages' AAGUID picker. Public like one entry.
 func (s *Server) listAuthenticators(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for k := range q {
+	for k, vs := range q {
 		if k != "search" && k != "top" {
 			writeError(w, r, apperr.Invalid(odata.CodeBadRequest, "unknown query parameter %q: this list takes search and top", k).WithTarget(k))
+			return
+		}
+		if len(vs) != 1 {
+			writeError(w, r, apperr.Invalid(odata.CodeBadRequest, "%s is given %d times: give it once", k, len(vs)).WithTarget(k))
 			return
 		}
 	}

@@ -204,9 +204,9 @@ func (s *Service) ConsumeTAP(ctx context.Context, v Redeemed) (Redeemed, error) 
 }
 
 // ReleaseTAP gives back a pass ConsumeTAP used when the sign-in it was used
-// for could not complete after all (its record or session could not be
-// written): a one-time pass is unused again, a multi-use pass gets its
-// previous last use back. It runs on its own deadline, detached from the
+// for did not complete after all (any error after the pass was used): a
+// one-time pass is unused again, a multi-use pass gets its previous last
+// use back. It runs on its own deadline, detached from the
 // request, because the usual cause is the request's own deadline.
 func (s *Service) ReleaseTAP(ctx context.Context, consumed, before Redeemed) error {
 	if consumed.Pass.LastUsedDateTime == nil {

@@ -106,10 +106,12 @@ func (s *Service) TAP(ctx context.Context, req TAPRequest) (Outcome, error) {
 	}
 	out, err := s.advance(ctx, &with)
 	if err != nil {
-		// Nothing was answered: the record or the session could not be
-		// written, so the pass goes back rather than being burned on a
-		// sign-in that never happened. If the database is down the release
-		// fails too and a one-time pass stays used (an admin issues another).
+		// The sign-in did not complete after the pass was used: its record
+		// or session could not be written, or a change since the check (a
+		// policy now blocking, the account disabled, sessions revoked) ends
+		// it. The pass goes back rather than being burned on a sign-in that
+		// never happened. If the database is down the release fails too and
+		// a one-time pass stays used (an admin issues another).
 		if rerr := s.d.TAP.ReleaseTAP(ctx, used, v); rerr != nil {
 			return Outcome{}, fmt.Errorf("%w (and the Temporary Access Pass could not be given back: %v)", err, rerr)
 		}

@@ -212,9 +212,11 @@ func ensureKey(ctx context.Context, ks KeyStore, sealer *Sealer, alg string) (cr
 // Verify checks signature, algorithm, issuer, audience and lifetime.
 func (i *Issuer) Verify(token, audience string) (*Claims, error) {
 	var c Claims
+	var signedBySessionKey bool
 	_, err := i.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		if k, ok := i.public[kid]; ok {
+			_, signedBySessionKey = k.(ed25519.PublicKey)
 			return k, nil
 		}
 		return nil, fmt.Errorf("it is signed with key %q, which this server's database does not hold: it was minted against another database "+
@@ -234,6 +236,12 @@ func (i *Issuer) Verify(token, audience string) (*Claims, error) {
 	if !slices.Contains(c.Audience, audience) {
 		return nil, apperr.Unauthenticated(CodeInvalidToken,
 			"the access token's audience is %q but this API expects %q", []string(c.Audience), audience)
+	}
+	// Each key signs its own kind: the session key (Ed25519, kept apart for
+	// speed) only sessions, the ES256 key everything else, so a leaked
+	// session key cannot mint an admin token.
+	if signedBySessionKey != (audience == AudienceSession) {
+		return nil, apperr.Unauthenticated(CodeInvalidToken, "the access token is signed with a key that does not sign %q tokens", audience)
 	}
 	return &c, nil
 }

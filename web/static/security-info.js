@@ -29,9 +29,17 @@ export default async function securityInfoPage() {
     (amr.length ? ' — signed in with ' + amr.map(methodName).join(' + ') : '');
   $('content').hidden = false;
   // Sent here by the registration campaign's interrupt (signin.js).
-  if (new URLSearchParams(location.search).get('setup') === 'microsoftAuthenticator') {
+  const params = new URLSearchParams(location.search);
+  if (params.get('setup') === 'microsoftAuthenticator') {
     $('campaign-upn').textContent = me.userPrincipalName;
     $('campaign-note').hidden = false;
+    // An OpenID Connect sign-in interrupted by the campaign goes on to its
+    // application from here once the user has done what was asked.
+    const authRequest = params.get('authRequest');
+    if (authRequest) {
+      $('campaign-continue').href = '/oauth2/login/complete?authRequest=' + encodeURIComponent(authRequest);
+      $('campaign-continue').hidden = false;
+    }
   }
 
   async function load(announce) {

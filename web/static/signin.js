@@ -70,6 +70,13 @@ export default function signinPage() {
     location.assign('/security-info');
   }
 
+  // setupURL is Security info set to explain the campaign's method; an
+  // OpenID Connect sign-in's request goes along so the user can go on to
+  // the application from there.
+  function setupURL() {
+    return '/security-info?setup=microsoftAuthenticator' + (authRequest ? '&authRequest=' + encodeURIComponent(authRequest) : '');
+  }
+
   // interrupt is the registration campaign's nudge after a completed
   // sign-in (registrationCampaign in the answer): set up the method now
   // (Security info), or skip while snoozes remain (the server counts them).
@@ -81,7 +88,7 @@ export default function signinPage() {
     if (!c.canSnooze) {
       // No snoozes left under enforcement: registration it is.
       say('Your organization requires you to set up ' + what + ' now. Opening Security info…');
-      location.assign('/security-info?setup=microsoftAuthenticator');
+      location.assign(setupURL());
       return;
     }
     say('');
@@ -92,7 +99,7 @@ export default function signinPage() {
   }
   $('campaign-setup').addEventListener('click', () => {
     say('Opening Security info to set it up…');
-    location.assign('/security-info?setup=' + encodeURIComponent('microsoftAuthenticator'));
+    location.assign(setupURL());
   });
   $('campaign-skip').addEventListener('click', async () => {
     clearAlert();

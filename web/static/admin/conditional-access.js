@@ -203,6 +203,21 @@ async function editor(ctx, check) {
     };
   }
 
+  // A tick confirms the findings that were shown for the policy as it was
+  // then: any later edit withdraws it, so a different lockout is never
+  // forced without its own findings being shown first.
+  const saveLabel = button.textContent;
+  const withdraw = () => {
+    const box = f.querySelector('[data-lockout]');
+    if (box) box.remove();
+    button.textContent = saveLabel;
+  };
+  for (const type of ['input', 'change']) {
+    f.addEventListener(type, (ev) => {
+      if (!(ev.target && ev.target.name === 'force')) withdraw();
+    });
+  }
+
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const box = f.querySelector('[data-lockout]');
@@ -219,6 +234,7 @@ async function editor(ctx, check) {
         result.append(errorLine(res));
         return;
       }
+      if (!res.ok) withdraw(); // another refusal: the tick was for findings no longer in force
       if (!show(result, res, 'Saved.')) return;
       const saved = (res.data && res.data.displayName) || val('displayName');
       location.assign('/admin/conditional-access?saved=' + encodeURIComponent(saved));
