@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,21 +13,8 @@ import (
 // way a browser or a script reaches the sign-in endpoints.
 func (e *env) postAs(path, userAgent, bearer, body string) resp {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := resp{status: res.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &out.body)
-	return out
+	st, _, out, raw := e.send("POST", path, bearer, map[string]string{"Content-Type": "application/json", "User-Agent": userAgent}, []byte(body))
+	return resp{status: st, body: out, raw: raw}
 }
 
 // TestSignInRecordFields covers the signIn properties the lab fills from

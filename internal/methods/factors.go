@@ -115,44 +115,34 @@ func methodNotFound(kind, id string) error {
 // PasswordMethodByID is the user's password method (404 for another id or
 // a user without a password).
 func (s *Service) PasswordMethodByID(ctx context.Context, userID, id string) (PasswordMethod, error) {
-	f, err := s.Factors(ctx, userID)
-	if err != nil {
-		return PasswordMethod{}, err
-	}
-	for _, m := range f.Password {
-		if m.ID == id {
-			return m, nil
-		}
-	}
-	return PasswordMethod{}, methodNotFound("passwordAuthenticationMethod", id)
+	return factorByID(s, ctx, userID, id, "passwordAuthenticationMethod",
+		func(f UserFactors) []PasswordMethod { return f.Password }, func(m PasswordMethod) string { return m.ID })
 }
 
 // SoftwareOathMethodByID is one of the user's verification-code apps.
 func (s *Service) SoftwareOathMethodByID(ctx context.Context, userID, id string) (SoftwareOathMethod, error) {
-	f, err := s.Factors(ctx, userID)
-	if err != nil {
-		return SoftwareOathMethod{}, err
-	}
-	for _, m := range f.SoftwareOath {
-		if m.ID == id {
-			return m, nil
-		}
-	}
-	return SoftwareOathMethod{}, methodNotFound("softwareOathAuthenticationMethod", id)
+	return factorByID(s, ctx, userID, id, "softwareOathAuthenticationMethod",
+		func(f UserFactors) []SoftwareOathMethod { return f.SoftwareOath }, func(m SoftwareOathMethod) string { return m.ID })
 }
 
 // AuthenticatorMethodByID is one of the user's push apps.
 func (s *Service) AuthenticatorMethodByID(ctx context.Context, userID, id string) (AuthenticatorMethod, error) {
+	return factorByID(s, ctx, userID, id, "microsoftAuthenticatorAuthenticationMethod",
+		func(f UserFactors) []AuthenticatorMethod { return f.Authenticator }, func(m AuthenticatorMethod) string { return m.ID })
+}
+
+func factorByID[T any](s *Service, ctx context.Context, userID, id, kind string, pick func(UserFactors) []T, idOf func(T) string) (T, error) {
+	var zero T
 	f, err := s.Factors(ctx, userID)
 	if err != nil {
-		return AuthenticatorMethod{}, err
+		return zero, err
 	}
-	for _, m := range f.Authenticator {
-		if m.ID == id {
+	for _, m := range pick(f) {
+		if idOf(m) == id {
 			return m, nil
 		}
 	}
-	return AuthenticatorMethod{}, methodNotFound("microsoftAuthenticatorAuthenticationMethod", id)
+	return zero, methodNotFound(kind, id)
 }
 
 // DeleteSoftwareOath is Graph's DELETE .../softwareOathMethods/{id}: an
