@@ -318,3 +318,44 @@ func TestAuthenticationStrengthsAPI(t *testing.T) {
 		t.Fatalf("deleted strength: %d", r.status)
 	}
 }
+
+// TestConditionalAccessUpperCaseIDsApply: Graph accepts a GUID in either
+// case. A policy naming its users or groups in upper case was saved as given
+// and then never applied (evaluate: notApplied), and an upper-case exclusion
+// of the emergency account was refused as not excluding it. Ids are now
+// lower-cased when a policy is saved and when it is compiled.
+func TestConditionalAccessUpperCaseIDsApply(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	pat := e.mustCreateUser("pat@lab.example", false)
+	bg := e.mustCreateUser("bg1@lab.example", true)
+	grp := e.mustCreate("/v1.0/groups", ga, `{"displayName":"Pilot"}`)
+	if r := e.do("POST", "/v1.0/groups/"+grp+"/members/$ref", ga, `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/`+strings.ToUpper(pat)+`"}`); r.status != 204 {
+		t.Fatal(r.raw)
+	}
+	mfa := `{"operator":"OR","builtInControls":["mfa"]}`
+	byUser := e.mustCreate(caPolicies, ga, caBody("MFA for PAT", policy.StateEnabled, `{"includeUsers":["`+strings.ToUpper(pat)+`"]}`, mfa))
+	e.mustCreate(caPolicies, ga, caBody("MFA for PILOT", policy.StateEnabled, `{"includeGroups":["`+strings.ToUpper(grp)+`"]}`, mfa))
+	if r := e.do("GET", caPolicies+"/"+strings.ToUpper(byUser), ga, ""); r.status != 200 || !strings.Contains(r.raw, `"includeUsers":["`+pat+`"]`) {
+		t.Fatalf("stored policy does not name the user in lower case: %d %s", r.status, r.raw)
+	}
+	// The emergency account excluded by its upper-case id is excluded.
+	if r := e.do("POST", caPolicies, ga, caBody("MFA for all", policy.StateEnabled,
+		`{"includeUsers":["All"],"excludeUsers":["`+strings.ToUpper(bg)+`"]}`, mfa)); r.status != 201 {
+		t.Fatalf("upper-case exclusion of the emergency account: %d %s", r.status, r.raw)
+	}
+	ev := e.do("POST", "/v1.0/identity/conditionalAccess/evaluate", ga, `{"userId":"`+strings.ToUpper(pat)+`","applicationId":"app","methods":["password"]}`)
+	if ev.status != 200 {
+		t.Fatalf("evaluate: %d %s", ev.status, ev.raw)
+	}
+	got := map[string]any{}
+	for _, a := range ev.body["appliedConditionalAccessPolicies"].([]any) {
+		m := a.(map[string]any)
+		got[m["displayName"].(string)] = m["result"]
+	}
+	for _, name := range []string{"MFA for PAT", "MFA for PILOT", "MFA for all"} {
+		if got[name] != policy.ResultFailure {
+			t.Errorf("%s: %v, want %s (all: %v)", name, got[name], policy.ResultFailure, got)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/conditionalaccess"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/methods/password"
 )
 
@@ -304,8 +305,8 @@ func boundIDs(refs []string, prop string) ([]string, error) {
 // refID is the object id at the end of a reference URL.
 func refID(ref string) (string, *apperr.Error) {
 	ref = strings.TrimRight(ref, "/")
-	id := ref[strings.LastIndexByte(ref, '/')+1:]
-	if directory.ValidateID(id) != nil {
+	id, err := directory.CanonicalID(ref[strings.LastIndexByte(ref, '/')+1:])
+	if err != nil {
 		return "", apperr.Invalid(directory.CodeInvalidID, "%q must name a user by id (a GUID), e.g. https://graph.microsoft.com/v1.0/directoryObjects/{id}", ref)
 	}
 	return id, nil
@@ -590,6 +591,8 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// Canonical before the guard, which compares it with the caller's id.
+	req.PrincipalID = ids.Lower(req.PrincipalID)
 	err := s.guardLockout(r, conditionalaccess.DirectoryChange{AssignRole: &conditionalaccess.RoleChange{UserID: req.PrincipalID, RoleTemplateID: roleTemplateOf(req.RoleDefinitionID)}})
 	var a directory.RoleAssignment
 	if err == nil {

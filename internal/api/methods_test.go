@@ -418,3 +418,21 @@ func TestTAPAttemptsAreLimitedPerUserAcrossServers(t *testing.T) {
 		t.Fatalf("after the window: %d %s", r.status, r.raw)
 	}
 }
+
+// TestMethodConfigurationTargetsStoredLowerCase: target ids arrive in any
+// case from Graph clients; they are stored as the directory returns them.
+func TestMethodConfigurationTargetsStoredLowerCase(t *testing.T) {
+	e := newEnv(t)
+	apa := e.token(directory.RoleAuthenticationPolicyAdministrator)
+	grp := e.mustCreate("/v1.0/groups", e.token(directory.RoleGlobalAdministrator), `{"displayName":"Pilot"}`)
+	const configs = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"
+	for _, c := range []struct{ id, body string }{
+		{"temporaryAccessPass", `{"state":"enabled","includeTargets":[{"id":"` + strings.ToUpper(grp) + `","targetType":"group","isRegistrationRequired":false}]}`},
+		{"fido2", `{"state":"enabled","includeTargets":[{"id":"` + strings.ToUpper(grp) + `","targetType":"group","isRegistrationRequired":false}]}`},
+	} {
+		r := e.do("PATCH", configs+c.id, apa, c.body)
+		if r.status != 200 || !strings.Contains(r.raw, `"id":"`+grp+`"`) || strings.Contains(r.raw, strings.ToUpper(grp)) {
+			t.Errorf("%s: %d %s, want the target id %s", c.id, r.status, r.raw, grp)
+		}
+	}
+}

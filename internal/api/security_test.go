@@ -346,6 +346,13 @@ func TestLockoutProtectionGuardsDirectoryChanges(t *testing.T) {
 	}
 	refused("remove the emergency account from the excluded group",
 		e.do("DELETE", "/v1.0/groups/"+group+"/members/"+bg+"/$ref", groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
+	// Graph takes a GUID in either case: an upper-case id names the same
+	// object and must not slip past the guard (it did: 204, no alert).
+	refused("remove the emergency account by its UPPER-CASE id",
+		e.do("DELETE", "/v1.0/groups/"+strings.ToUpper(group)+"/members/"+strings.ToUpper(bg)+"/$ref", groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
+	refused("delete the excluded group by its UPPER-CASE id", e.do("DELETE", "/v1.0/groups/"+strings.ToUpper(group), groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
+	refused("flag a user as emergency access by UPPER-CASE id",
+		e.do("PATCH", "/v1.0/users/"+strings.ToUpper(plain), ga, `{"isEmergencyAccess":true}`), policy.CodeEmergencyAccountNotExcluded)
 	refused("delete the excluded group", e.do("DELETE", "/v1.0/groups/"+group, groupsAdmin, ""), policy.CodeEmergencyAccountNotExcluded)
 	refused("create a new emergency account outside the group",
 		e.do("POST", "/v1.0/users", ga, `{"userPrincipalName":"bg2@lab.example","displayName":"bg2","isEmergencyAccess":true}`), policy.CodeEmergencyAccountNotExcluded)
@@ -354,6 +361,8 @@ func TestLockoutProtectionGuardsDirectoryChanges(t *testing.T) {
 	// The admin disabling their own account.
 	me := e.mustCreateUser("ua@lab.example", false)
 	refused("disable yourself", e.do("PATCH", "/v1.0/users/"+me, e.userToken(me, directory.RoleUserAdministrator), `{"accountEnabled":false}`), policy.CodeWouldLockOutCaller)
+	refused("disable yourself by your UPPER-CASE id", e.do("PATCH", "/v1.0/users/"+strings.ToUpper(me), e.userToken(me, directory.RoleUserAdministrator), `{"accountEnabled":false}`), policy.CodeWouldLockOutCaller)
+	refused("delete yourself by your UPPER-CASE id", e.do("DELETE", "/v1.0/users/"+strings.ToUpper(me), e.userToken(me, directory.RoleUserAdministrator), ""), policy.CodeWouldLockOutCaller)
 	// Changes that keep the emergency account excluded go through.
 	if r := e.do("POST", "/v1.0/groups/"+group+"/members/$ref", groupsAdmin, member(plain)); r.status != 204 {
 		t.Fatalf("adding a member to the excluded group: %s", r.raw)
@@ -401,6 +410,10 @@ func TestLockoutProtectionGuardsRoleAssignments(t *testing.T) {
 	}
 	refused("take away your own exempting role", e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+str(mine.body, "id"), myToken, ""))
 	refused("give yourself a blocked role (by name)", assign(myToken, me, directory.RoleHelpdeskAdministrator))
+	refused("give yourself a blocked role by your UPPER-CASE id", assign(myToken, strings.ToUpper(me), hdRole.TemplateID))
+	refused("give yourself a blocked role by its UPPER-CASE template id", assign(myToken, me, strings.ToUpper(hdRole.TemplateID)))
+	refused("take away your own exempting role by its UPPER-CASE assignment id",
+		e.do("DELETE", "/v1.0/roleManagement/directory/roleAssignments/"+strings.ToUpper(str(mine.body, "id")), myToken, ""))
 	// Someone else's roles do not lock the caller out.
 	if r := assign(myToken, other, hdRole.TemplateID); r.status != 201 {
 		t.Fatalf("assigning another user: %d %s", r.status, r.raw)

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ids"
 )
 
 // CodeBadContentEncoding refuses request bodies in an encoding the server
@@ -78,9 +79,11 @@ func (l *limitedBody) Close() error { return l.closer.Close() }
 func pathParam(r *http.Request, name string) string {
 	v := chi.URLParam(r, name)
 	if d, err := url.PathUnescape(v); err == nil {
-		return d
+		v = d
 	}
-	return v
+	// A GUID is lower-cased here, once for every route: the guards, maps and
+	// in-memory lookups behind the handlers compare ids as strings.
+	return ids.Lower(v)
 }
 
 // baseURL is the absolute origin for links the server emits

@@ -251,6 +251,7 @@ func (s *Service) CreatePolicy(ctx context.Context, caller Caller, p policy.Cond
 	}
 	p.ID = uuid.NewString()
 	ctx, _ = audit.WithOverride(ctx) // filled by check when force overrides findings
+	p.CanonicalizeIDs()
 	if err := checkLocations(&p, c.locations); err != nil {
 		return p, err
 	}
@@ -287,6 +288,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, caller Caller, id string, pa
 		}
 		// Read-only properties keep their stored values whatever the body says.
 		next.ID, next.CreatedDateTime, next.ModifiedDateTime = cur.ID, cur.CreatedDateTime, cur.ModifiedDateTime
+		next.CanonicalizeIDs()
 		if err := checkLocations(&next, c.locations); err != nil {
 			return cur, err
 		}
@@ -339,6 +341,7 @@ type lockoutInput struct {
 // group. policy.CheckLockout compares user ids only; passing it just the
 // accounts still in scope lets "exclude the emergency group" count.
 func (l lockoutInput) notExcluded(p policy.ConditionalAccessPolicy) []string {
+	p.CanonicalizeIDs() // a policy stored before ids were canonicalised
 	u := p.Conditions.Users
 	out := []string{}
 	for id, groups := range l.emergency {

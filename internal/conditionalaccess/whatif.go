@@ -38,7 +38,8 @@ type WhatIf struct {
 // Evaluate runs the tenant's current policies against a described sign-in
 // and returns every policy's result with its explanation.
 func (s *Service) Evaluate(ctx context.Context, w WhatIf) (policy.Evaluation, error) {
-	if err := directory.ValidateID(w.UserID); err != nil {
+	var err error
+	if w.UserID, err = directory.CanonicalID(w.UserID); err != nil {
 		return policy.Evaluation{}, apperr.Invalid(directory.CodeInvalidID, "userId must be a user's id (a GUID)").WithTarget("userId")
 	}
 	sc := &policy.SignInContext{

@@ -1,5 +1,7 @@
 package directory
 
+import "github.com/rpserver/rpserver/internal/ids"
+
 // Role is an Entra built-in directory role: Graph's unifiedRoleDefinition,
 // reduced to what the lab needs.
 type Role struct {
@@ -76,7 +78,7 @@ func init() {
 }
 
 // RoleByID finds a built-in role by its template id.
-func RoleByID(id string) (Role, bool) { r, ok := rolesByID[id]; return r, ok }
+func RoleByID(id string) (Role, bool) { r, ok := rolesByID[ids.Lower(id)]; return r, ok }
 
 // RoleByName finds a built-in role by its display name.
 func RoleByName(name string) (Role, bool) { r, ok := rolesByName[name]; return r, ok }

@@ -100,10 +100,11 @@ func (s *Service) UpdateGroup(ctx context.Context, id string, p GroupPatch) (Gro
 }
 
 func (s *Service) AddMember(ctx context.Context, groupID, userID string) error {
-	if err := ValidateID(groupID); err != nil {
+	groupID, err := CanonicalID(groupID)
+	if err != nil {
 		return err
 	}
-	if err := ValidateID(userID); err != nil {
+	if userID, err = CanonicalID(userID); err != nil {
 		return err
 	}
 	return s.Store.AddMember(ctx, groupID, userID)
@@ -112,7 +113,8 @@ func (s *Service) AddMember(ctx context.Context, groupID, userID string) error {
 // AssignRole accepts a role by template id or by display name, as admins
 // type either.
 func (s *Service) AssignRole(ctx context.Context, a RoleAssignment) (RoleAssignment, error) {
-	if err := ValidateID(a.PrincipalID); err != nil {
+	var err error
+	if a.PrincipalID, err = CanonicalID(a.PrincipalID); err != nil {
 		return RoleAssignment{}, err
 	}
 	role, ok := RoleByID(a.RoleDefinitionID)
@@ -170,10 +172,20 @@ func ValidateUPN(upn string) error {
 // ValidateID checks that an id is a UUID, so a typo is a clear 400 rather
 // than a database error.
 func ValidateID(id string) error {
-	if !ids.Valid(id) {
-		return apperr.Invalid(CodeInvalidID, "%q is not a valid object id (a GUID)", id).WithTarget("id")
+	_, err := CanonicalID(id)
+	return err
+}
+
+// CanonicalID validates id like ValidateID and returns it lower-case, the
+// form the database returns: every id a client sends goes through it once
+// where it enters, so lockout protection and policies, which compare ids as
+// strings, never see another spelling of the same object.
+func CanonicalID(id string) (string, error) {
+	c, ok := ids.Canonical(id)
+	if !ok {
+		return id, apperr.Invalid(CodeInvalidID, "%q is not a valid object id (a GUID)", id).WithTarget("id")
 	}
-	return nil
+	return c, nil
 }
 
 func validateName(field, v string) error {

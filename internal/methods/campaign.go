@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/methods/targeting"
 
 	"github.com/rpserver/rpserver/internal/methods/campaign"
@@ -140,6 +141,12 @@ func (s *Service) PatchPolicy(ctx context.Context, patch []byte) (Policy, error)
 		if c.ExcludeTargets == nil {
 			c.ExcludeTargets = []campaign.ExcludeTarget{}
 		}
+		for i := range c.IncludeTargets {
+			c.IncludeTargets[i].ID = ids.Lower(c.IncludeTargets[i].ID)
+		}
+		for i := range c.ExcludeTargets {
+			c.ExcludeTargets[i].ID = ids.Lower(c.ExcludeTargets[i].ID)
+		}
 		return json.Marshal(rootDoc{RegistrationEnforcement: next, SystemCredentialPreferences: nextPrefs})
 	})
 	if err != nil {
@@ -175,6 +182,11 @@ func patchPreferences(prev preferred.Preferences, fields map[string]json.RawMess
 	}
 	if next.ExcludeTargets == nil {
 		next.ExcludeTargets = []preferred.Target{}
+	}
+	for _, l := range [][]preferred.Target{next.IncludeTargets, next.ExcludeTargets} {
+		for i := range l {
+			l[i].ID = ids.Lower(l[i].ID)
+		}
 	}
 	return &next, nil
 }

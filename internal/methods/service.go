@@ -14,6 +14,7 @@ import (
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ids"
 	"github.com/rpserver/rpserver/internal/methods/tap"
 	"github.com/rpserver/rpserver/internal/profiles"
 )
@@ -194,6 +195,12 @@ func (s *Service) PatchTAP(ctx context.Context, patch []byte) (tap.MethodConfigu
 		if next.ExcludeTargets == nil {
 			next.ExcludeTargets = []tap.ExcludeTarget{}
 		}
+		for i := range next.IncludeTargets {
+			next.IncludeTargets[i].ID = ids.Lower(next.IncludeTargets[i].ID)
+		}
+		for i := range next.ExcludeTargets {
+			next.ExcludeTargets[i].ID = ids.Lower(next.ExcludeTargets[i].ID)
+		}
 		out = next
 		return json.Marshal(out)
 	})
@@ -227,6 +234,13 @@ func normalizeFido2(c profiles.Fido2AuthenticationMethodConfiguration) profiles.
 	}
 	if c.ExcludeTargets == nil {
 		c.ExcludeTargets = []profiles.ExcludeTarget{}
+	}
+	// Target ids are stored lower-case, as the directory returns them.
+	for i := range c.IncludeTargets {
+		c.IncludeTargets[i].ID = ids.Lower(c.IncludeTargets[i].ID)
+	}
+	for i := range c.ExcludeTargets {
+		c.ExcludeTargets[i].ID = ids.Lower(c.ExcludeTargets[i].ID)
 	}
 	if c.KeyRestrictions.AAGuids == nil {
 		c.KeyRestrictions.AAGuids = []string{}

@@ -3,6 +3,8 @@ package policy
 import (
 	"strings"
 	"time"
+
+	"github.com/rpserver/rpserver/internal/ids"
 )
 
 // ConditionalAccessPolicy is Graph's conditionalAccessPolicy. Optional
@@ -53,6 +55,30 @@ type ConditionalAccessApplications struct {
 	// policy apply when an app asks for one of these authentication
 	// contexts (a step-up for a sensitive action), whatever the app.
 	IncludeAuthenticationContextClassReferences []string `json:"includeAuthenticationContextClassReferences"`
+}
+
+// CanonicalizeIDs lower-cases every GUID the conditions name (users,
+// groups, roles, applications, locations, the strength), leaving keywords
+// such as "All" as they are. Graph accepts a GUID in either case; the
+// directory's ids are lower-case, and evaluation and lockout protection
+// compare ids as strings, so a policy is canonicalised before it is checked
+// and saved. It writes new slices and sub-objects, never the ones p shares
+// with a copy (a cached snapshot), so it is safe on a value copy.
+func (p *ConditionalAccessPolicy) CanonicalizeIDs() {
+	u := &p.Conditions.Users
+	for _, l := range []*[]string{&u.IncludeUsers, &u.ExcludeUsers, &u.IncludeGroups, &u.ExcludeGroups, &u.IncludeRoles, &u.ExcludeRoles,
+		&p.Conditions.Applications.IncludeApplications, &p.Conditions.Applications.ExcludeApplications} {
+		*l = ids.LowerAll(*l)
+	}
+	if l := p.Conditions.Locations; l != nil {
+		p.Conditions.Locations = &ConditionalAccessLocations{IncludeLocations: ids.LowerAll(l.IncludeLocations), ExcludeLocations: ids.LowerAll(l.ExcludeLocations)}
+	}
+	if g := p.GrantControls; g != nil && g.AuthenticationStrength != nil {
+		gc, st := *g, *g.AuthenticationStrength
+		st.ID = ids.Lower(st.ID)
+		gc.AuthenticationStrength = &st
+		p.GrantControls = &gc
+	}
 }
 
 // UserActionRegisterSecurityInfo is Entra's "Register security

@@ -3,6 +3,8 @@ package policy
 import (
 	"strings"
 	"time"
+
+	"github.com/rpserver/rpserver/internal/ids"
 )
 
 // Set is a set of ids; group membership arrives as one so that checking a
@@ -31,11 +33,14 @@ type idSet struct {
 
 const idSetMapThreshold = 8
 
-func newIDSet(ids []string) idSet {
-	s := idSet{list: ids}
-	if len(ids) > idSetMapThreshold {
-		s.m = make(map[string]struct{}, len(ids))
-		for _, id := range ids {
+// newIDSet lower-cases the GUIDs of list (a copy): policies are
+// canonicalised when saved, but one stored before that must still match the
+// directory's lower-case ids rather than silently never apply.
+func newIDSet(list []string) idSet {
+	s := idSet{list: ids.LowerAll(list)}
+	if len(s.list) > idSetMapThreshold {
+		s.m = make(map[string]struct{}, len(s.list))
+		for _, id := range s.list {
 			s.m[id] = struct{}{}
 		}
 	}

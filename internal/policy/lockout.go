@@ -23,6 +23,7 @@ type LockoutInput struct {
 // switched on. findings is returned even when Force lets the save through so
 // the caller can log what was overridden; err is nil when forced.
 func CheckLockout(p ConditionalAccessPolicy, in LockoutInput) (findings ValidationErrors, err error) {
+	p.CanonicalizeIDs() // a policy stored before ids were canonicalised
 	if p.State != StateEnabled || !restricts(p) {
 		return nil, nil
 	}
