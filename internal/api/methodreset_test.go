@@ -57,3 +57,36 @@ func TestMethodConfigurationReset(t *testing.T) {
 		t.Fatalf("reset audits: %d %s", audits.status, audits.raw)
 	}
 }
+
+// TestFido2ResetKeepsRegistrationClosed: DELETE of the FIDO2 configuration
+// removed the stored document, and "no document" is the lab's open gate: GET
+// said disabled while any user could register any passkey. The reset now
+// stores Entra's default, which the gate enforces.
+func TestFido2ResetKeepsRegistrationClosed(t *testing.T) {
+	l := newLab(t)
+	apa := l.token(directory.RoleAuthenticationPolicyAdministrator)
+	const path = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+	begin := func() resp { return l.do("POST", "/webauthn/registration/begin", l.session, `{}`) }
+	if r := l.do("PATCH", path, apa, `{"state":"enabled"}`); r.status != 200 {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	if r := begin(); r.status != 200 {
+		t.Fatalf("begin while enabled: %d %s", r.status, r.raw)
+	}
+	if r := l.doPlain("DELETE", path, apa, ""); r.status != 204 {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	if r := l.do("GET", path, apa, ""); r.body["state"] != "disabled" {
+		t.Fatalf("after reset: %s", r.raw)
+	}
+	if r := begin(); r.status != 403 || r.code() != "methodDisabled" {
+		t.Fatalf("begin after reset: %d %s, want 403 methodDisabled", r.status, r.raw)
+	}
+	// A reset of the default changes nothing and still refuses.
+	if r := l.doPlain("DELETE", path, apa, ""); r.status != 204 {
+		t.Fatalf("second reset: %d %s", r.status, r.raw)
+	}
+	if r := begin(); r.status != 403 || r.code() != "methodDisabled" {
+		t.Fatalf("begin after a second reset: %d %s", r.status, r.raw)
+	}
+}

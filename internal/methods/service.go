@@ -69,19 +69,29 @@ func (s *Service) Fido2Config(ctx context.Context) (cfg profiles.Fido2Authentica
 }
 
 // ResetFido2 reverts the FIDO2 configuration to Entra's default, as Graph's
-// DELETE .../authenticationMethodConfigurations/fido2 does: the stored
-// document (passkey profiles included) is removed and the configuration
-// reads as never written, which in the lab also reopens the registration
-// gate (no configuration: anyone may register a passkey). Registered
-// passkeys are kept.
+// DELETE .../authenticationMethodConfigurations/fido2 does: passkey
+// profiles, targets and restrictions are gone and the state is disabled.
+// The default is stored as a written document, not removed: "never
+// written" is the fresh lab's open registration gate, and a reset must make
+// the gate enforce what GET then shows (registration refused,
+// methodDisabled), not open it to everyone. Registered passkeys are kept.
 func (s *Service) ResetFido2(ctx context.Context) error {
-	return s.configs.DeleteConfig(ctx, ConfigFido2)
+	return s.reset(ctx, ConfigFido2, profiles.NewFido2Configuration())
 }
 
 // ResetTAP reverts the Temporary Access Pass configuration to Entra's
-// default (Graph's DELETE .../temporaryAccessPass). Issued passes are kept.
+// default (Graph's DELETE .../temporaryAccessPass), stored like FIDO2's so
+// both read and enforce the same way. Issued passes are kept.
 func (s *Service) ResetTAP(ctx context.Context) error {
-	return s.configs.DeleteConfig(ctx, ConfigTAP)
+	return s.reset(ctx, ConfigTAP, tap.NewMethodConfiguration())
+}
+
+func (s *Service) reset(ctx context.Context, id string, def any) error {
+	doc, err := json.Marshal(def)
+	if err != nil {
+		return fmt.Errorf("encode default %s configuration: %w", id, err)
+	}
+	return s.configs.ResetConfig(ctx, id, doc)
 }
 
 // TAPConfig returns the TAP configuration (Entra's default until written).

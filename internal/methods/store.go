@@ -23,8 +23,9 @@ type ConfigStore interface {
 	// written) while holding the row lock, and stores what fn returns with
 	// the version incremented. When fn fails nothing is written.
 	UpdateConfig(ctx context.Context, id string, fn func(cur []byte) ([]byte, error)) (version int64, err error)
-	// DeleteConfig removes the document (no error when never written).
-	DeleteConfig(ctx context.Context, id string) error
+	// ResetConfig replaces the document by doc (Entra's default) as a
+	// reset: audited as one, a no-op when doc is already what is stored.
+	ResetConfig(ctx context.Context, id string, doc []byte) error
 }
 
 // TAPStore persists Temporary Access Passes and the per-user attempt count.

@@ -69,12 +69,32 @@ func (s *Methods) UpdateConfig(ctx context.Context, id string, fn func(cur []byt
 	return version, nil
 }
 
-// DeleteConfig removes the stored document, so the configuration reads as
-// never written (Entra's default) again. Removing one never written is no
-// error. The audit trigger records it as a reset.
-func (s *Methods) DeleteConfig(ctx context.Context, id string) error {
-	if _, err := s.db.Pool.Exec(ctx, `DELETE FROM auth_method_configurations WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete method configuration %s: %w", id, err)
+// ResetConfig stores doc in place of the current document, in one
+// transaction: the row is deleted (the audit trigger records that as
+// "Reset authentication methods policy") and inserted again with doc and
+// the next version. When doc is already stored nothing is written, so
+// resetting a default configuration is a no-op, as in Entra.
+func (s *Methods) ResetConfig(ctx context.Context, id string, doc []byte) error {
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		var version int64
+		var same bool
+		err := tx.QueryRow(ctx, `SELECT version, document = $2::jsonb FROM auth_method_configurations WHERE id = $1 FOR UPDATE`, id, doc).Scan(&version, &same)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case same:
+			return nil
+		default:
+			if _, err := tx.Exec(ctx, `DELETE FROM auth_method_configurations WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO auth_method_configurations (id, document, version) VALUES ($1, $2, $3)`, id, doc, version+1)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reset method configuration %s: %w", id, err)
 	}
 	return nil
 }
