@@ -112,3 +112,46 @@ func TestNoRouteFailsOnOddStringsOrIds(t *testing.T) {
 		t.Fatalf("walked %d routes (%v)", routes, err)
 	}
 }
+
+// TestPropertyNamesAreCaseSensitive: encoding/json matches property names
+// case-insensitively, so "State" passed the strict decode while the PATCH
+// merges, which read the body by exact name, ignored it: 200 and nothing
+// changed, or, for systemCredentialPreferences on v1.0, past the beta-only
+// refusal. A name in another case is now refused, naming the right one.
+func TestPropertyNamesAreCaseSensitive(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	uid := e.mustCreateUser("case@lab.example", false)
+	const configs = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"
+	prefs := `{"state":"disabled","includeTargets":[{"id":"all_users","targetType":"group"}],"excludeTargets":[]}`
+	for _, c := range []struct {
+		name, method, path, body, target, right string
+	}{
+		{"v1.0 beta-only property", "PATCH", "/v1.0/policies/authenticationMethodsPolicy", `{"SystemCredentialPreferences":` + prefs + `}`, "SystemCredentialPreferences", "systemCredentialPreferences"},
+		{"beta policy property", "PATCH", "/beta/policies/authenticationMethodsPolicy", `{"SystemCredentialPreferences":` + prefs + `}`, "SystemCredentialPreferences", "systemCredentialPreferences"},
+		{"nested campaign", "PATCH", "/v1.0/policies/authenticationMethodsPolicy", `{"registrationEnforcement":{"AuthenticationMethodsRegistrationCampaign":{"state":"enabled"}}}`,
+			"registrationEnforcement.AuthenticationMethodsRegistrationCampaign", "authenticationMethodsRegistrationCampaign"},
+		{"fido2 state", "PATCH", configs + "fido2", `{"State":"enabled"}`, "State", "state"},
+		{"TAP lifetime", "PATCH", configs + "temporaryAccessPass", `{"DefaultLifetimeInMinutes":120}`, "DefaultLifetimeInMinutes", "defaultLifetimeInMinutes"},
+		{"user", "PATCH", "/v1.0/users/" + uid, `{"DisplayName":"Changed"}`, "DisplayName", "displayName"},
+		{"group create", "POST", "/v1.0/groups", `{"displayname":"Lower"}`, "displayname", "displayName"},
+		{"CA policy nested", "POST", caPolicies, caBody("Case", "disabled", `{"IncludeUsers":["All"]}`, `{"operator":"OR","builtInControls":["mfa"]}`), "conditions.users.IncludeUsers", "includeUsers"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.do("GET", c.path, ga, "")
+			r := e.do(c.method, c.path, ga, c.body)
+			if r.status != 400 || r.code() != "unknownProperty" || !strings.Contains(r.raw, `"target":"`+c.target+`"`) || !strings.Contains(r.raw, `\"`+c.right+`\"`) {
+				t.Fatalf("%d %s, want 400 unknownProperty at %s naming %q", r.status, r.raw, c.target, c.right)
+			}
+			if c.method == "PATCH" {
+				if after := e.do("GET", c.path, ga, ""); after.raw != before.raw {
+					t.Errorf("a refused PATCH changed the resource:\n%s\n%s", before.raw, after.raw)
+				}
+			}
+		})
+	}
+	// The schema's own spelling still goes through.
+	if r := e.do("PATCH", "/v1.0/users/"+uid, ga, `{"displayName":"Changed"}`); r.status != 200 {
+		t.Fatalf("exact spelling: %d %s", r.status, r.raw)
+	}
+}

@@ -19,6 +19,9 @@ const (
 	// CodePropertyNotSupported: a property Graph's schema has, set to a
 	// value the lab cannot honour because it does not model it.
 	CodePropertyNotSupported = "propertyNotSupported"
+	// CodeUnknownProperty: a property the resource does not have; here one
+	// spelled in another letter case than the schema's name.
+	CodeUnknownProperty = "unknownProperty"
 )
 
 // Conform prepares a request body addressed to a resource of Graph type
@@ -33,6 +36,11 @@ const (
 //   - server-assigned read-only properties (id, createdDateTime,
 //     modifiedDateTime, ...) the Go type does not model are removed: the
 //     stored values stand.
+//   - a property spelled in another letter case than the Go type's name
+//     for it is refused (400 unknownProperty, naming the right spelling).
+//     encoding/json would match it case-insensitively and decode it, while
+//     the PATCH merges, which look the raw body up by exact name, would
+//     then ignore it: neither applied nor refused.
 //   - any other property Graph's schema has and the Go type does not model is
 //     removed when its value is null, empty or the type's default (false,
 //     0, "", [], {} or an object of such), and refused with
@@ -125,6 +133,12 @@ func (c conformer) object(obj map[string]any, graphType string, goType reflect.T
 		if _, has := fields[k]; !has && readOnlyAnnotation(k) {
 			delete(obj, k)
 			continue
+		}
+		if _, has := fields[k]; !has {
+			if right, ok := foldedName(fields, k); ok {
+				return apperr.Invalid(CodeUnknownProperty, "property %q is not known on this resource: property names are case-sensitive, it is spelled %q", join(path, k), right).
+					WithTarget(join(path, k))
+			}
 		}
 		if ft, has := fields[k]; has {
 			edm := ""
@@ -246,4 +260,15 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		out[name] = f.Type
 	}
 	return out
+}
+
+// foldedName is the field name that k spells in another letter case, if
+// any.
+func foldedName(fields map[string]reflect.Type, k string) (string, bool) {
+	for name := range fields {
+		if strings.EqualFold(name, k) {
+			return name, true
+		}
+	}
+	return "", false
 }
