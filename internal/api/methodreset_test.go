@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/rpserver/rpserver/internal/directory"
@@ -37,11 +40,16 @@ func TestMethodConfigurationReset(t *testing.T) {
 			if r := e.do("DELETE", path, apa, `{"state":"disabled"}`); r.status != 400 {
 				t.Errorf("DELETE with a body: %d %s", r.status, r.raw)
 			}
+			// The same body sent chunked (no Content-Length) was never read:
+			// 204 and the configuration reset.
+			if st := chunkedDelete(t, e.srv.URL+path, apa, `{"state":"enabled","anything":"goes"}`); st != 400 {
+				t.Errorf("chunked DELETE with a body: %d", st)
+			}
 			if r := e.do("GET", path, reader, ""); r.raw == def.raw {
 				t.Fatal("a refused reset reverted the configuration")
 			}
-			if r := e.doPlain("DELETE", path, apa, ""); r.status != 204 {
-				t.Fatalf("reset: %d %s", r.status, r.raw)
+			if st := chunkedDelete(t, e.srv.URL+path, apa, `{}`); st != 204 {
+				t.Fatalf("chunked reset with {}: %d", st)
 			}
 			if r := e.do("GET", path, reader, ""); r.status != 200 || r.raw != def.raw {
 				t.Fatalf("after reset:\n%s\nwant the default:\n%s", r.raw, def.raw)
@@ -89,4 +97,25 @@ func TestFido2ResetKeepsRegistrationClosed(t *testing.T) {
 	if r := begin(); r.status != 403 || r.code() != "methodDisabled" {
 		t.Fatalf("begin after a second reset: %d %s", r.status, r.raw)
 	}
+}
+
+// chunkedDelete sends DELETE with body chunked: the reader hides its
+// length, so the client sends no Content-Length.
+func chunkedDelete(t *testing.T, url, token, body string) int {
+	t.Helper()
+	req, err := http.NewRequest("DELETE", url, struct{ io.Reader }{strings.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if req.ContentLength != -1 && req.ContentLength != 0 {
+		t.Fatalf("the request was not chunked (ContentLength %d)", req.ContentLength)
+	}
+	return res.StatusCode
 }

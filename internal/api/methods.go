@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 
@@ -80,10 +82,14 @@ func (s *Server) resetTAPConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reset(w http.ResponseWriter, r *http.Request, reset func(context.Context) error) {
-	var err error
-	if r.ContentLength > 0 {
-		// Graph takes no body here; {} is harmless, anything else is
-		// refused rather than ignored.
+	// Graph takes no body here; {} is harmless, anything else is refused
+	// rather than ignored, whatever the framing: a chunked body has no
+	// Content-Length (-1), so the body itself is read to tell.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		err = jsonError(err)
+	} else if len(bytes.TrimSpace(body)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		var empty struct{}
 		err = decodeJSON(r, &empty)
 	}
