@@ -8,7 +8,9 @@
 // Nothing here can lose a record: a row whose day has no partition (the
 // clock ran ahead, the server was down while the made-ahead days ran out,
 // a pass failed) lands in the table's DEFAULT partition, and the next pass
-// makes that day's partition and moves the row into it. Several servers on
+// makes that day's partition and moves the row into it; inserts for a day
+// that has begun wait while it is made rather than fail (migration 022).
+// Several servers on
 // one database may run passes at once: the store serialises the DDL on an
 // advisory lock and each step is a no-op when another server did it first.
 //

@@ -438,3 +438,61 @@ func TestStartRunsPassesUntilClose(t *testing.T) {
 	}
 	k.Close()
 }
+
+// TestInsertDuringPartitionCreateSucceeds: an insert for the day being made
+// was routed to DEFAULT, waited on the lock log_partition_create holds
+// there, and failed when it committed (23514: DEFAULT's constraint now
+// excludes the day), taking its sign-in, or the admin change whose audit row
+// it was, with it. This is the catch-up case: the day has begun and DEFAULT
+// holds rows for it. Inserts now wait at the parent and land in the new
+// partition.
+func TestInsertDuringPartitionCreateSucceeds(t *testing.T) {
+	db := testpg.Open(t)
+	ctx := context.Background()
+	day := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -2) // no partition: rows go to DEFAULT
+	insert(t, db, day.Add(time.Hour))                                // a waiting row, so the call moves something
+	for _, table := range []string{"signin_logs", "directory_audits"} {
+		t.Run(table, func(t *testing.T) {
+			col := map[string]string{"signin_logs": "created_date_time", "directory_audits": "activity_date_time"}[table]
+			tx, err := db.Pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, `SELECT log_partition_create($1, $2, $3::date)`, table, col, day.Format(time.DateOnly)); err != nil {
+				t.Fatal(err)
+			}
+			at := day.Add(2 * time.Hour)
+			id := uuid.NewString()
+			errc := make(chan error, 1)
+			go func() {
+				if table == "signin_logs" {
+					errc <- db.SignIns().InsertSignIns(ctx, []signinlog.SignIn{{ID: id, CreatedDateTime: at, UserPrincipalName: "x@lab.example", AppID: "portal"}})
+					return
+				}
+				_, err := db.Pool.Exec(ctx, `INSERT INTO directory_audits (id, activity_date_time, category, activity_display_name, operation_type, initiated_by, target_resources)
+					VALUES ($1, $2, 'Policy', 'test', 'Update', '{}', '[]')`, id, at)
+				errc <- err
+			}()
+			time.Sleep(300 * time.Millisecond) // the insert is now waiting on the call's locks
+			select {
+			case err := <-errc:
+				t.Fatalf("the insert did not wait for the partition being made: %v", err)
+			default:
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatalf("insert for the day being made: %v", err)
+			}
+			var part string
+			if err := db.Pool.QueryRow(ctx, `SELECT tableoid::regclass::text FROM `+table+` WHERE id = $1`, id).Scan(&part); err != nil {
+				t.Fatal(err)
+			}
+			if want := table + "_p" + day.Format("20060102"); part != want {
+				t.Fatalf("row in %s, want %s", part, want)
+			}
+		})
+	}
+}
