@@ -112,8 +112,8 @@ var riskyUsersRes = &odata.Resource{Name: "riskyUser", Or: true, Select: true, T
 		{Name: "riskDetail", Type: odata.String, Ops: []string{"eq", "ne", "in"}}, timeProp("riskLastUpdatedDateTime"), boolProp("isDeleted")},
 	OrderBy: []string{"riskLastUpdatedDateTime", "userPrincipalName", "riskLevel"}}
 
-// riskHistoryRes: a user's risk history (at most risk.MaxHistory items,
-// matched in memory).
+// riskHistoryRes: a user's risk history (keyset pages; $filter matched on
+// the items as the store reads them).
 var riskHistoryRes = &odata.Resource{Name: "riskyUserHistoryItem", Select: true, Top: true,
 	Filter: []odata.Property{enumProp("riskLevel", "low", "medium", "high", "hidden", "none", "unknownFutureValue"),
 		enumProp("riskState", "none", "confirmedSafe", "remediated", "dismissed", "atRisk", "confirmedCompromised", "unknownFutureValue"),

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +109,74 @@ func TestRiskyUserHistory(t *testing.T) {
 	}
 	if f := history(alice, "?$filter="+url.QueryEscape("riskState eq 'atRisk'")+"&$top=1"); f.status != 200 || len(f.body["value"].([]any)) != 1 {
 		t.Fatalf("filtered history: %d %s", f.status, f.raw)
+	}
+}
+
+// TestRiskyUserHistoryPages: the history stopped at the newest 500 items
+// with no @odata.nextLink, so a client paging with $top ended there
+// believing it had everything. It now pages by keyset to the oldest item,
+// and a filter matching only items past the first 500 still finds them.
+func TestRiskyUserHistoryPages(t *testing.T) {
+	e := newEnv(t)
+	alice := e.mustCreateUser("alice@lab.example", false)
+	sec := e.token(directory.RoleSecurityAdministrator)
+	if r := e.do("POST", "/v1.0/identityProtection/riskyUsers/"+alice+"/setRiskLevel", sec, `{"riskLevel":"medium"}`); r.status/100 != 2 {
+		t.Fatalf("setRiskLevel: %d %s", r.status, r.raw)
+	}
+	// 700 older items, the oldest one "high": one per second before now.
+	const older = 700
+	if _, err := e.db.Pool.Exec(context.Background(), `INSERT INTO risky_user_history (id, user_id, user_principal_name, user_display_name,
+		risk_level, risk_state, risk_detail, risk_last_updated_date_time)
+		SELECT gen_random_uuid(), $1, 'alice@lab.example', 'Alice', CASE WHEN n = $2 THEN 'high' ELSE 'low' END, 'atRisk', 'none',
+		       now() - make_interval(secs => n)
+		FROM generate_series(1, $2) AS n`, alice, older); err != nil {
+		t.Fatal(err)
+	}
+	reader := e.token(directory.RoleSecurityReader)
+	all := func(query string) (items []map[string]any, pages int) {
+		t.Helper()
+		next := "/v1.0/identityProtection/riskyUsers/" + alice + "/history" + query
+		for next != "" {
+			if pages++; pages > 20 {
+				t.Fatal("no end to the pages")
+			}
+			r := e.do("GET", next, reader, "")
+			if r.status != 200 {
+				t.Fatalf("GET %s: %d %s", next, r.status, r.raw)
+			}
+			for _, v := range r.body["value"].([]any) {
+				items = append(items, v.(map[string]any))
+			}
+			next, _ = r.body["@odata.nextLink"].(string)
+			next = strings.TrimPrefix(next, e.srv.URL)
+		}
+		return items, pages
+	}
+	items, pages := all("?$top=300")
+	if len(items) != older+1 || pages != 3 {
+		t.Fatalf("paged history: %d items in %d pages, want %d in 3", len(items), pages, older+1)
+	}
+	seen := map[string]bool{}
+	for i, h := range items {
+		if seen[h["id"].(string)] {
+			t.Fatalf("item %v twice", h["id"])
+		}
+		seen[h["id"].(string)] = true
+		if i > 0 && h["riskLastUpdatedDateTime"].(string) > items[i-1]["riskLastUpdatedDateTime"].(string) {
+			t.Fatalf("item %d is newer than the one before it", i)
+		}
+	}
+	if items[len(items)-1]["riskLevel"] != "high" {
+		t.Fatalf("the oldest item is not last: %v", items[len(items)-1])
+	}
+	if items, _ := all(""); len(items) != older+1 {
+		t.Fatalf("without $top: %d items", len(items))
+	}
+	high, _ := all("?$filter=" + url.QueryEscape("riskLevel eq 'high'"))
+	if len(high) != 1 || high[0]["riskLevel"] != "high" {
+		t.Fatalf("filtered past the first 500: %v", high)
+	}
+	if r := e.do("GET", "/v1.0/identityProtection/riskyUsers/"+alice+"/history?$skiptoken=nonsense", reader, ""); r.status != 400 {
+		t.Fatalf("bad $skiptoken: %d %s", r.status, r.raw)
 	}
 }

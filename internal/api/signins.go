@@ -167,21 +167,32 @@ func (s *Server) listRiskyUserHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := idParam(r, "id")
-	var items []risk.HistoryItem
-	if err == nil {
-		items, err = s.deps.Risk.History(r.Context(), id)
+	var after *risk.HistoryCursor
+	if err == nil && q.SkipToken != "" {
+		c, ok := risk.DecodeHistoryCursor(q.SkipToken)
+		if !ok {
+			err = badSkipToken()
+		}
+		after = &c
 	}
-	// At most risk.MaxHistory items: filtered and paged in memory.
 	var page []risk.HistoryItem
-	var next string
+	var next *risk.HistoryCursor
 	if err == nil {
-		page, next, _, err = pageInMemory(items, q)
+		// Keyset pages from the store; $filter is matched on each item read.
+		page, next, err = s.deps.Risk.History(r.Context(), id, after, q.Top, func(h risk.HistoryItem) (bool, error) {
+			o, err := odata.ToObject(h)
+			return err == nil && odata.Match(q.Filter, o), err
+		})
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	s.writeList(w, r, page, q, listOut{context: "identityProtection/riskyUsers('" + id + "')/history", next: next})
+	var token string
+	if next != nil {
+		token = next.Encode()
+	}
+	s.writeList(w, r, page, q, listOut{context: "identityProtection/riskyUsers('" + id + "')/history", next: token})
 }
 
 func (s *Server) getRiskyUserHistoryItem(w http.ResponseWriter, r *http.Request) {

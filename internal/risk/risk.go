@@ -2,12 +2,15 @@ package risk
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/directory"
+	"github.com/rpserver/rpserver/internal/ids"
 )
 
 // RiskyUser is Graph's riskyUser.
@@ -81,8 +84,42 @@ type UserActivity struct {
 	RiskEventTypes []string `json:"riskEventTypes"`
 }
 
-// MaxHistory bounds the history items one call returns (newest first).
+// MaxHistory is how many history items the store reads at a time (newest
+// first), and the page size when the client asks for none.
 const MaxHistory = 500
+
+// historyWindows bounds the windows of MaxHistory items one call scans
+// for a filter: a call whose filter matches little ends with a short page
+// and a cursor rather than reading a long history to its end.
+const historyWindows = 4
+
+// HistoryCursor continues a user's history after an item: keyset paging on
+// (riskLastUpdatedDateTime, id), as the sign-in log pages, so a page stays
+// stable while new changes arrive at the head.
+type HistoryCursor struct {
+	Time time.Time
+	ID   string
+}
+
+// Encode renders the cursor as an opaque $skiptoken.
+func (c HistoryCursor) Encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.Time.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
+}
+
+// DecodeHistoryCursor reads a $skiptoken made by Encode; ok is false for
+// any other text.
+func DecodeHistoryCursor(token string) (c HistoryCursor, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return c, false
+	}
+	ts, id, found := strings.Cut(string(raw), "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !found || err != nil || !ids.Valid(id) {
+		return c, false
+	}
+	return HistoryCursor{Time: t, ID: strings.ToLower(id)}, true
+}
 
 // Store persists risky users.
 type Store interface {
@@ -98,7 +135,7 @@ type Store interface {
 	UserRisk(ctx context.Context, userID string) (string, error)
 	// History lists the user's risk changes, newest first; HistoryItem
 	// reads one (NotFound for another user's id).
-	History(ctx context.Context, userID string) ([]HistoryItem, error)
+	History(ctx context.Context, userID string, after *HistoryCursor, limit int) ([]HistoryItem, error)
 	HistoryItem(ctx context.Context, userID, id string) (HistoryItem, error)
 }
 
@@ -189,19 +226,53 @@ func initiator(ctx context.Context) string {
 }
 
 // History is GET /identityProtection/riskyUsers/{id}/history: the user's
-// risk changes, newest first, each with its activity.
-func (s *Service) History(ctx context.Context, userID string) ([]HistoryItem, error) {
+// risk changes, newest first, each with its activity; at most top of those
+// match accepts (nil: all), after the cursor (nil: from the newest). next
+// is set while older items remain, and the page may be short of top when
+// the filter matched little of the items scanned.
+func (s *Service) History(ctx context.Context, userID string, after *HistoryCursor, top int, match func(HistoryItem) (bool, error)) (page []HistoryItem, next *HistoryCursor, err error) {
 	if err := directory.ValidateID(userID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := s.Store.Get(ctx, userID); err != nil {
-		return nil, err // 404 for a user never at risk, as the riskyUser itself
+		return nil, nil, err // 404 for a user never at risk, as the riskyUser itself
 	}
-	items, err := s.Store.History(ctx, userID)
-	for i := range items {
-		items[i].Activity = activityOf(items[i])
+	if top <= 0 {
+		top = MaxHistory
 	}
-	return items, err
+	page = []HistoryItem{}
+	for range historyWindows {
+		window, err := s.Store.History(ctx, userID, after, MaxHistory)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range window {
+			h := &window[i]
+			h.Activity = activityOf(*h)
+			if match != nil {
+				ok, err := match(*h)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !ok {
+					continue
+				}
+			}
+			page = append(page, *h)
+			if len(page) == top {
+				if i == len(window)-1 && len(window) < MaxHistory {
+					return page, nil, nil // that was the oldest
+				}
+				return page, &HistoryCursor{Time: h.RiskLastUpdatedDateTime, ID: h.ID}, nil
+			}
+		}
+		if len(window) < MaxHistory {
+			return page, nil, nil
+		}
+		last := window[len(window)-1]
+		after = &HistoryCursor{Time: last.RiskLastUpdatedDateTime, ID: last.ID}
+	}
+	return page, after, nil
 }
 
 // HistoryItem is one item of History.

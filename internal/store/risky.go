@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -142,11 +143,17 @@ func scanHistory(row pgx.Row) (risk.HistoryItem, error) {
 	return h, err
 }
 
-// History lists the user's risk changes, newest first (at most
-// risk.MaxHistory).
-func (s *RiskyUsers) History(ctx context.Context, userID string) ([]risk.HistoryItem, error) {
+// History lists up to limit of the user's risk changes, newest first,
+// after the cursor when one is given (keyset on the index's order).
+func (s *RiskyUsers) History(ctx context.Context, userID string, after *risk.HistoryCursor, limit int) ([]risk.HistoryItem, error) {
+	var at *time.Time
+	var id *string
+	if after != nil {
+		at, id = &after.Time, &after.ID
+	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+historyCols+historyFrom+` WHERE h.user_id = $1
-		ORDER BY h.risk_last_updated_date_time DESC, h.id DESC LIMIT $2`, userID, risk.MaxHistory)
+		AND ($2::timestamptz IS NULL OR (h.risk_last_updated_date_time, h.id) < ($2, $3::uuid))
+		ORDER BY h.risk_last_updated_date_time DESC, h.id DESC LIMIT $4`, userID, at, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("risky user history: %w", err)
 	}
