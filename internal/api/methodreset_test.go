@@ -119,3 +119,21 @@ func chunkedDelete(t *testing.T, url, token, body string) int {
 	}
 	return res.StatusCode
 }
+
+// TestResetOfANeverWrittenConfigurationIsAudited: resetting a configuration
+// never written stores the default, which closes the FIDO2 gate: a change
+// of what is enforced, audited as a reset like the others (once).
+func TestResetOfANeverWrittenConfigurationIsAudited(t *testing.T) {
+	e := newEnv(t)
+	apa := e.token(directory.RoleAuthenticationPolicyAdministrator)
+	const path = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+	for range 2 {
+		if r := e.doPlain("DELETE", path, apa, ""); r.status != 204 {
+			t.Fatalf("reset: %d %s", r.status, r.raw)
+		}
+	}
+	audits := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDisplayName eq 'Reset authentication methods policy'"), e.token(directory.RoleGlobalAdministrator), "")
+	if audits.status != 200 || len(audits.body["value"].([]any)) != 1 {
+		t.Fatalf("reset audits: %d %s", audits.status, audits.raw)
+	}
+}

@@ -81,14 +81,20 @@ func (s *Methods) ResetConfig(ctx context.Context, id string, doc []byte) error 
 		err := tx.QueryRow(ctx, `SELECT version, document = $2::jsonb FROM auth_method_configurations WHERE id = $1 FOR UPDATE`, id, doc).Scan(&version, &same)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
+			// Never written: the reset still changes what is enforced (the
+			// FIDO2 gate closes), so it is audited like any other: through
+			// a placeholder row (not audited, as UpdateConfig's) deleted
+			// below.
+			if _, err := tx.Exec(ctx, `INSERT INTO auth_method_configurations (id, document, version) VALUES ($1, 'null', 0)`, id); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
 		case same:
 			return nil
-		default:
-			if _, err := tx.Exec(ctx, `DELETE FROM auth_method_configurations WHERE id = $1`, id); err != nil {
-				return err
-			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM auth_method_configurations WHERE id = $1`, id); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO auth_method_configurations (id, document, version) VALUES ($1, $2, $3)`, id, doc, version+1)
 		return err
