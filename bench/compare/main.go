@@ -86,15 +86,18 @@ type target struct {
 
 // sample is what one timed phase measured.
 type sample struct {
-	Server      string  `json:"server"`
-	Round       int     `json:"round"`
-	Load        string  `json:"load"` // "full" or "half"
-	SignIns     int     `json:"signIns"`
-	Errors      int     `json:"errors"`
-	Seconds     float64 `json:"seconds"`
-	PerSecond   float64 `json:"signInsPerSecond"`
-	P50Ms       float64 `json:"p50Ms"`
-	P99Ms       float64 `json:"p99Ms"`
+	Server    string  `json:"server"`
+	Round     int     `json:"round"`
+	Load      string  `json:"load"` // "full" or "half"
+	SignIns   int     `json:"signIns"`
+	Errors    int     `json:"errors"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"signInsPerSecond"`
+	P50Ms     float64 `json:"p50Ms"`
+	P99Ms     float64 `json:"p99Ms"`
+	// The two HTTP halves of a sign-in, to tell where a tail comes from.
+	BeginP99Ms  float64 `json:"beginP99Ms"`
+	FinishP99Ms float64 `json:"finishP99Ms"`
 	ServerCPUus float64 `json:"serverCpuMicrosPerSignIn"`
 	PGCPUus     float64 `json:"postgresCpuMicrosPerSignIn"`
 	// PGBackendCPUus is the part of PGCPUus spent in the client backends
@@ -345,6 +348,7 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 	op := rep.SignIn.Op(loadgen.OpSignIn)
 	s.SignIns, s.Errors, s.Seconds, s.PerSecond, s.P50Ms, s.P99Ms = op.Count, op.Errors, rep.SignIn.ElapsedSeconds, op.Throughput, op.P50Ms, op.P99Ms
 	s.ErrorsByCode = rep.SignIn.Errors
+	s.BeginP99Ms, s.FinishP99Ms = rep.SignIn.Op(loadgen.OpSignInBegin).P99Ms, rep.SignIn.Op(loadgen.OpSignInFinish).P99Ms
 	n := float64(max(op.Count, 1))
 	s.ServerCPUus = (cpu1.server - cpu0.server) / n
 	s.PGCPUus = (cpu1.pg - cpu0.pg) / n
@@ -634,10 +638,10 @@ func report(w io.Writer, o options, samples []*sample) {
 	bh, rh := filter(samples, "baseline", "half"), filter(samples, "rpserver", "half")
 	if len(bh) > 0 && len(rh) > 0 {
 		fmt.Fprintln(w, "\nat half of each server's own full-load throughput (open loop):")
-		fmt.Fprintln(w, "| server | sign-ins/s | p50 ms | p99 ms |")
-		fmt.Fprintln(w, "|---|---|---|---|")
+		fmt.Fprintln(w, "| server | sign-ins/s | p50 ms | p99 ms | begin p99 ms | finish p99 ms |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range append(bh, rh...) {
-			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms)
+			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms, s.BeginP99Ms, s.FinishP99Ms)
 		}
 	}
 }
