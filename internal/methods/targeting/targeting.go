@@ -1,4 +1,4 @@
-// Package methodtarget holds what every authentication method configuration
+// Package targeting holds what every authentication method configuration
 // shares in Graph: includeTargets/excludeTargets naming a group, a user or
 // all_users, the matching rule for a user, and the validation error the pure
 // configuration packages (profiles, tap) report with a stable code and the
