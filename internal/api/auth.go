@@ -42,8 +42,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // attributed makes the caller the actor of every change the request makes:
-// the directory audit log records them as initiatedBy (internal/audit).
+// the directory audit log records them as initiatedBy (internal/audit). It
+// also gives the request the holder a forced lockout override is noted in,
+// so the store writes the override's record with the change.
 func attributed(ctx context.Context, ip string, c *tokens.Claims) context.Context {
+	ctx, _ = audit.WithOverride(ctx)
 	return audit.WithActor(ctx, audit.Actor{User: &audit.UserIdentity{
 		ID: c.Subject, UserPrincipalName: c.UPN, DisplayName: c.Name, IPAddress: ip,
 	}}, middleware.GetReqID(ctx))

@@ -79,3 +79,59 @@ func TestLockoutOverrideIsAudited(t *testing.T) {
 		t.Fatalf("override records after a forced create: %d", len(got))
 	}
 }
+
+// TestForcedDirectoryChangeIsAudited: a directory change forced past
+// lockout protection (here: the emergency account out of its excluded
+// group) gets its override record in the change's transaction, with the
+// change's correlation id; an unforced or refused change gets none.
+func TestForcedDirectoryChangeIsAudited(t *testing.T) {
+	e := newEnv(t)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	bg := e.mustCreateUser("bg-dir@lab.example", true)
+	group := e.mustCreate("/v1.0/groups", ga, `{"displayName":"Emergency access"}`)
+	ref := `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/` + bg + `"}`
+	if r := e.do("POST", "/v1.0/groups/"+group+"/members/$ref", ga, ref); r.status != 204 {
+		t.Fatal(r.raw)
+	}
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, caBody("MFA for all", "enabled",
+		`{"includeUsers":["All"],"excludeGroups":["`+group+`"]}`, `{"operator":"OR","builtInControls":["mfa"]}`))
+	overrides := func() []any {
+		t.Helper()
+		r := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDisplayName eq '"+audit.ActivityLockoutOverride+"'"), ga, "")
+		if r.status != 200 {
+			t.Fatalf("audits: %d %s", r.status, r.raw)
+		}
+		return r.body["value"].([]any)
+	}
+	remove := "/v1.0/groups/" + group + "/members/" + bg + "/$ref"
+	if r := e.do("DELETE", remove, ga, ""); r.status != 409 {
+		t.Fatalf("unforced removal: %d %s", r.status, r.raw)
+	}
+	if got := overrides(); len(got) != 0 {
+		t.Fatalf("override record for a refused change: %v", got)
+	}
+	if r := e.do("DELETE", remove+"?force=true", ga, ""); r.status != 204 {
+		t.Fatalf("forced removal: %d %s", r.status, r.raw)
+	}
+	got := overrides()
+	if len(got) != 1 {
+		t.Fatalf("override records: %v", got)
+	}
+	o := got[0].(map[string]any)
+	target := o["targetResources"].([]any)[0].(map[string]any)
+	if o["category"] != "GroupManagement" || target["id"] != group || target["type"] != "Group" ||
+		!strings.Contains(target["modifiedProperties"].([]any)[0].(map[string]any)["newValue"].(string), policy.CodeEmergencyAccountNotExcluded) {
+		t.Fatalf("override record: %v", o)
+	}
+	change := e.do("GET", "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("correlationId eq '"+o["correlationId"].(string)+"'"), ga, "")
+	if n := len(change.body["value"].([]any)); n != 2 {
+		t.Fatalf("records of the forced request (%d): %s", n, change.raw)
+	}
+	// A forced request with nothing to override: no record.
+	if r := e.do("POST", "/v1.0/groups/"+group+"/members/$ref?force=true", ga, ref); r.status != 204 {
+		t.Fatalf("re-add: %d %s", r.status, r.raw)
+	}
+	if got := overrides(); len(got) != 1 {
+		t.Fatalf("override records after a forced change with no findings: %d", len(got))
+	}
+}

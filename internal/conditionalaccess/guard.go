@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/rpserver/rpserver/internal/apperr"
+	"github.com/rpserver/rpserver/internal/audit"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
@@ -95,6 +96,14 @@ func (s *Service) CheckDirectoryChange(ctx context.Context, caller Caller, ch Di
 	}
 	if !force {
 		return validationError(apperr.KindConflict, added)
+	}
+	if o := audit.OverrideFrom(ctx); o != nil {
+		// The store records it in the change's transaction (a request
+		// judged on several changes notes all their findings).
+		if o.Findings != "" {
+			o.Findings += "; "
+		}
+		o.Findings += added.Error()
 	}
 	s.overridden(ctx, caller, "directory change", added)
 	return nil

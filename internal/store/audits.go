@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/audit"
@@ -153,12 +154,20 @@ func (s *Audits) GetDirectoryAudit(ctx context.Context, id string) (audit.Direct
 	return a, nil
 }
 
+// overrideTarget is what a forced lockout override changed, as its audit
+// record names it: a policy (category Policy), a user, a group or a role
+// holder (UserManagement, GroupManagement, RoleManagement, Entra's
+// categories).
+type overrideTarget struct {
+	Category, Type, ID, DisplayName string
+}
+
 // recordOverride writes the audit record of a forced override of lockout
 // protection (audit.OverrideFrom(ctx) filled by the check) in the change's
 // transaction, with the actor and correlation id the trigger gives the
 // change itself, so the two records read together. Nothing without an
 // override, or without an actor (a change nobody made as an admin).
-func recordOverride(ctx context.Context, tx pgx.Tx, policyID, displayName string) error {
+func recordOverride(ctx context.Context, tx pgx.Tx, t overrideTarget) error {
 	o := audit.OverrideFrom(ctx)
 	if o == nil || o.Findings == "" {
 		return nil
@@ -166,15 +175,38 @@ func recordOverride(ctx context.Context, tx pgx.Tx, policyID, displayName string
 	_, err := tx.Exec(ctx, `
 INSERT INTO directory_audits (category, activity_display_name, operation_type, correlation_id, initiated_by,
                               initiated_by_user_id, initiated_by_upn, target_id, target_resources)
-SELECT 'Policy', $4::text, 'Update', COALESCE(current_setting('rpserver.audit_correlation', true), ''), a,
+SELECT $5::text, $4::text, 'Update', COALESCE(current_setting('rpserver.audit_correlation', true), ''), a,
        COALESCE(a #>> '{user,id}', ''), COALESCE(a #>> '{user,userPrincipalName}', ''), $1::text,
-       jsonb_build_array(jsonb_build_object('id', $1::text, 'type', 'Policy', 'displayName', $2::text, 'userPrincipalName', NULL,
+       jsonb_build_array(jsonb_build_object('id', $1::text, 'type', $6::text, 'displayName', $2::text, 'userPrincipalName', NULL,
            'modifiedProperties', jsonb_build_array(jsonb_build_object('displayName', 'LockoutProtectionFindings',
                'oldValue', NULL, 'newValue', to_jsonb($3::text)::text))))
   FROM (SELECT NULLIF(current_setting('rpserver.audit_actor', true), '')::jsonb AS a) actor
- WHERE a IS NOT NULL`, policyID, displayName, o.Findings, audit.ActivityLockoutOverride)
+ WHERE a IS NOT NULL`, t.ID, t.DisplayName, o.Findings, audit.ActivityLockoutOverride, t.Category, t.Type)
 	if err != nil {
 		return fmt.Errorf("record the lockout override: %w", err)
 	}
 	return nil
+}
+
+// querier is what the directory's single-statement writes need of a pool
+// or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// overridable runs a directory write on the pool; when the request forced
+// a lockout override (audit.OverrideFrom filled by the check), it runs in
+// one transaction with the override's audit record instead, so a forced
+// change is never made without its record and a failed one leaves none.
+func (db *DB) overridable(ctx context.Context, t overrideTarget, write func(q querier) error) error {
+	if o := audit.OverrideFrom(ctx); o == nil || o.Findings == "" {
+		return write(db.Pool)
+	}
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return recordOverride(ctx, tx, t)
+	})
 }

@@ -112,7 +112,7 @@ func (s *ConditionalAccess) CreatePolicy(ctx context.Context, p policy.Condition
 		if err != nil {
 			return strengthRef(err)
 		}
-		return recordOverride(ctx, tx, out.ID, out.DisplayName)
+		return recordOverride(ctx, tx, overrideTarget{Category: "Policy", Type: "Policy", ID: out.ID, DisplayName: out.DisplayName})
 	})
 	if err != nil {
 		return out, fmt.Errorf("create conditional access policy: %w", err)
@@ -165,7 +165,7 @@ func (s *ConditionalAccess) UpdatePolicy(ctx context.Context, id string, fn func
 		if err != nil {
 			return strengthRef(err)
 		}
-		return recordOverride(ctx, tx, out.ID, out.DisplayName)
+		return recordOverride(ctx, tx, overrideTarget{Category: "Policy", Type: "Policy", ID: out.ID, DisplayName: out.DisplayName})
 	})
 	if err != nil {
 		return out, fmt.Errorf("update conditional access policy: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/directory"
@@ -90,15 +91,18 @@ func (s *Directory) CreateUser(ctx context.Context, u directory.User, passwordHa
 	if err != nil {
 		return directory.User{}, err
 	}
-	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
+	var out directory.User
+	err = s.db.overridable(ctx, overrideTarget{"UserManagement", "User", u.ID, u.UserPrincipalName}, func(q querier) (err error) {
+		out, err = scanUser(q.QueryRow(ctx, `WITH u AS (
 			INSERT INTO users (id, user_principal_name, display_name, account_enabled, is_emergency_access, profile)
 			VALUES ($1, $2, $3, $4, $5, $7) RETURNING *
 		), p AS (
 			INSERT INTO password_credentials (user_id, hash) SELECT id, $6 FROM u WHERE $6 <> ''
 		)
 		SELECT `+userCols+` FROM u`,
-		u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess, passwordHash, profile)
-	out, err := scanUser(row)
+			u.ID, u.UserPrincipalName, u.DisplayName, u.AccountEnabled, u.IsEmergencyAccess, passwordHash, profile))
+		return err
+	})
 	if err != nil {
 		return directory.User{}, fmt.Errorf("create user: %w", dupUPN(err, u.UserPrincipalName))
 	}
@@ -210,7 +214,9 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 			return directory.User{}, fmt.Errorf("update user: encode profile: %w", err)
 		}
 	}
-	row := s.db.Pool.QueryRow(ctx, `WITH u AS (
+	var u directory.User
+	err := s.db.overridable(ctx, overrideTarget{"UserManagement", "User", id, ""}, func(q querier) (err error) {
+		u, err = scanUser(q.QueryRow(ctx, `WITH u AS (
 			UPDATE users SET
 			user_principal_name = COALESCE($2, user_principal_name),
 			display_name        = COALESCE($3, display_name),
@@ -223,8 +229,9 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 			ON CONFLICT (user_id) DO UPDATE SET hash = EXCLUDED.hash, changed_at = now()
 		)
 		SELECT `+userCols+` FROM u`,
-		id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess, passwordHash, profile)
-	u, err := scanUser(row)
+			id, p.UserPrincipalName, p.DisplayName, p.AccountEnabled, p.IsEmergencyAccess, passwordHash, profile))
+		return err
+	})
 	if err != nil {
 		upn := ""
 		if p.UserPrincipalName != nil {
@@ -236,7 +243,11 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 }
 
 func (s *Directory) DeleteUser(ctx context.Context, id string) error {
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	var tag pgconn.CommandTag
+	err := s.db.overridable(ctx, overrideTarget{"UserManagement", "User", id, ""}, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
@@ -344,7 +355,11 @@ func (s *Directory) UpdateGroup(ctx context.Context, id string, p directory.Grou
 }
 
 func (s *Directory) DeleteGroup(ctx context.Context, id string) error {
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	var tag pgconn.CommandTag
+	err := s.db.overridable(ctx, overrideTarget{"GroupManagement", "Group", id, ""}, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `DELETE FROM groups WHERE id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete group: %w", err)
 	}
@@ -355,7 +370,10 @@ func (s *Directory) DeleteGroup(ctx context.Context, id string) error {
 }
 
 func (s *Directory) AddMember(ctx context.Context, groupID, userID string) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, groupID, userID)
+	err := s.db.overridable(ctx, overrideTarget{"GroupManagement", "Group", groupID, ""}, func(q querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, groupID, userID)
+		return err
+	})
 	switch pgCode(err) {
 	case "":
 		return nil
@@ -371,7 +389,11 @@ func (s *Directory) AddMember(ctx context.Context, groupID, userID string) error
 }
 
 func (s *Directory) RemoveMember(ctx context.Context, groupID, userID string) error {
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+	var tag pgconn.CommandTag
+	err := s.db.overridable(ctx, overrideTarget{"GroupManagement", "Group", groupID, ""}, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, groupID, userID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("remove member: %w", err)
 	}
@@ -446,8 +468,12 @@ func scanAssignment(row pgx.Row) (directory.RoleAssignment, error) {
 }
 
 func (s *Directory) CreateRoleAssignment(ctx context.Context, a directory.RoleAssignment) (directory.RoleAssignment, error) {
-	out, err := scanAssignment(s.db.Pool.QueryRow(ctx, `INSERT INTO role_assignments (id, principal_id, role_definition_id, directory_scope_id)
+	var out directory.RoleAssignment
+	err := s.db.overridable(ctx, overrideTarget{"RoleManagement", "User", a.PrincipalID, ""}, func(q querier) (err error) {
+		out, err = scanAssignment(q.QueryRow(ctx, `INSERT INTO role_assignments (id, principal_id, role_definition_id, directory_scope_id)
 		VALUES ($1, $2, $3, $4) RETURNING `+assignmentCols, a.ID, a.PrincipalID, a.RoleDefinitionID, a.DirectoryScopeID))
+		return err
+	})
 	switch pgCode(err) {
 	case "":
 		return out, nil
@@ -495,7 +521,11 @@ func (s *Directory) ListRoleAssignments(ctx context.Context, q directory.Query) 
 }
 
 func (s *Directory) DeleteRoleAssignment(ctx context.Context, id string) error {
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, id)
+	var tag pgconn.CommandTag
+	err := s.db.overridable(ctx, overrideTarget{"RoleManagement", "Role", id, ""}, func(q querier) (err error) {
+		tag, err = q.Exec(ctx, `DELETE FROM role_assignments WHERE id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete role assignment: %w", err)
 	}
