@@ -114,6 +114,9 @@ func codeOf(err error) string {
 
 // do sends one request to targets[start], moving to the next server when
 // no answer came back at all (at most once per server).
+// maxResponse bounds what the driver reads of one answer.
+const maxResponse = 8 << 20
+
 func (d *driver) do(ctx context.Context, start int, method, path, bearer string, body []byte, want int) ([]byte, error) {
 	var last error
 	for i := 0; i < len(d.targets); i++ {
@@ -137,8 +140,13 @@ func (d *driver) do(ctx context.Context, start int, method, path, bearer string,
 			d.retry.Add(1)
 			continue
 		}
-		raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponse+1))
 		res.Body.Close()
+		if err == nil && len(raw) > maxResponse {
+			// A truncated body would surface later as "unexpected end of
+			// JSON input"; say what happened instead.
+			return nil, fmt.Errorf("%s %s: response larger than %d bytes", method, path, maxResponse)
+		}
 		if err != nil {
 			last = &transportError{err}
 			d.retry.Add(1)
