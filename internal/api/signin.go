@@ -155,7 +155,7 @@ func (s *Server) signInPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken, IP: s.clientKey(r)})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{FlowToken: req.FlowToken})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -98,7 +98,7 @@ func (s *Server) beginLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName, IP: s.clientKey(r)})
+	opts, err := s.deps.SignIn.PasskeyOptions(r.Context(), signin.PasskeyOptionsRequest{UserPrincipalName: req.UserPrincipalName})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -71,7 +71,7 @@ func newBenchLabAlg(tb testing.TB, alg int) *benchLab {
 func (l *benchLab) assertions(tb testing.TB, n int) [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
-		opts, err := l.svc.BeginLogin(context.Background(), l.upn, "")
+		opts, err := l.svc.BeginLogin(context.Background(), l.upn)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -4,17 +4,14 @@ import "github.com/rpserver/rpserver/internal/apperr"
 
 // Stable error codes of the ceremonies. Clients and dashboards match them.
 const (
-	CodeMalformedCredential = "malformedCredential"
-	CodeChallengeNotFound   = "challengeNotFound" // never issued, or already used (replay)
-	CodeChallengeExpired    = "challengeExpired"
-	// CodeTooManyPendingChallenges: an anonymous client (or all of them)
-	// holds too many unfinished ceremonies.
-	CodeTooManyPendingChallenges = "tooManyPendingChallenges"
-	CodeClientDataTypeMismatch   = "clientDataTypeMismatch"
-	CodeOriginMismatch           = "originMismatch"
-	CodeRPIDMismatch             = "rpIdMismatch"
-	CodeUserPresenceRequired     = "userPresenceRequired"
-	CodeUserVerificationNeeded   = "userVerificationRequired"
+	CodeMalformedCredential    = "malformedCredential"
+	CodeChallengeNotFound      = "challengeNotFound" // never issued, or already used (replay)
+	CodeChallengeExpired       = "challengeExpired"
+	CodeClientDataTypeMismatch = "clientDataTypeMismatch"
+	CodeOriginMismatch         = "originMismatch"
+	CodeRPIDMismatch           = "rpIdMismatch"
+	CodeUserPresenceRequired   = "userPresenceRequired"
+	CodeUserVerificationNeeded = "userVerificationRequired"
 	// CodeUserVerificationUnsupported: a FIDO U2F-only security key, which
 	// can never verify its user.
 	CodeUserVerificationUnsupported = "userVerificationUnsupported"

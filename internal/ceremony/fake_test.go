@@ -13,12 +13,14 @@ import (
 type memStore struct {
 	mu         sync.Mutex
 	challenges map[string]Challenge
+	used       map[string]bool // sign-in nonces taken
+	epoch      int64           // the challenge epoch; a "crash" changes it
 	creds      map[string]Credential
 	users      memUsers // the owners, as a join would find them
 }
 
 func newMemStore() *memStore {
-	return &memStore{challenges: map[string]Challenge{}, creds: map[string]Credential{}}
+	return &memStore{challenges: map[string]Challenge{}, used: map[string]bool{}, epoch: 1, creds: map[string]Credential{}}
 }
 
 func (m *memStore) SaveChallenge(_ context.Context, c Challenge) error {
@@ -28,8 +30,8 @@ func (m *memStore) SaveChallenge(_ context.Context, c Challenge) error {
 	return nil
 }
 
-func (m *memStore) BeginAssertion(ctx context.Context, upn string, c Challenge) ([]CredentialRef, error) {
-	var refs []CredentialRef
+func (m *memStore) AllowList(ctx context.Context, upn string) (Allow, error) {
+	var a Allow
 	if upn != "" {
 		for _, u := range m.users {
 			if u.Name != upn {
@@ -37,17 +39,17 @@ func (m *memStore) BeginAssertion(ctx context.Context, upn string, c Challenge) 
 			}
 			list, _ := m.ListCredentials(ctx, u.ID)
 			for _, cr := range list {
-				refs = append(refs, CredentialRef{ID: cr.ID, Transports: cr.Transports})
+				a.Credentials = append(a.Credentials, CredentialRef{ID: cr.ID, Transports: cr.Transports})
 			}
-			if len(refs) > 0 {
-				c.UserID = u.ID
+			if len(a.Credentials) > 0 {
+				a.UserID = u.ID
 			}
 		}
 	}
-	if len(refs) == 0 {
-		c.UserID = ""
-	}
-	return refs, m.SaveChallenge(ctx, c)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a.Epoch = m.epoch
+	return a, nil
 }
 
 func (m *memStore) TakeChallenge(_ context.Context, hash []byte, kind string) (Challenge, error) {
@@ -61,20 +63,23 @@ func (m *memStore) TakeChallenge(_ context.Context, hash []byte, kind string) (C
 	return c, nil
 }
 
-func (m *memStore) TakeAssertionChallenge(ctx context.Context, hash, credID []byte) (Challenge, *Credential, *UserInfo, error) {
-	c, err := m.TakeChallenge(ctx, hash, KindAuthentication)
-	if err != nil {
-		return c, nil, nil, err
+func (m *memStore) TakeAssertionChallenge(ctx context.Context, c Challenge, credID []byte) (*Credential, *UserInfo, error) {
+	m.mu.Lock()
+	if m.used[string(c.Hash)] || c.Epoch != m.epoch {
+		m.mu.Unlock()
+		return nil, nil, apperr.NotFound(apperr.CodeNotFound, "no such challenge")
 	}
+	m.used[string(c.Hash)] = true
+	m.mu.Unlock()
 	cred, err := m.GetCredential(ctx, credID)
 	if err != nil {
-		return c, nil, nil, nil
+		return nil, nil, nil
 	}
 	u, ok := m.users[cred.UserID]
 	if !ok {
-		return c, nil, nil, nil
+		return nil, nil, nil
 	}
-	return c, &cred, &u, nil
+	return &cred, &u, nil
 }
 
 func (m *memStore) PurgeExpiredChallenges(context.Context, time.Time) (int64, error) { return 0, nil }

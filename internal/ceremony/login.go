@@ -2,7 +2,6 @@ package ceremony
 
 import (
 	"context"
-	"crypto/sha256"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -15,39 +14,32 @@ import (
 // the user's passkeys are listed in allowCredentials; without one (or for an
 // unknown UPN or a user without passkeys, so the response does not reveal
 // which accounts exist) the ceremony is discoverable: the authenticator
-// picks the passkey and returns its user handle. client is the caller's
-// address: nobody is signed in yet, so the challenges one client (and all
-// anonymous clients) may hold unfinished are bounded, in the same statement.
+// picks the passkey and returns its user handle.
 //
-// It is one database round trip: the challenge row is stored and the allow
-// list (credential ids and transports only) read by the same statement. No
-// library session is stored for a sign-in: everything FinishLogin needs of
-// it is the challenge row (assertionSession).
-func (s *Service) BeginLogin(ctx context.Context, upn, client string) (*protocol.CredentialAssertion, error) {
+// It is one read-only database round trip (the allow list: credential ids
+// and transports only, and the challenge epoch) and stores nothing: the
+// challenge is sealed (seal.go), carrying its expiry and the user it was
+// begun for, so an anonymous caller's begins cost no storage to bound.
+func (s *Service) BeginLogin(ctx context.Context, upn string) (*protocol.CredentialAssertion, error) {
 	ctx, span := tracer.Start(ctx, "ceremony.BeginLogin")
 	defer span.End()
-	challenge, err := protocol.CreateChallenge()
+	allow, err := s.store.AllowList(ctx, upn)
 	if err != nil {
 		return nil, err
 	}
-	h := sha256.Sum256([]byte(challenge.String()))
-	c := Challenge{Hash: h[:], Kind: KindAuthentication, ExpiresAt: s.Now().Add(s.cfg.ChallengeTTL), Client: client}
-	if client != "" {
-		c.Pending = PendingBound{PerClient: s.cfg.MaxPendingPerClient, Total: s.cfg.MaxPendingTotal}
-	}
-	refs, err := s.store.BeginAssertion(ctx, upn, c)
+	sealed, err := s.seal.seal(s.Now().Add(s.cfg.ChallengeTTL), allow.Epoch, allow.UserID)
 	if err != nil {
 		return nil, err
 	}
-	allow := make([]protocol.CredentialDescriptor, len(refs))
-	for i, r := range refs {
-		allow[i] = protocol.CredentialDescriptor{Type: protocol.PublicKeyCredentialType, CredentialID: r.ID}
+	list := make([]protocol.CredentialDescriptor, len(allow.Credentials))
+	for i, r := range allow.Credentials {
+		list[i] = protocol.CredentialDescriptor{Type: protocol.PublicKeyCredentialType, CredentialID: r.ID}
 		for _, t := range r.Transports {
-			allow[i].Transport = append(allow[i].Transport, protocol.AuthenticatorTransport(t))
+			list[i].Transport = append(list[i].Transport, protocol.AuthenticatorTransport(t))
 		}
 	}
 	assertion, _, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired),
-		webauthn.WithChallenge(challenge), webauthn.WithAllowedCredentials(allow))
+		webauthn.WithChallenge(protocol.URLEncodedBase64(sealed)), webauthn.WithAllowedCredentials(list))
 	if err != nil {
 		return nil, err
 	}
@@ -55,9 +47,8 @@ func (s *Service) BeginLogin(ctx context.Context, upn, client string) (*protocol
 }
 
 // assertionSession rebuilds the library's session of a sign-in from its
-// challenge row: the challenge itself (which hashed to the row's key), the
-// user the ceremony was begun for, required user verification and the
-// expiry.
+// opened seal: the challenge itself, the user the ceremony was begun for,
+// required user verification and the expiry.
 func (s *Service) assertionSession(c Challenge, challenge string) (webauthn.SessionData, error) {
 	if !s.Now().Before(c.ExpiresAt) {
 		return webauthn.SessionData{}, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", c.ExpiresAt.UTC().Format(time.RFC3339))
@@ -75,23 +66,32 @@ type LoginResult struct {
 	Credential Credential
 }
 
-// Assertion is a parsed sign-in response, before any I/O: the caller takes
-// its challenge (ChallengeHash) and loads its credential (CredentialID),
-// then hands them to Verify.
+// Assertion is a parsed sign-in response, before any I/O: its challenge
+// is opened from its seal (a forged, foreign or expired one is refused
+// here, without a round trip); the caller takes it (records it used) and
+// loads its credential (CredentialID), then hands them to Verify.
 type Assertion struct {
-	parsed        *protocol.ParsedCredentialAssertionData
-	ChallengeHash []byte
-	CredentialID  []byte
+	parsed       *protocol.ParsedCredentialAssertionData
+	Challenge    Challenge
+	CredentialID []byte
 }
 
-// ParseAssertion reads the browser's PublicKeyCredential JSON.
+// ParseAssertion reads the browser's PublicKeyCredential JSON and opens
+// the challenge it echoes.
 func (s *Service) ParseAssertion(body []byte) (*Assertion, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
 		return nil, invalid(CodeMalformedCredential, "the sign-in response is malformed: %v", protocolDetail(err))
 	}
-	h := sha256.Sum256([]byte(parsed.Response.CollectedClientData.Challenge))
-	return &Assertion{parsed: parsed, ChallengeHash: h[:], CredentialID: parsed.RawID}, nil
+	sc, ok := s.seal.open(parsed.Response.CollectedClientData.Challenge)
+	if !ok {
+		return nil, invalid(CodeChallengeNotFound, "the challenge was never issued by this tenant; begin the ceremony again")
+	}
+	if !s.Now().Before(sc.expiresAt) {
+		return nil, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", sc.expiresAt.UTC().Format(time.RFC3339))
+	}
+	ch := Challenge{Hash: sc.nonce, Kind: KindAuthentication, UserID: sc.userID, ExpiresAt: sc.expiresAt, Epoch: sc.epoch}
+	return &Assertion{parsed: parsed, Challenge: ch, CredentialID: parsed.RawID}, nil
 }
 
 // Use is what a verified assertion changes on its credential: the caller
@@ -104,7 +104,7 @@ type Use struct {
 	At           time.Time
 }
 
-// Verify checks an assertion against the challenge row it named and the
+// Verify checks an assertion against its taken challenge and the
 // credential it claims (nil: not registered) with its owner, without I/O.
 // On success it returns the sign-in and the credential use to store. A
 // counter that did not grow returns CodeSignCountRegression; the caller
@@ -151,8 +151,8 @@ func counterRegression(stored, presented uint32) error {
 
 // FinishLogin verifies an assertion (the browser's PublicKeyCredential JSON)
 // and advances the credential's counter on its own: two database round
-// trips, one to take the challenge with the credential and its owner, one
-// for the counter. The passkey sign-in of internal/signin does not use it:
+// trips, one to take (record as used) the challenge with the credential
+// and its owner, one for the counter. The passkey sign-in of internal/signin does not use it:
 // it takes the challenge together with everything its decision needs and
 // commits the counter with the sign-in log record.
 func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, error) {
@@ -162,7 +162,8 @@ func (s *Service) FinishLogin(ctx context.Context, body []byte) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, err
 	}
-	ch, credp, userp, err := s.store.TakeAssertionChallenge(ctx, a.ChallengeHash, a.CredentialID)
+	ch := a.Challenge
+	credp, userp, err := s.store.TakeAssertionChallenge(ctx, ch, a.CredentialID)
 	if err != nil {
 		return LoginResult{}, challengeError(err)
 	}

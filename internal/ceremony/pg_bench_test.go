@@ -50,7 +50,7 @@ func BenchmarkFinishLoginPostgres(b *testing.B) {
 	}
 	in := make([][]byte, b.N)
 	for i := range in {
-		opts, err := svc.BeginLogin(ctx, u.UserPrincipalName, "")
+		opts, err := svc.BeginLogin(ctx, u.UserPrincipalName)
 		if err != nil {
 			b.Fatal(err)
 		}

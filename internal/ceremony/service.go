@@ -3,6 +3,7 @@ package ceremony
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -29,13 +30,11 @@ type Config struct {
 	RelatedOrigins []string
 	// ChallengeTTL bounds the time between begin and finish (default 5 min).
 	ChallengeTTL time.Duration
-	// MaxPendingPerClient and MaxPendingTotal bound the unexpired sign-in
-	// challenges anonymous callers hold: per client address (default 256:
-	// above what a browser needs, enough for a load test's outstanding
-	// sign-ins from one address) and all together (default 20000).
-	MaxPendingPerClient int
-	MaxPendingTotal     int
-	Trust               *attestation.TrustStore
+	// ChallengeKey authenticates sealed sign-in challenges (seal.go); every
+	// server on a database must have the same one (serve derives it from
+	// the master key). Empty: a random key, for one process alone.
+	ChallengeKey []byte
+	Trust        *attestation.TrustStore
 	// Algorithms are the COSE algorithms offered in pubKeyCredParams, most
 	// preferred first (default DefaultAlgorithms). Registration refuses a
 	// key of any other algorithm.
@@ -52,6 +51,8 @@ type Service struct {
 	origins map[string]bool
 	rpHash  [32]byte
 
+	seal *challengeSealer
+
 	credParams []protocol.CredentialParameter
 	algorithms map[int64]bool
 	Now        func() time.Time
@@ -64,11 +65,13 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 		// Browsers show it when creating a passkey; the RP ID is better than nothing.
 		cfg.RPDisplayName = cfg.RPID
 	}
-	if cfg.MaxPendingPerClient == 0 {
-		cfg.MaxPendingPerClient = 256
-	}
-	if cfg.MaxPendingTotal == 0 {
-		cfg.MaxPendingTotal = 20000
+	if len(cfg.ChallengeKey) == 0 {
+		cfg.ChallengeKey = make([]byte, 32)
+		if _, err := rand.Read(cfg.ChallengeKey); err != nil {
+			return nil, err
+		}
+	} else if len(cfg.ChallengeKey) < 32 {
+		return nil, fmt.Errorf("ceremony: the challenge key must have at least 32 bytes, got %d", len(cfg.ChallengeKey))
 	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = 5 * time.Minute
@@ -99,7 +102,7 @@ func New(cfg Config, store Store, users Users, gate RegistrationGate) (*Service,
 		return nil, fmt.Errorf("ceremony: %w", err)
 	}
 	s := &Service{wa: wa, cfg: cfg, store: store, users: users, gate: gate, origins: map[string]bool{}, rpHash: sha256.Sum256([]byte(cfg.RPID)), Now: time.Now,
-		credParams: params, algorithms: allowed}
+		credParams: params, algorithms: allowed, seal: newChallengeSealer(cfg.ChallengeKey)}
 	for _, o := range append(slices.Clone(cfg.Origins), cfg.RelatedOrigins...) {
 		s.origins[o] = true
 	}

@@ -30,35 +30,34 @@ type Credential struct {
 	LastUsedAt        *time.Time
 }
 
-// Challenge is a begun ceremony awaiting its finish.
+// Challenge is a begun ceremony awaiting its finish: a registration's is
+// a stored row; a sign-in's is opened from its seal (seal.go).
 type Challenge struct {
-	Hash        []byte // SHA-256 of the challenge as the browser echoes it
+	// Hash keys it: a registration's is the SHA-256 of the challenge as the
+	// browser echoes it, a sign-in's the sealed challenge's nonce.
+	Hash        []byte
 	Kind        string // KindRegistration or KindAuthentication
 	UserID      string // empty for discoverable sign-in
 	SessionData []byte // registration: go-webauthn SessionData, msgp-encoded; a sign-in stores none
 	Label       string // registration: the passkey name asked for at begin
 	ExpiresAt   time.Time
-	// Client is the address of an anonymous caller (a sign-in begun by
-	// someone not yet signed in); empty otherwise. A challenge with a
-	// Client is saved only within Pending.
-	Client  string
-	Pending PendingBound
-}
-
-// PendingBound caps the unexpired challenges of anonymous callers: per
-// client, and of all of them together. The store checks it in the same
-// statement that saves the challenge, so bounding costs no extra round
-// trip; concurrent begins may overshoot by at most their number. Over the
-// bound the store refuses with 429 CodeTooManyPendingChallenges.
-type PendingBound struct {
-	PerClient int
-	Total     int
+	// Epoch is a sign-in challenge's: the database's challenge epoch when
+	// it was sealed (AllowList); it is taken only while that is current.
+	Epoch int64
 }
 
 const (
 	KindRegistration   = "registration"
 	KindAuthentication = "authentication"
 )
+
+// Allow is what a sign-in's begin reads: the user named (only when they
+// have passkeys), their passkeys, and the challenge epoch to seal.
+type Allow struct {
+	UserID      string
+	Credentials []CredentialRef
+	Epoch       int64
+}
 
 // CredentialRef is what a sign-in's allow list needs of a credential.
 type CredentialRef struct {
@@ -69,24 +68,26 @@ type CredentialRef struct {
 // Store persists challenges and credentials.
 type Store interface {
 	SaveChallenge(ctx context.Context, c Challenge) error
-	// BeginAssertion stores a sign-in challenge and returns the allow list,
-	// in one round trip: with upn naming a user who has passkeys, the
-	// challenge is bound to that user (c.UserID is ignored) and their
-	// credentials are returned; otherwise (no upn, unknown upn, no
-	// passkeys) the challenge is discoverable and the list empty. With
-	// c.Client set it saves the challenge only within c.Pending, like
-	// SaveChallenge (429 CodeTooManyPendingChallenges beyond).
-	BeginAssertion(ctx context.Context, upn string, c Challenge) ([]CredentialRef, error)
+	// AllowList reads a sign-in's begin in one read-only round trip: with
+	// upn naming a user who has passkeys, that user and their credentials'
+	// ids and transports; otherwise (no upn, unknown upn, no passkeys) no
+	// user and an empty list. Epoch is the database's challenge epoch,
+	// drawn when there is none (a new database, or after a crash or a
+	// failover emptied it).
+	AllowList(ctx context.Context, upn string) (Allow, error)
 	// TakeChallenge deletes and returns the challenge; NotFound when it does
 	// not exist (never issued, or already used). Expired rows are returned so
 	// the caller can say "expired" rather than "unknown".
 	TakeChallenge(ctx context.Context, hash []byte, kind string) (Challenge, error)
-	// TakeAssertionChallenge is TakeChallenge for a sign-in, in the same
-	// round trip also loading the credential the response names and its
+	// TakeAssertionChallenge records a sign-in challenge (opened from its
+	// seal) as used, only while c.Epoch is the database's epoch and the
+	// nonce (c.Hash) was not used before (NotFound otherwise), and in the
+	// same round trip loads the credential the response names and its
 	// owner: the hot path pays one database round trip before verifying.
 	// The credential is nil when no such credential exists.
-	TakeAssertionChallenge(ctx context.Context, hash, credentialID []byte) (Challenge, *Credential, *UserInfo, error)
-	// PurgeExpiredChallenges removes rows past their expiry; returns how many.
+	TakeAssertionChallenge(ctx context.Context, c Challenge, credentialID []byte) (*Credential, *UserInfo, error)
+	// PurgeExpiredChallenges removes challenges and used sign-in nonces
+	// past their expiry; returns how many.
 	PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64, error)
 
 	// CreateCredential stores a new credential; Conflict when the id exists.

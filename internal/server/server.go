@@ -89,11 +89,6 @@ type Config struct {
 	// cool the client down; zero: 20 per 5 minutes.
 	FailureLimit  int
 	FailureWindow time.Duration
-	// MaxPendingChallengesPerClient and MaxPendingChallenges bound the
-	// unfinished sign-in ceremonies anonymous callers hold (one address,
-	// all); zero: 256 and 20000 (ceremony.Config).
-	MaxPendingChallengesPerClient int
-	MaxPendingChallenges          int
 
 	// RequestTimeout is every request's deadline; MaxInFlight how many are
 	// served at once before new ones queue briefly and are shed (503
@@ -209,7 +204,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 	methodsSvc := methods.New(db.Methods(), db.Methods(), db.WebAuthn(), dir, signin.SecondFactorsOf(db.Factors()), db.Factors())
 	methodsSvc.Snoozes = db.Methods()
 	cer, err := ceremony.New(ceremony.Config{RPID: c.RPID, RPDisplayName: c.RPDisplayName, Origins: c.Origins, RelatedOrigins: c.RelatedOrigins, Algorithms: c.Algorithms, Trust: c.Trust,
-		MaxPendingPerClient: c.MaxPendingChallengesPerClient, MaxPendingTotal: c.MaxPendingChallenges},
+		ChallengeKey: deriveKey(c.MasterKey, "rpserver sign-in challenges")},
 		db.WebAuthn(), ceremony.DirectoryUsers{Store: db.Directory()}, methodsSvc)
 	if err != nil {
 		return nil, err
@@ -360,9 +355,14 @@ func (s *Server) purge(ctx context.Context, now time.Time) {
 // oidcSecret derives the OpenID Connect provider's secret (pairwise
 // subjects, code encryption) from the master key, so every server on the
 // database computes the same subjects.
-func oidcSecret(masterKey []byte) []byte {
+func oidcSecret(masterKey []byte) []byte { return deriveKey(masterKey, "rpserver oidc provider") }
+
+// deriveKey derives the key of one use from the master key, so every
+// server on the database has the same one and a key of one use says
+// nothing of another's.
+func deriveKey(masterKey []byte, use string) []byte {
 	m := hmac.New(sha256.New, masterKey)
-	m.Write([]byte("rpserver oidc provider"))
+	m.Write([]byte(use))
 	return m.Sum(nil)
 }
 

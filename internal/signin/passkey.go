@@ -23,9 +23,6 @@ import (
 type PasskeyOptionsRequest struct {
 	FlowToken         string
 	UserPrincipalName string
-	// IP is the caller's address: nobody is signed in yet, so the
-	// ceremonies one address may hold unfinished are bounded by it.
-	IP string
 }
 
 // PasskeyOptions returns the WebAuthn request options for the passkey
@@ -43,7 +40,7 @@ func (s *Service) PasskeyOptions(ctx context.Context, req PasskeyOptionsRequest)
 		}
 		upn = facts.UserPrincipalName
 	}
-	return s.d.Ceremony.BeginLogin(ctx, upn, req.IP)
+	return s.d.Ceremony.BeginLogin(ctx, upn)
 }
 
 // PasskeyRequest finishes a passkey sign-in with the browser's
@@ -125,7 +122,7 @@ func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *rat
 	if reserve {
 		cp = &claim
 	}
-	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.ChallengeHash, a.CredentialID, cp)
+	pre, err := s.d.Factors.TakePasskeyAssertion(ctx, a.Challenge, a.CredentialID, cp)
 	if reserve {
 		// Before anything is checked: a refused attempt goes no further.
 		if lerr := att.Answer(ctx, claim, pre.Grant); lerr != nil {

@@ -78,13 +78,15 @@ type Facts struct {
 // FactsStore loads Facts (NotFound for an unknown user).
 type FactsStore interface {
 	SignInFacts(ctx context.Context, userID string) (Facts, error)
-	// TakePasskeyAssertion takes (deletes) a sign-in challenge and, in the
-	// same round trip, reads the credential the assertion names, its
-	// owner's Facts and the Conditional Access policy version: everything
-	// the decision needs. NotFound when there is no such challenge; a nil
-	// Credential when no such credential exists. With a claim, the same
-	// statement reserves the failure limiter's attempt (Grant).
-	TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (PasskeyAssertion, error)
+	// TakePasskeyAssertion takes a sign-in challenge (opened from its
+	// seal: records it used, as ceremony.Store.TakeAssertionChallenge
+	// does) and, in the same round trip, reads the credential the
+	// assertion names, its owner's Facts and the Conditional Access policy
+	// version: everything the decision needs. NotFound when the challenge
+	// was used or its epoch is gone; a nil Credential when no such
+	// credential exists. With a claim, the same statement reserves the
+	// failure limiter's attempt (Grant).
+	TakePasskeyAssertion(ctx context.Context, challenge ceremony.Challenge, credentialID []byte, claim *ratelimit.Claim) (PasskeyAssertion, error)
 }
 
 // PasskeyAssertion is what TakePasskeyAssertion read.

@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -28,92 +32,75 @@ func nullUUID(id string) any {
 	return id
 }
 
-// SaveChallenge stores a challenge. For an anonymous caller (c.Client set)
-// the insert happens only while that client, and all anonymous clients
-// together, hold fewer unexpired challenges than c.Pending allows: the
-// counts ride in the same statement (capped subqueries on a partial
-// index), so the bound adds no round trip to begin.
+// SaveChallenge stores a registration challenge (a sign-in's is sealed
+// and stored nowhere: ceremony/seal.go).
 func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) error {
-	if c.Client == "" {
-		_, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt)
-		if err != nil {
-			return fmt.Errorf("save challenge: %w", err)
-		}
-		return nil
-	}
-	tag, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at, client_key)
-		SELECT $1, $2, $3, $4, $5, $6, $7
-		WHERE (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key = $7 AND expires_at > now() LIMIT $8) mine) < $8
-		  AND (SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key IS NOT NULL AND expires_at > now() LIMIT $9) anyone) < $9`,
-		c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt, c.Client, c.Pending.PerClient, c.Pending.Total)
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, label, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.Hash, c.Kind, nullUUID(c.UserID), c.SessionData, c.Label, c.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("save challenge: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
-	}
-	s.db.pending.saved()
 	return nil
 }
 
-// BeginAssertion is one statement: it binds the challenge to the user only
-// when the UPN names one with passkeys, stores it (webauthn_challenges is
-// UNLOGGED, so the commit waits for no WAL flush) within the anonymous
-// clients' pending bound when c.Client is set, and returns the allow list,
-// credential ids and transports only. The per-client count is made every
-// time; the total's only when pendingEstimate says it could matter.
-func (s *WebAuthn) BeginAssertion(ctx context.Context, upn string, c ceremony.Challenge) ([]ceremony.CredentialRef, error) {
-	var client any
-	count := false // the total bound's count of every pending challenge (pendingEstimate)
-	now := time.Now()
-	if c.Client != "" {
-		client = c.Client
-		count = s.db.pending.mustCount(now, c.Pending.Total)
-	}
+// AllowList is one read-only statement (no transaction id, nothing to
+// commit): the allow list (credential ids and transports only) of the
+// user the UPN names, and the challenge epoch. Only when the epoch is
+// missing (a new database, or after a crash or failover emptied the
+// unlogged table) does a second statement draw one.
+func (s *WebAuthn) AllowList(ctx context.Context, upn string) (ceremony.Allow, error) {
 	var (
-		saved      bool
-		total      *int
+		a          ceremony.Allow
+		epoch      pgtype.Int8
+		user       pgtype.Text
 		ids        [][]byte
 		transports []string
 	)
-	err := s.db.Pool.QueryRow(ctx, `WITH allow AS (
-			SELECT c.user_id, c.id, c.transports, c.created_at FROM users u JOIN webauthn_credentials c ON c.user_id = u.id
-			WHERE $1 <> '' AND lower(u.user_principal_name) = lower($1)),
-		anyone AS (
-			SELECT count(*)::int AS n FROM (SELECT 1 FROM webauthn_challenges WHERE $7::boolean AND client_key IS NOT NULL AND expires_at > now() LIMIT $6) a),
-		ins AS (
-			INSERT INTO webauthn_challenges (challenge_hash, kind, user_id, session_data, expires_at, client_key)
-			SELECT $2, 'authentication', (SELECT user_id FROM allow LIMIT 1), '', $3, $4::text
-			WHERE $4::text IS NULL OR (
-				(SELECT count(*) FROM (SELECT 1 FROM webauthn_challenges WHERE client_key = $4::text AND expires_at > now() LIMIT $5) mine) < $5
-				AND (NOT $7::boolean OR (SELECT n FROM anyone) < $6))
-			RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM ins), CASE WHEN $7::boolean THEN (SELECT n FROM anyone) END,
-			COALESCE(array_agg(id ORDER BY created_at, id), '{}'),
-			COALESCE(array_agg(array_to_string(transports, ',') ORDER BY created_at, id), '{}')
-		FROM allow`, upn, c.Hash, c.ExpiresAt, client, c.Pending.PerClient, c.Pending.Total, count).Scan(&saved, &total, &ids, &transports)
+	err := s.db.Pool.QueryRow(ctx, `SELECT (SELECT epoch FROM webauthn_challenge_epoch), min(c.user_id::text),
+			COALESCE(array_agg(c.id ORDER BY c.created_at, c.id), '{}'),
+			COALESCE(array_agg(array_to_string(c.transports, ',') ORDER BY c.created_at, c.id), '{}')
+		FROM users u JOIN webauthn_credentials c ON c.user_id = u.id
+		WHERE $1 <> '' AND lower(u.user_principal_name) = lower($1)`, upn).Scan(&epoch, &user, &ids, &transports)
 	if err != nil {
-		return nil, fmt.Errorf("begin assertion: %w", err)
+		return a, fmt.Errorf("allow list: %w", err)
 	}
-	if total != nil {
-		n := *total
-		if saved {
-			n++
+	a.UserID, a.Epoch = user.String, epoch.Int64
+	if !epoch.Valid {
+		if a.Epoch, err = s.challengeEpoch(ctx); err != nil {
+			return a, err
 		}
-		s.db.pending.record(now, n)
 	}
-	if !saved {
-		return nil, apperr.RateLimited(ceremony.CodeTooManyPendingChallenges, "too many sign-ins are in progress from this client (or in all); finish or abandon some and try again in a few minutes")
-	}
-	refs := make([]ceremony.CredentialRef, len(ids))
+	a.Credentials = make([]ceremony.CredentialRef, len(ids))
 	for i := range ids {
-		refs[i].ID = ids[i]
+		a.Credentials[i].ID = ids[i]
 		if transports[i] != "" {
-			refs[i].Transports = strings.Split(transports[i], ",")
+			a.Credentials[i].Transports = strings.Split(transports[i], ",")
 		}
 	}
-	return refs, nil
+	return a, nil
+}
+
+// challengeEpoch draws the challenge epoch when there is none and returns
+// the one in place: servers racing to draw it all end with the winner's.
+func (s *WebAuthn) challengeEpoch(ctx context.Context) (int64, error) {
+	for range 3 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return 0, err
+		}
+		var epoch int64
+		err := s.db.Pool.QueryRow(ctx, `WITH drawn AS (
+				INSERT INTO webauthn_challenge_epoch (epoch) VALUES ($1) ON CONFLICT (singleton) DO NOTHING RETURNING epoch)
+			SELECT epoch FROM drawn UNION ALL SELECT epoch FROM webauthn_challenge_epoch LIMIT 1`, int64(binary.BigEndian.Uint64(b[:]))).Scan(&epoch)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // another server's epoch committed after this statement's snapshot
+		}
+		if err != nil {
+			return 0, fmt.Errorf("challenge epoch: %w", err)
+		}
+		return epoch, nil
+	}
+	return 0, errors.New("challenge epoch: could not read the epoch drawn by another server")
 }
 
 func (s *WebAuthn) TakeChallenge(ctx context.Context, hash []byte, kind string) (ceremony.Challenge, error) {
@@ -130,12 +117,20 @@ func (s *WebAuthn) TakeChallenge(ctx context.Context, hash []byte, kind string) 
 	return c, nil
 }
 
+// PurgeExpiredChallenges deletes expired registration challenges, and
+// used sign-in nonces a minute past their expiry: by then every server's
+// clock has refused the challenge as expired (ParseAssertion), so the
+// record is no longer needed to refuse it as used.
 func (s *WebAuthn) PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64, error) {
 	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_challenges WHERE expires_at < $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("purge challenges: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	used, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_used_challenges WHERE expires_at < $1`, now.Add(-time.Minute))
+	if err != nil {
+		return 0, fmt.Errorf("purge used challenges: %w", err)
+	}
+	return tag.RowsAffected() + used.RowsAffected(), nil
 }
 
 const credentialCols = `id, method_id::text, user_id::text, public_key, aaguid::text, attestation_format, attestation_type, attestation,
@@ -257,13 +252,13 @@ func (s *WebAuthn) DeleteCredentialByMethodID(ctx context.Context, userID, metho
 	return nil
 }
 
-// TakeAssertionChallenge deletes the challenge and, in the same statement,
-// reads the credential and its owner. No row: no such challenge; NULL
-// credential columns: no such credential.
-func (s *WebAuthn) TakeAssertionChallenge(ctx context.Context, hash, credentialID []byte) (ceremony.Challenge, *ceremony.Credential, *ceremony.UserInfo, error) {
-	ch := ceremony.Challenge{Hash: hash, Kind: ceremony.KindAuthentication}
+// TakeAssertionChallenge records the challenge's nonce as used (while its
+// epoch is current) and, in the same statement, reads the credential and
+// its owner. Nothing recorded: NotFound; NULL credential columns: no such
+// credential.
+func (s *WebAuthn) TakeAssertionChallenge(ctx context.Context, ch ceremony.Challenge, credentialID []byte) (*ceremony.Credential, *ceremony.UserInfo, error) {
 	var (
-		userID                                  *string
+		taken                                   pgtype.Timestamptz
 		credID                                  []byte
 		methodID, owner, aaguid, format, attTyp *string
 		pub, att                                []byte
@@ -276,32 +271,41 @@ func (s *WebAuthn) TakeAssertionChallenge(ctx context.Context, hash, credentialI
 		upn, display                            *string
 		enabled                                 *bool
 	)
-	err := s.db.Pool.QueryRow(ctx, `WITH taken AS (
-			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication'
-			RETURNING user_id, session_data, label, expires_at)
-		SELECT t.user_id::text, t.session_data, t.label, t.expires_at,
+	err := s.db.Pool.QueryRow(ctx, `WITH taken AS (`+takeChallengeSQL+`)
+		SELECT t.expires_at,
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type, c.attestation,
 			c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected, c.transports, c.attachment, c.display_name,
 			c.passkey_profile_id, c.created_at, c.last_used_at, u.user_principal_name, u.display_name, u.account_enabled
-		FROM taken t LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON c.id = $2`, hash, credentialID).Scan(
-		&userID, &ch.SessionData, &ch.Label, &ch.ExpiresAt,
-		&credID, &methodID, &owner, &pub, &aaguid, &format, &attTyp, &att,
+		FROM (SELECT) one LEFT JOIN taken t ON true
+			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4`,
+		ch.Hash, ch.ExpiresAt, ch.Epoch, credentialID).Scan(
+		&taken, &credID, &methodID, &owner, &pub, &aaguid, &format, &attTyp, &att,
 		&be, &bs, &uv, &count, &clone, &transports, &attachment, &name,
 		&profile, &created, &lastUsed, &upn, &display, &enabled)
 	if err != nil {
-		return ch, nil, nil, fmt.Errorf("take assertion challenge: %w", notFound(err, apperr.NotFound(apperr.CodeNotFound, "no such challenge")))
+		return nil, nil, fmt.Errorf("take assertion challenge: %w", err)
 	}
-	if userID != nil {
-		ch.UserID = *userID
+	if !taken.Valid {
+		return nil, nil, fmt.Errorf("take assertion challenge: %w", apperr.NotFound(apperr.CodeNotFound, "no such challenge"))
 	}
 	if credID == nil {
-		return ch, nil, nil, nil
+		return nil, nil, nil
 	}
 	c := &ceremony.Credential{ID: credID, MethodID: *methodID, UserID: *owner, PublicKey: pub, AAGUID: *aaguid, AttestationFormat: *format,
 		AttestationType: *attTyp, BackupEligible: *be, BackupState: *bs, UserVerified: *uv, SignCount: uint32(*count), CloneSuspected: *clone,
 		Transports: transports, Attachment: *attachment, DisplayName: *name, PasskeyProfileID: *profile, CreatedAt: *created, LastUsedAt: lastUsed}
 	if err := json.Unmarshal(att, &c.Attestation); err != nil {
-		return ch, nil, nil, fmt.Errorf("decode attestation report: %w", err)
+		return nil, nil, fmt.Errorf("decode attestation report: %w", err)
 	}
-	return ch, c, &ceremony.UserInfo{ID: *owner, Name: *upn, DisplayName: *display, Enabled: *enabled}, nil
+	return c, &ceremony.UserInfo{ID: *owner, Name: *upn, DisplayName: *display, Enabled: *enabled}, nil
 }
+
+// takeChallengeSQL records a sign-in challenge's nonce ($1, expiring $2)
+// as used, only while its epoch ($3) is the database's: a challenge
+// sealed before a crash or failover (which empties both unlogged tables)
+// names an epoch that is gone. The unique nonce makes a second take of
+// the same challenge, even a concurrent one, insert nothing: it waits for
+// the first's commit and then conflicts.
+const takeChallengeSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
+			SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM webauthn_challenge_epoch WHERE epoch = $3)
+			ON CONFLICT (nonce) DO NOTHING RETURNING expires_at`

@@ -18,8 +18,6 @@ import (
 // DB is the shared connection pool; each aggregate's store is a view on it.
 type DB struct {
 	Pool *pgxpool.Pool
-
-	pending pendingEstimate // of the anonymous pending challenges (pending.go)
 }
 
 // Open connects a pool and checks the database answers.

@@ -271,7 +271,8 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 }
 
 // TakePasskeyAssertion is the first of a passkey sign-in's two round trips:
-// one statement deletes the challenge (an unlogged row: no WAL flush) and
+// one statement records the sealed challenge's nonce as used while its
+// epoch is current (takeChallengeSQL: an unlogged row, no WAL flush) and
 // reads the credential the assertion names, only the columns verification
 // and the sign-in record need, with its owner's Facts and the Conditional
 // Access version; with a claim it also reserves the failure limiter's
@@ -283,30 +284,30 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // flush (both tables are unlogged).
 // The grant is answered whenever the statement ran, with or without a
 // challenge. No challenge row: NotFound; no credential: nil Credential.
-func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
+func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challenge, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
 	// pgtype values rather than pointers for the nullable columns: a
 	// pointer destination costs an allocation per column and row.
 	var (
-		a                               signin.PasskeyAssertion
-		chUser, methodID, owner, aaguid pgtype.Text
-		format, attType, model, attach  pgtype.Text
-		profile                         pgtype.Text
-		expires, reserved               pgtype.Timestamptz
-		version                         int64
-		failures                        pgtype.Int4
-		credID, pub                     []byte
-		be, bs, uv, clone               pgtype.Bool
-		count                           pgtype.Int8
-		trans                           []string
-		f                               nullableFacts
-		statement                       = takePasskeyAssertion
-		args                            = []any{challengeHash, credentialID}
+		a                              signin.PasskeyAssertion
+		methodID, owner, aaguid        pgtype.Text
+		format, attType, model, attach pgtype.Text
+		profile                        pgtype.Text
+		expires, reserved              pgtype.Timestamptz
+		version                        int64
+		failures                       pgtype.Int4
+		credID, pub                    []byte
+		be, bs, uv, clone              pgtype.Bool
+		count                          pgtype.Int8
+		trans                          []string
+		f                              nullableFacts
+		statement                      = takePasskeyAssertion
+		args                           = []any{ch.Hash, ch.ExpiresAt, ch.Epoch, credentialID}
 	)
 	if claim != nil {
 		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
 	}
-	a.Challenge = ceremony.Challenge{Hash: challengeHash, Kind: ceremony.KindAuthentication}
-	dest := append([]any{&chUser, &expires, &version,
+	a.Challenge = ch
+	dest := append([]any{&expires, &version,
 		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
 		append(f.dest(), &reserved, &failures)...)
 	if err := s.db.Pool.QueryRow(ctx, statement, args...).Scan(dest...); err != nil {
@@ -323,7 +324,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 	if !expires.Valid {
 		return a, fmt.Errorf("take passkey assertion: %w", apperr.NotFound(apperr.CodeNotFound, "no such challenge"))
 	}
-	a.Challenge.ExpiresAt, a.Challenge.UserID, a.PolicyVersion = expires.Time, chUser.String, version
+	a.PolicyVersion = version
 	if credID == nil {
 		return a, nil
 	}
@@ -336,7 +337,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 }
 
 // takePasskeyAssertionSQL is TakePasskeyAssertion's statement; reserve
-// adds the limiter's claim ($3..$9), evaluated last: PostgreSQL runs a
+// adds the limiter's claim ($5..$11), evaluated last: PostgreSQL runs a
 // data-modifying WITH when its output is first read, here by the select
 // list's last expression. It always returns one row (the
 // challenge's columns NULL when there was none), so a grant is answered
@@ -344,18 +345,17 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, challengeHash, crede
 func takePasskeyAssertionSQL(reserve bool) string {
 	with, grant := "", "NULL::timestamptz, NULL::int"
 	if reserve {
-		with = ",\n\t\treserved AS (" + reserveAttemptSQL(3) + ")"
-		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $3::text)"
+		with = ",\n\t\treserved AS (" + reserveAttemptSQL(5) + ")"
+		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $5::text)"
 	}
-	return `WITH taken AS (
-			DELETE FROM webauthn_challenges WHERE challenge_hash = $1 AND kind = 'authentication' RETURNING user_id, expires_at)` + with + `
-		SELECT t.user_id::text, t.expires_at, (SELECT version FROM conditional_access_version),
+	return `WITH taken AS (` + takeChallengeSQL + `)` + with + `
+		SELECT t.expires_at, (SELECT version FROM conditional_access_version),
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
 			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `,
 			` + grant + `
 		FROM (SELECT) one LEFT JOIN taken t ON true
-			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $2`
+			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4`
 }
 
 var (

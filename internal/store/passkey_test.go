@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rpserver/rpserver/internal/apperr"
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -30,40 +32,50 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
 		t.Fatal(err)
 	}
-	refs, err := db.WebAuthn().BeginAssertion(ctx, u.UserPrincipalName, ceremony.Challenge{Hash: []byte("pk-h"), Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute)})
-	if err != nil || len(refs) != 1 {
-		t.Fatalf("begin: %+v %v", refs, err)
+	allow, err := db.WebAuthn().AllowList(ctx, u.UserPrincipalName)
+	if err != nil || len(allow.Credentials) != 1 || allow.UserID != u.ID {
+		t.Fatalf("begin: %+v %v", allow, err)
 	}
-	a, err := db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID, nil)
+	// The challenge as opened from its seal (ceremony.ParseAssertion).
+	challenge := func(nonce string) ceremony.Challenge {
+		return ceremony.Challenge{Hash: []byte(nonce), Kind: ceremony.KindAuthentication, UserID: u.ID, ExpiresAt: time.Now().Add(time.Minute), Epoch: allow.Epoch}
+	}
+	a, err := db.Factors().TakePasskeyAssertion(ctx, challenge("pk-h"), cred.ID, nil)
 	if err != nil || a.Challenge.UserID != u.ID || a.Credential == nil || a.Credential.SignCount != 5 || a.PolicyVersion < 0 ||
 		a.Facts.UserID != u.ID || a.Facts.UserPrincipalName != "pk@lab.example" || !a.Facts.Enabled || !a.Facts.HasPasskey {
 		t.Fatalf("take: %+v %v", a, err)
 	}
-	_, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-h"), cred.ID, nil)
+	_, err = db.Factors().TakePasskeyAssertion(ctx, challenge("pk-h"), cred.ID, nil)
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound || a.Grant != nil {
 		t.Fatalf("second take: %v", err)
 	}
 
 	// With a claim the same statement reserves the limiter's attempt.
-	begin := func(h string) {
-		if _, err := db.WebAuthn().BeginAssertion(ctx, u.UserPrincipalName, ceremony.Challenge{Hash: []byte(h), Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	one := &ratelimit.Claim{Key: "198.51.100.1", Now: time.Now(), Window: time.Minute, Max: 1}
-	begin("pk-r1")
-	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-r1"), cred.ID, one)
+	a, err = db.Factors().TakePasskeyAssertion(ctx, challenge("pk-r1"), cred.ID, one)
 	if err != nil || a.Grant == nil || !a.Grant.Granted || a.Grant.WindowStart.IsZero() || a.Credential == nil {
 		t.Fatalf("take reserving: %+v %v", a, err)
 	}
-	begin("pk-r2")
-	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("pk-r2"), cred.ID, one)
+	a, err = db.Factors().TakePasskeyAssertion(ctx, challenge("pk-r2"), cred.ID, one)
 	if err != nil || a.Grant == nil || a.Grant.Granted || a.Grant.Failures != 0 {
 		t.Fatalf("a second attempt with one in flight and a limit of one: %+v %v", a.Grant, err)
 	}
-	a, err = db.Factors().TakePasskeyAssertion(ctx, []byte("no such challenge"), cred.ID, &ratelimit.Claim{Key: "198.51.100.2", Now: time.Now(), Window: time.Minute, Max: 1})
+	a, err = db.Factors().TakePasskeyAssertion(ctx, challenge("pk-r1"), cred.ID, &ratelimit.Claim{Key: "198.51.100.2", Now: time.Now(), Window: time.Minute, Max: 1})
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound || a.Grant == nil || !a.Grant.Granted || a.Credential != nil {
-		t.Fatalf("take reserving without a challenge: %v", err)
+		t.Fatalf("take reserving with a used challenge: %v", err)
+	}
+
+	// A crash or failover empties the unlogged epoch and used nonces: a new
+	// epoch is drawn, and a challenge sealed under the old one is refused
+	// even though its nonce record is gone.
+	truncate(t, dsn, "webauthn_challenge_epoch", "webauthn_used_challenges")
+	after, err := db.WebAuthn().AllowList(ctx, u.UserPrincipalName)
+	if err != nil || after.Epoch == allow.Epoch {
+		t.Fatalf("epoch after the tables were emptied: %d (was %d) %v", after.Epoch, allow.Epoch, err)
+	}
+	_, err = db.Factors().TakePasskeyAssertion(ctx, challenge("pk-h"), cred.ID, nil)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
+		t.Fatalf("a challenge of the lost epoch: %v", err)
 	}
 
 	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
@@ -83,5 +95,18 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 	}
 	if n := countRows(t, dsn, "signin_logs"); n != before {
 		t.Fatalf("a refused use stored its record: %d rows, want %d", n, before)
+	}
+}
+
+// truncate empties tables as a crash empties unlogged ones.
+func truncate(t testing.TB, dsn string, tables ...string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "TRUNCATE "+strings.Join(tables, ", ")); err != nil {
+		t.Fatal(err)
 	}
 }

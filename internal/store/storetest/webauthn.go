@@ -24,50 +24,34 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 			AAGUID: uuid.NewString(), AttestationFormat: "none", AttestationType: "none", DisplayName: "key", SignCount: 5}
 	}
 
-	t.Run("anonymous challenges are bounded per client and in total", func(t *testing.T) {
+	t.Run("purge removes expired registration challenges and used sign-in nonces", func(t *testing.T) {
 		s, _ := newStores(t)
-		bound := ceremony.PendingBound{PerClient: 3, Total: 5}
-		n := 0
-		save := func(client string, expires time.Time) error {
-			n++
-			return s.SaveChallenge(ctx, ceremony.Challenge{Hash: []byte{byte(n), 'b'}, Kind: ceremony.KindAuthentication,
-				SessionData: []byte{1}, ExpiresAt: expires, Client: client, Pending: bound})
-		}
 		soon, past := time.Now().Add(time.Minute), time.Now().Add(-time.Minute)
-		refused := func(err error) bool {
-			e, ok := apperr.As(err)
-			return ok && e.Kind == apperr.KindRateLimited && e.Code == ceremony.CodeTooManyPendingChallenges
-		}
-		// Expired challenges do not count.
-		for i := 0; i < 4; i++ {
-			if err := save("198.51.100.1", past); err != nil {
+		for i, exp := range []time.Time{past, past, soon} {
+			if err := s.SaveChallenge(ctx, ceremony.Challenge{Hash: []byte{byte(i), 'r'}, Kind: ceremony.KindRegistration,
+				SessionData: []byte{1}, ExpiresAt: exp}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for i := 0; i < 3; i++ {
-			if err := save("198.51.100.1", soon); err != nil {
-				t.Fatalf("challenge %d of client A: %v", i, err)
-			}
-		}
-		if err := save("198.51.100.1", soon); !refused(err) {
-			t.Fatalf("4th outstanding challenge of one client: %v", err)
-		}
-		for i := 0; i < 2; i++ {
-			if err := save("198.51.100.2", soon); err != nil {
-				t.Fatalf("challenge %d of client B: %v", i, err)
-			}
-		}
-		if err := save("198.51.100.3", soon); !refused(err) {
-			t.Fatalf("6th outstanding anonymous challenge: %v", err)
-		}
-		// Signed-in callers (no client) are not bounded here.
-		if err := s.SaveChallenge(ctx, ceremony.Challenge{Hash: []byte("signed-in"), Kind: ceremony.KindAuthentication,
-			SessionData: []byte{1}, ExpiresAt: soon}); err != nil {
+		a, err := s.AllowList(ctx, "")
+		if err != nil {
 			t.Fatal(err)
 		}
-		// Purging expired ones leaves the outstanding ones.
-		if purged, err := s.PurgeExpiredChallenges(ctx, time.Now()); err != nil || purged != 4 {
-			t.Fatalf("purged %d (%v), want the 4 expired", purged, err)
+		// Used nonces stay a minute past their expiry (other servers' clocks).
+		recent := time.Now().Add(-30 * time.Second)
+		for i, exp := range []time.Time{time.Now().Add(-2 * time.Minute), recent, soon} {
+			if _, _, err := s.TakeAssertionChallenge(ctx, ceremony.Challenge{Hash: []byte{byte(i), 'n'}, ExpiresAt: exp, Epoch: a.Epoch}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if purged, err := s.PurgeExpiredChallenges(ctx, time.Now()); err != nil || purged != 3 {
+			t.Fatalf("purged %d (%v), want 2 challenges and 1 nonce", purged, err)
+		}
+		if _, err := s.TakeChallenge(ctx, []byte{2, 'r'}, ceremony.KindRegistration); err != nil {
+			t.Fatalf("the outstanding challenge was purged: %v", err)
+		}
+		if _, _, err := s.TakeAssertionChallenge(ctx, ceremony.Challenge{Hash: []byte{1, 'n'}, ExpiresAt: recent, Epoch: a.Epoch}, nil); err == nil {
+			t.Fatal("a nonce within a minute of its expiry was purged")
 		}
 	})
 
@@ -89,7 +73,7 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 		wantKind(t, err, apperr.KindNotFound)
 	})
 
-	t.Run("assertion challenge loads credential and owner in one take", func(t *testing.T) {
+	t.Run("assertion challenge loads credential and owner in one take, once", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "d@lab.example")
 		c := cred(u.ID, 7)
@@ -98,14 +82,19 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 		}
 		_, err := s.CreateCredential(ctx, c)
 		wantCode(t, err, apperr.KindConflict, ceremony.CodeCredentialExists)
+		a, err := s.AllowList(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, id := range [][]byte{c.ID, []byte("unknown")} {
-			h := []byte{byte(i), 'a'}
-			if err := s.SaveChallenge(ctx, ceremony.Challenge{Hash: h, Kind: ceremony.KindAuthentication, SessionData: []byte{1}, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
-				t.Fatal(err)
-			}
-			ch, got, owner, err := s.TakeAssertionChallenge(ctx, h, id)
-			if err != nil || ch.UserID != "" {
-				t.Fatalf("take %d: %+v %v", i, ch, err)
+			ch := ceremony.Challenge{Hash: []byte{byte(i), 'a'}, Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute), Epoch: a.Epoch}
+			wrong := ch
+			wrong.Epoch++
+			_, _, err := s.TakeAssertionChallenge(ctx, wrong, id)
+			wantKind(t, err, apperr.KindNotFound)
+			got, owner, err := s.TakeAssertionChallenge(ctx, ch, id)
+			if err != nil {
+				t.Fatalf("take %d: %v", i, err)
 			}
 			if i == 0 && (got == nil || owner == nil || owner.Name != "d@lab.example" || !owner.Enabled || got.SignCount != 5) {
 				t.Fatalf("credential not loaded: %+v %+v", got, owner)
@@ -113,12 +102,36 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 			if i == 1 && got != nil {
 				t.Fatal("unknown credential loaded")
 			}
-			_, _, _, err = s.TakeAssertionChallenge(ctx, h, id)
+			_, _, err = s.TakeAssertionChallenge(ctx, ch, id)
 			wantKind(t, err, apperr.KindNotFound)
 		}
 	})
 
-	t.Run("begin assertion binds the challenge only to a user with passkeys", func(t *testing.T) {
+	t.Run("a sign-in challenge is taken once under concurrency", func(t *testing.T) {
+		s, _ := newStores(t)
+		a, err := s.AllowList(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := ceremony.Challenge{Hash: []byte("raced"), Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute), Epoch: a.Epoch}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := s.TakeAssertionChallenge(ctx, ch, nil); err == nil {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d takes of one challenge succeeded, want 1", wins.Load())
+		}
+	})
+
+	t.Run("allow list names only a user with passkeys; the epoch stays", func(t *testing.T) {
 		s, dir := newStores(t)
 		u := mustUser(t, dir, "Begin@lab.example")
 		mustUser(t, dir, "nokeys@lab.example")
@@ -127,41 +140,23 @@ func WebAuthn(t *testing.T, newStores func(t *testing.T) (ceremony.Store, direct
 		if _, err := s.CreateCredential(ctx, c); err != nil {
 			t.Fatal(err)
 		}
+		var epoch int64
 		for i, tc := range []struct {
 			upn      string
 			wantUser string
 			wantRefs int
 		}{{"begin@LAB.example", u.ID, 1}, {"nokeys@lab.example", "", 0}, {"ghost@lab.example", "", 0}, {"", "", 0}} {
-			h := []byte{byte(i), 'b'}
-			refs, err := s.BeginAssertion(ctx, tc.upn, ceremony.Challenge{Hash: h, Kind: ceremony.KindAuthentication, UserID: "ignored", ExpiresAt: time.Now().Add(time.Minute)})
-			if err != nil || len(refs) != tc.wantRefs {
-				t.Fatalf("%q: %+v %v", tc.upn, refs, err)
+			a, err := s.AllowList(ctx, tc.upn)
+			if err != nil || len(a.Credentials) != tc.wantRefs || a.UserID != tc.wantUser {
+				t.Fatalf("%q: %+v %v, want user %q", tc.upn, a, err, tc.wantUser)
 			}
-			if tc.wantRefs == 1 && (string(refs[0].ID) != string(c.ID) || len(refs[0].Transports) != 2) {
-				t.Fatalf("%q: allow list %+v", tc.upn, refs)
+			if tc.wantRefs == 1 && (string(a.Credentials[0].ID) != string(c.ID) || len(a.Credentials[0].Transports) != 2) {
+				t.Fatalf("%q: allow list %+v", tc.upn, a.Credentials)
 			}
-			ch, err := s.TakeChallenge(ctx, h, ceremony.KindAuthentication)
-			if err != nil || ch.UserID != tc.wantUser {
-				t.Fatalf("%q: challenge %+v %v, want user %q", tc.upn, ch, err, tc.wantUser)
+			if i > 0 && a.Epoch != epoch {
+				t.Fatalf("the epoch moved from %d to %d", epoch, a.Epoch)
 			}
-		}
-	})
-
-	t.Run("begin assertion keeps the anonymous pending bound", func(t *testing.T) {
-		s, _ := newStores(t)
-		bound := ceremony.PendingBound{PerClient: 2, Total: 10}
-		for i := 0; i < 3; i++ {
-			_, err := s.BeginAssertion(ctx, "", ceremony.Challenge{Hash: []byte{byte(i), 'p'}, Kind: ceremony.KindAuthentication,
-				ExpiresAt: time.Now().Add(time.Minute), Client: "198.51.100.9", Pending: bound})
-			if i < 2 && err != nil {
-				t.Fatalf("begin %d: %v", i, err)
-			}
-			if i == 2 {
-				wantCode(t, err, apperr.KindRateLimited, ceremony.CodeTooManyPendingChallenges)
-			}
-		}
-		if _, err := s.TakeChallenge(ctx, []byte{2, 'p'}, ceremony.KindAuthentication); err == nil {
-			t.Fatal("the refused challenge was stored")
+			epoch = a.Epoch
 		}
 	})
 
