@@ -87,8 +87,14 @@ func (s *Service) ParseAssertion(body []byte) (*Assertion, error) {
 	if !ok {
 		return nil, invalid(CodeChallengeNotFound, "the challenge was never issued by this tenant; begin the ceremony again")
 	}
-	if !s.Now().Before(sc.expiresAt) {
+	now := s.Now()
+	if !now.Before(sc.expiresAt) {
 		return nil, invalid(CodeChallengeExpired, "the challenge expired at %s; begin the ceremony again", sc.expiresAt.UTC().Format(time.RFC3339))
+	}
+	if sc.expiresAt.After(now.Add(s.cfg.ChallengeTTL + time.Minute)) {
+		// Sealed by a server whose clock runs far ahead: it would live for
+		// as long as that clock is ahead, not ChallengeTTL.
+		return nil, invalid(CodeChallengeNotFound, "the challenge expires later than this server issues challenges (are the servers' clocks apart?); begin the ceremony again")
 	}
 	ch := Challenge{Hash: sc.nonce, Kind: KindAuthentication, UserID: sc.userID, ExpiresAt: sc.expiresAt, Epoch: sc.epoch}
 	return &Assertion{parsed: parsed, Challenge: ch, CredentialID: parsed.RawID}, nil

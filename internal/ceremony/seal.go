@@ -23,7 +23,8 @@ import (
 // challenge names is still the database's. The epoch lives in an unlogged
 // table, as the used nonces do: a crash or a failover empties both, a new
 // epoch is drawn, and every challenge sealed before is refused. A
-// challenge can therefore never be used twice, crash or not.
+// challenge can therefore never be used twice, crash or not (a restore of
+// a backup must clear the epoch: docs/deploy.md).
 //
 // Layout (65 bytes, 87 in base64url):
 //

@@ -89,6 +89,15 @@ func TestSignInChallengeIsSingleUseAndDiesWithItsEpoch(t *testing.T) {
 	}
 	l.svc.Now = time.Now
 
+	// Sealed by a server whose clock is hours ahead: refused, or it would
+	// live for hours.
+	l.svc.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	a = l.assertions(t, 1)[0]
+	l.svc.Now = time.Now
+	if _, err := l.svc.ParseAssertion(a); code(err) != CodeChallengeNotFound {
+		t.Fatalf("far-future expiry: %v, want %s", err, CodeChallengeNotFound)
+	}
+
 	// A challenge begun for a user binds it; a discoverable begin does not,
 	// and the two look alike.
 	bound, err := l.svc.BeginLogin(ctx, l.upn)

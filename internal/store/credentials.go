@@ -118,15 +118,15 @@ func (s *WebAuthn) TakeChallenge(ctx context.Context, hash []byte, kind string) 
 }
 
 // PurgeExpiredChallenges deletes expired registration challenges, and
-// used sign-in nonces a minute past their expiry: by then every server's
-// clock has refused the challenge as expired (ParseAssertion), so the
-// record is no longer needed to refuse it as used.
+// used sign-in nonces a minute past their expiry on PostgreSQL's clock: by
+// then the take refuses the challenge as expired (takeChallengeSQL), so
+// the record is no longer needed to refuse it as used.
 func (s *WebAuthn) PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64, error) {
 	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_challenges WHERE expires_at < $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("purge challenges: %w", err)
 	}
-	used, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_used_challenges WHERE expires_at < $1`, now.Add(-time.Minute))
+	used, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_used_challenges WHERE expires_at < now() - interval '1 minute'`)
 	if err != nil {
 		return 0, fmt.Errorf("purge used challenges: %w", err)
 	}
@@ -305,7 +305,11 @@ func (s *WebAuthn) TakeAssertionChallenge(ctx context.Context, ch ceremony.Chall
 // sealed before a crash or failover (which empties both unlogged tables)
 // names an epoch that is gone. The unique nonce makes a second take of
 // the same challenge, even a concurrent one, insert nothing: it waits for
-// the first's commit and then conflicts.
+// the first's commit and then conflicts. The expiry is checked here too,
+// on PostgreSQL's clock, which is also the purge's: a nonce purged a
+// minute past its expiry can never be inserted again, whatever the
+// servers' clocks say (their own check, ParseAssertion, comes first).
 const takeChallengeSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
-			SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM webauthn_challenge_epoch WHERE epoch = $3)
+			SELECT $1, $2 WHERE $2::timestamptz > now() - interval '30 seconds'
+				AND EXISTS (SELECT 1 FROM webauthn_challenge_epoch WHERE epoch = $3)
 			ON CONFLICT (nonce) DO NOTHING RETURNING expires_at`

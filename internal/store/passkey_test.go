@@ -78,6 +78,23 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 		t.Fatalf("a challenge of the lost epoch: %v", err)
 	}
 
+	// Used nonces go a minute past their expiry, on PostgreSQL's clock.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO webauthn_used_challenges (nonce, expires_at) VALUES ('old', now() - interval '61 seconds'), ('recent', now() - interval '50 seconds')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WebAuthn().PurgeExpiredChallenges(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	if err := conn.QueryRow(ctx, `SELECT array_agg(convert_from(nonce, 'UTF8') ORDER BY nonce) FROM webauthn_used_challenges WHERE nonce IN ('old', 'recent')`).Scan(&left); err != nil || len(left) != 1 || left[0] != "recent" {
+		t.Fatalf("after the purge: %v %v, want only the nonce within a minute of its expiry", left, err)
+	}
+
 	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
 	defer w.Close(ctx)
 	at := time.Now()
