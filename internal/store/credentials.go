@@ -43,12 +43,27 @@ func (s *WebAuthn) SaveChallenge(ctx context.Context, c ceremony.Challenge) erro
 	return nil
 }
 
-// AllowList is one read-only statement (no transaction id, nothing to
+// AllowList answers from the allow cache (allowcache.go: no round trip)
+// while it is on and holds upn; otherwise it reads the database and keeps
+// the answer.
+func (s *WebAuthn) AllowList(ctx context.Context, upn string) (ceremony.Allow, error) {
+	if a, ok := s.db.allow.get(upn); ok {
+		return a, nil
+	}
+	gen, on := s.db.allow.generation()
+	a, err := s.readAllowList(ctx, upn)
+	if err == nil && on {
+		s.db.allow.put(gen, upn, a)
+	}
+	return a, err
+}
+
+// readAllowList is one read-only statement (no transaction id, nothing to
 // commit): the allow list (credential ids and transports only) of the
 // user the UPN names, and the challenge epoch. Only when the epoch is
 // missing (a new database, or after a crash or failover emptied the
 // unlogged table) does a second statement draw one.
-func (s *WebAuthn) AllowList(ctx context.Context, upn string) (ceremony.Allow, error) {
+func (s *WebAuthn) readAllowList(ctx context.Context, upn string) (ceremony.Allow, error) {
 	var (
 		a          ceremony.Allow
 		epoch      pgtype.Int8
@@ -162,6 +177,7 @@ func (s *WebAuthn) CreateCredential(ctx context.Context, c ceremony.Credential) 
 	if c.Transports == nil {
 		c.Transports = []string{}
 	}
+	defer s.db.allow.flush() // committed (or not): this server's next begin lists it
 	out, err := scanCredential(s.db.Pool.QueryRow(ctx, `INSERT INTO webauthn_credentials
 		(id, method_id, user_id, public_key, aaguid, attestation_format, attestation_type, attestation, attested, trusted,
 		 backup_eligible, backup_state, user_verified, sign_count, transports, attachment, display_name, passkey_profile_id)
@@ -242,6 +258,7 @@ func (s *WebAuthn) RenameCredential(ctx context.Context, userID, methodID, displ
 
 // DeleteCredentialByMethodID removes a user's passkey.
 func (s *WebAuthn) DeleteCredentialByMethodID(ctx context.Context, userID, methodID string) error {
+	defer s.db.allow.flush()
 	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM webauthn_credentials WHERE user_id = $1 AND method_id = $2`, userID, methodID)
 	if err != nil {
 		return fmt.Errorf("delete credential: %w", err)

@@ -18,6 +18,10 @@ import (
 // DB is the shared connection pool; each aggregate's store is a view on it.
 type DB struct {
 	Pool *pgxpool.Pool
+
+	allow      *allowCache // sign-in begins' answers (allowcache.go)
+	stopListen context.CancelFunc
+	listening  chan struct{} // closed when the allow cache's listener has stopped
 }
 
 // Open connects a pool and checks the database answers.
@@ -66,11 +70,22 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return &DB{Pool: pool}, nil
+	db := &DB{Pool: pool, allow: newAllowCache(), listening: make(chan struct{})}
+	lctx, stop := context.WithCancel(context.Background())
+	db.stopListen = stop
+	go func() {
+		defer close(db.listening)
+		db.allow.listen(lctx, cfg.ConnConfig)
+	}()
+	return db, nil
 }
 
-// Close releases the pool.
-func (db *DB) Close() { db.Pool.Close() }
+// Close stops the allow cache's listener and releases the pool.
+func (db *DB) Close() {
+	db.stopListen()
+	<-db.listening
+	db.Pool.Close()
+}
 
 // Ping reports whether the database answers (for /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }

@@ -215,6 +215,7 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 		}
 	}
 	var u directory.User
+	defer s.db.allow.flush() // after the commit: a renamed user's begins (allowcache.go)
 	err := s.db.overridable(ctx, overrideTarget{"UserManagement", "User", id, ""}, func(q querier) (err error) {
 		u, err = scanUser(q.QueryRow(ctx, `WITH u AS (
 			UPDATE users SET
@@ -244,6 +245,7 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 
 func (s *Directory) DeleteUser(ctx context.Context, id string) error {
 	var tag pgconn.CommandTag
+	defer s.db.allow.flush() // after the commit: the user's passkeys went with it
 	err := s.db.overridable(ctx, overrideTarget{"UserManagement", "User", id, ""}, func(q querier) (err error) {
 		tag, err = q.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 		return err

@@ -294,6 +294,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		profile                        pgtype.Text
 		expires, reserved              pgtype.Timestamptz
 		version                        int64
+		epoch                          pgtype.Int8
 		failures                       pgtype.Int4
 		credID, pub                    []byte
 		be, bs, uv, clone              pgtype.Bool
@@ -307,7 +308,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
 	}
 	a.Challenge = ch
-	dest := append([]any{&expires, &version,
+	dest := append([]any{&expires, &version, &epoch,
 		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
 		append(f.dest(), &reserved, &failures)...)
 	if err := s.db.Pool.QueryRow(ctx, statement, args...).Scan(dest...); err != nil {
@@ -322,6 +323,11 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		}
 	}
 	if !expires.Valid {
+		if epoch.Int64 != ch.Epoch || !epoch.Valid {
+			// Sealed under an epoch that is gone: the cache may still hold
+			// it (its listener has not yet seen the crash or failover).
+			s.db.allow.flush()
+		}
 		return a, fmt.Errorf("take passkey assertion: %w", apperr.NotFound(apperr.CodeNotFound, "no such challenge"))
 	}
 	a.PolicyVersion = version
@@ -349,7 +355,7 @@ func takePasskeyAssertionSQL(reserve bool) string {
 		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $5::text)"
 	}
 	return `WITH taken AS (` + takeChallengeSQL + `)` + with + `
-		SELECT t.expires_at, (SELECT version FROM conditional_access_version),
+		SELECT t.expires_at, (SELECT version FROM conditional_access_version), (SELECT epoch FROM webauthn_challenge_epoch),
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
 			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `,
