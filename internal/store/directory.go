@@ -215,7 +215,9 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, p directory.UserP
 		}
 	}
 	var u directory.User
-	defer s.db.allow.flush() // after the commit: a renamed user's begins (allowcache.go)
+	if p.UserPrincipalName != nil {
+		defer s.db.allow.flush() // after the commit: a renamed user's begins (allowcache.go)
+	}
 	err := s.db.overridable(ctx, overrideTarget{"UserManagement", "User", id, ""}, func(q querier) (err error) {
 		u, err = scanUser(q.QueryRow(ctx, `WITH u AS (
 			UPDATE users SET
