@@ -1,10 +1,12 @@
 // Package ceremony is the hot path: begin and finish of WebAuthn registration
 // and sign-in, on github.com/go-webauthn/webauthn.
 //
-// State between begin and finish lives in the database, not in the process:
-// a challenge row keyed by the challenge's hash, taken (deleted) by the one
-// finish that uses it. So finish works on any server sharing the database,
-// and a replayed or expired challenge is refused with a stable code.
+// State between begin and finish lives nowhere in the process, so finish
+// works on any server sharing the database: a registration's challenge is
+// a row keyed by the challenge's hash, taken (deleted) by the one finish
+// that uses it; a sign-in's is sealed (seal.go), carrying its own state,
+// and its one use is recorded by the store. A replayed or expired
+// challenge is refused with a stable code.
 //
 // Before handing a response to the library, the service checks the
 // properties it reports precisely (challenge, type, origin, RP ID hash, UP,

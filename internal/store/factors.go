@@ -283,7 +283,8 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // client's row lock is held only to the commit, which waits for no WAL
 // flush (both tables are unlogged).
 // The grant is answered whenever the statement ran, with or without a
-// challenge. No challenge row: NotFound; no credential: nil Credential.
+// challenge. Not taken (used, expired, or its epoch gone): NotFound; no
+// credential: nil Credential.
 func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challenge, credentialID []byte, claim *ratelimit.Claim) (signin.PasskeyAssertion, error) {
 	// pgtype values rather than pointers for the nullable columns: a
 	// pointer destination costs an allocation per column and row.
