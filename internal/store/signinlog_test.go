@@ -242,3 +242,37 @@ func BenchmarkSignInLogWrite(b *testing.B) {
 		run(b, srv.DSN)
 	})
 }
+
+// Sign-in records are compressed with lz4, in every partition, those made
+// later included (migration 026: pglz cost ~15-20 us more per record).
+func TestSignInRecordsAreLZ4Compressed(t *testing.T) {
+	db, dsn := openDSN(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SELECT log_partition_create('signin_logs', 'created_date_time', (now() + interval '40 days')::date)`); err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	if err := conn.QueryRow(ctx, `SELECT COALESCE(array_agg(c.relname::text), '{}') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'record'
+		WHERE i.inhparent = 'signin_logs'::regclass AND a.attcompression <> 'l'`).Scan(&others); err != nil || len(others) != 0 {
+		t.Fatalf("partitions not set to lz4: %v %v", others, err)
+	}
+	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
+	defer w.Close(ctx)
+	s := signIn("lz4@lab.example")
+	if err := w.Write(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	var method *string
+	if err := conn.QueryRow(ctx, `SELECT pg_column_compression(record) FROM signin_logs WHERE id = $1`, s.ID).Scan(&method); err != nil {
+		t.Fatal(err)
+	}
+	if method != nil && *method != "lz4" {
+		t.Fatalf("record compressed with %s", *method)
+	}
+}
