@@ -533,7 +533,7 @@ func prefill(ctx context.Context, dsn string, rows int) error {
 				conditional_access_status, is_emergency_access, record)
 			SELECT gen_random_uuid(), $2::timestamptz + (g - 1) * ($3::bigint / $1::bigint) * interval '1 microsecond', NULL,
 				'prefill-' || (g % 5000) || '@lab.example', '00000000-0000-0000-0000-00000000a001', CASE WHEN g % 20 = 0 THEN 50126 ELSE 0 END,
-				'notApplied', false, jsonb_build_object('id', g::text, 'status', jsonb_build_object('errorCode', 0))
+				'notApplied', false, jsonb_build_object('id', g::text, 'status', jsonb_build_object('errorCode', 0))::text
 			FROM generate_series(1, $1::bigint) g`, n, day, span.Microseconds())
 		if err != nil {
 			return fmt.Errorf("prefill sign-in log: %w", err)

@@ -14,8 +14,10 @@ import (
 // policyResults is the sign-in log with one row per policy each sign-in
 // evaluated (p: an appliedConditionalAccessPolicy with its id and result):
 // what the impact report and the rollout view both count, so neither
-// evaluates Conditional Access again.
-const policyResults = `signin_logs s CROSS JOIN LATERAL jsonb_array_elements(s.record -> 'appliedConditionalAccessPolicies') p`
+// evaluates Conditional Access again. The record is stored as text
+// (migrations/028_signin_log_record_text.sql) and parsed once per row (r).
+const policyResults = `signin_logs s CROSS JOIN LATERAL (SELECT s.record::jsonb AS doc) r
+	CROSS JOIN LATERAL jsonb_array_elements(r.doc -> 'appliedConditionalAccessPolicies') p`
 
 // maxImpactRows bounds the would-be-blocked sign-ins one report reads.
 const maxImpactRows = 20000
@@ -50,8 +52,8 @@ func (s *SignIns) PolicyImpact(ctx context.Context, id string, start, end time.T
 		return r, fmt.Errorf("policy impact: %w", err)
 	}
 
-	rows, err = s.db.Pool.Query(ctx, `SELECT COALESCE(s.user_id::text, ''), s.user_principal_name, s.created_date_time, s.record ->> 'appDisplayName',
-		p -> 'explanation', s.record -> 'authenticationMethodsUsed' `+applied+` AND p ->> 'result' IN ($4, $5)
+	rows, err = s.db.Pool.Query(ctx, `SELECT COALESCE(s.user_id::text, ''), s.user_principal_name, s.created_date_time, r.doc ->> 'appDisplayName',
+		p -> 'explanation', r.doc -> 'authenticationMethodsUsed' `+applied+` AND p ->> 'result' IN ($4, $5)
 		ORDER BY s.created_date_time DESC LIMIT `+fmt.Sprint(maxImpactRows),
 		id, start, end, policy.ResultReportOnlyFailure, policy.ResultReportOnlyInterrupted)
 	if err != nil {

@@ -63,7 +63,7 @@ func TestBatchWriterDurableOnReturn(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	var upn string
-	if err := conn.QueryRow(context.Background(), `SELECT record->>'userPrincipalName' FROM signin_logs WHERE id = $1`, s.ID).Scan(&upn); err != nil || upn != s.UserPrincipalName {
+	if err := conn.QueryRow(context.Background(), `SELECT record::jsonb->>'userPrincipalName' FROM signin_logs WHERE id = $1`, s.ID).Scan(&upn); err != nil || upn != s.UserPrincipalName {
 		t.Fatalf("acknowledged record not visible to a fresh connection: %q %v", upn, err)
 	}
 }

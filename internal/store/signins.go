@@ -50,7 +50,7 @@ const (
 		ins AS (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
-			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec::jsonb FROM r
+			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec FROM r
 			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv)
 			ON CONFLICT (created_date_time, id) DO NOTHING)
 		SELECT id FROM adv`
