@@ -20,6 +20,7 @@ type DB struct {
 	Pool *pgxpool.Pool
 
 	allow      *allowCache // sign-in begins' answers (allowcache.go)
+	facts      *factsCache // passkey owners' sign-in facts (factscache.go)
 	stopListen context.CancelFunc
 	listening  chan struct{} // closed when the allow cache's listener has stopped
 }
@@ -70,7 +71,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping %s: %w", cfg.ConnConfig.Host, err)
 	}
-	db := &DB{Pool: pool, allow: newAllowCache(), listening: make(chan struct{})}
+	db := &DB{Pool: pool, allow: newAllowCache(), facts: newFactsCache(), listening: make(chan struct{})}
 	lctx, stop := context.WithCancel(context.Background())
 	db.stopListen = stop
 	go func() {

@@ -242,17 +242,34 @@ var _ signin.FactsStore = (*Factors)(nil)
 // factsColumns are the Facts of the user aliased u, in scanFacts's order:
 // groups, roles, registered methods, current risk and session validity, as
 // subqueries on their indexes.
-const factsColumns = `u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access,
+const factsColumns = factsUserColumns + `,
+		EXISTS (SELECT 1 FROM temporary_access_passes WHERE user_id = u.id AND now() < start_at + make_interval(mins => lifetime_minutes)
+			AND (NOT is_usable_once OR last_used_at IS NULL)),
+		` + factsSessionsColumn
+
+// factsUserColumns, the TAP's column, factsSessionsColumn: factsColumns,
+// which factsCopyColumns shares but for the TAP, kept there as data.
+const (
+	factsUserColumns = `u.id::text, u.user_principal_name, u.display_name, u.account_enabled, u.is_emergency_access,
 		COALESCE((SELECT array_agg(group_id::text) FROM group_members WHERE user_id = u.id), '{}'),
 		COALESCE((SELECT array_agg(role_definition_id::text) FROM role_assignments WHERE principal_id = u.id), '{}'),
 		EXISTS (SELECT 1 FROM password_credentials WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = u.id AND NOT clone_suspected),
 		EXISTS (SELECT 1 FROM totp_methods WHERE user_id = u.id),
 		EXISTS (SELECT 1 FROM push_methods WHERE user_id = u.id),
-		COALESCE((SELECT risk_level FROM risky_users WHERE user_id = u.id AND risk_state IN ('atRisk', 'confirmedCompromised')), 'none'),
-		EXISTS (SELECT 1 FROM temporary_access_passes WHERE user_id = u.id AND now() < start_at + make_interval(mins => lifetime_minutes)
+		COALESCE((SELECT risk_level FROM risky_users WHERE user_id = u.id AND risk_state IN ('atRisk', 'confirmedCompromised')), 'none')`
+	factsSessionsColumn = `CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END`
+)
+
+// factsCopyColumns are factsColumns for a copy kept across statements
+// (factsCache): whether a pass is usable depends on the clock, so the
+// latest end of the user's usable passes is read instead (NULL: none),
+// and the owner's sign-in facts version (migration 029) with them.
+const factsCopyColumns = factsUserColumns + `,
+		(SELECT max(start_at + make_interval(mins => lifetime_minutes)) FROM temporary_access_passes WHERE user_id = u.id
 			AND (NOT is_usable_once OR last_used_at IS NULL)),
-		CASE WHEN u.sign_in_sessions_valid_from = '-infinity' THEN 'epoch'::timestamptz ELSE u.sign_in_sessions_valid_from END`
+		` + factsSessionsColumn + `,
+		COALESCE((SELECT version FROM sign_in_facts_versions WHERE user_id = u.id), 0)`
 
 func factsDest(f *signin.Facts) []any {
 	return []any{&f.UserID, &f.UserPrincipalName, &f.DisplayName, &f.Enabled, &f.IsEmergencyAccess,
@@ -274,10 +291,15 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // one statement records the sealed challenge's nonce as used while its
 // epoch is current (takeChallengeSQL: an unlogged row, no WAL flush) and
 // reads the credential the assertion names, only the columns verification
-// and the sign-in record need, with its owner's Facts and the Conditional
-// Access version; with a claim it also reserves the failure limiter's
-// attempt (reserveAttemptSQL, on the unlogged client_attempts: still no
-// WAL flush), carrying the settlements of the client's earlier attempts.
+// and the sign-in record need, with the Conditional Access version and
+// its owner's sign-in facts version (migration 029). The owner's Facts
+// come from this server's copy when that version is the copy's
+// (factsCache: then the statement carries none of the facts' subqueries);
+// without a copy the statement reads them too and the copy is made; a
+// copy whose version moved is read again by a statement of its own, once
+// per change. With a claim it also reserves the failure limiter's attempt
+// (reserveAttemptSQL, on the unlogged client_attempts: still no WAL
+// flush), carrying the settlements of the client's earlier attempts.
 // The reservation is the statement's last step (the select list's last
 // columns read it, after the joins and the facts' subqueries), so the
 // client's row lock is held only to the commit, which waits for no WAL
@@ -293,25 +315,29 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		methodID, owner, aaguid        pgtype.Text
 		format, attType, model, attach pgtype.Text
 		profile                        pgtype.Text
-		expires, reserved              pgtype.Timestamptz
+		expires, reserved, now         pgtype.Timestamptz
 		version                        int64
-		epoch                          pgtype.Int8
+		epoch, factsVersion            pgtype.Int8
 		failures                       pgtype.Int4
 		credID, pub                    []byte
 		be, bs, uv, clone              pgtype.Bool
 		count                          pgtype.Int8
 		trans                          []string
 		f                              nullableFacts
-		statement                      = takePasskeyAssertion
 		args                           = []any{ch.Hash, ch.ExpiresAt, ch.Epoch, credentialID}
 	)
+	copied, haveCopy := s.db.facts.get(credentialID)
+	statement := takePasskeyAssertion[takeShape{reserve: claim != nil, facts: !haveCopy}]
 	if claim != nil {
-		statement, args = takePasskeyAssertionReserving, append(args, claimArgs(*claim)...)
+		args = append(args, claimArgs(*claim)...)
 	}
 	a.Challenge = ch
-	dest := append([]any{&expires, &version, &epoch,
-		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile},
-		append(f.dest(), &reserved, &failures)...)
+	dest := []any{&expires, &version, &epoch, &now, &factsVersion,
+		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile}
+	if !haveCopy {
+		dest = append(dest, f.copyDest()...)
+	}
+	dest = append(dest, &reserved, &failures)
 	if err := s.db.Pool.QueryRow(ctx, statement, args...).Scan(dest...); err != nil {
 		return a, fmt.Errorf("take passkey assertion: %w", err)
 	}
@@ -339,53 +365,114 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		AttestationType: attType.String, BackupEligible: be.Bool, BackupState: bs.Bool, UserVerified: uv.Bool, SignCount: uint32(count.Int64), CloneSuspected: clone.Bool,
 		Transports: trans, Attachment: attach.String, PasskeyProfileID: profile.String}
 	c.Attestation.Model = model.String
-	a.Credential, a.Facts = c, f.facts()
+	a.Credential = c
+	switch {
+	case !haveCopy:
+		copied = f.copy()
+		s.db.facts.put(credID, copied)
+	case copied.version != factsVersion.Int64 || copied.facts.UserID != owner.String:
+		// Changed since the copy was read: read it again, once.
+		var err error
+		if copied, err = s.readFactsCopy(ctx, owner.String); err != nil {
+			return a, fmt.Errorf("take passkey assertion: %w", err)
+		}
+		s.db.facts.put(credID, copied)
+		a.Facts = copied.at(copied.readAt)
+		return a, nil
+	}
+	a.Facts = copied.at(now.Time)
 	return a, nil
 }
+
+// readFactsCopy reads userID's facts as factsCache keeps them, in one
+// statement (so the version is the facts' own).
+func (s *Factors) readFactsCopy(ctx context.Context, userID string) (cachedFacts, error) {
+	var f nullableFacts
+	var now time.Time
+	err := s.db.Pool.QueryRow(ctx, `SELECT now(), `+factsCopyColumns+` FROM users u WHERE u.id = $1`, userID).Scan(append([]any{&now}, f.copyDest()...)...)
+	if err != nil {
+		return cachedFacts{}, fmt.Errorf("sign-in facts: %w", notFound(err, errUserNotFound(userID)))
+	}
+	c := f.copy()
+	c.readAt = now
+	return c, nil
+}
+
+// takeShape picks one of TakePasskeyAssertion's four statements.
+type takeShape struct{ reserve, facts bool }
 
 // takePasskeyAssertionSQL is TakePasskeyAssertion's statement; reserve
 // adds the limiter's claim ($5..$11), evaluated last: PostgreSQL runs a
 // data-modifying WITH when its output is first read, here by the select
-// list's last expression. It always returns one row (the
-// challenge's columns NULL when there was none), so a grant is answered
-// either way.
-func takePasskeyAssertionSQL(reserve bool) string {
-	with, grant := "", "NULL::timestamptz, NULL::int"
-	if reserve {
+// list's last expression; facts adds the owner's facts (factsCopyColumns).
+// Without facts the statement has no subquery on the owner at all: the
+// cost of the facts is mostly the executor's set-up of their subplans,
+// paid whether or not they run (measured: gating them on a condition
+// that is false costs as much as running them). It always returns one
+// row (the challenge's columns NULL when there was none), so a grant is
+// answered either way.
+func takePasskeyAssertionSQL(shape takeShape) string {
+	with, grant, facts := "", "NULL::timestamptz, NULL::int", ""
+	if shape.reserve {
 		with = ",\n\t\treserved AS (" + reserveAttemptSQL(5) + ")"
 		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $5::text)"
 	}
+	if shape.facts {
+		facts = factsCopyColumns + ",\n\t\t\t"
+	}
 	return `WITH taken AS (` + takeChallengeSQL + `)` + with + `
-		SELECT t.expires_at, (SELECT version FROM conditional_access_version), (SELECT epoch FROM webauthn_challenge_epoch),
+		SELECT t.expires_at, (SELECT version FROM conditional_access_version), (SELECT epoch FROM webauthn_challenge_epoch), now(),
+			COALESCE(fv.version, 0),
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
-			c.transports, c.attachment, c.passkey_profile_id, ` + factsColumns + `,
-			` + grant + `
+			c.transports, c.attachment, c.passkey_profile_id, ` + facts + grant + `
 		FROM (SELECT) one LEFT JOIN taken t ON true
-			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4`
+			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4
+			LEFT JOIN sign_in_facts_versions fv ON fv.user_id = c.user_id`
 }
 
-var (
-	takePasskeyAssertion          = takePasskeyAssertionSQL(false)
-	takePasskeyAssertionReserving = takePasskeyAssertionSQL(true)
-)
+var takePasskeyAssertion = map[takeShape]string{}
 
-// nullableFacts scans factsColumns from the nullable side of a LEFT JOIN.
+func init() {
+	for _, reserve := range []bool{false, true} {
+		for _, facts := range []bool{false, true} {
+			shape := takeShape{reserve: reserve, facts: facts}
+			takePasskeyAssertion[shape] = takePasskeyAssertionSQL(shape)
+		}
+	}
+}
+
+// nullableFacts scans factsColumns (dest) or factsCopyColumns (copyDest)
+// from the nullable side of a LEFT JOIN.
 type nullableFacts struct {
 	id, upn, name           pgtype.Text
 	enabled, emergency      pgtype.Bool
 	groups, roles           []string
 	pw, pk, totp, push, tap pgtype.Bool
 	risk                    pgtype.Text
-	validFrom               pgtype.Timestamptz
+	validFrom, tapUntil     pgtype.Timestamptz
+	version                 int64
 }
 
 func (n *nullableFacts) dest() []any {
 	return []any{&n.id, &n.upn, &n.name, &n.enabled, &n.emergency, &n.groups, &n.roles, &n.pw, &n.pk, &n.totp, &n.push, &n.risk, &n.tap, &n.validFrom}
 }
 
+func (n *nullableFacts) copyDest() []any {
+	return []any{&n.id, &n.upn, &n.name, &n.enabled, &n.emergency, &n.groups, &n.roles, &n.pw, &n.pk, &n.totp, &n.push, &n.risk, &n.tapUntil, &n.validFrom, &n.version}
+}
+
 func (n *nullableFacts) facts() signin.Facts {
 	return signin.Facts{UserID: n.id.String, UserPrincipalName: n.upn.String, DisplayName: n.name.String, Enabled: n.enabled.Bool,
 		IsEmergencyAccess: n.emergency.Bool, GroupIDs: n.groups, RoleTemplateIDs: n.roles, HasPassword: n.pw.Bool, HasPasskey: n.pk.Bool,
 		HasTOTP: n.totp.Bool, HasPush: n.push.Bool, UserRiskLevel: n.risk.String, HasTAP: n.tap.Bool, SessionsValidFrom: n.validFrom.Time}
+}
+
+// copy is what copyDest scanned, as factsCache keeps it.
+func (n *nullableFacts) copy() cachedFacts {
+	c := cachedFacts{version: n.version, facts: n.facts()}
+	if n.tapUntil.Valid {
+		c.tapUntil = n.tapUntil.Time
+	}
+	return c
 }
