@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -295,7 +296,10 @@ func (s *Directory) CreateGroupWith(ctx context.Context, g directory.Group, memb
 			return err
 		}
 		for table, ids := range map[string][]string{"group_members": members, "group_owners": owners} {
-			for _, uid := range ids {
+			// In id order: each member's sign-in facts version is locked to
+			// the commit (migration 029), and writers that lock users in
+			// one order cannot deadlock on them.
+			for _, uid := range slices.Sorted(slices.Values(ids)) {
 				if _, err := tx.Exec(ctx, `INSERT INTO `+table+` (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, g.ID, uid); err != nil {
 					if pgCode(err) == pgForeignKeyViolation {
 						return errUserNotFound(uid).WithTarget(strings.TrimPrefix(table, "group_") + "@odata.bind")

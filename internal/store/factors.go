@@ -369,13 +369,17 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 	switch {
 	case !haveCopy:
 		copied = f.copy()
+		copied.epoch = epoch.Int64
 		s.db.facts.put(credID, copied)
-	case copied.version != factsVersion.Int64 || copied.facts.UserID != owner.String:
+	case copied.version != factsVersion.Int64 || copied.epoch != epoch.Int64 || copied.facts.UserID != owner.String:
 		// Changed since the copy was read: read it again, once.
 		var err error
 		if copied, err = s.readFactsCopy(ctx, owner.String); err != nil {
 			return a, fmt.Errorf("take passkey assertion: %w", err)
 		}
+		// The epoch the take read: readFactsCopy's statement is later, so
+		// if the epoch moved in between, the next take reads again.
+		copied.epoch = epoch.Int64
 		s.db.facts.put(credID, copied)
 		a.Facts = copied.at(copied.readAt)
 		return a, nil

@@ -10,12 +10,13 @@ import (
 
 // factsCache keeps, per passkey, its owner's sign-in facts as the take
 // last read them, with the sign-in facts version they were read at
-// (migrations/029_sign_in_facts_version.sql). The take sends the version
-// of the copy it holds and reads the owner's facts only when the
-// database's version, in the take's own snapshot, is another: a trigger
+// (migrations/029_sign_in_facts_version.sql). The take reads the owner's
+// version in its own snapshot and, while a copy is held, leaves the facts
+// out; the copy is used only when that version is the copy's: a trigger
 // bumps it in the transaction of every change to anything the facts are
 // made of, so an equal version means the copy is exactly what the take
-// would have read. Unlike the allow cache, nothing here depends on
+// would have read. Otherwise the facts are read again (a statement of
+// their own, once per change). Unlike the allow cache, nothing here depends on
 // hearing notifications: a stale copy can never be used, only refreshed.
 //
 // Measured (pgbench, prepared, one client): the facts' nine subqueries
@@ -26,21 +27,35 @@ import (
 // pass is usable depends on the clock, so the copy keeps the latest end
 // of the owner's usable passes and the take's own now() decides.
 //
-// Entries are at most factsCacheMax, an arbitrary one evicted to make
-// room; only credentials that exist and verified nothing yet are kept, so
-// its size is bounded by the passkeys that exist, never by what a client
-// sends.
+// A copy is used only under the challenge epoch it was read at: the
+// versions are those of one database history, and another (a promoted
+// standby that missed commits, a point-in-time recovery, a restore) can
+// repeat a version with other facts; the epoch is unlogged, so each new
+// history draws a new one.
+//
+// Only passkeys that exist get an entry (the take made a copy because it
+// found the credential), so what a client sends cannot add names; the
+// copies' size is bounded too (factsCacheBytes, an arbitrary entry evicted
+// to make room), since anyone can begin a sign-in and name any passkey
+// from an allow list, and an owner in thousands of groups makes a large
+// copy; a copy over factsEntryMaxBytes is not kept at all.
 type factsCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedFacts
+	bytes   int
 }
 
-// factsCacheMax bounds the entries (one per passkey signed in with).
-const factsCacheMax = 65536
+// The copies' budget: factsCacheBytes in all, factsEntryMaxBytes each
+// (about 1,800 groups and roles).
+const (
+	factsCacheBytes    = 32 << 20
+	factsEntryMaxBytes = 64 << 10
+)
 
 // cachedFacts is one passkey's owner's facts at version.
 type cachedFacts struct {
 	version int64
+	epoch   int64        // the challenge epoch it was read under
 	facts   signin.Facts // HasTAP unused: see tapUntil
 	// tapUntil is the latest end of the owner's usable passes (zero:
 	// none); a pass is usable while the take's now() is before it.
@@ -62,18 +77,41 @@ func (c *factsCache) get(credentialID []byte) (cachedFacts, bool) {
 
 // put keeps facts read at version for credentialID.
 func (c *factsCache) put(credentialID []byte, e cachedFacts) {
+	size := e.size(credentialID)
+	if size > factsEntryMaxBytes {
+		return
+	}
 	// The sign-in path never changes the slices it is handed, and a clip
 	// makes any append copy, so the copy is shared, never written.
 	e.facts.GroupIDs, e.facts.RoleTemplateIDs = slices.Clip(e.facts.GroupIDs), slices.Clip(e.facts.RoleTemplateIDs)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[string(credentialID)]; !ok && len(c.entries) >= factsCacheMax {
-		for k := range c.entries {
-			delete(c.entries, k)
+	if old, ok := c.entries[string(credentialID)]; ok {
+		c.bytes -= old.size(credentialID)
+		delete(c.entries, string(credentialID))
+	}
+	for k, old := range c.entries {
+		if c.bytes+size <= factsCacheBytes {
 			break
 		}
+		c.bytes -= old.size([]byte(k))
+		delete(c.entries, k)
 	}
 	c.entries[string(credentialID)] = e
+	c.bytes += size
+}
+
+// size estimates what the entry holds in memory: its strings and a fixed
+// part for the struct, the slices' headers and the map slot.
+func (e cachedFacts) size(credentialID []byte) int {
+	n := 256 + len(credentialID) + len(e.facts.UserID) + len(e.facts.UserPrincipalName) + len(e.facts.DisplayName) + len(e.facts.UserRiskLevel)
+	for _, g := range e.facts.GroupIDs {
+		n += 16 + len(g)
+	}
+	for _, r := range e.facts.RoleTemplateIDs {
+		n += 16 + len(r)
+	}
+	return n
 }
 
 // facts is the copy as of now (the take's clock).

@@ -76,9 +76,29 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 	// The copy is what the take answers while the version stands still.
 	exec(`ALTER TABLE group_members DISABLE TRIGGER group_members_facts_version_insert_delete`)
 	exec(`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, group, u.ID)
-	exec(`ALTER TABLE group_members ENABLE TRIGGER group_members_facts_version_insert_delete`)
+	exec(`ALTER TABLE group_members ENABLE ALWAYS TRIGGER group_members_facts_version_insert_delete`)
 	if f := take(); len(f.GroupIDs) != 0 {
 		t.Fatalf("a change that moved no version was seen: the take did not use its copy (%v)", f.GroupIDs)
+	}
+	// Another database history (a promoted standby, a restore) draws a
+	// new challenge epoch: a copy read under the old one is read again,
+	// though no version moved.
+	truncate(t, dsn, "webauthn_challenge_epoch", "webauthn_used_challenges")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		next, err := reader.WebAuthn().AllowList(ctx, u.UserPrincipalName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.Epoch != allow.Epoch {
+			allow = next
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new epoch after the epoch table was emptied")
+		}
+	}
+	if f := take(); !slices.Equal(f.GroupIDs, []string{group}) {
+		t.Fatalf("under a new epoch the old copy was used: %v", f.GroupIDs)
 	}
 	exec(`DELETE FROM group_members WHERE user_id = $1`, u.ID)
 	if f := take(); len(f.GroupIDs) != 0 {
@@ -98,10 +118,14 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 		{"disabled", `UPDATE users SET account_enabled = false WHERE id = $1`, []any{u.ID}, func(f signin.Facts) bool { return !f.Enabled }},
 		{"enabled", `UPDATE users SET account_enabled = true WHERE id = $1`, []any{u.ID}, func(f signin.Facts) bool { return f.Enabled }},
 		{"renamed", `UPDATE users SET user_principal_name = 'facts2@lab.example', display_name = 'Facts 2' WHERE id = $1`, []any{u.ID},
-			func(f signin.Facts) bool { return f.UserPrincipalName == "facts2@lab.example" && f.DisplayName == "Facts 2" }},
+			func(f signin.Facts) bool {
+				return f.UserPrincipalName == "facts2@lab.example" && f.DisplayName == "Facts 2"
+			}},
 		{"flagged emergency access", `UPDATE users SET is_emergency_access = true WHERE id = $1`, []any{u.ID}, func(f signin.Facts) bool { return f.IsEmergencyAccess }},
 		{"sessions revoked", `UPDATE users SET sign_in_sessions_valid_from = '2026-06-01T00:00:00Z' WHERE id = $1`, []any{u.ID},
-			func(f signin.Facts) bool { return f.SessionsValidFrom.Equal(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) }},
+			func(f signin.Facts) bool {
+				return f.SessionsValidFrom.Equal(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+			}},
 		{"at risk", `INSERT INTO risky_users (user_id, user_principal_name, user_display_name, risk_level, risk_state, risk_detail, risk_last_updated_date_time)
 			VALUES ($1, 'facts2@lab.example', 'Facts 2', 'high', 'atRisk', 'adminGeneratedTemporaryPassword', now())`, []any{u.ID}, func(f signin.Facts) bool { return f.UserRiskLevel == "high" }},
 		{"risk dismissed", `UPDATE risky_users SET risk_state = 'dismissed', risk_level = 'none' WHERE user_id = $1`, []any{u.ID}, func(f signin.Facts) bool { return f.UserRiskLevel == "none" }},
@@ -142,12 +166,17 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 		t.Fatalf("writes that change no fact moved the version from %d to %d", before, after)
 	}
 	// TRUNCATE fires no row trigger; its statement trigger moves every
-	// user's version.
+	// user's version, a user's without a row too.
 	exec(`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, group, u.ID)
 	_ = take()
 	exec(`TRUNCATE group_members`)
 	if f := take(); len(f.GroupIDs) != 0 {
 		t.Fatalf("after TRUNCATE: %v", f.GroupIDs)
+	}
+	before = version()
+	exec(`TRUNCATE users CASCADE`)
+	if after = version(); after <= before {
+		t.Fatalf("TRUNCATE users CASCADE left the version at %d (was %d)", after, before)
 	}
 }
 

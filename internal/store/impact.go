@@ -15,8 +15,9 @@ import (
 // evaluated (p: an appliedConditionalAccessPolicy with its id and result):
 // what the impact report and the rollout view both count, so neither
 // evaluates Conditional Access again. The record is stored as text
-// (migrations/028_signin_log_record_text.sql) and parsed once per row (r).
-const policyResults = `signin_logs s CROSS JOIN LATERAL (SELECT s.record::jsonb AS doc) r
+// (migrations/028_signin_log_record_text.sql) and parsed once per row (r;
+// OFFSET 0 keeps the planner from flattening it into one parse per use).
+const policyResults = `signin_logs s CROSS JOIN LATERAL (SELECT s.record::jsonb AS doc OFFSET 0) r
 	CROSS JOIN LATERAL jsonb_array_elements(r.doc -> 'appliedConditionalAccessPolicies') p`
 
 // maxImpactRows bounds the would-be-blocked sign-ins one report reads.

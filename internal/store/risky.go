@@ -82,9 +82,10 @@ func (s *RiskyUsers) Apply(ctx context.Context, userIDs []string, c risk.Change)
 	var missing string
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		// Upsert from the users table: a user absent from it yields no row,
-		// which the count below detects.
+		// which the count below detects. In id order, as every multi-user
+		// write takes the users' sign-in facts versions (migration 029).
 		tag, err := tx.Exec(ctx, `INSERT INTO risky_users (user_id, user_principal_name, user_display_name, risk_level, risk_state, risk_detail, risk_last_updated_date_time)
-			SELECT id, user_principal_name, display_name, $2, $3, $4, $5 FROM users WHERE id = ANY($1::uuid[])
+			SELECT id, user_principal_name, display_name, $2, $3, $4, $5 FROM users WHERE id = ANY($1::uuid[]) ORDER BY id
 			ON CONFLICT (user_id) DO UPDATE SET user_principal_name = EXCLUDED.user_principal_name, user_display_name = EXCLUDED.user_display_name,
 				risk_level = EXCLUDED.risk_level, risk_state = EXCLUDED.risk_state, risk_detail = EXCLUDED.risk_detail,
 				risk_last_updated_date_time = EXCLUDED.risk_last_updated_date_time`,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,6 +64,34 @@ const (
 		ON CONFLICT (sign_in_id) DO NOTHING`
 )
 
+// withoutNUL replaces each escaped NUL (\u0000, which encoding/json writes
+// for a NUL in a string) with U+FFFD: the record is stored as text
+// (migration 028) but read back as jsonb by the impact report, and jsonb
+// has no NUL, so one such record would fail every report over its window.
+// A "\\u0000" (an escaped backslash, then "u0000") is text, not a NUL, and
+// is kept.
+func withoutNUL(doc []byte) []byte {
+	const nul = `\u0000`
+	if !bytes.Contains(doc, []byte(nul)) {
+		return doc
+	}
+	out := make([]byte, 0, len(doc))
+	for i := 0; i < len(doc); i++ {
+		if doc[i] == '\\' && i+1 < len(doc) {
+			if bytes.HasPrefix(doc[i:], []byte(nul)) {
+				out = append(out, `\ufffd`...)
+				i += len(nul) - 1
+				continue
+			}
+			out = append(out, doc[i], doc[i+1]) // an escape: its second byte is never a new escape's start
+			i++
+			continue
+		}
+		out = append(out, doc[i])
+	}
+	return out
+}
+
 // InsertSignIns stores records that carry no credential use.
 func (s *SignIns) InsertSignIns(ctx context.Context, recs []signinlog.SignIn) error {
 	entries := make([]signinlog.Entry, len(recs))
@@ -93,6 +122,7 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 		if err != nil {
 			return nil, fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
 		}
+		doc = withoutNUL(doc)
 		ids[i], times[i], uids[i], upns[i], apps[i] = r.ID, r.CreatedDateTime, r.UserID, r.UserPrincipalName, r.AppID
 		codes[i], cass[i], ems[i], docs[i] = int32(r.Status.ErrorCode), r.ConditionalAccessStatus, r.IsEmergencyAccess, string(doc)
 		creds[i], usedAt[i] = []byte{}, r.CreatedDateTime
