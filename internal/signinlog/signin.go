@@ -146,6 +146,12 @@ type CredentialUse struct {
 type Entry struct {
 	SignIn SignIn
 	Use    *CredentialUse
+	// Doc is SignIn encoded as JSON when the writer encoded it already
+	// (BatchWriter does, in the caller's goroutine, so that a batch's
+	// records are encoded in parallel and not one after another in the
+	// flusher, while every record of the batch waits); nil: the store
+	// encodes it.
+	Doc []byte
 }
 
 // ErrCounterNotAdvanced is WriteUse's refusal: when the transaction ran, the

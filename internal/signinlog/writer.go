@@ -2,6 +2,7 @@ package signinlog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +125,11 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 	if err := Normalize(&e.SignIn, w.opts.Now()); err != nil {
 		return err
 	}
+	doc, err := json.Marshal(e.SignIn)
+	if err != nil {
+		return fmt.Errorf("signinlog: encode sign-in %s: %w", e.SignIn.ID, err)
+	}
+	e.Doc = doc
 	p := &pending{entry: e, result: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {

@@ -118,9 +118,12 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 	uses := 0
 	for i, e := range entries {
 		r := e.SignIn
-		doc, err := json.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
+		doc := e.Doc
+		if doc == nil {
+			var err error
+			if doc, err = json.Marshal(r); err != nil {
+				return nil, fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
+			}
 		}
 		doc = withoutNUL(doc)
 		ids[i], times[i], uids[i], upns[i], apps[i] = r.ID, r.CreatedDateTime, r.UserID, r.UserPrincipalName, r.AppID
