@@ -446,20 +446,16 @@ func init() {
 	}
 }
 
-// nullableFacts scans factsColumns (dest) or factsCopyColumns (copyDest)
-// from the nullable side of a LEFT JOIN.
+// nullableFacts scans factsCopyColumns (copyDest), possibly from the
+// nullable side of a LEFT JOIN.
 type nullableFacts struct {
 	id, upn, name           pgtype.Text
 	enabled, emergency      pgtype.Bool
 	groups, roles           []string
-	pw, pk, totp, push, tap pgtype.Bool
+	pw, pk, totp, push      pgtype.Bool
 	risk                    pgtype.Text
 	validFrom, tapUntil     pgtype.Timestamptz
 	version                 int64
-}
-
-func (n *nullableFacts) dest() []any {
-	return []any{&n.id, &n.upn, &n.name, &n.enabled, &n.emergency, &n.groups, &n.roles, &n.pw, &n.pk, &n.totp, &n.push, &n.risk, &n.tap, &n.validFrom}
 }
 
 func (n *nullableFacts) copyDest() []any {
@@ -469,7 +465,7 @@ func (n *nullableFacts) copyDest() []any {
 func (n *nullableFacts) facts() signin.Facts {
 	return signin.Facts{UserID: n.id.String, UserPrincipalName: n.upn.String, DisplayName: n.name.String, Enabled: n.enabled.Bool,
 		IsEmergencyAccess: n.emergency.Bool, GroupIDs: n.groups, RoleTemplateIDs: n.roles, HasPassword: n.pw.Bool, HasPasskey: n.pk.Bool,
-		HasTOTP: n.totp.Bool, HasPush: n.push.Bool, UserRiskLevel: n.risk.String, HasTAP: n.tap.Bool, SessionsValidFrom: n.validFrom.Time}
+		HasTOTP: n.totp.Bool, HasPush: n.push.Bool, UserRiskLevel: n.risk.String, SessionsValidFrom: n.validFrom.Time}
 }
 
 // copy is what copyDest scanned, as factsCache keeps it.
