@@ -449,13 +449,13 @@ func init() {
 // nullableFacts scans factsCopyColumns (copyDest), possibly from the
 // nullable side of a LEFT JOIN.
 type nullableFacts struct {
-	id, upn, name           pgtype.Text
-	enabled, emergency      pgtype.Bool
-	groups, roles           []string
-	pw, pk, totp, push      pgtype.Bool
-	risk                    pgtype.Text
-	validFrom, tapUntil     pgtype.Timestamptz
-	version                 int64
+	id, upn, name       pgtype.Text
+	enabled, emergency  pgtype.Bool
+	groups, roles       []string
+	pw, pk, totp, push  pgtype.Bool
+	risk                pgtype.Text
+	validFrom, tapUntil pgtype.Timestamptz
+	version             int64
 }
 
 func (n *nullableFacts) copyDest() []any {
