@@ -55,6 +55,25 @@ export default async function adminPage() {
     return res;
   }
 
+  // graphAll reads a list whole, following @odata.nextLink (absolute, as
+  // Graph's is) up to max items: {ok, status, data: {value}, truncated}.
+  // A page that fails answers that page's response.
+  async function graphAll(p, max = 20000) {
+    let res = await graph('GET', p);
+    if (!res.ok) return res;
+    const value = [...(res.data.value || [])];
+    let next = res.data['@odata.nextLink'];
+    while (next && value.length < max) {
+      const u = new URL(next, location.href);
+      if (u.origin !== location.origin || !u.pathname.startsWith('/v1.0/')) break;
+      res = await graph('GET', u.pathname.slice('/v1.0'.length) + u.search);
+      if (!res.ok) return res;
+      value.push(...(res.data.value || []));
+      next = res.data['@odata.nextLink'];
+    }
+    return {ok: true, status: res.status, data: {value: value.slice(0, max)}, truncated: Boolean(next) || value.length > max};
+  }
+
   const roles = () => (claims && claims.roles) || [];
 
   // canWrite answers whether the token's roles include one of a role
@@ -147,7 +166,7 @@ export default async function adminPage() {
       fail('viewNotFound', 'No admin view ' + name + ': ' + String(err && err.message || err));
       return;
     }
-    const ctx = {view, graph, roles: roles(), canWrite, say, fail, failWith, heading, rerender: render, token: () => token};
+    const ctx = {view, graph, graphAll, roles: roles(), canWrite, say, fail, failWith, heading, rerender: render, token: () => token};
     await mod.default(ctx);
     if (token && $('status').textContent === 'Loading…') say('');
   }

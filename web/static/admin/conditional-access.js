@@ -51,7 +51,7 @@ function conditionsSummary(c, list) {
 // catalog reads what the editor offers to choose from; a list this token
 // may not read stays empty (its ids still show, as "unknown").
 async function catalog(ctx) {
-  const read = async (p) => { const r = await ctx.graph('GET', p); return r.ok ? r.data.value || [] : []; };
+  const read = async (p) => { const r = await ctx.graphAll(p); return r.ok ? r.data.value || [] : []; };
   const [users, groups, roles, sps, locations, strengths, contexts] = await Promise.all([
     read('/users?$top=999'), read('/groups?$top=999'), read('/roleManagement/directory/roleDefinitions'), read('/servicePrincipals?$top=999'),
     read('/identity/conditionalAccess/namedLocations'), read('/identity/conditionalAccess/authenticationStrength/policies'),

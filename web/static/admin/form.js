@@ -27,7 +27,7 @@ export function table(caption, headers, rows, attrs) {
 export async function directoryNames(ctx) {
   const names = {All: 'All users', None: 'Nobody', all_users: 'All users', GuestsOrExternalUsers: 'Guests or external users'};
   for (const [p, label] of [['/groups?$top=999', 'displayName'], ['/users?$top=999', 'userPrincipalName']]) {
-    const res = await ctx.graph('GET', p);
+    const res = await ctx.graphAll(p);
     if (res.ok) for (const o of res.data.value || []) names[o.id] = o[label];
   }
   const nameOf = (id) => names[id] || id;

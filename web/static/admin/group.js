@@ -10,9 +10,9 @@ export default async function render(ctx) {
   if (!id) { ctx.fail('missingId', 'Open a group from the Groups list.'); return; }
   const g = await ctx.graph('GET', '/groups/' + encodeURIComponent(id));
   if (!g.ok) return ctx.failWith(g);
-  const m = await ctx.graph('GET', '/groups/' + encodeURIComponent(id) + '/members?$top=999');
+  const m = await ctx.graphAll('/groups/' + encodeURIComponent(id) + '/members?$top=999');
   if (!m.ok) return ctx.failWith(m);
-  const users = await ctx.graph('GET', '/users?$top=999');
+  const users = await ctx.graphAll('/users?$top=999');
   const members = m.data.value || [];
   const check = ctx.canWrite('POST /groups/{id}/members/$ref');
   const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };

@@ -9,10 +9,10 @@ const nickname = (name) => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-
 
 export default async function render(ctx) {
   ctx.heading('Groups');
-  const res = await ctx.graph('GET', '/groups?$top=999');
+  const res = await ctx.graphAll('/groups?$top=999');
   if (!res.ok) return ctx.failWith(res);
   const groups = res.data.value || [];
-  if (res.data['@odata.nextLink']) ctx.view.append(el('p', {class: 'note'}, 'Showing the first 999 groups: this page does not page further yet.'));
+  if (res.truncated) ctx.view.append(el('p', {class: 'note'}, 'Showing the first ' + groups.length + ' groups.'));
   ctx.view.append(
     table('Groups (' + groups.length + ')', ['Name', 'Description', 'Role-assignable'],
       groups.map((g) => el('tr', {'data-group': g.displayName},

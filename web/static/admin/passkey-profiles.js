@@ -95,7 +95,7 @@ export default async function render(ctx) {
   const res = await ctx.graph('GET', path);
   if (!res.ok) return ctx.failWith(res);
   const {nameOf} = await directoryNames(ctx);
-  const groupsRes = await ctx.graph('GET', '/groups?$top=999');
+  const groupsRes = await ctx.graphAll('/groups?$top=999');
   const c = res.data;
   const profiles = c.passkeyProfiles || [];
   const include = c.includeTargets || [];

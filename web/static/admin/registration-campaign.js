@@ -14,7 +14,7 @@ const method = 'microsoftAuthenticator';
 
 export default async function render(ctx) {
   ctx.heading('Registration campaign');
-  const [res, users, groups] = await Promise.all([ctx.graph('GET', policyPath), ctx.graph('GET', '/users?$top=999'), ctx.graph('GET', '/groups?$top=999')]);
+  const [res, users, groups] = await Promise.all([ctx.graph('GET', policyPath), ctx.graphAll('/users?$top=999'), ctx.graphAll('/groups?$top=999')]);
   if (!res.ok) return ctx.failWith(res);
   const c = ((res.data.registrationEnforcement || {}).authenticationMethodsRegistrationCampaign) || {};
   const userOpts = users.ok ? users.data.value.map((u) => [u.id, u.userPrincipalName]) : [];

@@ -9,7 +9,7 @@ const levelBadge = (l) => el('span', {class: 'badge ' + (l === 'high' ? 'bad' : 
 
 export default async function render(ctx) {
   ctx.heading('Risky users');
-  const res = await ctx.graph('GET', '/identityProtection/riskyUsers?$top=999');
+  const res = await ctx.graphAll('/identityProtection/riskyUsers?$top=999');
   if (!res.ok) return ctx.failWith(res);
   const list = res.data.value || [];
   const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };

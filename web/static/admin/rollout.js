@@ -19,7 +19,7 @@ function meter(n, of, label) {
 
 export default async function render(ctx) {
   ctx.heading('Rollout by wave');
-  const groups = await ctx.graph('GET', '/groups?$top=999');
+  const groups = await ctx.graphAll('/groups?$top=999');
   if (!groups.ok) return ctx.failWith(groups);
   const gs = (groups.data.value || []).slice().sort((a, b) => waveRank(a.displayName) - waveRank(b.displayName) || a.displayName.localeCompare(b.displayName));
   const chosen = param('group') || (gs.find((g) => waveRank(g.displayName) < 2) || gs[0] || {}).id;

@@ -13,7 +13,7 @@ export default async function render(ctx) {
   const res = await ctx.graph('GET', path);
   if (!res.ok) return ctx.failWith(res);
   const {nameOf} = await directoryNames(ctx);
-  const groups = await ctx.graph('GET', '/groups?$top=999');
+  const groups = await ctx.graphAll('/groups?$top=999');
   const c = res.data;
   const targetOptions = [['all_users', 'All users']].concat((groups.ok ? groups.data.value || [] : []).map((g) => [g.id, g.displayName]));
   const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };

@@ -99,7 +99,7 @@ export default async function render(ctx) {
   const patch = ctx.canWrite('PATCH /users/{id}');
 
   const [methods, groups] = await Promise.all([ctx.graph('GET', '/users/' + uid + '/authentication/methods'),
-    ctx.graph('GET', '/users/' + uid + '/memberOf?$top=999')]);
+    ctx.graphAll('/users/' + uid + '/memberOf?$top=999')]);
   const list = methods.ok ? methods.data.value || [] : [];
   const models = {};
   await Promise.all(list.filter((m) => m.aaGuid).map(async (m) => {

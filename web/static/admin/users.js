@@ -8,13 +8,13 @@ import {table, form, action} from './form.js';
 
 export default async function render(ctx) {
   ctx.heading('Users');
-  const res = await ctx.graph('GET', '/users?$top=999');
+  const res = await ctx.graphAll('/users?$top=999');
   if (!res.ok) return ctx.failWith(res);
   const users = res.data.value || [];
   const patch = ctx.canWrite('PATCH /users/{id}');
   const reload = (msg) => async () => { await ctx.rerender(); ctx.say(msg); };
 
-  if (res.data['@odata.nextLink']) ctx.view.append(el('p', {class: 'note'}, 'Showing the first 999 users: this page does not page further yet.'));
+  if (res.truncated) ctx.view.append(el('p', {class: 'note'}, 'Showing the first ' + users.length + ' users.'));
   ctx.view.append(
     table('Users (' + users.length + ')', ['User principal name', 'Display name', 'Account', 'Emergency access', ''],
       users.map((u) => el('tr', {'data-user': u.userPrincipalName},
