@@ -127,3 +127,78 @@ func truncate(t testing.TB, dsn string, tables ...string) {
 		t.Fatal(err)
 	}
 }
+
+// An authenticator without a counter (always 0) signs in without its row
+// being rewritten while nothing but a last use under a minute old would
+// change; its record is still stored only while the passkey is not
+// flagged, and a new backup state or an older last use is written.
+func TestCounterlessUseWritesOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	db, dsn := openDSN(t)
+	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "synced@lab.example", DisplayName: "S", AccountEnabled: true}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := ceremony.Credential{ID: []byte("synced-cred"), MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
+		AttestationFormat: "none", AttestationType: "none", DisplayName: "key", BackupEligible: true, BackupState: true}
+	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rowVersion := func() (xmin string, lastUsed *time.Time) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, `SELECT xmin::text, last_used_at FROM webauthn_credentials WHERE id = $1`, cred.ID).Scan(&xmin, &lastUsed); err != nil {
+			t.Fatal(err)
+		}
+		return xmin, lastUsed
+	}
+	w := signinlog.NewBatchWriter(db.SignIns(), signinlog.Options{})
+	defer w.Close(ctx)
+	use := func(at time.Time, backup bool) error {
+		return w.WriteUse(ctx, signIn("synced@lab.example"), &signinlog.CredentialUse{CredentialID: cred.ID, SignCount: 0, BackupState: backup, At: at})
+	}
+	now := time.Now()
+	if err := use(now, true); err != nil {
+		t.Fatal(err)
+	}
+	first, lastUsed := rowVersion()
+	if lastUsed == nil {
+		t.Fatal("the first use was not written")
+	}
+	records := countRows(t, dsn, "signin_logs")
+	if err := use(now.Add(20*time.Second), true); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := rowVersion(); again != first {
+		t.Fatalf("a use 20 s later with nothing else new rewrote the row (xmin %s -> %s)", first, again)
+	}
+	if n := countRows(t, dsn, "signin_logs"); n != records+1 {
+		t.Fatalf("its record: %d rows, want %d", n, records+1)
+	}
+	if err := use(now.Add(30*time.Second), false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.WebAuthn().GetCredential(ctx, cred.ID); got.BackupState {
+		t.Fatal("a new backup state was not written")
+	}
+	if err := use(now.Add(2*time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, at := rowVersion(); at == nil || at.Before(now.Add(2*time.Minute).Add(-time.Second)) {
+		t.Fatalf("a use over a minute after the last was not written: %v", at)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE webauthn_credentials SET clone_suspected = true WHERE id = $1`, cred.ID); err != nil {
+		t.Fatal(err)
+	}
+	records = countRows(t, dsn, "signin_logs")
+	if err := use(now.Add(2*time.Minute+10*time.Second), false); !errors.Is(err, signinlog.ErrCounterNotAdvanced) {
+		t.Fatalf("a use of a flagged passkey: %v", err)
+	}
+	if n := countRows(t, dsn, "signin_logs"); n != records {
+		t.Fatalf("a flagged passkey's use stored its record")
+	}
+}

@@ -34,7 +34,11 @@ var _ signinlog.Store = (*SignIns)(nil)
 // (it must still grow, or stay 0 for authenticators without a counter, on a
 // credential not flagged as cloned) and inserts the records whose use
 // advanced or that carry none; it returns the sign-in ids whose use
-// advanced. ON CONFLICT DO NOTHING makes a retried record (same id, same
+// advanced. A use that changes nothing but a last use less than a minute
+// old (an authenticator without a counter, the same backup state) writes
+// no row (kept): the credential is only checked, so a busy passkey's row
+// is not rewritten, with its WAL, on every sign-in; its lastUsedDateTime
+// is then at most a minute behind. ON CONFLICT DO NOTHING makes a retried record (same id, same
 // time) a no-op; the key carries the time because the table is partitioned
 // by it (migrations/020_log_partitions.sql).
 // The alert follows its sign-in, only if the sign-in was stored (sign_in_id
@@ -47,14 +51,19 @@ const (
 		adv AS (
 			UPDATE webauthn_credentials c SET sign_count = r.cnt, backup_state = r.bs, last_used_at = r.used_at
 			FROM r WHERE r.has_use AND c.id = r.cred AND NOT c.clone_suspected AND (c.sign_count < r.cnt OR (c.sign_count = 0 AND r.cnt = 0))
+				AND NOT (c.sign_count = r.cnt AND c.backup_state = r.bs AND COALESCE(c.last_used_at >= r.used_at - interval '1 minute', false))
 			RETURNING r.id),
+		kept AS (
+			SELECT r.id FROM r JOIN webauthn_credentials c ON c.id = r.cred
+			WHERE r.has_use AND NOT c.clone_suspected AND c.sign_count = 0 AND r.cnt = 0
+				AND c.backup_state = r.bs AND c.last_used_at >= r.used_at - interval '1 minute'),
 		ins AS (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
 			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec FROM r
-			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv)
+			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv) OR r.id IN (SELECT id FROM kept)
 			ON CONFLICT (created_date_time, id) DO NOTHING)
-		SELECT id FROM adv`
+		SELECT id FROM adv UNION ALL SELECT id FROM kept`
 	insertAlerts = `INSERT INTO security_alerts (id, sign_in_id, created_date_time, last_update_date_time, status, severity,
 			title, description, user_id, user_principal_name, user_display_name)
 		SELECT id::uuid, sid::uuid, t, t, 'new', sev, title, descr, NULLIF(uid, '')::uuid, upn, dn
