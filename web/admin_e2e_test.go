@@ -127,23 +127,29 @@ const (
 // TestBrowserAdminRollout plays the seed scenario's admin side in the
 // admin pages (docs/web.md): after the bootstrap every change is made in
 // the pages; the API is only read, to check results.
+// adminSignsIn bootstraps as the other browser tests do (TAP on, an
+// administrator with a pass and the Global Administrator role), signs the
+// administrator in with the pass and takes an admin token in the page.
+func (b *browser) adminSignsIn(l *lab) (adminID string) {
+	b.t.Helper()
+	l.call("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", `{"state":"enabled","isUsableOnce":true}`, 200)
+	adminID, adminPass := l.userWithTAP("admin@lab.example", "Lab Admin")
+	l.call("POST", "/v1.0/roleManagement/directory/roleAssignments",
+		fmt.Sprintf(`{"principalId":%q,"roleDefinitionId":"Global Administrator","directoryScopeId":"/"}`, adminID), 201)
+	b.signInWithTAP("admin@lab.example", adminPass)
+	b.goTo("/admin", "#get-token")
+	b.do("use my session", chromedp.Click(chromedp.ID("get-token")))
+	b.waitFor("overview tiles", `document.querySelectorAll('#view .tiles li').length >= 7`)
+	return adminID
+}
+
 func TestBrowserAdminRollout(t *testing.T) {
 	b := newBrowser(t)
 	l := newLab(t)
 	b.origin = l.origin
 
-	// Bootstrap, as the other browser tests do: TAP on, an administrator
-	// with a pass and the Global Administrator role.
-	l.call("PATCH", "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass", `{"state":"enabled","isUsableOnce":true}`, 200)
-	adminID, adminPass := l.userWithTAP("admin@lab.example", "Lab Admin")
-	l.call("POST", "/v1.0/roleManagement/directory/roleAssignments",
-		fmt.Sprintf(`{"principalId":%q,"roleDefinitionId":"Global Administrator","directoryScopeId":"/"}`, adminID), 201)
-
-	// 1. The admin signs in with the pass and takes an admin token.
-	b.signInWithTAP("admin@lab.example", adminPass)
-	b.goTo("/admin", "#get-token")
-	b.do("use my session", chromedp.Click(chromedp.ID("get-token")))
-	b.waitFor("overview tiles", `document.querySelectorAll('#view .tiles li').length >= 7`)
+	// 1. The admin signs in with a pass and takes an admin token.
+	b.adminSignsIn(l)
 	b.shot("admin-overview")
 
 	// 2. Users: the pilot users.
