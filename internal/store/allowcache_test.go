@@ -135,20 +135,8 @@ func TestAllowListCacheAcrossServers(t *testing.T) {
 func TestCounterUpdateDoesNotNotify(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
-	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "quiet@lab.example", DisplayName: "Q", AccountEnabled: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := ceremony.Credential{ID: []byte{7, 7}, MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
-		AttestationFormat: "none", AttestationType: "none", DisplayName: "key", SignCount: 1}
-	if _, err := db.WebAuthn().CreateCredential(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	u, c := userWithPasskey(t, db, "quiet@lab.example", ceremony.Credential{ID: []byte{7, 7}, SignCount: 1})
+	conn := connect(t, dsn)
 	if _, err := conn.Exec(ctx, `LISTEN rpserver_allow_list`); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/rpserver/rpserver/internal/ceremony"
-	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/signin"
 	"github.com/rpserver/rpserver/internal/store"
 )
@@ -32,24 +30,12 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	u, err := writer.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "facts@lab.example", DisplayName: "Facts", AccountEnabled: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := ceremony.Credential{ID: []byte("facts-cred"), MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
-		AttestationFormat: "none", AttestationType: "none", DisplayName: "key"}
-	if _, err := writer.WebAuthn().CreateCredential(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
+	u, cred := userWithPasskey(t, writer, "facts@lab.example", ceremony.Credential{ID: []byte("facts-cred")})
 	allow, err := reader.WebAuthn().AllowList(ctx, u.UserPrincipalName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, dsn)
 	exec := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := conn.Exec(ctx, sql, args...); err != nil {
@@ -185,20 +171,8 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 func TestSignInFactsCopyTAPEndsOnTime(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
-	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "tapclock@lab.example", DisplayName: "T", AccountEnabled: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := ceremony.Credential{ID: []byte("tapclock-cred"), MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
-		AttestationFormat: "none", AttestationType: "none", DisplayName: "key"}
-	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	u, cred := userWithPasskey(t, db, "tapclock@lab.example", ceremony.Credential{ID: []byte("tapclock-cred")})
+	conn := connect(t, dsn)
 	// A 1-minute pass that started 58.5 s ago: usable for 1.5 s more.
 	if _, err := conn.Exec(ctx, `INSERT INTO temporary_access_passes (id, user_id, secret_hash, created_at, start_at, lifetime_minutes, is_usable_once)
 		VALUES (gen_random_uuid(), $1, 'x', now(), now() - interval '58.5 seconds', 1, false)`, u.ID); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/rpserver/rpserver/internal/directory"
 	"github.com/rpserver/rpserver/internal/ratelimit"
 	"github.com/rpserver/rpserver/internal/signinlog"
+	"github.com/rpserver/rpserver/internal/store"
 )
 
 // The passkey sign-in's two round trips: the challenge taken with the
@@ -23,15 +24,7 @@ import (
 func TestPasskeySignInRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
-	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "pk@lab.example", DisplayName: "PK", AccountEnabled: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := ceremony.Credential{ID: []byte{1, 2, 3, 4}, MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
-		AttestationFormat: "none", AttestationType: "none", DisplayName: "key", SignCount: 5}
-	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
+	u, cred := userWithPasskey(t, db, "pk@lab.example", ceremony.Credential{ID: []byte{1, 2, 3, 4}, SignCount: 5})
 	allow, err := db.WebAuthn().AllowList(ctx, u.UserPrincipalName)
 	if err != nil || len(allow.Credentials) != 1 || allow.UserID != u.ID {
 		t.Fatalf("begin: %+v %v", allow, err)
@@ -79,11 +72,7 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 	}
 
 	// Used nonces go a minute past their expiry, on PostgreSQL's clock.
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, dsn)
 	if _, err := conn.Exec(ctx, `INSERT INTO webauthn_used_challenges (nonce, expires_at) VALUES ('old', now() - interval '61 seconds'), ('recent', now() - interval '50 seconds')`); err != nil {
 		t.Fatal(err)
 	}
@@ -115,15 +104,53 @@ func TestPasskeySignInRoundTrips(t *testing.T) {
 	}
 }
 
-// truncate empties tables as a crash empties unlogged ones.
-func truncate(t testing.TB, dsn string, tables ...string) {
+// userWithPasskey creates an enabled user named upn and a passkey for it:
+// cred with what it leaves empty filled in (owner, ids, a dummy key, "none"
+// attestation).
+func userWithPasskey(t testing.TB, db *store.DB, upn string, cred ceremony.Credential) (directory.User, ceremony.Credential) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: upn, DisplayName: upn, AccountEnabled: true}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred.UserID = u.ID
+	if cred.MethodID == "" {
+		cred.MethodID = uuid.NewString()
+	}
+	if cred.AAGUID == "" {
+		cred.AAGUID = uuid.NewString()
+	}
+	if cred.PublicKey == nil {
+		cred.PublicKey = []byte{0xa5}
+	}
+	if cred.AttestationFormat == "" {
+		cred.AttestationFormat, cred.AttestationType = "none", "none"
+	}
+	if cred.DisplayName == "" {
+		cred.DisplayName = "key"
+	}
+	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	return u, cred
+}
+
+// connect is a connection of the test's own to dsn, closed at its end.
+func connect(t testing.TB, dsn string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "TRUNCATE "+strings.Join(tables, ", ")); err != nil {
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// truncate empties tables as a crash empties unlogged ones.
+func truncate(t testing.TB, dsn string, tables ...string) {
+	t.Helper()
+	if _, err := connect(t, dsn).Exec(context.Background(), "TRUNCATE "+strings.Join(tables, ", ")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -135,20 +162,8 @@ func truncate(t testing.TB, dsn string, tables ...string) {
 func TestCounterlessUseWritesOnlyWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
-	u, err := db.Directory().CreateUser(ctx, directory.User{ID: uuid.NewString(), UserPrincipalName: "synced@lab.example", DisplayName: "S", AccountEnabled: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := ceremony.Credential{ID: []byte("synced-cred"), MethodID: uuid.NewString(), UserID: u.ID, PublicKey: []byte{0xa5}, AAGUID: uuid.NewString(),
-		AttestationFormat: "none", AttestationType: "none", DisplayName: "key", BackupEligible: true, BackupState: true}
-	if _, err := db.WebAuthn().CreateCredential(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	_, cred := userWithPasskey(t, db, "synced@lab.example", ceremony.Credential{ID: []byte("synced-cred"), BackupEligible: true, BackupState: true})
+	conn := connect(t, dsn)
 	rowVersion := func() (xmin string, lastUsed *time.Time) {
 		t.Helper()
 		if err := conn.QueryRow(ctx, `SELECT xmin::text, last_used_at FROM webauthn_credentials WHERE id = $1`, cred.ID).Scan(&xmin, &lastUsed); err != nil {
