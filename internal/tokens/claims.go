@@ -1,0 +1,144 @@
+package tokens
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// appendClaims appends c encoded as encoding/json encodes Claims (the same
+// keys in the same order, the same omissions, NumericDate at TimePrecision,
+// Audience always an array), without reflection: a session token is
+// minted on every sign-in, and the reflective encoder, with its
+// re-validation of every MarshalJSON result and of Data, was a third of
+// the mint's time beside the signature. TestAppendClaimsMatchesJSON holds
+// it to encoding/json's bytes. Data must be valid JSON; it is appended as
+// it is, so it is checked (json.Valid) rather than trusted.
+func appendClaims(b []byte, c *Claims) ([]byte, error) {
+	if len(c.Data) > 0 && !json.Valid(c.Data) {
+		return b, errInvalidData // what json.Marshal would refuse too
+	}
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			b = appendJSONString(b, v)
+		}
+	}
+	strs := func(k string, vs []string, always bool) {
+		if len(vs) == 0 && !always {
+			return
+		}
+		key(k)
+		if vs == nil {
+			b = append(b, "null"...)
+			return
+		}
+		b = append(b, '[')
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	date := func(k string, d *jwt.NumericDate) {
+		if d != nil {
+			key(k)
+			b = appendNumericDate(b, d.Time)
+		}
+	}
+	r := &c.RegisteredClaims
+	str("iss", r.Issuer)
+	str("sub", r.Subject)
+	// ClaimStrings has no omitempty of its own beyond length: encoding/json
+	// omits a nil or empty slice, and MarshalSingleStringAsArray (true, the
+	// library's default, never changed here) keeps one audience an array.
+	strs("aud", r.Audience, false)
+	date("exp", r.ExpiresAt)
+	date("nbf", r.NotBefore)
+	date("iat", r.IssuedAt)
+	str("jti", r.ID)
+	str("upn", c.UPN)
+	str("name", c.Name)
+	strs("roles", c.Roles, false)
+	strs("wids", c.Wids, false)
+	strs("amr", c.AMR, false)
+	str("sid", c.SID)
+	if c.AuthTime != 0 {
+		key("auth_time")
+		b = strconv.AppendInt(b, c.AuthTime, 10)
+	}
+	if len(c.Data) > 0 {
+		key("dat")
+		b = appendCompactJSON(b, c.Data)
+	}
+	return append(b, '}'), nil
+}
+
+var errInvalidData = errors.New("tokens: the claims' data is not valid JSON")
+
+// appendNumericDate is jwt.NumericDate's MarshalJSON: whole seconds, then
+// the fraction at TimePrecision's digits (set to microseconds in init).
+func appendNumericDate(b []byte, t time.Time) []byte {
+	t = t.Truncate(jwt.TimePrecision)
+	b = strconv.AppendInt(b, t.Unix(), 10)
+	digits := 0
+	for p := jwt.TimePrecision; p < time.Second; p *= 10 {
+		digits++
+	}
+	if digits == 0 {
+		return b
+	}
+	b = append(b, '.')
+	var tmp [20]byte
+	frac := strconv.AppendInt(tmp[:0], int64(t.Nanosecond()/int(jwt.TimePrecision)), 10)
+	for range digits - len(frac) {
+		b = append(b, '0')
+	}
+	return append(b, frac...)
+}
+
+// appendJSONString appends s as a JSON string. Strings of plain printable
+// ASCII, which are what tokens carry (ids, UPNs, method names), are copied;
+// anything else is left to encoding/json, so escaping (HTML characters,
+// control characters, invalid UTF-8, U+2028/9) is exactly its.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendCompactJSON appends valid JSON as encoding/json embeds a
+// json.RawMessage: compacted, with HTML characters escaped. Data made by
+// json.Marshal is already both, and is copied.
+func appendCompactJSON(b, raw []byte) []byte {
+	for _, c := range raw {
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			q, _ := json.Marshal(json.RawMessage(raw)) // valid (checked by the caller)
+			return append(b, q...)
+		}
+	}
+	return append(b, raw...)
+}
