@@ -108,7 +108,21 @@ type Use struct {
 	SignCount    uint32
 	BackupState  bool
 	At           time.Time
+	// Unchanged: the use changes nothing worth a write, by the credential
+	// as it was read (an authenticator without a counter, 0 before and
+	// after; the same backup state; a last use under UseRefresh old), so
+	// the caller stores only the sign-in's record. The counter rule has
+	// nothing to order between such uses, so there is no conditional
+	// update to make; a passkey flagged between that read and the record's
+	// commit is refused from its next sign-in on.
+	Unchanged bool
 }
+
+// UseRefresh is how stale a credential's last use may grow before an
+// unchanged use writes it again: lastUsedDateTime of a passkey without a
+// counter is at most this far behind (the store's conditional update
+// uses the same interval).
+const UseRefresh = time.Minute
 
 // Verify checks an assertion against its taken challenge and the
 // credential it claims (nil: not registered) with its owner, without I/O.
@@ -136,6 +150,8 @@ func (s *Service) Verify(a *Assertion, ch Challenge, cred *Credential, user User
 	}
 	now := s.Now()
 	use := Use{CredentialID: c.ID, SignCount: ad.Counter, BackupState: ad.Flags.HasBackupState(), At: now}
+	use.Unchanged = c.SignCount == 0 && ad.Counter == 0 && c.BackupState == use.BackupState &&
+		c.LastUsedAt != nil && !c.LastUsedAt.Before(now.Add(-UseRefresh))
 	c.SignCount, c.BackupState, c.LastUsedAt = ad.Counter, use.BackupState, &now
 	return LoginResult{User: user, Credential: c}, use, nil
 }

@@ -291,7 +291,8 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // one statement records the sealed challenge's nonce as used while its
 // epoch is current (takeChallengeSQL: an unlogged row, no WAL flush) and
 // reads the credential the assertion names, only the columns verification
-// and the sign-in record need, with the Conditional Access version and
+// and the sign-in record need (and its last use, so an unchanged use
+// writes nothing: ceremony.Use.Unchanged), with the Conditional Access version and
 // its owner's sign-in facts version (migration 029). The owner's Facts
 // come from this server's copy when that version is the copy's
 // (factsCache: then the statement carries none of the facts' subqueries);
@@ -315,7 +316,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		methodID, owner, aaguid        pgtype.Text
 		format, attType, model, attach pgtype.Text
 		profile                        pgtype.Text
-		expires, reserved, now         pgtype.Timestamptz
+		expires, reserved, now, used   pgtype.Timestamptz
 		version                        int64
 		epoch, factsVersion            pgtype.Int8
 		failures                       pgtype.Int4
@@ -333,7 +334,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 	}
 	a.Challenge = ch
 	dest := []any{&expires, &version, &epoch, &now, &factsVersion,
-		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile}
+		&credID, &methodID, &owner, &pub, &aaguid, &format, &attType, &model, &be, &bs, &uv, &count, &clone, &trans, &attach, &profile, &used}
 	if !haveCopy {
 		dest = append(dest, f.copyDest()...)
 	}
@@ -365,6 +366,9 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		AttestationType: attType.String, BackupEligible: be.Bool, BackupState: bs.Bool, UserVerified: uv.Bool, SignCount: uint32(count.Int64), CloneSuspected: clone.Bool,
 		Transports: trans, Attachment: attach.String, PasskeyProfileID: profile.String}
 	c.Attestation.Model = model.String
+	if used.Valid {
+		c.LastUsedAt = &used.Time
+	}
 	a.Credential = c
 	switch {
 	case !haveCopy:
@@ -429,7 +433,7 @@ func takePasskeyAssertionSQL(shape takeShape) string {
 			COALESCE(fv.version, 0),
 			c.id, c.method_id::text, c.user_id::text, c.public_key, c.aaguid::text, c.attestation_format, c.attestation_type,
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
-			c.transports, c.attachment, c.passkey_profile_id, ` + facts + grant + `
+			c.transports, c.attachment, c.passkey_profile_id, c.last_used_at, ` + facts + grant + `
 		FROM (SELECT) one LEFT JOIN taken t ON true
 			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4
 			LEFT JOIN sign_in_facts_versions fv ON fv.user_id = c.user_id`

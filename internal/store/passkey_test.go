@@ -184,6 +184,16 @@ func TestCounterlessUseWritesOnlyWhatChanged(t *testing.T) {
 	if lastUsed == nil {
 		t.Fatal("the first use was not written")
 	}
+	// The take reads the last use, so the sign-in can tell an unchanged
+	// use (ceremony.Use.Unchanged) and write only its record.
+	allow, err := db.WebAuthn().AllowList(ctx, "synced@lab.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := ceremony.Challenge{Hash: []byte("last-use"), Kind: ceremony.KindAuthentication, ExpiresAt: time.Now().Add(time.Minute), Epoch: allow.Epoch}
+	if a, err := db.Factors().TakePasskeyAssertion(ctx, ch, cred.ID, nil); err != nil || a.Credential == nil || a.Credential.LastUsedAt == nil || !a.Credential.LastUsedAt.Equal(*lastUsed) {
+		t.Fatalf("take: %+v %v, want the last use %v", a.Credential, err, lastUsed)
+	}
 	records := countRows(t, dsn, "signin_logs")
 	if err := use(now.Add(20*time.Second), true); err != nil {
 		t.Fatal(err)
