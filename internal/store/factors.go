@@ -421,12 +421,17 @@ type takeShape struct{ reserve, facts bool }
 // answered either way.
 func takePasskeyAssertionSQL(shape takeShape) string {
 	with, grant, facts := "", "NULL::timestamptz, NULL::int", ""
+	// The owner is joined only for its facts: a credential cannot outlive
+	// its user (the foreign key cascades), so the lean shape reads the
+	// credential alone.
+	credential := "webauthn_credentials c"
 	if shape.reserve {
 		with = ",\n\t\treserved AS (" + reserveAttemptSQL(5) + ")"
 		grant = "(SELECT window_start FROM reserved), (SELECT failures FROM client_attempts WHERE client_key = $5::text)"
 	}
 	if shape.facts {
 		facts = factsCopyColumns + ",\n\t\t\t"
+		credential = "(webauthn_credentials c JOIN users u ON u.id = c.user_id)"
 	}
 	return `WITH taken AS (` + takeChallengeSQL + `)` + with + `
 		SELECT t.expires_at, (SELECT version FROM conditional_access_version), (SELECT epoch FROM webauthn_challenge_epoch), now(),
@@ -435,7 +440,7 @@ func takePasskeyAssertionSQL(shape takeShape) string {
 			c.attestation->>'model', c.backup_eligible, c.backup_state, c.user_verified, c.sign_count, c.clone_suspected,
 			c.transports, c.attachment, c.passkey_profile_id, c.last_used_at, ` + facts + grant + `
 		FROM (SELECT) one LEFT JOIN taken t ON true
-			LEFT JOIN (webauthn_credentials c JOIN users u ON u.id = c.user_id) ON t.expires_at IS NOT NULL AND c.id = $4
+			LEFT JOIN ` + credential + ` ON t.expires_at IS NOT NULL AND c.id = $4
 			LEFT JOIN sign_in_facts_versions fv ON fv.user_id = c.user_id`
 }
 
