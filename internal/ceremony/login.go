@@ -110,11 +110,10 @@ type Use struct {
 	At           time.Time
 	// Unchanged: the use changes nothing worth a write, by the credential
 	// as it was read (an authenticator without a counter, 0 before and
-	// after; the same backup state; a last use under UseRefresh old), so
-	// the caller stores only the sign-in's record. The counter rule has
-	// nothing to order between such uses, so there is no conditional
-	// update to make; a passkey flagged between that read and the record's
-	// commit is refused from its next sign-in on.
+	// after; the same backup state; a last use under UseRefresh old and
+	// not ahead of this server's clock), so the caller need not rewrite
+	// the credential: it only checks, with the sign-in's record, that the
+	// credential is still there, unflagged and without a counter.
 	Unchanged bool
 }
 
@@ -150,8 +149,10 @@ func (s *Service) Verify(a *Assertion, ch Challenge, cred *Credential, user User
 	}
 	now := s.Now()
 	use := Use{CredentialID: c.ID, SignCount: ad.Counter, BackupState: ad.Flags.HasBackupState(), At: now}
+	// A last use ahead of this clock (written by a server whose clock runs
+	// ahead) is rewritten, or it would stand until real time passed it.
 	use.Unchanged = c.SignCount == 0 && ad.Counter == 0 && c.BackupState == use.BackupState &&
-		c.LastUsedAt != nil && !c.LastUsedAt.Before(now.Add(-UseRefresh))
+		c.LastUsedAt != nil && !c.LastUsedAt.Before(now.Add(-UseRefresh)) && !c.LastUsedAt.After(now)
 	c.SignCount, c.BackupState, c.LastUsedAt = ad.Counter, use.BackupState, &now
 	return LoginResult{User: user, Credential: c}, use, nil
 }

@@ -12,7 +12,7 @@ import (
 // TestUseUnchangedOnlyWhenNothingChanges: a verified use is Unchanged (the
 // caller writes only the sign-in's record) exactly when the authenticator
 // has no counter, the backup state is the stored one and the stored last
-// use is under UseRefresh old.
+// use is under UseRefresh old and not ahead of this server's clock.
 func TestUseUnchangedOnlyWhenNothingChanges(t *testing.T) {
 	l := newBenchLab(t) // Microsoft Authenticator (iOS): counter always 0, not backed up
 	ms := l.svc.store.(*memStore)
@@ -30,6 +30,7 @@ func TestUseUnchangedOnlyWhenNothingChanges(t *testing.T) {
 		{"used 10 s ago", func(c *Credential) { c.LastUsedAt = ago(10 * time.Second) }, true},
 		{"used 2 min ago", func(c *Credential) { c.LastUsedAt = ago(2 * time.Minute) }, false},
 		{"another backup state", func(c *Credential) { c.LastUsedAt, c.BackupState = ago(10*time.Second), true }, false},
+		{"used ahead of this clock", func(c *Credential) { c.LastUsedAt = ago(-30 * time.Second) }, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

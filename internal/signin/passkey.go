@@ -108,7 +108,7 @@ func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome
 // the challenge with the credential, its owner's facts and the policy
 // version (reserving att's attempt in the same statement), and verifies
 // the assertion; the returned use is committed with the sign-in's record
-// (nil when the use changes nothing: ceremony.Use.Unchanged).
+// (only checked there when it changes nothing: ceremony.Use.Unchanged).
 // A counter that did not grow marks the passkey.
 func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *ratelimit.Attempt) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
 	a, err := s.d.Ceremony.ParseAssertion(credential)
@@ -143,10 +143,8 @@ func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *rat
 	if err != nil {
 		return res, pre, nil, err
 	}
-	if use.Unchanged {
-		return res, pre, nil, nil // only the record is written
-	}
-	return res, pre, &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At}, nil
+	return res, pre, &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
+		CheckOnly: use.Unchanged}, nil
 }
 
 // useRefused is the answer when the commit of a passkey's use and its

@@ -140,6 +140,12 @@ type CredentialUse struct {
 	SignCount    uint32
 	BackupState  bool
 	At           time.Time
+	// CheckOnly: the use changes nothing (ceremony.Use.Unchanged), so
+	// nothing of the credential is written; the record is stored only if,
+	// at the commit, the credential is still there, unflagged and without
+	// a counter (ErrCounterNotAdvanced otherwise, as for a counter that no
+	// longer advances).
+	CheckOnly bool
 }
 
 // Entry is a record with, for a passkey sign-in, its credential use.

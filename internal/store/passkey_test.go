@@ -227,3 +227,90 @@ func TestCounterlessUseWritesOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("a flagged passkey's use stored its record")
 	}
 }
+
+// TestCheckOnlyUseIsCheckedAtCommit: a use that changes nothing
+// (signinlog.CredentialUse.CheckOnly) writes only its record, and only
+// while the credential is there, unflagged and without a counter; a
+// retried record is not taken for a refused one; in a batch with a use
+// that writes, it is checked by that statement instead.
+func TestCheckOnlyUseIsCheckedAtCommit(t *testing.T) {
+	ctx := context.Background()
+	db, dsn := openDSN(t)
+	conn := connect(t, dsn)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	_, cred := userWithPasskey(t, db, "check@lab.example", ceremony.Credential{ID: []byte("check-cred")})
+	_, other := userWithPasskey(t, db, "write@lab.example", ceremony.Credential{ID: []byte("write-cred")})
+	exec(`UPDATE webauthn_credentials SET last_used_at = $1`, now)
+	xmin := func(id []byte) string {
+		t.Helper()
+		var x string
+		if err := conn.QueryRow(ctx, `SELECT xmin::text FROM webauthn_credentials WHERE id = $1`, id).Scan(&x); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	checkOnly := func(id []byte) signinlog.Entry {
+		return signinlog.Entry{SignIn: signIn("check@lab.example"), Use: &signinlog.CredentialUse{CredentialID: id, At: now, CheckOnly: true}}
+	}
+	insert := func(entries ...signinlog.Entry) []bool {
+		t.Helper()
+		na, err := db.SignIns().InsertEntries(ctx, entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return na
+	}
+	stored := func(id string) bool {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM signin_logs WHERE id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+
+	before := xmin(cred.ID)
+	plain := signinlog.Entry{SignIn: signIn("tap@lab.example")}
+	ok := checkOnly(cred.ID)
+	if na := insert(plain, ok); na[0] || na[1] || !stored(plain.SignIn.ID) || !stored(ok.SignIn.ID) {
+		t.Fatalf("a check-only use and a record without one: not advanced %v", na)
+	}
+	if xmin(cred.ID) != before {
+		t.Fatal("a check-only use rewrote its credential")
+	}
+	if na := insert(ok); na[0] {
+		t.Fatal("a retried record with a check-only use was refused")
+	}
+
+	// With a use that writes in the same batch, the statement with the
+	// update checks it (kept).
+	mixed := checkOnly(cred.ID)
+	write := signinlog.Entry{SignIn: signIn("write@lab.example"), Use: &signinlog.CredentialUse{CredentialID: other.ID, SignCount: 0, BackupState: true, At: now}}
+	if na := insert(mixed, write); na[0] || na[1] || !stored(mixed.SignIn.ID) || !stored(write.SignIn.ID) {
+		t.Fatalf("a mixed batch: not advanced %v", na)
+	}
+
+	for name, change := range map[string]string{
+		"flagged":  `UPDATE webauthn_credentials SET clone_suspected = true WHERE id = $1`,
+		"counting": `UPDATE webauthn_credentials SET sign_count = 5 WHERE id = $1`,
+		"deleted":  `DELETE FROM webauthn_credentials WHERE id = $1`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, c := userWithPasskey(t, db, name+"@lab.example", ceremony.Credential{ID: []byte(name + "-cred")})
+			exec(change, c.ID)
+			e, fine := checkOnly(c.ID), checkOnly(cred.ID)
+			if na := insert(e, fine); !na[0] || na[1] {
+				t.Fatalf("not advanced %v, want the %s credential's use refused and the other's kept", na, name)
+			}
+			if stored(e.SignIn.ID) || !stored(fine.SignIn.ID) {
+				t.Fatalf("the %s credential's record was stored, or its neighbour's was not", name)
+			}
+		})
+	}
+}

@@ -22,6 +22,12 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	if len(c.Data) > 0 && !json.Valid(c.Data) {
 		return b, errInvalidData // what json.Marshal would refuse too
 	}
+	if !jwt.MarshalSingleStringAsArray || fractionDigits() < 0 {
+		// Library settings this encoder does not follow: let the library's
+		// own MarshalJSON methods decide.
+		out, err := json.Marshal(c)
+		return append(b, out...), err
+	}
 	b = append(b, '{')
 	first := true
 	key := func(k string) {
@@ -98,11 +104,8 @@ var errInvalidData = errors.New("tokens: the claims' data is not valid JSON")
 func appendNumericDate(b []byte, t time.Time) []byte {
 	t = t.Truncate(jwt.TimePrecision)
 	b = strconv.AppendInt(b, t.Unix(), 10)
-	digits := 0
-	for p := jwt.TimePrecision; p < time.Second; p *= 10 {
-		digits++
-	}
-	if digits == 0 {
+	digits := fractionDigits()
+	if digits <= 0 {
 		return b
 	}
 	b = append(b, '.')
@@ -112,6 +115,21 @@ func appendNumericDate(b []byte, t time.Time) []byte {
 		b = append(b, '0')
 	}
 	return append(b, frac...)
+}
+
+// fractionDigits is how many decimals jwt.TimePrecision gives a
+// NumericDate, or -1 when it is not a power of ten from 1 ns to 1 s (which
+// NumericDate's own encoding handles and appendNumericDate does not).
+func fractionDigits() int {
+	digits := 0
+	p := jwt.TimePrecision
+	for ; p > 0 && p < time.Second; p *= 10 {
+		digits++
+	}
+	if p != time.Second {
+		return -1
+	}
+	return digits
 }
 
 // appendJSONString appends s as a JSON string. Strings of plain printable

@@ -102,6 +102,20 @@ func TestAppendClaimsMatchesJSON(t *testing.T) {
 	if _, err := appendClaims(nil, &Claims{Data: json.RawMessage(`{"a":`)}); err == nil {
 		t.Fatal("invalid data was encoded")
 	}
+	// Library settings appendClaims does not follow itself: it defers to
+	// encoding/json (the library's MarshalJSON methods).
+	defer func(p time.Duration, a bool) { jwt.TimePrecision, jwt.MarshalSingleStringAsArray = p, a }(jwt.TimePrecision, jwt.MarshalSingleStringAsArray)
+	for _, set := range []func(){
+		func() { jwt.TimePrecision = 3 * time.Millisecond },
+		func() { jwt.TimePrecision = 0 },
+		func() { jwt.TimePrecision = time.Microsecond; jwt.MarshalSingleStringAsArray = false },
+	} {
+		set()
+		want, _ := json.Marshal(full)
+		if got, err := appendClaims(nil, &full); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("with precision %v, single audience as array %v:\n got %s %v\nwant %s", jwt.TimePrecision, jwt.MarshalSingleStringAsArray, got, err, want)
+		}
+	}
 }
 
 func FuzzAppendClaims(f *testing.F) {
