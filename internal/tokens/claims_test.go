@@ -6,48 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// memKeyStore keeps signing keys in memory, for tests of the token format
-// that need no database (the persistence has its own tests).
-type memKeyStore struct {
-	mu   sync.Mutex
-	keys map[string]StoredKey
-}
-
-func (m *memKeyStore) EnsureSigningKey(_ context.Context, alg string, generate func() (StoredKey, error)) (StoredKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if k, ok := m.keys[alg]; ok {
-		return k, nil
-	}
-	k, err := generate()
-	if err != nil {
-		return k, err
-	}
-	if m.keys == nil {
-		m.keys = map[string]StoredKey{}
-	}
-	m.keys[alg] = k
-	return k, nil
-}
-
-func (m *memKeyStore) PublicKeys(context.Context) ([]StoredKey, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []StoredKey
-	for _, k := range m.keys {
-		out = append(out, k)
-	}
-	return out, nil
-}
-
-func memIssuer(t testing.TB) *Issuer {
+// memIssuer is an Issuer on memKeys (keykind_test.go), for tests of the
+// token format that need no database.
+func memIssuer(t testing.TB, issuer string) *Issuer {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -55,7 +22,7 @@ func memIssuer(t testing.TB) *Issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss, err := NewIssuer(context.Background(), &memKeyStore{}, sealer, "http://localhost:8080")
+	iss, err := NewIssuer(context.Background(), &memKeys{keys: map[string]StoredKey{}}, sealer, issuer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,16 +55,7 @@ func TestAppendClaimsMatchesJSON(t *testing.T) {
 		"negative auth time":      {AuthTime: -1},
 	}
 	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			want, err := json.Marshal(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := appendClaims(nil, &c)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("appendClaims:\n got %s %v\nwant %s", got, err, want)
-			}
-		})
+		t.Run(name, func(t *testing.T) { encodesAsJSON(t, c) })
 	}
 	if _, err := appendClaims(nil, &Claims{Data: json.RawMessage(`{"a":`)}); err == nil {
 		t.Fatal("invalid data was encoded")
@@ -111,10 +69,7 @@ func TestAppendClaimsMatchesJSON(t *testing.T) {
 		func() { jwt.TimePrecision = time.Microsecond; jwt.MarshalSingleStringAsArray = false },
 	} {
 		set()
-		want, _ := json.Marshal(full)
-		if got, err := appendClaims(nil, &full); err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("with precision %v, single audience as array %v:\n got %s %v\nwant %s", jwt.TimePrecision, jwt.MarshalSingleStringAsArray, got, err, want)
-		}
+		encodesAsJSON(t, full)
 	}
 }
 
@@ -130,15 +85,22 @@ func FuzzAppendClaims(f *testing.F) {
 		if json.Valid([]byte(data)) {
 			c.Data = json.RawMessage(data)
 		}
-		want, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := appendClaims(nil, &c)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("appendClaims:\n got %s %v\nwant %s", got, err, want)
-		}
+		encodesAsJSON(t, c)
 	})
+}
+
+// encodesAsJSON fails t unless appendClaims encodes c as json.Marshal does.
+func encodesAsJSON(t *testing.T, c Claims) {
+	t.Helper()
+	want, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := appendClaims(nil, &c)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("appendClaims (precision %v, single audience as array %v):\n got %s %v\nwant %s",
+			jwt.TimePrecision, jwt.MarshalSingleStringAsArray, got, err, want)
+	}
 }
 
 // TestMintMatchesLibrary: a minted token is the library's own JWS for the
@@ -146,7 +108,7 @@ func FuzzAppendClaims(f *testing.F) {
 // token is equal; an ES256 token's signature is not, so its header and
 // claims are compared and its signature verified), and Verify accepts both.
 func TestMintMatchesLibrary(t *testing.T) {
-	iss := memIssuer(t)
+	iss := memIssuer(t, "http://localhost:8080")
 	// Half a second: a fraction a float64 keeps exactly, so the verified
 	// times equal the minted ones.
 	at := time.Now().Truncate(time.Second).Add(time.Second / 2)
@@ -198,7 +160,7 @@ func TestMintMatchesLibrary(t *testing.T) {
 
 // BenchmarkMint is the session token a passkey sign-in mints, end to end.
 func BenchmarkMint(b *testing.B) {
-	iss := memIssuer(b)
+	iss := memIssuer(b, "http://localhost:8080")
 	c := sessionClaims()
 	b.ReportAllocs()
 	for range b.N {

@@ -2,7 +2,6 @@ package tokens
 
 import (
 	"context"
-	"crypto/rand"
 	"sync"
 	"testing"
 	"time"
@@ -44,16 +43,7 @@ func (m *memKeys) PublicKeys(context.Context) ([]StoredKey, error) {
 // session key (or a session signed with the admin key) is refused, though
 // both keys are the server's own and in its JWKS.
 func TestEachKeySignsItsOwnKind(t *testing.T) {
-	master := make([]byte, 32)
-	_, _ = rand.Read(master)
-	sealer, err := NewSealer(master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := NewIssuer(context.Background(), &memKeys{keys: map[string]StoredKey{}}, sealer, "https://lab")
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := memIssuer(t, "https://lab")
 	claims := func(aud string) Claims {
 		now := time.Now()
 		return Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: "https://lab", Subject: "u", Audience: jwt.ClaimStrings{aud},
