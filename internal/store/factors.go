@@ -291,8 +291,8 @@ func (s *Factors) SignInFacts(ctx context.Context, userID string) (signin.Facts,
 // one statement records the sealed challenge's nonce as used while its
 // epoch is current (takeChallengeSQL: an unlogged row, no WAL flush) and
 // reads the credential the assertion names, only the columns verification
-// and the sign-in record need (and its last use, so an unchanged use
-// writes nothing: ceremony.Use.Unchanged), with the Conditional Access version and
+// and the sign-in record need (and its last use, so a use that changes
+// nothing is only checked: ceremony.Use.Unchanged), with the Conditional Access version and
 // its owner's sign-in facts version (migration 029). The owner's Facts
 // come from this server's copy when that version is the copy's
 // (factsCache: then the statement carries none of the facts' subqueries);
