@@ -314,3 +314,29 @@ func TestCheckOnlyUseIsCheckedAtCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestUseAheadOfTheClockIsRewritten: a stored last use ahead of the use
+// (written by a server whose clock ran ahead) is not "under a minute
+// old": the use writes the row, so lastUsedDateTime does not stand in the
+// future (ceremony.Use.Unchanged judges the same).
+func TestUseAheadOfTheClockIsRewritten(t *testing.T) {
+	ctx := context.Background()
+	db, dsn := openDSN(t)
+	conn := connect(t, dsn)
+	_, cred := userWithPasskey(t, db, "ahead@lab.example", ceremony.Credential{ID: []byte("ahead-cred")})
+	now := time.Now()
+	if _, err := conn.Exec(ctx, `UPDATE webauthn_credentials SET last_used_at = $2 WHERE id = $1`, cred.ID, now.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	e := signinlog.Entry{SignIn: signIn("ahead@lab.example"), Use: &signinlog.CredentialUse{CredentialID: cred.ID, At: now}}
+	if na, err := db.SignIns().InsertEntries(ctx, []signinlog.Entry{e}); err != nil || na[0] {
+		t.Fatalf("not advanced %v, %v", na, err)
+	}
+	var at time.Time
+	if err := conn.QueryRow(ctx, `SELECT last_used_at FROM webauthn_credentials WHERE id = $1`, cred.ID).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if at.After(now.Add(time.Second)) {
+		t.Fatalf("the last use stayed ahead of the clock: %v (use at %v)", at, now)
+	}
+}

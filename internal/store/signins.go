@@ -35,8 +35,9 @@ var _ signinlog.Store = (*SignIns)(nil)
 // credential not flagged as cloned) and inserts the records whose use
 // advanced or that carry none; it returns the sign-in ids whose use
 // advanced. A use that changes nothing but a last use less than a minute
-// old (an authenticator without a counter, the same backup state) writes
-// no row (kept): the credential is only checked, so a busy passkey's row
+// old and not ahead of the use (an authenticator without a counter, the
+// same backup state; ceremony.Use.Unchanged judges the same) writes no
+// row (kept): the credential is only checked, so a busy passkey's row
 // is not rewritten, with its WAL, on every sign-in; its lastUsedDateTime
 // is then at most a minute behind. ON CONFLICT DO NOTHING makes a retried record (same id, same
 // time) a no-op; the key carries the time because the table is partitioned
@@ -51,12 +52,13 @@ const (
 		adv AS (
 			UPDATE webauthn_credentials c SET sign_count = r.cnt, backup_state = r.bs, last_used_at = r.used_at
 			FROM r WHERE r.has_use AND c.id = r.cred AND NOT c.clone_suspected AND (c.sign_count < r.cnt OR (c.sign_count = 0 AND r.cnt = 0))
-				AND NOT (c.sign_count = r.cnt AND c.backup_state = r.bs AND COALESCE(c.last_used_at >= r.used_at - interval '1 minute', false))
+				AND NOT (c.sign_count = r.cnt AND c.backup_state = r.bs
+					AND COALESCE(c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at, false))
 			RETURNING r.id),
 		kept AS (
 			SELECT r.id FROM r JOIN webauthn_credentials c ON c.id = r.cred
 			WHERE r.has_use AND NOT c.clone_suspected AND c.sign_count = 0 AND r.cnt = 0
-				AND c.backup_state = r.bs AND c.last_used_at >= r.used_at - interval '1 minute'),
+				AND c.backup_state = r.bs AND c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at),
 		ins AS (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
@@ -69,10 +71,12 @@ const (
 	// passkeys without a counter), without the update and its CTEs, whose
 	// set-up cost more than the records' insert (a batch of two: about
 	// 270-320 µs of the backend's CPU against 190-250 µs this way). A
-	// record with a use ($10 not empty) is stored only while its
-	// credential is there, unflagged and without a counter; the statement
-	// returns the credential ids that passed, judged apart from the
-	// insert, so a retried record (ON CONFLICT) is not taken for a
+	// record with a use ($11) is stored only while its credential ($10) is
+	// there, unflagged and without a counter, as committed when the
+	// statement starts (as insertEntries' kept judges it: no row lock, so
+	// a flag committed meanwhile counts from the next sign-in); the
+	// statement returns the credential ids that passed, judged apart from
+	// the insert, so a retried record (ON CONFLICT) is not taken for a
 	// refused one.
 	insertCheckedRecords = `WITH ok AS (
 			SELECT c.id FROM webauthn_credentials c WHERE c.id = ANY($10::bytea[]) AND NOT c.clone_suspected AND c.sign_count = 0),
@@ -80,9 +84,9 @@ const (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
 			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec
-			FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[])
-				AS x(id, t, uid, upn, app, code, cas, em, rec, cred)
-			WHERE x.cred = '' OR x.cred IN (SELECT id FROM ok)
+			FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[], $11::bool[])
+				AS x(id, t, uid, upn, app, code, cas, em, rec, cred, has_use)
+			WHERE NOT x.has_use OR x.cred IN (SELECT id FROM ok)
 			ON CONFLICT (created_date_time, id) DO NOTHING)
 		SELECT id FROM ok`
 	// insertRecords is insertEntries for a batch without a credential use
@@ -198,7 +202,7 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 		// Check-only uses ride as uses: kept, in the statement, checks them.
 		b.Queue(insertEntries, ids, times, uids, upns, apps, codes, cass, ems, docs, hasUse, creds, counts, bss, usedAt).Query(collect)
 	case checks > 0:
-		b.Queue(insertCheckedRecords, ids, times, uids, upns, apps, codes, cass, ems, docs, creds).Query(collect)
+		b.Queue(insertCheckedRecords, ids, times, uids, upns, apps, codes, cass, ems, docs, creds, hasUse).Query(collect)
 	default:
 		b.Queue(insertRecords, ids, times, uids, upns, apps, codes, cass, ems, docs)
 	}
