@@ -79,7 +79,13 @@ type Assertion struct {
 // ParseAssertion reads the browser's PublicKeyCredential JSON and opens
 // the challenge it echoes.
 func (s *Service) ParseAssertion(body []byte) (*Assertion, error) {
-	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
+	var parsed *protocol.ParsedCredentialAssertionData
+	var err error
+	if car, ok := decodeAssertionJSON(body); ok {
+		parsed, err = car.Parse()
+	} else {
+		parsed, err = protocol.ParseCredentialRequestResponseBytes(body)
+	}
 	if err != nil {
 		return nil, invalid(CodeMalformedCredential, "the sign-in response is malformed: %v", protocolDetail(err))
 	}
