@@ -187,21 +187,9 @@ func (s RuleSet) Rules() []RuleSatisfied {
 // IsZero reports a set that was not reported (json omitzero).
 func (s RuleSet) IsZero() bool { return !s.reported }
 
-// MarshalJSON writes Graph's collection (enum names: nothing to escape).
+// MarshalJSON writes Graph's collection.
 func (s RuleSet) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+int(s.n)*72)
-	b = append(b, '[')
-	for i, r := range s.rules[:s.n] {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"conditionalAccessCondition":"`...)
-		b = append(b, conditionNames[r.cond]...)
-		b = append(b, `","ruleSatisfied":"`...)
-		b = append(b, ruleNames[r.rule]...)
-		b = append(b, `"}`...)
-	}
-	return append(b, ']'), nil
+	return s.appendJSON(make([]byte, 0, 2+int(s.n)*72)), nil
 }
 
 // UnmarshalJSON reads a stored collection back; values the lab does not

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"strings"
 )
 
@@ -205,13 +204,7 @@ func (r Reason) Text() string {
 }
 
 // MarshalJSON adds the rendered text next to the structured fields.
-func (r Reason) MarshalJSON() ([]byte, error) {
-	type plain Reason
-	return json.Marshal(struct {
-		plain
-		Text string `json:"text"`
-	}{plain(r), r.Text()})
-}
+func (r Reason) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
 
 // Decision is the overall outcome across enforced policies.
 type Decision string

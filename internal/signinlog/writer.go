@@ -2,7 +2,6 @@ package signinlog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,7 +124,9 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 	if err := Normalize(&e.SignIn, w.opts.Now()); err != nil {
 		return err
 	}
-	doc, err := json.Marshal(e.SignIn)
+	// About 2 KB with one applied policy: sized so the encoding does
+	// not grow the buffer.
+	doc, err := e.SignIn.AppendJSON(make([]byte, 0, 3072))
 	if err != nil {
 		return fmt.Errorf("signinlog: encode sign-in %s: %w", e.SignIn.ID, err)
 	}

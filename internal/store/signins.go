@@ -163,7 +163,7 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 		doc := e.Doc
 		if doc == nil {
 			var err error
-			if doc, err = json.Marshal(r); err != nil {
+			if doc, err = r.AppendJSON(nil); err != nil {
 				return nil, fmt.Errorf("insert sign-ins: encode %s: %w", r.ID, err)
 			}
 		}

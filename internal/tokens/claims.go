@@ -5,9 +5,9 @@ import (
 	"errors"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/rpserver/rpserver/internal/jsonappend"
 )
 
 // appendClaims appends c encoded as encoding/json encodes Claims (the same
@@ -42,7 +42,7 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	str := func(k, v string) {
 		if v != "" {
 			key(k)
-			b = appendJSONString(b, v)
+			b = jsonappend.String(b, v)
 		}
 	}
 	strs := func(k string, vs []string, always bool) {
@@ -59,7 +59,7 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, v)
+			b = jsonappend.String(b, v)
 		}
 		b = append(b, ']')
 	}
@@ -92,7 +92,7 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	}
 	if len(c.Data) > 0 {
 		key("dat")
-		b = appendCompactJSON(b, c.Data)
+		b = jsonappend.Compact(b, c.Data)
 	}
 	return append(b, '}'), nil
 }
@@ -130,33 +130,4 @@ func fractionDigits() int {
 		return -1
 	}
 	return digits
-}
-
-// appendJSONString appends s as a JSON string. Strings of plain printable
-// ASCII, which are what tokens carry (ids, UPNs, method names), are copied;
-// anything else is left to encoding/json, so escaping (HTML characters,
-// control characters, invalid UTF-8, U+2028/9) is exactly its.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// appendCompactJSON appends valid JSON as encoding/json embeds a
-// json.RawMessage: compacted, with HTML characters escaped. Data made by
-// json.Marshal is already both, and is copied.
-func appendCompactJSON(b, raw []byte) []byte {
-	for _, c := range raw {
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			q, _ := json.Marshal(json.RawMessage(raw)) // valid (checked by the caller)
-			return append(b, q...)
-		}
-	}
-	return append(b, raw...)
 }
