@@ -48,6 +48,7 @@ type options struct {
 	halfLoad                bool
 	prefill                 int
 	serverArgs, dsnQuery    string
+	pgSettings              string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.prefill, "prefill-signins", 0, "after the rounds, insert this many synthetic sign-in log rows into rpserver's database and run the rounds again (CPU per sign-in with a large log vs an empty one, same run)")
 	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
 	flag.StringVar(&o.dsnQuery, "rpserver-db-params", "", "extra query parameters of rpserver's database URL, e.g. pool_max_conns=2 (pgx pool settings)")
+	flag.StringVar(&o.pgSettings, "pg-settings", "", "extra PostgreSQL settings for both servers' databases, space-separated name=value, e.g. log_autovacuum_min_duration=0")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -193,9 +195,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 func startTarget(ctx context.Context, o options, name string) (*target, error) {
 	dir := filepath.Join(o.work, name)
-	pg, err := pgdev.Start(ctx, pgdev.Options{Dir: filepath.Join(dir, "pg"), Settings: []string{
+	settings := append([]string{
 		"shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=top", "pg_stat_statements.track_planning=on", "max_connections=100",
-	}})
+	}, strings.Fields(o.pgSettings)...)
+	pg, err := pgdev.Start(ctx, pgdev.Options{Dir: filepath.Join(dir, "pg"), Settings: settings})
 	if err != nil {
 		return nil, err
 	}
