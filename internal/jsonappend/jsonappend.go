@@ -23,7 +23,7 @@ import (
 // invalid UTF-8, U+2028/9) is exactly its.
 func String(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainInString[s[i]] {
 			q, _ := json.Marshal(s) // a string always marshals
 			return append(b, q...)
 		}
@@ -74,10 +74,22 @@ func Time(b []byte, t time.Time) ([]byte, error) {
 // raw must be valid JSON (the caller checks what it did not make).
 func Compact(b, raw []byte) []byte {
 	for _, c := range raw {
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+		if !plainInCompact[c] {
 			q, _ := json.Marshal(json.RawMessage(raw))
 			return append(b, q...)
 		}
 	}
 	return append(b, raw...)
 }
+
+// The bytes String and Compact copy as they are: tables rather than
+// comparisons, since ids and tokens are random enough to defeat branch
+// prediction.
+var plainInString, plainInCompact = func() (str, compact [256]bool) {
+	for c := range 256 {
+		html := c == '<' || c == '>' || c == '&'
+		str[c] = c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && !html
+		compact[c] = c != ' ' && c != '\n' && c != '\r' && c != '\t' && c < utf8.RuneSelf && !html
+	}
+	return str, compact
+}()
