@@ -68,25 +68,7 @@ func realAssertions(t testing.TB) [][]byte {
 	}
 	key := virtualauthn.YubiKey5(ca)
 	key.Attachment = ""
-	a, err := virtualauthn.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newBenchLab(t)
-	l.auth = a
-	opts, err := l.svc.BeginRegistration(t.Context(), "6f9619ff-8b86-4011-b42d-00c04fc964ff", RegistrationOptions{DisplayName: "key"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(opts)
-	resp, err := a.Create(raw, benchOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.svc.FinishRegistration(t.Context(), "6f9619ff-8b86-4011-b42d-00c04fc964ff", resp); err != nil {
-		t.Fatal(err)
-	}
-	return append(out, l.assertions(t, 1)...)
+	return append(out, newBenchLabWith(t, key).assertions(t, 1)...)
 }
 
 func TestAssertionJSONMatchesLibrary(t *testing.T) {

@@ -37,6 +37,14 @@ func newBenchLabAlg(tb testing.TB, alg int) *benchLab {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	cfg := virtualauthn.MicrosoftAuthenticatorIOS(ca)
+	cfg.Algorithms = []int{alg}
+	return newBenchLabWith(tb, cfg)
+}
+
+// newBenchLabWith is newBenchLab with the authenticator cfg describes.
+func newBenchLabWith(tb testing.TB, cfg virtualauthn.Config) *benchLab {
+	tb.Helper()
 	users := memUsers{"6f9619ff-8b86-4011-b42d-00c04fc964ff": {ID: "6f9619ff-8b86-4011-b42d-00c04fc964ff", Name: "admin1@lab.example", DisplayName: "Admin", Enabled: true}}
 	ms := newMemStore()
 	ms.users = users
@@ -44,8 +52,6 @@ func newBenchLabAlg(tb testing.TB, alg int) *benchLab {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := virtualauthn.MicrosoftAuthenticatorIOS(ca)
-	cfg.Algorithms = []int{alg}
 	a, err := virtualauthn.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
