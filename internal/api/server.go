@@ -194,8 +194,10 @@ var currentDate atomic.Pointer[dateHeader]
 
 // httpDate is the Date header for now, formatted once a second rather
 // than by net/http for every answer (its formatting was ~1% of the
-// server's CPU on the sign-in path). It is the time the request began,
-// which for the API's answers is the second they were made in.
+// server's CPU on the sign-in path). It is the second the request entered
+// this middleware, where net/http would stamp the second of writing: a slow
+// answer (a wait in admission, a long handler, both bounded by the request
+// time limit) carries a Date up to that limit early. Nothing reads Date.
 func httpDate(now time.Time) []string {
 	d := currentDate.Load()
 	if d == nil || d.second != now.Unix() {
