@@ -45,23 +45,12 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 			b = jsonappend.String(b, v)
 		}
 	}
-	strs := func(k string, vs []string, always bool) {
-		if len(vs) == 0 && !always {
+	strs := func(k string, vs []string) {
+		if len(vs) == 0 {
 			return
 		}
 		key(k)
-		if vs == nil {
-			b = append(b, "null"...)
-			return
-		}
-		b = append(b, '[')
-		for i, v := range vs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonappend.String(b, v)
-		}
-		b = append(b, ']')
+		b = jsonappend.Strings(b, vs)
 	}
 	date := func(k string, d *jwt.NumericDate) {
 		if d != nil {
@@ -75,16 +64,16 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 	// ClaimStrings has no omitempty of its own beyond length: encoding/json
 	// omits a nil or empty slice, and MarshalSingleStringAsArray (true, the
 	// library's default, never changed here) keeps one audience an array.
-	strs("aud", r.Audience, false)
+	strs("aud", r.Audience)
 	date("exp", r.ExpiresAt)
 	date("nbf", r.NotBefore)
 	date("iat", r.IssuedAt)
 	str("jti", r.ID)
 	str("upn", c.UPN)
 	str("name", c.Name)
-	strs("roles", c.Roles, false)
-	strs("wids", c.Wids, false)
-	strs("amr", c.AMR, false)
+	strs("roles", c.Roles)
+	strs("wids", c.Wids)
+	strs("amr", c.AMR)
 	str("sid", c.SID)
 	if c.AuthTime != 0 {
 		key("auth_time")
