@@ -46,6 +46,8 @@ type options struct {
 	rounds, users, conc     int
 	duration, settle        time.Duration
 	halfLoad                bool
+	halfRounds              int
+	against                 string
 	prefill                 int
 	serverArgs, dsnQuery    string
 	pgSettings              string
@@ -62,6 +64,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each timed sign-in phase")
 	flag.DurationVar(&o.settle, "settle", 11*time.Second, "idle wait before reading PostgreSQL's counters (backends publish their statistics within 10s of going idle)")
 	flag.BoolVar(&o.halfLoad, "half-load", true, "after the rounds, run each server once at half its measured throughput and report p50/p99 there")
+	flag.IntVar(&o.halfRounds, "half-rounds", 1, "half-load runs per server, alternating like the rounds (the 99th percentile of one 8 s phase moves a lot between runs)")
+	flag.StringVar(&o.against, "against", "", "folder holding another rpserver build to run in the baseline's place: an A/B of two builds of rpserver in one run (the tables' baseline column is then that build)")
 	flag.IntVar(&o.prefill, "prefill-signins", 0, "after the rounds, insert this many synthetic sign-in log rows into rpserver's database and run the rounds again (CPU per sign-in with a large log vs an empty one, same run)")
 	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
 	flag.StringVar(&o.dsnQuery, "rpserver-db-params", "", "extra query parameters of rpserver's database URL, e.g. pool_max_conns=2 (pgx pool settings)")
@@ -172,13 +176,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	if o.halfLoad {
-		for _, t := range []*target{base, rp} {
-			full := median(filter(samples, t.name, "full"), func(s *sample) float64 { return s.PerSecond })
-			s, err := measure(ctx, o, mix, t, 0, "half", full/2)
-			if err != nil {
-				return fmt.Errorf("%s at half load: %w", t.name, err)
+		for round := 1; round <= max(o.halfRounds, 1); round++ {
+			for _, t := range []*target{base, rp} {
+				full := median(filter(samples, t.name, "full"), func(s *sample) float64 { return s.PerSecond })
+				s, err := measure(ctx, o, mix, t, round, "half", full/2)
+				if err != nil {
+					return fmt.Errorf("%s at half load: %w", t.name, err)
+				}
+				samples = append(samples, s)
 			}
-			samples = append(samples, s)
 		}
 	}
 	base.wait()
@@ -221,8 +227,13 @@ func startTarget(ctx context.Context, o options, name string) (*target, error) {
 	if t.logFile, err = os.Create(filepath.Join(dir, name+".log")); err != nil {
 		return nil, err
 	}
-	switch name {
-	case "baseline":
+	rpserverBin := o.bin
+	if name == "baseline" && o.against != "" {
+		rpserverBin = o.against
+	}
+	isRPServer := name == "rpserver" || o.against != ""
+	switch {
+	case !isRPServer:
 		t.token = randomHex()
 		t.cmd = exec.Command(filepath.Join(o.bin, "baseline"), "-listen", listen, "-database-url", pg.DSN, "-admin-token", t.token)
 	default:
@@ -232,14 +243,14 @@ func startTarget(ctx context.Context, o options, name string) (*target, error) {
 			dsn += "&" + o.dsnQuery
 		}
 		common := []string{"-database-url", dsn, "-data-dir", data, "-listen", listen}
-		tok, err := exec.CommandContext(ctx, filepath.Join(o.bin, "rpserver"), append([]string{"admin", "token", "--upn", "bench-admin@lab.example"}, common...)...).Output()
+		tok, err := exec.CommandContext(ctx, filepath.Join(rpserverBin, "rpserver"), append([]string{"admin", "token", "--upn", "bench-admin@lab.example"}, common...)...).Output()
 		if err != nil {
 			return nil, fmt.Errorf("rpserver admin token: %w", exitDetail(err))
 		}
 		t.token = strings.TrimSpace(string(tok))
 		args := append([]string{"serve", "-log-level", "warn"}, common...)
 		args = append(args, strings.Fields(o.serverArgs)...)
-		t.cmd = exec.Command(filepath.Join(o.bin, "rpserver"), args...)
+		t.cmd = exec.Command(filepath.Join(rpserverBin, "rpserver"), args...)
 	}
 	t.cmd.Stdout, t.cmd.Stderr = t.logFile, t.logFile
 	if err := t.cmd.Start(); err != nil {
@@ -250,7 +261,7 @@ func startTarget(ctx context.Context, o options, name string) (*target, error) {
 		t.stop()
 		return nil, fmt.Errorf("%s did not start (log %s): %w", name, t.logFile.Name(), err)
 	}
-	if name == "rpserver" {
+	if isRPServer {
 		if err := t.configure(ctx); err != nil {
 			t.stop()
 			return nil, err
@@ -645,6 +656,15 @@ func report(w io.Writer, o options, samples []*sample) {
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range append(bh, rh...) {
 			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms, s.BeginP99Ms, s.FinishP99Ms)
+		}
+		if len(rh) > 1 {
+			for _, h := range [][]*sample{bh, rh} {
+				get := func(f func(*sample) float64) float64 { return median(h, f) }
+				fmt.Fprintf(w, "| %s, median of %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n", h[0].Server, len(h),
+					get(func(s *sample) float64 { return s.PerSecond }), get(func(s *sample) float64 { return s.P50Ms }),
+					get(func(s *sample) float64 { return s.P99Ms }), get(func(s *sample) float64 { return s.BeginP99Ms }),
+					get(func(s *sample) float64 { return s.FinishP99Ms }))
+			}
 		}
 	}
 }

@@ -154,8 +154,8 @@ type Entry struct {
 	Use    *CredentialUse
 	// Doc is SignIn encoded as JSON when the writer encoded it already
 	// (BatchWriter does, in the caller's goroutine, so that a batch's
-	// records are encoded in parallel and not one after another in the
-	// flusher, while every record of the batch waits); nil: the store
+	// records are encoded in parallel and not one after another by the
+	// batch's leader, while every record of the batch waits); nil: the store
 	// encodes it.
 	Doc []byte
 }

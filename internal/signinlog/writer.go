@@ -26,7 +26,7 @@ var ErrClosed = errors.New("signinlog: writer is closed")
 type Options struct {
 	// MaxBatch is the most records one transaction carries (default 256).
 	MaxBatch int
-	// MaxWait, when positive, lets the flusher linger up to this long for
+	// MaxWait, when positive, lets a batch's leader linger up to this long for
 	// companions once it has a record, while records arrive concurrently
 	// (e.g. 2ms). Off by default: BenchmarkSignInLogWrite shows that taking
 	// just what queued during the previous transaction (natural group
@@ -55,31 +55,50 @@ type Stats struct {
 }
 
 // BatchWriter is the durable, group-committing Writer. Concurrent Write
-// calls enqueue their record and wait; one goroutine takes whatever is
-// queued (up to MaxBatch), inserts it in ONE transaction and wakes every
-// waiter with the outcome. A commit costs a WAL flush, so sharing one
-// among many sign-ins is what keeps logging off the hot path's critical
-// latency while still acknowledging a record only once it is durable.
+// calls queue their record and wait; whoever finds no transaction running
+// becomes the leader: it takes whatever is queued (up to MaxBatch),
+// inserts it in ONE transaction and wakes every waiter with the outcome.
+// A commit costs a WAL flush, so sharing one among many sign-ins is what
+// keeps logging off the hot path's critical latency while still
+// acknowledging a record only once it is durable.
+//
+// The leader is a writer's own goroutine, not a background flusher: a
+// sign-in that finds the log idle (every one at light load) commits its
+// record itself, without the two goroutine hand-offs (to a flusher and
+// back) that would each wake a processor. Records that queue while a
+// transaction runs are committed by a new goroutine that takes over the
+// lead, so no writer waits for more than the transaction it joined.
 type BatchWriter struct {
 	store BatchInserter
 	opts  Options
-	queue chan *pending
-	done  chan struct{}
+	// slots bounds the queued and uncommitted records, so an overloaded
+	// database holds writers back instead of growing the queue.
+	slots chan struct{}
+	// arrived tells a lingering leader that a record queued (MaxWait only).
+	arrived chan struct{}
+	drained chan struct{} // closed once closed and nothing is left to commit
 
-	mu     sync.RWMutex // guards closed against sends on a closed queue
-	closed bool
+	mu       sync.Mutex
+	queue    []*pending // queued records, oldest first
+	leading  bool       // a goroutine is committing (or about to)
+	closed   bool
+	announce bool // drained is closed
+
+	// Owned by the current leader: leadership passes under mu.
+	batch    []*pending
+	lastSize int
 
 	records, failed, txs, batches, largest, notAdvanced atomic.Int64
 }
 
 type pending struct {
 	entry  Entry
-	result chan error // buffered: the flusher never blocks on a gone waiter
+	result chan error // buffered: the leader never blocks on a gone waiter
 }
 
 var _ Writer = (*BatchWriter)(nil)
 
-// NewBatchWriter starts the flusher; call Close to drain and stop it.
+// NewBatchWriter returns a writer; call Close to drain it.
 func NewBatchWriter(store BatchInserter, opts Options) *BatchWriter {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
@@ -96,19 +115,24 @@ func NewBatchWriter(store BatchInserter, opts Options) *BatchWriter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	w := &BatchWriter{store: store, opts: opts, queue: make(chan *pending, 4*opts.MaxBatch), done: make(chan struct{})}
-	go w.loop()
-	return w
+	return &BatchWriter{store: store, opts: opts,
+		slots:   make(chan struct{}, 4*opts.MaxBatch),
+		arrived: make(chan struct{}, 1),
+		drained: make(chan struct{}),
+		batch:   make([]*pending, 0, opts.MaxBatch),
+	}
 }
 
 // Write stores s and returns nil only once it is committed. The record is
 // normalised first (see Normalize); set s.ID beforehand to know the id.
 //
-// If ctx ends while the record waits, Write returns an error wrapping
-// ctx.Err(), but the record may still be committed by the batch it joined:
-// cancellation abandons the wait, not the write (undoing it would mean
-// failing every other record of the batch). Writing the same id again is
-// safe: the store skips ids it already has.
+// If ctx ends while the record waits for another goroutine's transaction,
+// Write returns an error wrapping ctx.Err(), but the record may still be
+// committed by the batch it joined: cancellation abandons the wait, not
+// the write (undoing it would mean failing every other record of the
+// batch). A Write that leads runs its transaction to the end, bounded by
+// FlushTimeout, whatever ctx does. Writing the same id again is safe: the
+// store skips ids it already has.
 func (w *BatchWriter) Write(ctx context.Context, s SignIn) error {
 	return w.write(ctx, Entry{SignIn: s})
 }
@@ -131,18 +155,29 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 		return fmt.Errorf("signinlog: encode sign-in %s: %w", e.SignIn.ID, err)
 	}
 	e.Doc = doc
+	select {
+	case w.slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("signinlog: sign-in %s not queued: %w", e.SignIn.ID, ctx.Err())
+	}
 	p := &pending{entry: e, result: make(chan error, 1)}
-	w.mu.RLock()
+	w.mu.Lock()
 	if w.closed {
-		w.mu.RUnlock()
+		w.mu.Unlock()
+		<-w.slots
 		return ErrClosed
 	}
-	select {
-	case w.queue <- p:
-		w.mu.RUnlock()
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return fmt.Errorf("signinlog: sign-in %s not queued: %w", e.SignIn.ID, ctx.Err())
+	w.queue = append(w.queue, p)
+	lead := !w.leading
+	w.leading = true
+	w.mu.Unlock()
+	if lead {
+		w.lead()
+	} else if w.opts.MaxWait > 0 {
+		select {
+		case w.arrived <- struct{}{}:
+		default:
+		}
 	}
 	select {
 	case err := <-p.result:
@@ -152,20 +187,27 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 	}
 }
 
-// Close stops accepting records, commits every record already queued and
-// waits for the flusher to finish, or for ctx to end.
+// Close stops accepting records, lets every record already queued be
+// committed, and waits for that, or for ctx to end.
 func (w *BatchWriter) Close(ctx context.Context) error {
 	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.queue)
+	w.closed = true
+	if !w.leading {
+		w.announceDrainedLocked()
 	}
 	w.mu.Unlock()
 	select {
-	case <-w.done:
+	case <-w.drained:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("signinlog: close: records still being written: %w", ctx.Err())
+	}
+}
+
+func (w *BatchWriter) announceDrainedLocked() {
+	if w.closed && !w.announce {
+		w.announce = true
+		close(w.drained)
 	}
 }
 
@@ -175,42 +217,53 @@ func (w *BatchWriter) Stats() Stats {
 		Batches: w.batches.Load(), LargestBatch: w.largest.Load(), NotAdvanced: w.notAdvanced.Load()}
 }
 
-func (w *BatchWriter) loop() {
-	defer close(w.done)
-	batch := make([]*pending, 0, w.opts.MaxBatch)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	var carry []*pending
-	lastSize := 0
-	for {
-		if len(carry) == 0 {
-			first, ok := <-w.queue
-			if !ok {
-				return
-			}
-			batch = append(batch[:0], first)
-		} else {
-			batch = append(batch[:0], carry...)
-			carry = carry[:0]
-		}
-		open := w.drain(&batch)
-		// Linger only when the previous batch had company: under load a
-		// short wait fills the next transaction, but a lone sign-in should
-		// not pay for companions that are not coming. The wait ends as soon
-		// as arrivals pause for IdleWait (everyone who was coming has come),
-		// and never lasts beyond MaxWait.
-		if open && w.opts.MaxWait > 0 && lastSize > 1 && len(batch) < w.opts.MaxBatch {
-			w.linger(&batch, timer)
-		}
-		lastSize = len(batch)
-		// One conditional update per credential and transaction: a second
-		// use of the same credential waits for the next transaction, so each
-		// is judged against the counter the first one left.
-		batch, carry = splitRepeatedCredentials(batch, carry)
-		// After Close, the receive at the top keeps taking what is left in
-		// the queue until it reports !ok: Close drains.
-		w.flush(batch)
+// lead commits one batch as the leader, then hands the lead to a new
+// goroutine if records queued meanwhile, or gives it up.
+func (w *BatchWriter) lead() {
+	w.mu.Lock()
+	batch := w.takeLocked(w.batch[:0])
+	w.mu.Unlock()
+	// Linger only when the previous batch had company: under load a
+	// short wait fills the next transaction, but a lone sign-in should
+	// not pay for companions that are not coming. The wait ends as soon
+	// as arrivals pause for IdleWait (everyone who was coming has come),
+	// and never lasts beyond MaxWait.
+	if w.opts.MaxWait > 0 && w.lastSize > 1 && len(batch) < w.opts.MaxBatch {
+		batch = w.linger(batch)
 	}
+	w.lastSize = len(batch)
+	// One conditional update per credential and transaction: a second use
+	// of the same credential goes back to the queue's head for the next
+	// transaction, so each is judged against the counter the first left.
+	batch, carry := splitRepeatedCredentials(batch, nil)
+	if len(carry) > 0 {
+		w.mu.Lock()
+		w.queue = append(carry, w.queue...)
+		w.mu.Unlock()
+	}
+	w.flush(batch)
+	clear(batch) // the waiters have their answers; keep no record alive
+	w.batch = batch
+	w.mu.Lock()
+	more := len(w.queue) > 0
+	if !more {
+		w.leading = false
+		w.announceDrainedLocked()
+	}
+	w.mu.Unlock()
+	if more {
+		go w.lead()
+	}
+}
+
+// takeLocked moves up to MaxBatch queued records, oldest first, to batch.
+func (w *BatchWriter) takeLocked(batch []*pending) []*pending {
+	n := min(len(w.queue), w.opts.MaxBatch-len(batch))
+	batch = append(batch, w.queue[:n]...)
+	rest := copy(w.queue, w.queue[n:])
+	clear(w.queue[rest:])
+	w.queue = w.queue[:rest]
+	return batch
 }
 
 // splitRepeatedCredentials keeps in batch the entries whose credential (if
@@ -232,47 +285,27 @@ func splitRepeatedCredentials(batch, carry []*pending) ([]*pending, []*pending) 
 }
 
 // linger adds records arriving within IdleWait of each other, up to
-// MaxWait in all. It reports false once the queue is closed and empty.
-func (w *BatchWriter) linger(batch *[]*pending, timer *time.Timer) bool {
+// MaxWait in all.
+func (w *BatchWriter) linger(batch []*pending) []*pending {
 	deadline := time.Now().Add(w.opts.MaxWait)
-	for len(*batch) < w.opts.MaxBatch {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for len(batch) < w.opts.MaxBatch {
 		gap := min(w.opts.IdleWait, time.Until(deadline))
 		if gap <= 0 {
-			return true
+			break
 		}
 		timer.Reset(gap)
 		select {
-		case p, ok := <-w.queue:
-			timer.Stop()
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, p)
-			if !w.drain(batch) {
-				return false
-			}
+		case <-w.arrived:
+			w.mu.Lock()
+			batch = w.takeLocked(batch)
+			w.mu.Unlock()
 		case <-timer.C:
-			return true
+			return batch
 		}
 	}
-	return true
-}
-
-// drain takes what is already queued, without waiting. It reports false
-// once the queue is closed and empty.
-func (w *BatchWriter) drain(batch *[]*pending) bool {
-	for len(*batch) < w.opts.MaxBatch {
-		select {
-		case p, ok := <-w.queue:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, p)
-		default:
-			return true
-		}
-	}
-	return true
+	return batch
 }
 
 func (w *BatchWriter) flush(batch []*pending) {
@@ -282,7 +315,7 @@ func (w *BatchWriter) flush(batch []*pending) {
 	}
 	w.batches.Add(1)
 	if n := int64(len(batch)); n > w.largest.Load() {
-		w.largest.Store(n) // only the flusher writes it
+		w.largest.Store(n) // only the leader writes it
 	}
 	notAdvanced, err := w.insert(recs)
 	if err != nil && len(batch) > 1 {
@@ -326,4 +359,5 @@ func (w *BatchWriter) finish(p *pending, err error, notAdvanced bool) {
 		w.records.Add(1)
 	}
 	p.result <- err
+	<-w.slots
 }

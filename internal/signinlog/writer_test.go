@@ -86,20 +86,94 @@ func TestWriterIsolatesAFailingRecord(t *testing.T) {
 func TestWriterCancelledWaitMayStillCommit(t *testing.T) {
 	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
 	w := NewBatchWriter(m, Options{})
+	// The first writer leads and holds its transaction at the gate; the
+	// second queues behind it and gives up waiting.
+	led := make(chan error, 1)
+	go func() { led <- w.Write(context.Background(), SignIn{}) }()
+	waitFor(t, func() bool { return w.Stats().Transactions == 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Write(ctx, SignIn{ID: "6f1c2a1e-0000-4000-8000-000000000001"}) }()
-	time.Sleep(10 * time.Millisecond)
+	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.queue) == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}
 	close(m.gate)
+	if err := <-led; err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.rows["6f1c2a1e-0000-4000-8000-000000000001"]; !ok {
 		t.Fatal("a record already queued must still be committed after its writer gave up")
+	}
+	if err := w.Write(context.Background(), SignIn{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+}
+
+// A writer that finds the log idle commits its record on its own
+// goroutine; records that queue meanwhile go out together in the next
+// transaction, led by another goroutine.
+func TestWriterLeaderCommitsWhatQueued(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+	w := NewBatchWriter(m, Options{})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Write(context.Background(), SignIn{}) })
+	waitFor(t, func() bool { return w.Stats().Transactions == 1 })
+	for range 5 {
+		wg.Go(func() { _ = w.Write(context.Background(), SignIn{}) })
+	}
+	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.queue) == 5 })
+	close(m.gate)
+	wg.Wait()
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Records != 6 || st.Transactions != 2 || st.LargestBatch != 5 {
+		t.Fatalf("stats: %+v, want 6 records in 2 transactions", st)
+	}
+	if len(w.slots) != 0 {
+		t.Fatalf("%d queue slots still taken", len(w.slots))
+	}
+}
+
+// A Close while a transaction runs waits for it and for what queued.
+func TestWriterCloseWaitsForQueued(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+	w := NewBatchWriter(m, Options{})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Write(context.Background(), SignIn{}) })
+	waitFor(t, func() bool { return w.Stats().Transactions == 1 })
+	for range 2 {
+		wg.Go(func() { _ = w.Write(context.Background(), SignIn{}) })
+	}
+	waitFor(t, func() bool { w.mu.Lock(); defer w.mu.Unlock(); return len(w.queue) == 2 })
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close(context.Background()) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := w.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("close with a transaction held: %v", err)
+	}
+	close(m.gate)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if len(m.rows) != 3 {
+		t.Fatalf("rows: %d, want 3", len(m.rows))
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
 	}
 }
 
