@@ -325,7 +325,7 @@ func (s *Service) complete(ctx context.Context, f *flow, facts *Facts, ev *polic
 	contexts := unionSorted(f.PrevContexts, f.AuthContexts)
 	tok, err := s.d.Issuer.Mint(tokens.Claims{
 		UPN: facts.UserPrincipalName, Name: facts.DisplayName, AMR: modes(steps), AuthTime: now.Unix(),
-		SID: uuid.NewString(), Data: mustJSON(sessionData{Steps: steps, App: f.AppID, Action: f.UserAction, Contexts: contexts}),
+		SID: uuid.NewString(), Data: sessionJSON(sessionData{Steps: steps, App: f.AppID, Action: f.UserAction, Contexts: contexts}),
 	}.WithSubject(facts.UserID), tokens.AudienceSession, s.d.SessionTTL)
 	if err != nil {
 		return Outcome{}, err
