@@ -49,13 +49,32 @@ func caCallerOf(r *http.Request) conditionalaccess.Caller {
 	return caller
 }
 
+// lockoutHold is the change lock a handler holds from its lockout check
+// until it returns, after its write has committed or failed.
+type lockoutHold struct{ unlock func() }
+
+func (h *lockoutHold) release() {
+	if h.unlock != nil {
+		h.unlock()
+		h.unlock = nil
+	}
+}
+
 // guardLockout runs Conditional Access lockout protection on directory
 // changes before they are made: the same rule and codes as saving a policy,
-// ?force=true to go ahead anyway (which raises a security alert).
-func (s *Server) guardLockout(r *http.Request, changes ...conditionalaccess.DirectoryChange) error {
+// ?force=true to go ahead anyway (which raises a security alert). It takes
+// the change lock into hold first, so the check and the write that follows
+// are not interleaved with another server's: the handler defers
+// hold.release().
+func (s *Server) guardLockout(r *http.Request, hold *lockoutHold, changes ...conditionalaccess.DirectoryChange) error {
 	force, err := forceOf(r)
 	if err != nil {
 		return err
+	}
+	if hold.unlock == nil {
+		if hold.unlock, err = s.deps.ConditionalAccess.LockChanges(r.Context()); err != nil {
+			return err
+		}
 	}
 	for _, ch := range changes {
 		if err := s.deps.ConditionalAccess.CheckDirectoryChange(r.Context(), caCallerOf(r), ch, force); err != nil {

@@ -58,6 +58,8 @@ func profileMembers(raw []byte) (map[string]any, error) {
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	var req createUserRequest
 	raw, err := decodeGraphPatch(r, "user", &req)
 	if err == nil {
@@ -69,7 +71,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	enabled := req.AccountEnabled == nil || *req.AccountEnabled
 	if req.IsEmergencyAccess && enabled {
-		err = s.guardLockout(r, conditionalaccess.DirectoryChange{SetEmergency: &conditionalaccess.EmergencyFlag{UserID: "(the new user " + req.UserPrincipalName + ")", On: true, New: true}})
+		err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{SetEmergency: &conditionalaccess.EmergencyFlag{UserID: "(the new user " + req.UserPrincipalName + ")", On: true, New: true}})
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -152,6 +154,8 @@ type updateUserRequest struct {
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	id, err := s.userIDParam(r, "id")
 	var req updateUserRequest
 	var raw []byte
@@ -171,7 +175,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		err = s.authorizeUserPatch(r, id, req, len(profile) > 0)
 	}
 	if err == nil {
-		err = s.guardLockout(r, userPatchChanges(id, req)...)
+		err = s.guardLockout(r, &hold, userPatchChanges(id, req)...)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -218,12 +222,14 @@ func (s *Server) authorizeUserPatch(r *http.Request, id string, req updateUserRe
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	id, err := s.userIDParam(r, "id")
 	if err == nil {
 		err = s.deps.Directory.Authorize(r.Context(), directory.ActionSensitive, claimsOf(r.Context()).Roles, id)
 	}
 	if err == nil {
-		err = s.guardLockout(r, conditionalaccess.DirectoryChange{DisableUser: id})
+		err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{DisableUser: id})
 	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteUser(r.Context(), id)
@@ -395,9 +401,11 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	id, err := idParam(r, "id")
 	if err == nil {
-		err = s.guardLockout(r, conditionalaccess.DirectoryChange{DeleteGroup: id})
+		err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{DeleteGroup: id})
 	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteGroup(r.Context(), id)
@@ -448,6 +456,8 @@ type refRequest struct {
 }
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	gid, err := idParam(r, "id")
 	var req refRequest
 	if err == nil {
@@ -464,7 +474,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.Contains(r.URL.Path, "/owners/") {
 		err = s.deps.Directory.Store.AddOwner(r.Context(), gid, uid)
-	} else if err = s.guardLockout(r, conditionalaccess.DirectoryChange{AddMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
+	} else if err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{AddMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
 		err = s.deps.Directory.AddMember(r.Context(), gid, uid)
 	}
 	if err != nil {
@@ -475,6 +485,8 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	gid, err := idParam(r, "id")
 	var uid string
 	if err == nil {
@@ -483,7 +495,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		if strings.Contains(r.URL.Path, "/owners/") {
 			err = s.deps.Directory.Store.RemoveOwner(r.Context(), gid, uid)
-		} else if err = s.guardLockout(r, conditionalaccess.DirectoryChange{RemoveMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
+		} else if err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{RemoveMember: &conditionalaccess.Membership{GroupID: gid, UserID: uid}}); err == nil {
 			err = s.deps.Directory.Store.RemoveMember(r.Context(), gid, uid)
 		}
 	}
@@ -586,6 +598,8 @@ type createAssignmentRequest struct {
 }
 
 func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	var req createAssignmentRequest
 	if err := decodeGraph(r, "unifiedRoleAssignment", &req); err != nil {
 		writeError(w, r, err)
@@ -593,7 +607,7 @@ func (s *Server) createRoleAssignment(w http.ResponseWriter, r *http.Request) {
 	}
 	// Canonical before the guard, which compares it with the caller's id.
 	req.PrincipalID = ids.Lower(req.PrincipalID)
-	err := s.guardLockout(r, conditionalaccess.DirectoryChange{AssignRole: &conditionalaccess.RoleChange{UserID: req.PrincipalID, RoleTemplateID: roleTemplateOf(req.RoleDefinitionID)}})
+	err := s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{AssignRole: &conditionalaccess.RoleChange{UserID: req.PrincipalID, RoleTemplateID: roleTemplateOf(req.RoleDefinitionID)}})
 	var a directory.RoleAssignment
 	if err == nil {
 		a, err = s.deps.Directory.AssignRole(r.Context(), directory.RoleAssignment{PrincipalID: req.PrincipalID, RoleDefinitionID: req.RoleDefinitionID, DirectoryScopeID: req.DirectoryScopeID})
@@ -641,13 +655,15 @@ func (s *Server) getRoleAssignment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteRoleAssignment(w http.ResponseWriter, r *http.Request) {
+	var hold lockoutHold // the change lock, if the lockout check takes it
+	defer hold.release()
 	id, err := idParam(r, "id")
 	var a directory.RoleAssignment
 	if err == nil {
 		a, err = s.deps.Directory.Store.GetRoleAssignment(r.Context(), id)
 	}
 	if err == nil {
-		err = s.guardLockout(r, conditionalaccess.DirectoryChange{UnassignRole: &conditionalaccess.RoleChange{UserID: a.PrincipalID, RoleTemplateID: roleTemplateOf(a.RoleDefinitionID)}})
+		err = s.guardLockout(r, &hold, conditionalaccess.DirectoryChange{UnassignRole: &conditionalaccess.RoleChange{UserID: a.PrincipalID, RoleTemplateID: roleTemplateOf(a.RoleDefinitionID)}})
 	}
 	if err == nil {
 		err = s.deps.Directory.Store.DeleteRoleAssignment(r.Context(), id)

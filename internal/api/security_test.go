@@ -7,7 +7,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -487,5 +489,61 @@ func TestAdminTokenExchangeIsASignInToTheAdminAPI(t *testing.T) {
 		"grantControls":{"operator":"OR","builtInControls":["block"]}}`, admin, graph))
 	if r := e.doWithCookie("POST", "/admin/token", mustSession(t, e, admin), ""); r.status != 403 || r.code() != signin.CodeBlocked {
 		t.Fatalf("exchange under a block policy: %d %s", r.status, r.raw)
+	}
+}
+
+// TestLockoutProtectionSerializesConcurrentChanges: the check read the
+// directory before the write, outside its transaction, so two
+// administrators on two servers could each remove the emergency account
+// from one of the two excluded groups it is in: each check saw it still
+// excluded through the other group, and together the changes put it under
+// the policy. The change lock now serializes check and write: exactly one
+// of the two removals goes through.
+func TestLockoutProtectionSerializesConcurrentChanges(t *testing.T) {
+	e := newEnv(t)
+	first := e.srv
+	second := e.newServer(nil)
+	ga := e.token(directory.RoleGlobalAdministrator)
+	bg := e.mustCreateUser("bg1@lab.example", true)
+	g1 := e.mustCreate("/v1.0/groups", ga, `{"displayName":"Emergency access 1"}`)
+	g2 := e.mustCreate("/v1.0/groups", ga, `{"displayName":"Emergency access 2"}`)
+	member := `{"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/` + bg + `"}`
+	add := func(g string) {
+		t.Helper()
+		if r := e.doOn(first, "POST", "/v1.0/groups/"+g+"/members/$ref", ga, member); r.status != 204 {
+			t.Fatalf("adding the member: %d %s", r.status, r.raw)
+		}
+	}
+	add(g1)
+	add(g2)
+	e.mustCreate("/v1.0/identity/conditionalAccess/policies", ga, caBody("Require MFA for all users", "enabled",
+		`{"includeUsers":["All"],"excludeGroups":["`+g1+`","`+g2+`"]}`, `{"operator":"OR","builtInControls":["mfa"]}`))
+	for round := range 5 {
+		var results [2]resp
+		var wg sync.WaitGroup
+		for i, srv := range []*httptest.Server{first, second} {
+			g := []string{g1, g2}[i]
+			wg.Go(func() { results[i] = e.doOn(srv, "DELETE", "/v1.0/groups/"+g+"/members/"+bg+"/$ref", ga, "") })
+		}
+		wg.Wait()
+		ok, refused := 0, 0
+		for _, r := range results {
+			switch {
+			case r.status == 204:
+				ok++
+			case r.status == 409 && r.code() == policy.CodeEmergencyAccountNotExcluded:
+				refused++
+			default:
+				t.Fatalf("round %d: %d %s", round, r.status, r.raw)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("round %d: %d removals went through and %d were refused; want one each (%v)", round, ok, refused, results)
+		}
+		if results[0].status == 204 {
+			add(g1)
+		} else {
+			add(g2)
+		}
 	}
 }

@@ -51,6 +51,29 @@ type AlertSink func(ctx context.Context, title, description, userID string) erro
 // SetAlertSink sets where forced overrides are reported (nil: logged only).
 func (s *Service) SetAlertSink(a AlertSink) { s.alerts = a }
 
+// ChangeLock serializes the changes lockout protection judges across
+// every server (the store's LockChanges): a check and the write it allows
+// run under it, so two changes that pass alone cannot together leave an
+// emergency account or an administrator under a policy that locks them
+// out, each having been checked against the directory without the other.
+type ChangeLock interface {
+	LockChanges(ctx context.Context) (unlock func(), err error)
+}
+
+// SetChangeLock sets the lock policy saves and directory changes take
+// (nil: none, for a single writer such as a unit test).
+func (s *Service) SetChangeLock(l ChangeLock) { s.changes = l }
+
+// LockChanges takes the change lock for a directory change: hold it from
+// CheckDirectoryChange until the change has committed. Policy saves take
+// it themselves.
+func (s *Service) LockChanges(ctx context.Context) (unlock func(), err error) {
+	if s.changes == nil {
+		return func() {}, nil
+	}
+	return s.changes.LockChanges(ctx)
+}
+
 // CheckDirectoryChange runs lockout protection on every enabled policy
 // against the directory as change would leave it, with the same rule and
 // codes as saving a policy (409 emergencyAccountNotExcluded,

@@ -110,6 +110,7 @@ type Service struct {
 	dir        Directory
 	registered RegisteredModes
 	alerts     AlertSink
+	changes    ChangeLock
 
 	refresh sync.Mutex // one snapshot read at a time; others wait and reuse it
 	cache   atomic.Pointer[compiled]
@@ -241,6 +242,11 @@ func (s *Service) current(ctx context.Context) (*compiled, error) {
 
 // CreatePolicy validates and saves a new policy.
 func (s *Service) CreatePolicy(ctx context.Context, caller Caller, p policy.ConditionalAccessPolicy, force bool) (policy.ConditionalAccessPolicy, error) {
+	unlock, err := s.LockChanges(ctx)
+	if err != nil {
+		return p, err
+	}
+	defer unlock()
 	c, err := s.current(ctx)
 	if err != nil {
 		return p, err
@@ -270,6 +276,11 @@ func (s *Service) UpdatePolicy(ctx context.Context, caller Caller, id string, pa
 	if err := directory.ValidateID(id); err != nil {
 		return policy.ConditionalAccessPolicy{}, err
 	}
+	unlock, err := s.LockChanges(ctx)
+	if err != nil {
+		return policy.ConditionalAccessPolicy{}, err
+	}
+	defer unlock()
 	c, err := s.current(ctx)
 	if err != nil {
 		return policy.ConditionalAccessPolicy{}, err

@@ -210,6 +210,7 @@ func build(ctx context.Context, c Config, db *store.DB) (*Server, error) {
 		return nil, err
 	}
 	ca := conditionalaccess.New(db.ConditionalAccess(), db.Directory(), signin.RegisteredModesOf(db.Factors()))
+	ca.SetChangeLock(db)
 	ca.SetAlertSink(func(ctx context.Context, title, description, userID string) error {
 		who := signinlog.UserAccount{AzureADUserID: userID}
 		if u, err := db.Directory().GetUser(ctx, userID); err == nil {

@@ -23,6 +23,7 @@ type DB struct {
 	facts      *factsCache // passkey owners' sign-in facts (factscache.go)
 	stopListen context.CancelFunc
 	listening  chan struct{} // closed when the allow cache's listener has stopped
+	changeLock chan struct{} // this server's holder of the change lock (changelock.go)
 }
 
 // Open connects a pool and checks the database answers.
@@ -71,7 +72,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: ping %s: %w", cfg.ConnConfig.Host, err)
 	}
-	db := &DB{Pool: pool, allow: newAllowCache(), facts: newFactsCache(), listening: make(chan struct{})}
+	db := &DB{Pool: pool, allow: newAllowCache(), facts: newFactsCache(), listening: make(chan struct{}), changeLock: make(chan struct{}, 1)}
 	lctx, stop := context.WithCancel(context.Background())
 	db.stopListen = stop
 	go func() {
