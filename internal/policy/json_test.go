@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/rpserver/rpserver/internal/jsonappend/jsontest"
 )
 
 // reasonAsBefore is Reason's JSON as the reflective encoder made it: the
@@ -17,19 +19,9 @@ func reasonAsBefore(r Reason) ([]byte, error) {
 	}{plain(r), r.Text()})
 }
 
-var jsonStrings = []string{"", "plain", "MFA for everyone", `quo"te`, "<b>&", "é", "\xff", "\u2028", "tab\t"}
-
 func randomPolicyJSON(r *rand.Rand) AppliedConditionalAccessPolicy {
-	str := func() string { return jsonStrings[r.IntN(len(jsonStrings))] }
-	strs := func() []string {
-		switch r.IntN(3) {
-		case 0:
-			return nil
-		case 1:
-			return []string{}
-		}
-		return []string{str(), str()}
-	}
+	src := jsontest.Source{R: r, Extra: []string{"MFA for everyone"}}
+	str, strs := src.String, src.Strings
 	reason := func() Reason {
 		if r.IntN(3) == 0 {
 			return Reason{}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/jsonappend/jsontest"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
@@ -18,18 +19,9 @@ func TestSessionJSONMatchesMarshal(t *testing.T) {
 			t.Errorf("%s has %d fields; appendJSON writes %d: update it (and this count)", typ, n, fields)
 		}
 	}
-	pool := []string{"", "plain", "cbf9e6b2-0000-4000-8000-000000000001", `quo"te`, "<b>&", "é", "\xff", "\u2028", "tab\t"}
 	r := rand.New(rand.NewPCG(5, 6))
-	str := func() string { return pool[r.IntN(len(pool))] }
-	strs := func() []string {
-		switch r.IntN(3) {
-		case 0:
-			return nil
-		case 1:
-			return []string{}
-		}
-		return []string{str(), str()}
-	}
+	src := jsontest.Source{R: r, Extra: []string{"cbf9e6b2-0000-4000-8000-000000000001"}}
+	str, strs := src.String, src.Strings
 	zones := []*time.Location{time.UTC, time.FixedZone("", -5*3600-30*60), time.Local}
 	for range 5000 {
 		sd := sessionData{App: str(), Action: str(), Contexts: strs()}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/jsonappend/jsontest"
 	"github.com/rpserver/rpserver/internal/policy"
 )
 
@@ -19,19 +20,9 @@ const recordPolicy = `{"id":"86ee412f-7d17-4d32-beb5-7d1bf6320e06","displayName"
 	`"explanation":{"scope":{"code":"included","condition":"users","property":"includeUsers","value":"All"},` +
 	`"grant":{"code":"grantSatisfied","condition":"grantControls","property":"mfa","matched":"fido2"}}}`
 
-var recordStrings = []string{"", "plain", "bench@lab.example", `quo"te`, "<b>&", "é", "\xff", "\u2028", "tab\t"}
-
 func randomRecord(t testing.TB, r *rand.Rand) SignIn {
-	str := func() string { return recordStrings[r.IntN(len(recordStrings))] }
-	strs := func() []string {
-		switch r.IntN(3) {
-		case 0:
-			return nil
-		case 1:
-			return []string{}
-		}
-		return []string{str(), str()}
-	}
+	src := jsontest.Source{R: r, Extra: []string{"bench@lab.example"}}
+	str, strs := src.String, src.Strings
 	when := func() time.Time {
 		return time.Date(2026, 12, 1, r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(3)*r.IntN(1e9), time.UTC)
 	}
