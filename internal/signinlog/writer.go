@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -334,13 +335,22 @@ func (w *BatchWriter) flush(batch []*pending) {
 	}
 }
 
-func (w *BatchWriter) insert(recs []Entry) ([]bool, error) {
+func (w *BatchWriter) insert(recs []Entry) (na []bool, err error) {
 	// Not any caller's context: one caller giving up must not abort the
 	// transaction that carries everyone else's records.
 	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)
 	defer cancel()
+	// The leader is a request's goroutine, whose panic the HTTP server
+	// recovers: a store that panics must fail the batch, not leave the
+	// writer led by nobody and every later record waiting.
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("sign-in log store panicked", "panic", v, "stack", string(debug.Stack()))
+			na, err = nil, fmt.Errorf("signinlog: store panicked: %v", v)
+		}
+	}()
 	w.txs.Add(1)
-	na, err := w.store.InsertEntries(ctx, recs)
+	na, err = w.store.InsertEntries(ctx, recs)
 	if err == nil && len(na) != len(recs) {
 		err = fmt.Errorf("signinlog: store answered for %d of %d entries", len(na), len(recs))
 	}

@@ -3,6 +3,7 @@ package signinlog
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ func (m *memStore) InsertEntries(ctx context.Context, entries []Entry) ([]bool, 
 	for i, e := range entries {
 		if e.SignIn.AppID == "poison" {
 			return nil, errors.New("constraint violation")
+		}
+		if e.SignIn.AppID == "panic" {
+			panic("store bug")
 		}
 		recs[i] = e.SignIn
 	}
@@ -165,6 +169,21 @@ func TestWriterCloseWaitsForQueued(t *testing.T) {
 	wg.Wait()
 	if len(m.rows) != 3 {
 		t.Fatalf("rows: %d, want 3", len(m.rows))
+	}
+}
+
+// A store that panics fails its batch; the writer keeps committing.
+func TestWriterSurvivesAStorePanic(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}}
+	w := NewBatchWriter(m, Options{})
+	if err := w.Write(context.Background(), SignIn{AppID: "panic"}); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("write into a panicking store: %v", err)
+	}
+	if err := w.Write(context.Background(), SignIn{}); err != nil {
+		t.Fatalf("the next write: %v", err)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
