@@ -173,7 +173,11 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 	w.leading = true
 	w.mu.Unlock()
 	if lead {
+		// Answered by now: the leader's record is the first of its batch.
+		// Not a select with ctx, which could report a committed record
+		// as abandoned.
 		w.lead()
+		return <-p.result
 	} else if w.opts.MaxWait > 0 {
 		select {
 		case w.arrived <- struct{}{}:
@@ -243,7 +247,7 @@ func (w *BatchWriter) lead() {
 		w.mu.Unlock()
 	}
 	w.flush(batch)
-	clear(batch) // the waiters have their answers; keep no record alive
+	clear(batch[:cap(batch)]) // the waiters have their answers; keep no record (nor a carried one) alive
 	w.batch = batch
 	w.mu.Lock()
 	more := len(w.queue) > 0

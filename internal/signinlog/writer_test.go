@@ -172,6 +172,25 @@ func TestWriterCloseWaitsForQueued(t *testing.T) {
 	}
 }
 
+// A leader whose request is cancelled during its commit still reports the
+// outcome: the record is committed, so the answer is nil, not "abandoned".
+func TestWriterLeaderAnswersAfterCancel(t *testing.T) {
+	for range 50 {
+		m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+		w := NewBatchWriter(m, Options{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Write(ctx, SignIn{}) }()
+		waitFor(t, func() bool { return w.Stats().Transactions == 1 })
+		cancel()
+		close(m.gate)
+		if err := <-done; err != nil {
+			t.Fatalf("the leader's committed record reported as %v", err)
+		}
+		_ = w.Close(context.Background())
+	}
+}
+
 // A store that panics fails its batch; the writer keeps committing.
 func TestWriterSurvivesAStorePanic(t *testing.T) {
 	m := &memStore{rows: map[string]SignIn{}}
