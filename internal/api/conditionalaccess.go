@@ -71,6 +71,9 @@ func (s *Server) guardLockout(r *http.Request, hold *lockoutHold, changes ...con
 	if err != nil {
 		return err
 	}
+	if len(changes) == 0 {
+		return nil // nothing the rule judges (a PATCH of a display name): no lock
+	}
 	if hold.unlock == nil {
 		if hold.unlock, err = s.deps.ConditionalAccess.LockChanges(r.Context()); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rpserver/rpserver/internal/apperr"
 )
 
@@ -33,12 +35,15 @@ const changeLockPoll = 20 * time.Millisecond
 // each pass alone cannot together lock the tenant out. unlock must be
 // called once the write has committed (or failed).
 //
-// It is a PostgreSQL session advisory lock on one pooled connection, held
-// until unlock: if the server dies, the session ends and the lock goes
-// with it. Waiting does not hold a connection: within a server, waiters
-// queue in memory, and the one at the front tries the lock every 20 ms
-// (pg_try_advisory_lock), so waiting administrators cannot drain the pool
-// the sign-ins use.
+// It is a PostgreSQL session advisory lock on a connection of its own,
+// outside the pool, held until unlock: the check and the write use the
+// pool as always (a pool of one connection cannot starve them), waiting
+// administrators cannot drain the connections the sign-ins use, and if the
+// server dies the session ends and the lock goes with it. Within a
+// server, waiters queue in memory; the one at the front tries the lock
+// every 20 ms (pg_try_advisory_lock), so a server has at most one such
+// connection open. Admin changes are rare; the connection costs a few
+// milliseconds each.
 func (db *DB) LockChanges(ctx context.Context) (unlock func(), err error) {
 	ctx, cancel := context.WithTimeout(ctx, changeLockWait)
 	defer cancel()
@@ -47,21 +52,25 @@ func (db *DB) LockChanges(ctx context.Context) (unlock func(), err error) {
 	case <-ctx.Done():
 		return nil, changeLockTimeout(ctx)
 	}
-	release := func() { <-db.changeLock }
-	for {
-		conn, err := db.Pool.Acquire(ctx)
-		if err != nil {
-			release()
-			if ctx.Err() != nil {
-				return nil, changeLockTimeout(ctx)
-			}
-			return nil, fmt.Errorf("change lock: %w", err)
+	conn, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		<-db.changeLock
+		if ctx.Err() != nil {
+			return nil, changeLockTimeout(ctx)
 		}
+		return nil, fmt.Errorf("change lock: connect: %w", err)
+	}
+	// Closing the session releases the lock if it holds it, whatever the
+	// last answer said.
+	release := func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+		<-db.changeLock
+	}
+	for {
 		var got bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, changeLockKey).Scan(&got); err != nil {
-			// The answer is lost, so whether the session holds the lock is
-			// unknown: the connection is closed, which releases it if so.
-			_ = conn.Hijack().Close(context.Background())
 			release()
 			if ctx.Err() != nil {
 				return nil, changeLockTimeout(ctx)
@@ -69,19 +78,8 @@ func (db *DB) LockChanges(ctx context.Context) (unlock func(), err error) {
 			return nil, fmt.Errorf("change lock: %w", err)
 		}
 		if got {
-			return func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				var held bool
-				if err := conn.QueryRow(ctx, `SELECT pg_advisory_unlock($1)`, changeLockKey).Scan(&held); err != nil || !held {
-					_ = conn.Hijack().Close(ctx)
-				} else {
-					conn.Release()
-				}
-				release()
-			}, nil
+			return release, nil
 		}
-		conn.Release()
 		select {
 		case <-time.After(changeLockPoll):
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +71,33 @@ func TestChangeLockAcrossServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	u()
+}
+
+// The lock is held outside the pool: with a pool of one connection, the
+// check and the write it guards still get theirs.
+func TestChangeLockLeavesThePoolFree(t *testing.T) {
+	dsn := testpg.NewDatabase(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, dsn+sep+"pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	unlock, err := db.LockChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("the pool's one connection while the lock is held: %v", err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("advisory locks held: %d (%v), want 1", n, err)
+	}
 }
