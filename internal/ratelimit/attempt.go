@@ -29,12 +29,16 @@ func (l *FailureLimiter) Attempt(key string) *Attempt {
 }
 
 // Claim is the reservation for the caller's statement; ok is false when
-// there is nothing to reserve (no limiter, or already reserved).
+// there is nothing to reserve (no limiter, already reserved, or reserved
+// here from a settled success: FailureLimiter.recycle).
 func (a *Attempt) Claim() (c Claim, ok bool) {
 	if a == nil || a.tried {
 		return Claim{}, false
 	}
 	a.tried = true
+	if a.res = a.l.recycle(a.key); a.res != nil {
+		return Claim{}, false // reserved already, from a settled success
+	}
 	return a.l.claim(a.key), true
 }
 

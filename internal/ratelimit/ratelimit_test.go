@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"math/rand"
 	"sync"
 	"testing"
 	"time"
@@ -261,5 +262,108 @@ func TestAttemptReservedInTheCallersStatement(t *testing.T) {
 	var none *Attempt
 	if _, ok := none.Claim(); ok || none.Done(ctx, true) != nil || New(m, 0, time.Minute).Attempt("x") != nil {
 		t.Fatal("a disabled limiter's attempt reserved")
+	}
+}
+
+// countingStore counts the store's reservations.
+type countingStore struct {
+	batchStore
+	reserves int
+}
+
+func (c *countingStore) Reserve(ctx context.Context, cl Claim) (Grant, error) {
+	c.mu.Lock()
+	c.reserves++
+	c.mu.Unlock()
+	return c.batchStore.Reserve(ctx, cl)
+}
+
+// A settled success not stored yet is taken over by the key's next
+// attempt without a reservation of its own; a settled failure is not, and
+// nothing is reused once its window is over.
+func TestSettledSuccessIsReused(t *testing.T) {
+	st := &countingStore{batchStore: batchStore{memStore: memStore{entries: map[string]*memEntry{}}}}
+	now := time.Unix(1000, 0)
+	l := New(st, 3, time.Minute)
+	l.SettleLinger = time.Hour
+	l.Now = func() time.Time { return now }
+	ctx := context.Background()
+	defer l.Close(ctx)
+	for i := 0; i < 20; i++ {
+		a := l.Attempt("ip")
+		c, ok := a.Claim()
+		if ok {
+			if err := a.Answer(ctx, c, claimGrant(t, &st.memStore, c)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok != (i == 0) {
+			t.Fatalf("attempt %d: a claim for the store %v, want only the first", i, ok)
+		}
+		_ = a.Done(ctx, false)
+	}
+	r, err := l.Reserve(ctx, "ip")
+	if err != nil || st.reserves != 0 {
+		t.Fatalf("Reserve after a settled success: %v, %d store reservations (want 0)", err, st.reserves)
+	}
+	_ = r.Done(ctx, true)
+	if _, err := l.Reserve(ctx, "ip"); err != nil || st.reserves != 1 {
+		t.Fatalf("after a settled failure: %v, %d store reservations (want 1)", err, st.reserves)
+	}
+	st.mu.Lock()
+	e := *st.entries["ip"]
+	st.mu.Unlock()
+	if e.failures != 1 || e.inFlight != 1 {
+		t.Fatalf("the failure was not carried: %+v", e)
+	}
+	r, _ = l.Reserve(ctx, "other")
+	_ = r.Done(ctx, false)
+	now = now.Add(time.Minute)
+	if _, err := l.Reserve(ctx, "other"); err != nil || st.reserves != 3 {
+		t.Fatalf("a success of a window that is over: %v, %d store reservations (want 3)", err, st.reserves)
+	}
+}
+
+// However attempts interleave, succeed or fail, and whether they reuse a
+// settled success or ask the store, no more than Max of them fail within
+// a window, and every attempt in flight is accounted for at the end.
+func TestReuseKeepsTheBound(t *testing.T) {
+	for seed := int64(0); seed < 200; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		st := &batchStore{memStore: memStore{entries: map[string]*memEntry{}}}
+		const max = 4
+		l := New(st, max, time.Minute)
+		l.MaxWait = 0
+		l.SettleLinger = time.Hour
+		ctx := context.Background()
+		var open []*Reservation
+		failed := 0
+		for step := 0; step < 60; step++ {
+			if len(open) > 0 && rng.Intn(2) == 0 {
+				i := rng.Intn(len(open))
+				fail := rng.Intn(3) == 0
+				if fail {
+					failed++
+				}
+				_ = open[i].Done(ctx, fail)
+				open = append(open[:i], open[i+1:]...)
+				continue
+			}
+			if r, err := l.Reserve(ctx, "ip"); err == nil {
+				open = append(open, r)
+			}
+			if failed+len(open) > max {
+				t.Fatalf("seed %d: %d failed and %d in flight, over %d", seed, failed, len(open), max)
+			}
+		}
+		for _, r := range open {
+			_ = r.Done(ctx, false)
+		}
+		if err := l.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if e := st.entries["ip"]; e.inFlight != 0 || e.failures != failed {
+			t.Fatalf("seed %d: stored %+v, want 0 in flight and %d failures", seed, *e, failed)
+		}
 	}
 }

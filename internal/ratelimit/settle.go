@@ -99,6 +99,28 @@ func (st *settler) take(key string) Settlement {
 	return q.s
 }
 
+// reuse hands one of key's settled, successful attempts that is not stored
+// yet to a new attempt of the same window, which then needs no reservation
+// of its own: in the store that attempt never ended, so failures plus
+// attempts in flight there are what they were, and the bound (at most Max
+// failed checks per window, across every server) is untouched. Only a
+// success's slot is reused: a failure must reach the store as one, and a
+// key whose settled attempts all failed is decided by the store again.
+// Nothing is reused once the window is over, so the store starts the next.
+func (st *settler) reuse(key string, now time.Time, window time.Duration) (windowStart time.Time, ok bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	q, found := st.pending[key]
+	if !found || q.s.Attempts <= q.s.Failures || !now.Before(q.s.WindowStart.Add(window)) {
+		return time.Time{}, false
+	}
+	q.s.Attempts--
+	if q.s.Attempts == 0 {
+		delete(st.pending, key)
+	}
+	return q.s.WindowStart, true
+}
+
 func (st *settler) loop() {
 	defer close(st.done)
 	timer := time.NewTimer(time.Hour)
