@@ -164,6 +164,19 @@ func (s *Service) CompiledAt(ctx context.Context, version int64) (*policy.Compil
 	return c.policies, nil
 }
 
+// CachedVersion is the version of the policies this server holds
+// compiled, without a query (ok false: none yet, or they do not compile).
+// A caller that decides on them must check later that the version still
+// holds (the passkey sign-in's claim: signinlog.ChallengeClaim); CompiledAt
+// with it answers from the cache.
+func (s *Service) CachedVersion() (version int64, ok bool) {
+	c := s.cache.Load()
+	if c == nil || c.err != nil {
+		return 0, false
+	}
+	return c.version, true
+}
+
 // Strengths resolves built-in and custom authentication strengths as of the
 // current policy version. The returned values share memory with the cache:
 // treat them as read-only.

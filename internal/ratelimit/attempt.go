@@ -42,6 +42,25 @@ func (a *Attempt) Claim() (c Claim, ok bool) {
 	return a.l.claim(a.key), true
 }
 
+// Recycle reserves the attempt in the process alone, from a settled
+// success of its key not stored yet (FailureLimiter.recycle), and reports
+// whether the attempt now needs no statement of its own: true with no
+// limiter or when already reserved; false, leaving the attempt as it was,
+// when only the store can decide it.
+func (a *Attempt) Recycle() bool {
+	if a == nil || a.res != nil {
+		return true
+	}
+	if a.tried {
+		return false
+	}
+	if a.res = a.l.recycle(a.key); a.res == nil {
+		return false
+	}
+	a.tried = true
+	return true
+}
+
 // Answer takes the store's grant for c: nil when granted. g is nil when
 // the statement did not run (its error is the caller's to return): the
 // claim's settlements go back and nothing is reserved. Refused because of

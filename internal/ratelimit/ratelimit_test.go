@@ -367,3 +367,43 @@ func TestReuseKeepsTheBound(t *testing.T) {
 		}
 	}
 }
+
+// Recycle reserves from a settled success or leaves the attempt as it was,
+// for the store to decide.
+func TestAttemptRecycle(t *testing.T) {
+	st := &countingStore{batchStore: batchStore{memStore: memStore{entries: map[string]*memEntry{}}}}
+	l := New(st, 3, time.Minute)
+	l.SettleLinger = time.Hour
+	ctx := context.Background()
+	defer l.Close(ctx)
+	a := l.Attempt("ip")
+	if a.Recycle() {
+		t.Fatal("recycled with nothing settled")
+	}
+	c, ok := a.Claim()
+	if !ok {
+		t.Fatal("no claim after a refused recycle")
+	}
+	if err := a.Answer(ctx, c, claimGrant(t, &st.memStore, c)); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.Done(ctx, false)
+	b := l.Attempt("ip")
+	if !b.Recycle() {
+		t.Fatal("no recycle of a settled success")
+	}
+	if !b.Recycle() {
+		t.Fatal("a recycled attempt asks again")
+	}
+	if _, ok := b.Claim(); ok {
+		t.Fatal("a recycled attempt still claims")
+	}
+	_ = b.Done(ctx, true)
+	if l.Attempt("ip").Recycle() {
+		t.Fatal("recycled a settled failure")
+	}
+	var none *Attempt
+	if !none.Recycle() {
+		t.Fatal("no limiter: nothing to reserve")
+	}
+}

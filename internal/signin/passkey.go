@@ -94,8 +94,20 @@ func (s *Service) Passkey(ctx context.Context, req PasskeyRequest) (Outcome, err
 // and Conditional Access evaluated; the second commits the credential's
 // counter together with the sign-in record (the log's group commit), and
 // only then is the session answered.
+//
+// While this server holds copies of everything the decision reads (the
+// passkey, its owner's facts, the compiled policies) and the failure
+// limiter can reserve the attempt in the process, the first round trip is
+// left out too (passkeyFromCopies).
 func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome, error) {
-	res, pre, use, err := s.verifyPasskey(ctx, req.Credential, req.Attempt)
+	a, err := s.parseAssertion(ctx, req.Credential, req.Attempt)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if out, decided, err := s.passkeyFromCopies(ctx, req, a); decided {
+		return out, err
+	}
+	res, pre, use, err := s.verifyParsed(ctx, a, req.Attempt)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -111,13 +123,29 @@ func (s *Service) passkeyAlone(ctx context.Context, req PasskeyRequest) (Outcome
 // (only checked there when it changes nothing: ceremony.Use.Unchanged).
 // A counter that did not grow marks the passkey.
 func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *ratelimit.Attempt) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
+	a, err := s.parseAssertion(ctx, credential, att)
+	if err != nil {
+		return ceremony.LoginResult{}, PasskeyAssertion{}, nil, err
+	}
+	return s.verifyParsed(ctx, a, att)
+}
+
+// parseAssertion reads the browser's credential and opens its challenge's
+// seal; a malformed one still reserves att's attempt (a statement of its
+// own), so it counts as a failure.
+func (s *Service) parseAssertion(ctx context.Context, credential []byte, att *ratelimit.Attempt) (*ceremony.Assertion, error) {
 	a, err := s.d.Ceremony.ParseAssertion(credential)
 	if err != nil {
 		if rerr := att.Reserve(ctx); rerr != nil {
-			return ceremony.LoginResult{}, PasskeyAssertion{}, nil, rerr
+			return nil, rerr
 		}
-		return ceremony.LoginResult{}, PasskeyAssertion{}, nil, err
+		return nil, err
 	}
+	return a, nil
+}
+
+// verifyParsed is verifyPasskey on a parsed assertion.
+func (s *Service) verifyParsed(ctx context.Context, a *ceremony.Assertion, att *ratelimit.Attempt) (ceremony.LoginResult, PasskeyAssertion, *signinlog.CredentialUse, error) {
 	claim, reserve := att.Claim()
 	var cp *ratelimit.Claim
 	if reserve {
@@ -145,6 +173,66 @@ func (s *Service) verifyPasskey(ctx context.Context, credential []byte, att *rat
 	}
 	return res, pre, &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
 		CheckOnly: use.Unchanged}, nil
+}
+
+// AssertionPeeker is a FactsStore that can answer TakePasskeyAssertion
+// from this server's copies, without I/O (store.Factors): the passkey,
+// its owner's facts and the version of the facts (ok false: no copy).
+type AssertionPeeker interface {
+	PeekPasskeyAssertion(challenge ceremony.Challenge, credentialID []byte, now time.Time) (a PasskeyAssertion, factsVersion int64, ok bool)
+}
+
+// CachedPolicySource is a PolicySource that tells the version of the
+// policies it holds compiled, without a query.
+type CachedPolicySource interface {
+	CachedVersion() (version int64, ok bool)
+}
+
+// passkeyFromCopies is passkeyAlone in one round trip, the log's commit:
+// the passkey, its owner's facts and the policies come from this server's
+// copies, the failure limiter's attempt is reserved in the process
+// (ratelimit.Attempt.Recycle), and the challenge is taken in the commit of
+// the record, which stores it only if the challenge is unused, its epoch
+// current, and the facts and policies still at the versions decided on
+// (signinlog.ChallengeClaim). Anything else is decided the long way
+// (decided false): no copy, a disabled owner, an assertion that does not
+// verify against the copy (a replay, a counter behind, a bad signature:
+// only the take can tell which), or a claim refused at the commit, which
+// stored nothing and left the challenge untaken.
+func (s *Service) passkeyFromCopies(ctx context.Context, req PasskeyRequest, a *ceremony.Assertion) (out Outcome, decided bool, err error) {
+	peeker, ok := s.d.Factors.(AssertionPeeker)
+	if !ok {
+		return Outcome{}, false, nil
+	}
+	cached, ok := s.d.Policies.(CachedPolicySource)
+	if !ok {
+		return Outcome{}, false, nil
+	}
+	policyVersion, ok := cached.CachedVersion()
+	if !ok {
+		return Outcome{}, false, nil
+	}
+	pre, factsVersion, ok := peeker.PeekPasskeyAssertion(a.Challenge, a.CredentialID, s.d.Now())
+	if !ok || !pre.Facts.Enabled || !req.Attempt.Recycle() {
+		return Outcome{}, false, nil
+	}
+	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
+	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
+	if err != nil {
+		return Outcome{}, false, nil
+	}
+	cu := &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
+		CheckOnly: use.Unchanged, Claim: &signinlog.ChallengeClaim{Nonce: a.Challenge.Hash, ExpiresAt: a.Challenge.ExpiresAt,
+			Epoch: a.Challenge.Epoch, FactsVersion: factsVersion, PolicyVersion: policyVersion}}
+	f := s.newFlow(res.User.ID, req.IP, req.UserAgent)
+	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
+	out, err = s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &policyVersion, use: cu})
+	if errors.Is(err, signinlog.ErrClaimRefused) {
+		s.claimsRefused.Add(1)
+		return Outcome{}, false, nil
+	}
+	s.fromCopies.Add(1)
+	return out, true, err
 }
 
 // useRefused is the answer when the commit of a passkey's use and its

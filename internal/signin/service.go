@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpserver/rpserver/internal/ceremony"
@@ -59,7 +60,21 @@ type Deps struct {
 }
 
 // Service runs sign-ins.
-type Service struct{ d Deps }
+type Service struct {
+	d Deps
+	// fromCopies and claimsRefused count passkey sign-ins decided on this
+	// server's copies (passkeyFromCopies) and those whose claim the commit
+	// refused, which were then decided the long way.
+	fromCopies, claimsRefused atomic.Int64
+}
+
+// PasskeyStats reports how many passkey sign-ins were decided on this
+// server's copies without the take's round trip, and how many of those
+// the commit sent the long way (the facts, the policies or the challenge
+// had moved on).
+func (s *Service) PasskeyStats() (fromCopies, claimsRefused int64) {
+	return s.fromCopies.Load(), s.claimsRefused.Load()
+}
 
 // New fills defaults.
 func New(d Deps) *Service {

@@ -146,6 +146,25 @@ type CredentialUse struct {
 	// a counter (ErrCounterNotAdvanced otherwise, as for a counter that no
 	// longer advances).
 	CheckOnly bool
+	// Claim, when set, takes the sign-in's challenge in the record's
+	// commit instead of in a round trip before the check: the record (and
+	// the use) is stored only if the claim holds then, ErrClaimRefused
+	// otherwise, with nothing stored and the challenge left untaken.
+	Claim *ChallengeClaim
+}
+
+// ChallengeClaim is what a passkey sign-in decided on without reading the
+// database (this server's copies of the credential, its owner's facts and
+// the policies), checked at the commit: the challenge is taken there (its
+// nonce recorded as used, while its epoch is current and it has not
+// expired), and only if the owner's sign-in facts and the Conditional
+// Access policies are still at the versions the decision read.
+type ChallengeClaim struct {
+	Nonce         []byte // ceremony.Challenge.Hash
+	ExpiresAt     time.Time
+	Epoch         int64
+	FactsVersion  int64 // of the record's user (SignIn.UserID)
+	PolicyVersion int64
 }
 
 // Entry is a record with, for a passkey sign-in, its credential use.
@@ -164,3 +183,19 @@ type Entry struct {
 // credential's counter was no longer below the presented one (a concurrent
 // sign-in with the same counter won) or the credential had been flagged.
 var ErrCounterNotAdvanced = errors.New("signinlog: the credential's counter did not advance; record not stored")
+
+// ErrClaimRefused is WriteUse's refusal of a use with a Claim that did not
+// hold at the commit: the challenge was used or expired, its epoch gone,
+// or the facts or policies had moved on. Nothing is stored and the
+// challenge is not taken, so the sign-in can be decided again the long
+// way (and a used challenge is refused there).
+var ErrClaimRefused = errors.New("signinlog: the challenge claim did not hold at the commit; record not stored")
+
+// Refusal is a store's verdict on one entry of a batch.
+type Refusal uint8
+
+const (
+	Stored       Refusal = iota // stored (or a retried record already there)
+	NotAdvanced                 // ErrCounterNotAdvanced
+	ClaimRefused                // ErrClaimRefused
+)

@@ -13,11 +13,12 @@ import (
 
 // BatchInserter stores a batch of entries in one transaction (the store
 // has it): every record, with the credential uses advanced by conditional
-// updates in the same commit. notAdvanced[i] reports that entry i's use was
-// refused (its counter no longer advances), in which case its record is
-// not stored either; the other entries are unaffected.
+// updates and the challenge claims taken in the same commit. refused[i]
+// reports that entry i's use was refused (its counter no longer advances:
+// NotAdvanced; its claim did not hold: ClaimRefused), in which case its
+// record is not stored either; the other entries are unaffected.
 type BatchInserter interface {
-	InsertEntries(ctx context.Context, entries []Entry) (notAdvanced []bool, err error)
+	InsertEntries(ctx context.Context, entries []Entry) (refused []Refusal, err error)
 }
 
 // ErrClosed is returned by Write after Close.
@@ -53,6 +54,8 @@ type Stats struct {
 	LargestBatch int64
 	// NotAdvanced counts records refused with ErrCounterNotAdvanced.
 	NotAdvanced int64
+	// ClaimsRefused counts records refused with ErrClaimRefused.
+	ClaimsRefused int64
 }
 
 // BatchWriter is the durable, group-committing Writer. Concurrent Write
@@ -89,7 +92,7 @@ type BatchWriter struct {
 	batch    []*pending
 	lastSize int
 
-	records, failed, txs, batches, largest, notAdvanced atomic.Int64
+	records, failed, txs, batches, largest, notAdvanced, claimsRefused atomic.Int64
 }
 
 type pending struct {
@@ -176,7 +179,7 @@ func (w *BatchWriter) write(ctx context.Context, e Entry) error {
 		// Answered by now: the leader's record is the first of its batch.
 		// Not a select with ctx, which could report a committed record
 		// as abandoned.
-		w.lead()
+		w.lead(context.WithoutCancel(ctx))
 		return <-p.result
 	} else if w.opts.MaxWait > 0 {
 		select {
@@ -219,12 +222,17 @@ func (w *BatchWriter) announceDrainedLocked() {
 // Stats reports counters (for tests, benchmarks and metrics).
 func (w *BatchWriter) Stats() Stats {
 	return Stats{Records: w.records.Load(), Failed: w.failed.Load(), Transactions: w.txs.Load(),
-		Batches: w.batches.Load(), LargestBatch: w.largest.Load(), NotAdvanced: w.notAdvanced.Load()}
+		Batches: w.batches.Load(), LargestBatch: w.largest.Load(), NotAdvanced: w.notAdvanced.Load(),
+		ClaimsRefused: w.claimsRefused.Load()}
 }
 
 // lead commits one batch as the leader, then hands the lead to a new
 // goroutine if records queued meanwhile, or gives it up.
-func (w *BatchWriter) lead() {
+//
+// trace is the context whose values (the trace) the transaction carries:
+// the leading request's, without its cancellation, so the commit shows in
+// the trace of the sign-in that ran it.
+func (w *BatchWriter) lead(trace context.Context) {
 	w.mu.Lock()
 	batch := w.takeLocked(w.batch[:0])
 	w.mu.Unlock()
@@ -246,7 +254,7 @@ func (w *BatchWriter) lead() {
 		w.queue = append(carry, w.queue...)
 		w.mu.Unlock()
 	}
-	w.flush(batch)
+	w.flush(trace, batch)
 	clear(batch[:cap(batch)]) // the waiters have their answers; keep no record (nor a carried one) alive
 	w.batch = batch
 	w.mu.Lock()
@@ -257,7 +265,7 @@ func (w *BatchWriter) lead() {
 	}
 	w.mu.Unlock()
 	if more {
-		go w.lead()
+		go w.lead(context.Background())
 	}
 }
 
@@ -272,17 +280,26 @@ func (w *BatchWriter) takeLocked(batch []*pending) []*pending {
 }
 
 // splitRepeatedCredentials keeps in batch the entries whose credential (if
-// any) is the first of its kind, and moves the others to carry, in order.
+// any) is the first of its kind, and whose claimed challenge (if any) too,
+// and moves the others to carry, in order: each is then judged against
+// what the other committed (a challenge claimed twice is taken once).
 func splitRepeatedCredentials(batch, carry []*pending) ([]*pending, []*pending) {
 	seen := map[string]bool{}
+	var claimed map[string]bool
 	kept := batch[:0]
 	for _, p := range batch {
 		if u := p.entry.Use; u != nil {
-			if seen[string(u.CredentialID)] {
+			if seen[string(u.CredentialID)] || (u.Claim != nil && claimed[string(u.Claim.Nonce)]) {
 				carry = append(carry, p)
 				continue
 			}
 			seen[string(u.CredentialID)] = true
+			if u.Claim != nil {
+				if claimed == nil {
+					claimed = map[string]bool{}
+				}
+				claimed[string(u.Claim.Nonce)] = true
+			}
 		}
 		kept = append(kept, p)
 	}
@@ -313,7 +330,7 @@ func (w *BatchWriter) linger(batch []*pending) []*pending {
 	return batch
 }
 
-func (w *BatchWriter) flush(batch []*pending) {
+func (w *BatchWriter) flush(trace context.Context, batch []*pending) {
 	recs := make([]Entry, len(batch))
 	for i, p := range batch {
 		recs[i] = p.entry
@@ -322,27 +339,36 @@ func (w *BatchWriter) flush(batch []*pending) {
 	if n := int64(len(batch)); n > w.largest.Load() {
 		w.largest.Store(n) // only the leader writes it
 	}
-	notAdvanced, err := w.insert(recs)
+	refused, err := w.insert(trace, recs)
 	if err != nil && len(batch) > 1 {
 		// One transaction failed for all; retry each record alone so a
 		// single bad record cannot fail its neighbours. If the database is
 		// down, each retry fails fast with the same error.
 		slog.Warn("sign-in log batch failed; retrying record by record", "records", len(batch), "err", err)
 		for i, p := range batch {
-			na, err := w.insert(recs[i : i+1])
-			w.finish(p, err, err == nil && na[0])
+			r, err := w.insert(trace, recs[i:i+1])
+			w.finish(p, err, verdict(r, 0))
 		}
 		return
 	}
 	for i, p := range batch {
-		w.finish(p, err, err == nil && notAdvanced[i])
+		w.finish(p, err, verdict(refused, i))
 	}
 }
 
-func (w *BatchWriter) insert(recs []Entry) (na []bool, err error) {
-	// Not any caller's context: one caller giving up must not abort the
-	// transaction that carries everyone else's records.
-	ctx, cancel := context.WithTimeout(context.Background(), w.opts.FlushTimeout)
+// verdict is refused[i], Stored when the insert failed (refused is nil).
+func verdict(refused []Refusal, i int) Refusal {
+	if i < len(refused) {
+		return refused[i]
+	}
+	return Stored
+}
+
+func (w *BatchWriter) insert(trace context.Context, recs []Entry) (na []Refusal, err error) {
+	// No caller's cancellation (trace carries only values): one caller
+	// giving up must not abort the transaction that carries everyone
+	// else's records.
+	ctx, cancel := context.WithTimeout(trace, w.opts.FlushTimeout)
 	defer cancel()
 	// The leader is a request's goroutine, whose panic the HTTP server
 	// recovers: a store that panics must fail the batch, not leave the
@@ -361,14 +387,18 @@ func (w *BatchWriter) insert(recs []Entry) (na []bool, err error) {
 	return na, err
 }
 
-func (w *BatchWriter) finish(p *pending, err error, notAdvanced bool) {
+// finish answers p: refused is its verdict when err is nil.
+func (w *BatchWriter) finish(p *pending, err error, refused Refusal) {
 	switch {
 	case err != nil:
 		w.failed.Add(1)
 		err = fmt.Errorf("signinlog: write sign-in %s: %w", p.entry.SignIn.ID, err)
-	case notAdvanced:
+	case refused == NotAdvanced:
 		w.notAdvanced.Add(1)
 		err = ErrCounterNotAdvanced
+	case refused == ClaimRefused:
+		w.claimsRefused.Add(1)
+		err = ErrClaimRefused
 	default:
 		w.records.Add(1)
 	}

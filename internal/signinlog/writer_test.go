@@ -18,9 +18,10 @@ type memStore struct {
 	gate    chan struct{} // when set, each insert waits for a value
 	// counters per credential id, advanced like the store's conditional update
 	counters map[string]uint32
+	nonces   map[string]bool // claimed challenges
 }
 
-func (m *memStore) InsertEntries(ctx context.Context, entries []Entry) ([]bool, error) {
+func (m *memStore) InsertEntries(ctx context.Context, entries []Entry) ([]Refusal, error) {
 	if m.gate != nil {
 		<-m.gate
 	}
@@ -39,20 +40,30 @@ func (m *memStore) InsertEntries(ctx context.Context, entries []Entry) ([]bool, 
 	if m.counters == nil {
 		m.counters = map[string]uint32{}
 	}
-	notAdvanced := make([]bool, len(entries))
+	if m.nonces == nil {
+		m.nonces = map[string]bool{}
+	}
+	refused := make([]Refusal, len(entries))
 	m.batches = append(m.batches, recs)
 	for i, e := range entries {
 		if u := e.Use; u != nil {
+			if c := u.Claim; c != nil {
+				if m.nonces[string(c.Nonce)] {
+					refused[i] = ClaimRefused
+					continue
+				}
+				m.nonces[string(c.Nonce)] = true
+			}
 			stored, seen := m.counters[string(u.CredentialID)]
 			if seen && !(stored < u.SignCount || (stored == 0 && u.SignCount == 0)) {
-				notAdvanced[i] = true
+				refused[i] = NotAdvanced
 				continue
 			}
 			m.counters[string(u.CredentialID)] = u.SignCount
 		}
 		m.rows[e.SignIn.ID] = e.SignIn
 	}
-	return notAdvanced, nil
+	return refused, nil
 }
 
 func TestWriterIsolatesAFailingRecord(t *testing.T) {
@@ -284,5 +295,32 @@ func TestWriterSplitsRepeatedCredentialUses(t *testing.T) {
 	}
 	if st := w.Stats(); st.NotAdvanced != 1 || st.Batches < 3 {
 		t.Fatalf("stats: %+v (want the repeated uses in later transactions)", st)
+	}
+}
+
+// Two uses claiming one challenge (two passkeys answering the same
+// discoverable challenge, or a replay) go to separate transactions, so
+// the second finds the challenge taken: ErrClaimRefused, nothing stored.
+func TestWriterSplitsRepeatedClaims(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+	w := NewBatchWriter(m, Options{})
+	defer w.Close(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = w.Write(context.Background(), SignIn{AppID: "first"}) })
+	m.gate <- struct{}{}
+	claim := &ChallengeClaim{Nonce: []byte("nonce")}
+	uses := []*CredentialUse{{CredentialID: []byte("a"), Claim: claim}, {CredentialID: []byte("b"), Claim: claim}}
+	errs := make([]error, len(uses))
+	for i, u := range uses {
+		wg.Go(func() { errs[i] = w.WriteUse(context.Background(), SignIn{AppID: "passkey"}, u) })
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(m.gate)
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs[0], errs[1]), ErrClaimRefused) {
+		t.Fatalf("want exactly one ErrClaimRefused, got %v, %v", errs[0], errs[1])
+	}
+	if st := w.Stats(); st.ClaimsRefused != 1 || st.Batches < 3 || len(m.rows) != 2 {
+		t.Fatalf("stats: %+v, %d rows (want the second claim in a later transaction, refused, and 2 rows)", st, len(m.rows))
 	}
 }

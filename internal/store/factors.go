@@ -374,6 +374,8 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 	case !haveCopy:
 		copied = f.copy()
 		copied.epoch = epoch.Int64
+		cc := *c
+		copied.cred = &cc
 		s.db.facts.put(credID, copied)
 	case copied.version != factsVersion.Int64 || copied.epoch != epoch.Int64 || copied.facts.UserID != owner.String:
 		// Changed since the copy was read: read it again, once.
@@ -384,12 +386,31 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		// The epoch the take read: readFactsCopy's statement is later, so
 		// if the epoch moved in between, the next take reads again.
 		copied.epoch = epoch.Int64
+		cc := *c
+		copied.cred = &cc
 		s.db.facts.put(credID, copied)
 		a.Facts = copied.at(copied.readAt)
 		return a, nil
 	}
+	s.db.facts.setCredential(credID, c)
 	a.Facts = copied.at(now.Time)
 	return a, nil
+}
+
+// PeekPasskeyAssertion is what TakePasskeyAssertion would read, from this
+// server's copy alone (no I/O): the passkey as last read or committed
+// here, its owner's facts at the copy's version (returned, for the claim
+// that checks it at the commit: signinlog.ChallengeClaim). ok is false
+// without a copy of both read under the challenge's epoch, or for a
+// flagged passkey; the caller then takes the long way.
+func (s *Factors) PeekPasskeyAssertion(ch ceremony.Challenge, credentialID []byte, now time.Time) (a signin.PasskeyAssertion, factsVersion int64, ok bool) {
+	copied, have := s.db.facts.get(credentialID)
+	if !have || copied.cred == nil || copied.epoch != ch.Epoch || copied.cred.CloneSuspected || copied.facts.UserID != copied.cred.UserID {
+		return a, 0, false
+	}
+	cc := *copied.cred
+	a.Challenge, a.Credential, a.Facts = ch, &cc, copied.at(now)
+	return a, copied.version, true
 }
 
 // readFactsCopy reads userID's facts as factsCache keeps them, in one

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
@@ -61,6 +62,10 @@ type cachedFacts struct {
 	// none); a pass is usable while the take's now() is before it.
 	tapUntil time.Time
 	readAt   time.Time // the database's now() when read by readFactsCopy
+	// cred is the passkey as the take last read it, or as this server
+	// last committed a use of it (noteUse); nil until a take found it.
+	// Shared: never written, only replaced.
+	cred *ceremony.Credential
 }
 
 func newFactsCache() *factsCache {
@@ -99,6 +104,46 @@ func (c *factsCache) put(credentialID []byte, e cachedFacts) {
 	}
 	c.entries[string(credentialID)] = e
 	c.bytes += size
+}
+
+// setCredential keeps c (a copy) as credentialID's passkey in its copy, if
+// the copy is there and holds another version of it.
+func (c *factsCache) setCredential(credentialID []byte, cred *ceremony.Credential) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[string(credentialID)]
+	if !ok || sameUse(e.cred, cred) {
+		return
+	}
+	cc := *cred
+	e.cred = &cc
+	c.entries[string(credentialID)] = e
+}
+
+// sameUse: a and b are the same passkey at the same use.
+func sameUse(a, b *ceremony.Credential) bool {
+	return a != nil && b != nil && a.SignCount == b.SignCount && a.BackupState == b.BackupState && a.CloneSuspected == b.CloneSuspected &&
+		(a.LastUsedAt == nil) == (b.LastUsedAt == nil) && (a.LastUsedAt == nil || a.LastUsedAt.Equal(*b.LastUsedAt))
+}
+
+// noteUse updates the passkey in credentialID's copy after a commit of a
+// use that wrote it (what the database now holds, as far as this server
+// knows); forgets it after a use that was refused (the copy is behind).
+func (c *factsCache) noteUse(credentialID []byte, count uint32, backupState bool, at time.Time, refused bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[string(credentialID)]
+	if !ok || e.cred == nil {
+		return
+	}
+	if refused {
+		e.cred = nil
+	} else {
+		cc := *e.cred
+		cc.SignCount, cc.BackupState, cc.LastUsedAt = count, backupState, &at
+		e.cred = &cc
+	}
+	c.entries[string(credentialID)] = e
 }
 
 // size estimates what the entry holds in memory: its strings and a fixed

@@ -108,7 +108,7 @@ type gatedStore struct {
 	once    sync.Once
 }
 
-func (g *gatedStore) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]bool, error) {
+func (g *gatedStore) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]signinlog.Refusal, error) {
 	g.once.Do(func() { close(g.entered); <-g.release })
 	return g.inner.InsertEntries(ctx, entries)
 }

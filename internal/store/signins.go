@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -44,51 +45,98 @@ var _ signinlog.Store = (*SignIns)(nil)
 // by it (migrations/020_log_partitions.sql).
 // The alert follows its sign-in, only if the sign-in was stored (sign_in_id
 // is unique).
-const (
-	insertEntries = `WITH r AS (
+// With claims (signinlog.ChallengeClaim: a sign-in decided on this
+// server's copies, without the take's round trip), both statements also
+// take each claimed challenge, as the take would (its nonce recorded as
+// used while its epoch is current and it has not expired), but only while
+// its owner's sign-in facts and the Conditional Access policies are at
+// the versions the decision read; a record whose claim did not hold
+// stores nothing, advances nothing and leaves its challenge untaken. A
+// batch claims each challenge at most once (the writer splits repeats).
+//
+// Each statement returns (kind, key) rows: the sign-in ids whose use
+// advanced (kind 0: the credential written) or was kept (1), for
+// insertEntries, or the credential ids, in hex, that passed the check (1),
+// for insertCheckedRecords; and the sign-in ids whose claim held (2).
+func insertEntriesSQL(claims bool) string {
+	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
+	if claims {
+		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $15::bytea[], $16::timestamptz[], $17::bigint[], $18::bigint[], $19::bigint[]"
+		claimed = "\n\t\tclaimed AS (" + claimSQL + "),"
+		onlyClaimed = " AND (r.nonce IS NULL OR r.nonce IN (SELECT nonce FROM claimed))"
+		claimedRows = " UNION ALL SELECT 2, r.id FROM r WHERE r.nonce IN (SELECT nonce FROM claimed)"
+	}
+	return `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[],
-				$10::bool[], $11::bytea[], $12::bigint[], $13::bool[], $14::timestamptz[])
-			AS x(id, t, uid, upn, app, code, cas, em, rec, has_use, cred, cnt, bs, used_at)),
+				$10::bool[], $11::bytea[], $12::bigint[], $13::bool[], $14::timestamptz[]` + params + `)
+			AS x(id, t, uid, upn, app, code, cas, em, rec, has_use, cred, cnt, bs, used_at` + cols + `)),` + claimed + `
 		adv AS (
 			UPDATE webauthn_credentials c SET sign_count = r.cnt, backup_state = r.bs, last_used_at = r.used_at
 			FROM r WHERE r.has_use AND c.id = r.cred AND NOT c.clone_suspected AND (c.sign_count < r.cnt OR (c.sign_count = 0 AND r.cnt = 0))
 				AND NOT (c.sign_count = r.cnt AND c.backup_state = r.bs
-					AND COALESCE(c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at, false))
+					AND COALESCE(c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at, false))` + onlyClaimed + `
 			RETURNING r.id),
 		kept AS (
 			SELECT r.id FROM r JOIN webauthn_credentials c ON c.id = r.cred
 			WHERE r.has_use AND NOT c.clone_suspected AND c.sign_count = 0 AND r.cnt = 0
-				AND c.backup_state = r.bs AND c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at),
+				AND c.backup_state = r.bs AND c.last_used_at >= r.used_at - interval '1 minute' AND c.last_used_at <= r.used_at` + onlyClaimed + `),
 		ins AS (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
 			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec FROM r
-			WHERE NOT r.has_use OR r.id IN (SELECT id FROM adv) OR r.id IN (SELECT id FROM kept)
+			WHERE (NOT r.has_use OR r.id IN (SELECT id FROM adv) OR r.id IN (SELECT id FROM kept))` + onlyClaimed + `
 			ON CONFLICT (created_date_time, id) DO NOTHING)
-		SELECT id FROM adv UNION ALL SELECT id FROM kept`
-	// insertCheckedRecords is insertEntries for a batch whose uses are all
-	// check-only (signinlog.CredentialUse.CheckOnly: the usual batch of
-	// passkeys without a counter), without the update and its CTEs, whose
-	// set-up cost more than the records' insert (a batch of two: about
-	// 270-320 µs of the backend's CPU against 190-250 µs this way). A
-	// record with a use ($11) is stored only while its credential ($10) is
-	// there, unflagged and without a counter, as committed when the
-	// statement starts (as insertEntries' kept judges it: no row lock, so
-	// a flag committed meanwhile counts from the next sign-in); the
-	// statement returns the credential ids that passed, judged apart from
-	// the insert, so a retried record (ON CONFLICT) is not taken for a
-	// refused one.
-	insertCheckedRecords = `WITH ok AS (
+		SELECT 0, id FROM adv UNION ALL SELECT 1, id FROM kept` + claimedRows
+}
+
+// claimSQL takes the claimed challenges of r (see insertEntriesSQL).
+const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
+			SELECT r.nonce, r.nexp FROM r
+			WHERE r.nonce IS NOT NULL AND r.nexp > now() - interval '30 seconds'
+				AND EXISTS (SELECT 1 FROM webauthn_challenge_epoch WHERE epoch = r.nepoch)
+				AND r.cav = (SELECT version FROM conditional_access_version)
+				AND r.fv = COALESCE((SELECT v.version FROM sign_in_facts_versions v WHERE v.user_id = NULLIF(r.uid, '')::uuid), 0)
+			ON CONFLICT (nonce) DO NOTHING RETURNING nonce`
+
+// insertCheckedRecordsSQL is insertEntries for a batch whose uses are all
+// check-only (signinlog.CredentialUse.CheckOnly: the usual batch of
+// passkeys without a counter), without the update and its CTEs, whose
+// set-up cost more than the records' insert (a batch of two: about
+// 270-320 µs of the backend's CPU against 190-250 µs this way). A record
+// with a use ($11) is stored only while its credential ($10) is there,
+// unflagged and without a counter, as committed when the statement starts
+// (as insertEntries' kept judges it: no row lock, so a flag committed
+// meanwhile counts from the next sign-in); the statement returns the
+// credential ids that passed, judged apart from the insert, so a retried
+// record (ON CONFLICT) is not taken for a refused one.
+func insertCheckedRecordsSQL(claims bool) string {
+	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
+	if claims {
+		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $12::bytea[], $13::timestamptz[], $14::bigint[], $15::bigint[], $16::bigint[]"
+		claimed = "\n\t\tclaimed AS (" + claimSQL + "),"
+		onlyClaimed = " AND (r.nonce IS NULL OR r.nonce IN (SELECT nonce FROM claimed))"
+		claimedRows = " UNION ALL SELECT 2, r.id FROM r WHERE r.nonce IN (SELECT nonce FROM claimed)"
+	}
+	return `WITH r AS (
+			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[], $11::bool[]` + params + `)
+			AS x(id, t, uid, upn, app, code, cas, em, rec, cred, has_use` + cols + `)),` + claimed + `
+		ok AS (
 			SELECT c.id FROM webauthn_credentials c WHERE c.id = ANY($10::bytea[]) AND NOT c.clone_suspected AND c.sign_count = 0),
 		ins AS (
 			INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
 				conditional_access_status, is_emergency_access, record)
-			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec
-			FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[], $11::bool[])
-				AS x(id, t, uid, upn, app, code, cas, em, rec, cred, has_use)
-			WHERE NOT x.has_use OR x.cred IN (SELECT id FROM ok)
+			SELECT id::uuid, t, NULLIF(uid, '')::uuid, upn, app, code, cas, em, rec FROM r
+			WHERE (NOT r.has_use OR r.cred IN (SELECT id FROM ok))` + onlyClaimed + `
 			ON CONFLICT (created_date_time, id) DO NOTHING)
-		SELECT id FROM ok`
+		SELECT 1, encode(id, 'hex') FROM ok` + claimedRows
+}
+
+var (
+	insertEntries        = [2]string{insertEntriesSQL(false), insertEntriesSQL(true)}
+	insertCheckedRecords = [2]string{insertCheckedRecordsSQL(false), insertCheckedRecordsSQL(true)}
+)
+
+const (
 	// insertRecords is insertEntries for a batch without a credential use
 	// (TAP, password and refused sign-ins): the records alone.
 	insertRecords = `INSERT INTO signin_logs (id, created_date_time, user_id, user_principal_name, app_id, error_code,
@@ -148,7 +196,7 @@ func (s *SignIns) InsertSignIns(ctx context.Context, recs []signinlog.SignIn) er
 // depend on the session: the pool's connections run with
 // synchronous_commit on (store.Open), so a server-wide
 // synchronous_commit=off cannot turn this commit into a promise.
-func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]bool, error) {
+func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) ([]signinlog.Refusal, error) {
 	n := len(entries)
 	if n == 0 {
 		return nil, nil
@@ -156,6 +204,7 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 	ids, uids, upns, apps, cass, docs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	times, codes, ems := make([]time.Time, n), make([]int32, n), make([]bool, n)
 	hasUse, creds, counts, bss, usedAt := make([]bool, n), make([][]byte, n), make([]int64, n), make([]bool, n), make([]time.Time, n)
+	var claims *claimArrays
 	var alerts []signinlog.Alert
 	writes, checks := 0, 0
 	for i, e := range entries {
@@ -178,31 +227,58 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 			} else {
 				writes++
 			}
+			if c := u.Claim; c != nil {
+				if claims == nil {
+					claims = newClaimArrays(n)
+				}
+				if err := claims.set(i, c); err != nil {
+					return nil, fmt.Errorf("insert %d sign-ins: %w", n, err)
+				}
+			}
 		}
 		if r.RaisesAlert {
 			alerts = append(alerts, signinlog.EmergencyAlert(uuid.NewString(), r))
 		}
 	}
 	b := &pgx.Batch{}
-	// advanced: the sign-in ids whose use advanced (insertEntries), or the
-	// credential ids that passed the check (insertCheckedRecords).
-	advanced := map[string]bool{}
+	// advanced: the sign-in ids whose use advanced (insertEntries, true
+	// when it wrote the credential), or the credential ids, in hex, that
+	// passed the check (insertCheckedRecords); claimed: the sign-in ids
+	// whose claim held.
+	advanced, claimed := map[string]bool{}, map[string]bool{}
 	collect := func(rows pgx.Rows) error {
 		for rows.Next() {
-			var id []byte // a sign-in id's text, or a credential id
-			if err := rows.Scan(&id); err != nil {
+			var kind int32
+			var key string
+			if err := rows.Scan(&kind, &key); err != nil {
 				return err
 			}
-			advanced[string(id)] = true
+			if kind == 2 {
+				claimed[key] = true
+			} else {
+				advanced[key] = advanced[key] || kind == 0
+			}
 		}
 		return rows.Err()
+	}
+	shape := 0
+	if claims != nil {
+		shape = 1
+		// PostgreSQL never settles on a generic plan for the statements
+		// with claims (their custom plans, which see the arrays' sizes,
+		// always look cheaper), so it planned each batch anew: about 300
+		// µs of the backend per batch. The generic plan runs as fast; the
+		// setting lasts until the batch's implicit transaction ends.
+		b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 	}
 	switch {
 	case writes > 0:
 		// Check-only uses ride as uses: kept, in the statement, checks them.
-		b.Queue(insertEntries, ids, times, uids, upns, apps, codes, cass, ems, docs, hasUse, creds, counts, bss, usedAt).Query(collect)
+		args := []any{ids, times, uids, upns, apps, codes, cass, ems, docs, hasUse, creds, counts, bss, usedAt}
+		b.Queue(insertEntries[shape], claims.append(args)...).Query(collect)
 	case checks > 0:
-		b.Queue(insertCheckedRecords, ids, times, uids, upns, apps, codes, cass, ems, docs, creds, hasUse).Query(collect)
+		args := []any{ids, times, uids, upns, apps, codes, cass, ems, docs, creds, hasUse}
+		b.Queue(insertCheckedRecords[shape], claims.append(args)...).Query(collect)
 	default:
 		b.Queue(insertRecords, ids, times, uids, upns, apps, codes, cass, ems, docs)
 	}
@@ -221,15 +297,65 @@ func (s *SignIns) InsertEntries(ctx context.Context, entries []signinlog.Entry) 
 	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("insert %d sign-ins: %w", n, err)
 	}
-	notAdvanced := make([]bool, n)
+	refused := make([]signinlog.Refusal, n)
 	for i := range entries {
-		key := ids[i]
-		if writes == 0 {
-			key = string(creds[i])
+		switch {
+		case !hasUse[i]:
+		case claims != nil && claims.nonces[i] != nil && !claimed[ids[i]]:
+			refused[i] = signinlog.ClaimRefused
+		case writes > 0:
+			if _, ok := advanced[ids[i]]; !ok {
+				refused[i] = signinlog.NotAdvanced
+			}
+		default:
+			if _, ok := advanced[hex.EncodeToString(creds[i])]; !ok {
+				refused[i] = signinlog.NotAdvanced
+			}
 		}
-		notAdvanced[i] = hasUse[i] && !advanced[key]
+		// This server's copy of the passkey follows what was committed: a
+		// use that wrote it, or one refused (the copy is behind: dropped).
+		if u := entries[i].Use; u != nil && (refused[i] == signinlog.NotAdvanced || refused[i] == signinlog.Stored && writes > 0 && advanced[ids[i]]) {
+			s.db.facts.noteUse(u.CredentialID, u.SignCount, u.BackupState, u.At, refused[i] == signinlog.NotAdvanced)
+		}
 	}
-	return notAdvanced, nil
+	return refused, nil
+}
+
+// claimArrays are a batch's challenge claims as the statements' arrays
+// (a NULL nonce: no claim).
+type claimArrays struct {
+	nonces                  [][]byte
+	expires                 []time.Time
+	epochs, facts, policies []int64
+	seen                    map[string]bool
+}
+
+func newClaimArrays(n int) *claimArrays {
+	return &claimArrays{nonces: make([][]byte, n), expires: make([]time.Time, n), epochs: make([]int64, n), facts: make([]int64, n),
+		policies: make([]int64, n), seen: map[string]bool{}}
+}
+
+// set records entry i's claim. A challenge claimed twice in one batch is
+// an error (the writer then stores each record alone, and the second
+// finds the challenge taken): both would pass the statement's test.
+func (c *claimArrays) set(i int, cl *signinlog.ChallengeClaim) error {
+	if len(cl.Nonce) == 0 {
+		return fmt.Errorf("a challenge claim without a nonce")
+	}
+	if c.seen[string(cl.Nonce)] {
+		return fmt.Errorf("one challenge claimed twice in a batch")
+	}
+	c.seen[string(cl.Nonce)] = true
+	c.nonces[i], c.expires[i], c.epochs[i], c.facts[i], c.policies[i] = cl.Nonce, cl.ExpiresAt, cl.Epoch, cl.FactsVersion, cl.PolicyVersion
+	return nil
+}
+
+// append adds the claims' arrays to a statement's arguments (none: nil c).
+func (c *claimArrays) append(args []any) []any {
+	if c == nil {
+		return args
+	}
+	return append(args, c.nonces, c.expires, c.epochs, c.facts, c.policies)
 }
 
 func errSignInNotFound(id string) *apperr.Error {

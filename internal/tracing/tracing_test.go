@@ -101,9 +101,11 @@ func TestTraceFromHTTPThroughServicesToSQL(t *testing.T) {
 			}
 		}
 	}
-	// The hot path's two round trips (take the challenge with the facts;
-	// commit the counter with the log record) are statements under the
-	// service span, and Conditional Access (decide) is too.
+	// The hot path's round trips (take the challenge with the facts, when
+	// the server has no copies of them yet; commit the counter with the log
+	// record, which the sign-in that leads the group commit carries) are
+	// statements under the service span, and Conditional Access (decide)
+	// is too.
 	if service != 1 || decide != 1 || sql == 0 {
 		t.Fatalf("finish trace: %d sign-in service spans, %d decide spans and %d statements under it", service, decide, sql)
 	}
