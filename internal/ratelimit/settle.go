@@ -106,12 +106,14 @@ func (st *settler) take(key string) Settlement {
 // failed checks per window, across every server) is untouched. Only a
 // success's slot is reused: a failure must reach the store as one, and a
 // key whose settled attempts all failed is decided by the store again.
-// Nothing is reused once the window is over, so the store starts the next.
+// Nothing is reused in the window's last tenth: the store starts the next
+// window by whichever server's clock runs ahead, and a failure settled
+// into a window it no longer holds would not count.
 func (st *settler) reuse(key string, now time.Time, window time.Duration) (windowStart time.Time, ok bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	q, found := st.pending[key]
-	if !found || q.s.Attempts <= q.s.Failures || !now.Before(q.s.WindowStart.Add(window)) {
+	if !found || q.s.Attempts <= q.s.Failures || !now.Before(q.s.WindowStart.Add(window-window/10)) {
 		return time.Time{}, false
 	}
 	q.s.Attempts--

@@ -24,6 +24,14 @@ import (
 // cost PostgreSQL about 45 us per take, a quarter of the take and about
 // 8% of its CPU per sign-in.
 //
+// The copy also keeps the passkey, for a sign-in decided without the take
+// (Factors.PeekPasskeyAssertion, signinlog.ChallengeClaim): as the take
+// last read it, or as this server last wrote a use of it (noteUse; a
+// use the commit refused drops it). The commit judges the passkey again
+// (there, unflagged, its counter still behind the use) and the facts by
+// their version, so a copy behind the database can only send a sign-in
+// the long way, never store one the database would refuse.
+//
 // One time-dependent fact is kept as data: whether a temporary access
 // pass is usable depends on the clock, so the copy keeps the latest end
 // of the owner's usable passes and the take's own now() decides.
@@ -47,10 +55,12 @@ type factsCache struct {
 }
 
 // The copies' budget: factsCacheBytes in all, factsEntryMaxBytes each
-// (about 1,800 groups and roles).
+// (about 1,800 groups and roles); credentialBytes is a passkey's share (its
+// id counted apart: a public key is at most ~550 bytes, an RSA-4096 one).
 const (
 	factsCacheBytes    = 32 << 20
 	factsEntryMaxBytes = 64 << 10
+	credentialBytes    = 1024
 )
 
 // cachedFacts is one passkey's owner's facts at version.
@@ -84,6 +94,14 @@ func (c *factsCache) get(credentialID []byte) (cachedFacts, bool) {
 func (c *factsCache) put(credentialID []byte, e cachedFacts) {
 	size := e.size(credentialID)
 	if size > factsEntryMaxBytes {
+		// Not kept; nor is an older copy, which would send every sign-in
+		// of this passkey to a refused claim.
+		c.mu.Lock()
+		if old, ok := c.entries[string(credentialID)]; ok {
+			c.bytes -= old.size(credentialID)
+			delete(c.entries, string(credentialID))
+		}
+		c.mu.Unlock()
 		return
 	}
 	// The sign-in path never changes the slices it is handed, and a clip
@@ -147,9 +165,11 @@ func (c *factsCache) noteUse(credentialID []byte, count uint32, backupState bool
 }
 
 // size estimates what the entry holds in memory: its strings and a fixed
-// part for the struct, the slices' headers and the map slot.
+// part for the struct, the slices' headers, the map slot and the passkey
+// (credentialBytes whether or not it is held yet, so that setCredential
+// and noteUse, which replace it, leave the estimate as put counted it).
 func (e cachedFacts) size(credentialID []byte) int {
-	n := 256 + len(credentialID) + len(e.facts.UserID) + len(e.facts.UserPrincipalName) + len(e.facts.DisplayName) + len(e.facts.UserRiskLevel)
+	n := 256 + credentialBytes + len(credentialID) + len(e.facts.UserID) + len(e.facts.UserPrincipalName) + len(e.facts.DisplayName) + len(e.facts.UserRiskLevel)
 	for _, g := range e.facts.GroupIDs {
 		n += 16 + len(g)
 	}

@@ -419,6 +419,10 @@ func TestChallengeClaimInTheCommit(t *testing.T) {
 		if r := insert(good, plain); r[0] != signinlog.Stored || r[1] != notAdvanced || !stored(good) || !taken(cl) {
 			t.Fatalf("check-only %v: a claim that holds: %v, stored %v, taken %v", checkOnly, r, stored(good), taken(cl))
 		}
+		// The same record retried (its first commit's answer was lost).
+		if r := insert(good); r[0] != signinlog.Stored {
+			t.Fatalf("check-only %v: a retried record whose claim held: %v", checkOnly, r)
+		}
 		again := entry(cred, user.ID, cl, 0, checkOnly)
 		if r := insert(again); r[0] != refusedClaim || stored(again) {
 			t.Fatalf("check-only %v: the same challenge again: %v, stored %v", checkOnly, r, stored(again))

@@ -62,9 +62,9 @@ func insertEntriesSQL(claims bool) string {
 	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
 	if claims {
 		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $15::bytea[], $16::timestamptz[], $17::bigint[], $18::bigint[], $19::bigint[]"
-		claimed = "\n\t\tclaimed AS (" + claimSQL + "),"
-		onlyClaimed = " AND (r.nonce IS NULL OR r.nonce IN (SELECT nonce FROM claimed))"
-		claimedRows = " UNION ALL SELECT 2, r.id FROM r WHERE r.nonce IN (SELECT nonce FROM claimed)"
+		claimed = "\n\t\tclaimed AS (" + claimSQL + "),\n\t\theld AS (" + heldSQL + "),"
+		onlyClaimed = " AND (r.nonce IS NULL OR r.id IN (SELECT id FROM held))"
+		claimedRows = claimedRowsSQL
 	}
 	return `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[],
@@ -88,6 +88,16 @@ func insertEntriesSQL(claims bool) string {
 			ON CONFLICT (created_date_time, id) DO NOTHING)
 		SELECT 0, id FROM adv UNION ALL SELECT 1, id FROM kept` + claimedRows
 }
+
+// heldSQL names the records of r whose claim held: taken now, or, for a
+// record already stored with its challenge taken (the writer retrying
+// alone a record whose batch failed after its commit, e.g. a connection
+// lost after COMMIT), held then: a retry is not a refusal.
+const heldSQL = `SELECT r.id FROM r WHERE r.nonce IS NOT NULL AND CASE WHEN r.nonce IN (SELECT nonce FROM claimed) THEN true
+			ELSE EXISTS (SELECT 1 FROM signin_logs l WHERE l.created_date_time = r.t AND l.id = r.id::uuid)
+				AND EXISTS (SELECT 1 FROM webauthn_used_challenges u WHERE u.nonce = r.nonce) END`
+
+const claimedRowsSQL = ` UNION ALL SELECT 2, id FROM held`
 
 // claimSQL takes the claimed challenges of r (see insertEntriesSQL).
 const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
@@ -113,9 +123,9 @@ func insertCheckedRecordsSQL(claims bool) string {
 	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
 	if claims {
 		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $12::bytea[], $13::timestamptz[], $14::bigint[], $15::bigint[], $16::bigint[]"
-		claimed = "\n\t\tclaimed AS (" + claimSQL + "),"
-		onlyClaimed = " AND (r.nonce IS NULL OR r.nonce IN (SELECT nonce FROM claimed))"
-		claimedRows = " UNION ALL SELECT 2, r.id FROM r WHERE r.nonce IN (SELECT nonce FROM claimed)"
+		claimed = "\n\t\tclaimed AS (" + claimSQL + "),\n\t\theld AS (" + heldSQL + "),"
+		onlyClaimed = " AND (r.nonce IS NULL OR r.id IN (SELECT id FROM held))"
+		claimedRows = claimedRowsSQL
 	}
 	return `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[], $11::bool[]` + params + `)
