@@ -161,7 +161,7 @@ func (s *Service) verifyParsed(ctx context.Context, a *ceremony.Assertion, att *
 	if err != nil {
 		return ceremony.LoginResult{}, pre, nil, ceremony.ChallengeError(err)
 	}
-	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
+	user := userInfo(&pre.Facts)
 	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
 	if e, ok := apperr.As(err); ok && e.Code == ceremony.CodeSignCountRegression {
 		if merr := s.d.Ceremony.MarkCloneSuspected(ctx, pre.Credential.ID); merr != nil {
@@ -171,8 +171,18 @@ func (s *Service) verifyParsed(ctx context.Context, a *ceremony.Assertion, att *
 	if err != nil {
 		return res, pre, nil, err
 	}
-	return res, pre, &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
-		CheckOnly: use.Unchanged}, nil
+	return res, pre, credentialUse(use), nil
+}
+
+func userInfo(f *Facts) ceremony.UserInfo {
+	return ceremony.UserInfo{ID: f.UserID, Name: f.UserPrincipalName, DisplayName: f.DisplayName, Enabled: f.Enabled}
+}
+
+// credentialUse is the use the log's commit stores (only checks, when it
+// changes nothing).
+func credentialUse(use ceremony.Use) *signinlog.CredentialUse {
+	return &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
+		CheckOnly: use.Unchanged}
 }
 
 // AssertionPeeker is a FactsStore that can answer TakePasskeyAssertion
@@ -216,14 +226,14 @@ func (s *Service) passkeyFromCopies(ctx context.Context, req PasskeyRequest, a *
 	if !ok || !pre.Facts.Enabled || !req.Attempt.Recycle() {
 		return Outcome{}, false, nil
 	}
-	user := ceremony.UserInfo{ID: pre.Facts.UserID, Name: pre.Facts.UserPrincipalName, DisplayName: pre.Facts.DisplayName, Enabled: pre.Facts.Enabled}
+	user := userInfo(&pre.Facts)
 	res, use, err := s.d.Ceremony.Verify(a, pre.Challenge, pre.Credential, user)
 	if err != nil {
 		return Outcome{}, false, nil
 	}
-	cu := &signinlog.CredentialUse{CredentialID: use.CredentialID, SignCount: use.SignCount, BackupState: use.BackupState, At: use.At,
-		CheckOnly: use.Unchanged, Claim: &signinlog.ChallengeClaim{Nonce: a.Challenge.Hash, ExpiresAt: a.Challenge.ExpiresAt,
-			Epoch: a.Challenge.Epoch, FactsVersion: factsVersion, PolicyVersion: policyVersion}}
+	cu := credentialUse(use)
+	cu.Claim = &signinlog.ChallengeClaim{Nonce: a.Challenge.Hash, ExpiresAt: a.Challenge.ExpiresAt, Epoch: a.Challenge.Epoch,
+		FactsVersion: factsVersion, PolicyVersion: policyVersion}
 	f := s.newFlow(res.User.ID, req.IP, req.UserAgent)
 	f.Steps = append(f.Steps, passkeyStep(res.Credential, s.d.Now()))
 	out, err = s.decide(ctx, f, &pre.Facts, prefetched{policyVersion: &policyVersion, use: cu})

@@ -59,13 +59,7 @@ var _ signinlog.Store = (*SignIns)(nil)
 // insertEntries, or the credential ids, in hex, that passed the check (1),
 // for insertCheckedRecords; and the sign-in ids whose claim held (2).
 func insertEntriesSQL(claims bool) string {
-	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
-	if claims {
-		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $15::bytea[], $16::timestamptz[], $17::bigint[], $18::bigint[], $19::bigint[]"
-		claimed = "\n\t\tclaimed AS (" + claimSQL + "),\n\t\theld AS (" + heldSQL + "),"
-		onlyClaimed = " AND (r.nonce IS NULL OR r.id IN (SELECT id FROM held))"
-		claimedRows = claimedRowsSQL
-	}
+	cols, params, claimed, onlyClaimed, claimedRows := claimParts(claims, 15)
 	return `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[],
 				$10::bool[], $11::bytea[], $12::bigint[], $13::bool[], $14::timestamptz[]` + params + `)
@@ -97,7 +91,20 @@ const heldSQL = `SELECT r.id FROM r WHERE r.nonce IS NOT NULL AND CASE WHEN r.no
 			ELSE EXISTS (SELECT 1 FROM signin_logs l WHERE l.created_date_time = r.t AND l.id = r.id::uuid)
 				AND EXISTS (SELECT 1 FROM webauthn_used_challenges u WHERE u.nonce = r.nonce) END`
 
-const claimedRowsSQL = ` UNION ALL SELECT 2, id FROM held`
+// claimParts are the pieces a statement's claims add (none without):
+// r's columns and their arrays (parameters from first on), the CTEs that
+// take the challenges, the condition that keeps a record (and its use) to
+// a held claim, and the result rows of the held claims.
+func claimParts(claims bool, first int) (cols, params, ctes, onlyHeld, heldRows string) {
+	if !claims {
+		return "", "", "", "", ""
+	}
+	for i, typ := range []string{"bytea", "timestamptz", "bigint", "bigint", "bigint"} {
+		params += fmt.Sprintf(", $%d::%s[]", first+i, typ)
+	}
+	return ", nonce, nexp, nepoch, fv, cav", params, "\n\t\tclaimed AS (" + claimSQL + "),\n\t\theld AS (" + heldSQL + "),",
+		" AND (r.nonce IS NULL OR r.id IN (SELECT id FROM held))", " UNION ALL SELECT 2, id FROM held"
+}
 
 // claimSQL takes the claimed challenges of r (see insertEntriesSQL).
 const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
@@ -120,13 +127,7 @@ const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
 // credential ids that passed, judged apart from the insert, so a retried
 // record (ON CONFLICT) is not taken for a refused one.
 func insertCheckedRecordsSQL(claims bool) string {
-	cols, params, claimed, onlyClaimed, claimedRows := "", "", "", "", ""
-	if claims {
-		cols, params = ", nonce, nexp, nepoch, fv, cav", ", $12::bytea[], $13::timestamptz[], $14::bigint[], $15::bigint[], $16::bigint[]"
-		claimed = "\n\t\tclaimed AS (" + claimSQL + "),\n\t\theld AS (" + heldSQL + "),"
-		onlyClaimed = " AND (r.nonce IS NULL OR r.id IN (SELECT id FROM held))"
-		claimedRows = claimedRowsSQL
-	}
+	cols, params, claimed, onlyClaimed, claimedRows := claimParts(claims, 12)
 	return `WITH r AS (
 			SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[], $10::bytea[], $11::bool[]` + params + `)
 			AS x(id, t, uid, upn, app, code, cas, em, rec, cred, has_use` + cols + `)),` + claimed + `
