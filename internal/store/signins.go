@@ -83,13 +83,12 @@ func insertEntriesSQL(claims bool) string {
 		SELECT 0, id FROM adv UNION ALL SELECT 1, id FROM kept` + claimedRows
 }
 
-// heldSQL names the records of r whose claim held: taken now, or, for a
-// record already stored with its challenge taken (the writer retrying
-// alone a record whose batch failed after its commit, e.g. a connection
-// lost after COMMIT), held then: a retry is not a refusal.
-const heldSQL = `SELECT r.id FROM r WHERE r.nonce IS NOT NULL AND CASE WHEN r.nonce IN (SELECT nonce FROM claimed) THEN true
-			ELSE EXISTS (SELECT 1 FROM signin_logs l WHERE l.created_date_time = r.t AND l.id = r.id::uuid)
-				AND EXISTS (SELECT 1 FROM webauthn_used_challenges u WHERE u.nonce = r.nonce) END`
+// heldSQL names the records of r whose claim held: taken now, or taken
+// for this very record before (the writer retrying alone a record whose
+// batch failed after its commit, e.g. a connection lost after COMMIT:
+// migration 030), so a retry is not a refusal.
+const heldSQL = `SELECT r.id FROM r WHERE r.nonce IS NOT NULL AND (r.nonce IN (SELECT nonce FROM claimed)
+			OR EXISTS (SELECT 1 FROM webauthn_used_challenges u WHERE u.nonce = r.nonce AND u.sign_in_id = r.id::uuid))`
 
 // claimParts are the pieces a statement's claims add (none without):
 // r's columns and their arrays (parameters from first on), the CTEs that
@@ -107,8 +106,8 @@ func claimParts(claims bool, first int) (cols, params, ctes, onlyHeld, heldRows 
 }
 
 // claimSQL takes the claimed challenges of r (see insertEntriesSQL).
-const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at)
-			SELECT r.nonce, r.nexp FROM r
+const claimSQL = `INSERT INTO webauthn_used_challenges (nonce, expires_at, sign_in_id)
+			SELECT r.nonce, r.nexp, r.id::uuid FROM r
 			WHERE r.nonce IS NOT NULL AND r.nexp > now() - interval '30 seconds'
 				AND EXISTS (SELECT 1 FROM webauthn_challenge_epoch WHERE epoch = r.nepoch)
 				AND r.cav = (SELECT version FROM conditional_access_version)
