@@ -374,9 +374,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 	case !haveCopy:
 		copied = f.copy()
 		copied.epoch = epoch.Int64
-		cc := *c
-		copied.cred = &cc
-		s.db.facts.put(credID, copied)
+		s.db.facts.put(credID, copied, c)
 	case copied.version != factsVersion.Int64 || copied.epoch != epoch.Int64 || copied.facts.UserID != owner.String:
 		// Changed since the copy was read: read it again, once.
 		var err error
@@ -386,9 +384,7 @@ func (s *Factors) TakePasskeyAssertion(ctx context.Context, ch ceremony.Challeng
 		// The epoch the take read: readFactsCopy's statement is later, so
 		// if the epoch moved in between, the next take reads again.
 		copied.epoch = epoch.Int64
-		cc := *c
-		copied.cred = &cc
-		s.db.facts.put(credID, copied)
+		s.db.facts.put(credID, copied, c)
 		a.Facts = copied.at(copied.readAt)
 		return a, nil
 	}

@@ -90,29 +90,26 @@ func (c *factsCache) get(credentialID []byte) (cachedFacts, bool) {
 	return e, ok
 }
 
-// put keeps facts read at version for credentialID.
-func (c *factsCache) put(credentialID []byte, e cachedFacts) {
+// put keeps facts read at version for credentialID, with a copy of its
+// passkey as the take read it.
+func (c *factsCache) put(credentialID []byte, e cachedFacts, cred *ceremony.Credential) {
 	size := e.size(credentialID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The old copy goes either way: kept over a copy too large to keep, it
+	// would send every sign-in of this passkey to a refused claim.
+	if old, ok := c.entries[string(credentialID)]; ok {
+		c.bytes -= old.size(credentialID)
+		delete(c.entries, string(credentialID))
+	}
 	if size > factsEntryMaxBytes {
-		// Not kept; nor is an older copy, which would send every sign-in
-		// of this passkey to a refused claim.
-		c.mu.Lock()
-		if old, ok := c.entries[string(credentialID)]; ok {
-			c.bytes -= old.size(credentialID)
-			delete(c.entries, string(credentialID))
-		}
-		c.mu.Unlock()
 		return
 	}
 	// The sign-in path never changes the slices it is handed, and a clip
 	// makes any append copy, so the copy is shared, never written.
 	e.facts.GroupIDs, e.facts.RoleTemplateIDs = slices.Clip(e.facts.GroupIDs), slices.Clip(e.facts.RoleTemplateIDs)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.entries[string(credentialID)]; ok {
-		c.bytes -= old.size(credentialID)
-		delete(c.entries, string(credentialID))
-	}
+	cc := *cred
+	e.cred = &cc
 	for k, old := range c.entries {
 		if c.bytes+size <= factsCacheBytes {
 			break

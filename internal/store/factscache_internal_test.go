@@ -5,19 +5,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rpserver/rpserver/internal/ceremony"
 	"github.com/rpserver/rpserver/internal/signin"
 )
 
 // The copies stay within their byte budget however many passkeys are
-// named, and a copy too large for it is not kept.
+// named, and a copy too large for it is not kept (nor the older copy it
+// would have replaced).
 func TestFactsCacheStaysWithinItsBudget(t *testing.T) {
 	c := newFactsCache()
+	cred := &ceremony.Credential{ID: []byte("cred"), UserID: "u"}
 	groups := make([]string, 100)
 	for i := range groups {
 		groups[i] = fmt.Sprintf("%036d", i)
 	}
 	for i := 0; i < 20000; i++ {
-		c.put([]byte(fmt.Sprintf("cred-%d", i)), cachedFacts{version: 1, facts: signin.Facts{UserID: "u", GroupIDs: groups}})
+		c.put([]byte(fmt.Sprintf("cred-%d", i)), cachedFacts{version: 1, facts: signin.Facts{UserID: "u", GroupIDs: groups}}, cred)
 		if c.bytes > factsCacheBytes {
 			t.Fatalf("after %d copies: %d bytes, over the budget of %d", i+1, c.bytes, factsCacheBytes)
 		}
@@ -33,8 +36,9 @@ func TestFactsCacheStaysWithinItsBudget(t *testing.T) {
 	for i := range huge {
 		huge[i] = strings.Repeat("g", 36)
 	}
-	c.put([]byte("huge"), cachedFacts{facts: signin.Facts{GroupIDs: huge}})
+	c.put([]byte("huge"), cachedFacts{version: 1}, cred)
+	c.put([]byte("huge"), cachedFacts{version: 2, facts: signin.Facts{GroupIDs: huge}}, cred)
 	if _, ok := c.get([]byte("huge")); ok {
-		t.Fatal("a copy over factsEntryMaxBytes was kept")
+		t.Fatal("a copy over factsEntryMaxBytes was kept, or the older copy it replaces")
 	}
 }
