@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -221,6 +222,8 @@ func runServe(args []string) error {
 		return err
 	}
 	defer stopDB()
+	procs, why := tuneProcs(c.MaxProcs, dsn)
+	slog.Info("go processors", "gomaxprocs", procs, "cores", runtime.NumCPU(), "why", why)
 	tp, stopTracing, err := startTracing(ctx, c)
 	if err != nil {
 		return err

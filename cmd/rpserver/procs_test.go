@@ -1,0 +1,54 @@
+package main
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestDatabaseOnThisMachine(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"postgres://u:p@127.0.0.1:5432/rpserver":              true,
+		"postgres://u@localhost/rpserver?sslmode=disable":     true,
+		"postgres://u@[::1]:5433/rpserver":                    true,
+		"host=/var/run/postgresql dbname=rpserver":            true,
+		"postgres://u@db.example.com/rpserver":                false,
+		"postgres://u@10.0.0.5/rpserver":                      false,
+		"postgres://u@127.0.0.1,db.example.com/rpserver":      false, // a failover target elsewhere
+		"postgres://u@127.0.0.1:5432,127.0.0.2:5433/rpserver": true,
+		"postgres://u@%zz/rpserver":                           false, // unparsable: no claim either way
+	} {
+		if got := databaseOnThisMachine(dsn); got != want {
+			t.Errorf("databaseOnThisMachine(%q) = %v, want %v", dsn, got, want)
+		}
+	}
+}
+
+func TestTuneProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	const local, remote = "postgres://u@127.0.0.1/db", "postgres://u@db.example.com/db"
+	cases := []struct {
+		name    string
+		env     string
+		flag    int
+		dsn     string
+		start   int
+		want    int
+		wantWhy string
+	}{
+		{"local database leaves it a core", "", 0, local, 2, 1, "one fewer than Go's default: PostgreSQL runs on this machine"},
+		{"remote database keeps every core", "", 0, remote, 2, 2, "Go's default"},
+		{"never below one", "", 0, local, 1, 1, "Go's default"},
+		{"the environment's GOMAXPROCS is kept", "2", 0, local, 2, 2, "GOMAXPROCS"},
+		{"the flag wins over the environment", "2", 3, local, 2, 3, "-max-procs"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", c.env)
+			runtime.GOMAXPROCS(c.start)
+			n, why := tuneProcs(c.flag, c.dsn)
+			if n != c.want || why != c.wantWhy || runtime.GOMAXPROCS(0) != c.want {
+				t.Errorf("tuneProcs = %d (%q), GOMAXPROCS now %d; want %d (%q)", n, why, runtime.GOMAXPROCS(0), c.want, c.wantWhy)
+			}
+		})
+	}
+}
