@@ -47,6 +47,7 @@ type options struct {
 	duration, settle        time.Duration
 	halfLoad                bool
 	halfRounds              int
+	sameLoad                bool
 	against                 string
 	prefill                 int
 	serverArgs, dsnQuery    string
@@ -64,6 +65,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each timed sign-in phase")
 	flag.DurationVar(&o.settle, "settle", 11*time.Second, "idle wait before reading PostgreSQL's counters (backends publish their statistics within 10s of going idle)")
 	flag.BoolVar(&o.halfLoad, "half-load", true, "after the rounds, run each server once at half its measured throughput and report p50/p99 there")
+	flag.BoolVar(&o.sameLoad, "same-load", false, "with -half-load, also run rpserver at the baseline's half-load rate in each half-load round: both tails at the same offered load")
 	flag.IntVar(&o.halfRounds, "half-rounds", 1, "half-load runs per server, alternating like the rounds (the 99th percentile of one 8 s phase moves a lot between runs)")
 	flag.StringVar(&o.against, "against", "", "folder holding another rpserver build to run in the baseline's place: an A/B of two builds of rpserver in one run (the tables' baseline column is then that build)")
 	flag.IntVar(&o.prefill, "prefill-signins", 0, "after the rounds, insert this many synthetic sign-in log rows into rpserver's database and run the rounds again (CPU per sign-in with a large log vs an empty one, same run)")
@@ -94,7 +96,7 @@ type target struct {
 type sample struct {
 	Server    string  `json:"server"`
 	Round     int     `json:"round"`
-	Load      string  `json:"load"` // "full" or "half"
+	Load      string  `json:"load"` // "full", "half", loadPrefilled or loadBaselineHalf
 	SignIns   int     `json:"signIns"`
 	Errors    int     `json:"errors"`
 	Seconds   float64 `json:"seconds"`
@@ -123,6 +125,10 @@ type sample struct {
 
 // loadPrefilled marks the rounds run after the prefill.
 const loadPrefilled = "full, log prefilled"
+
+// loadBaselineHalf marks rpserver's runs at the baseline's half-load rate
+// (-same-load).
+const loadBaselineHalf = "baseline's half"
 
 func run(ctx context.Context, o options, out io.Writer) error {
 	if o.work == "" {
@@ -182,6 +188,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				s, err := measure(ctx, o, mix, t, round, "half", full/2)
 				if err != nil {
 					return fmt.Errorf("%s at half load: %w", t.name, err)
+				}
+				samples = append(samples, s)
+			}
+			if o.sameLoad {
+				full := median(filter(samples, base.name, "full"), func(s *sample) float64 { return s.PerSecond })
+				s, err := measure(ctx, o, mix, rp, round, loadBaselineHalf, full/2)
+				if err != nil {
+					return fmt.Errorf("%s at the baseline's half load: %w", rp.name, err)
 				}
 				samples = append(samples, s)
 			}
@@ -665,6 +679,20 @@ func report(w io.Writer, o options, samples []*sample) {
 					get(func(s *sample) float64 { return s.P99Ms }), get(func(s *sample) float64 { return s.BeginP99Ms }),
 					get(func(s *sample) float64 { return s.FinishP99Ms }))
 			}
+		}
+	}
+	if same := filter(samples, "rpserver", loadBaselineHalf); len(same) > 0 && len(bh) > 0 {
+		fmt.Fprintln(w, "\nrpserver at the baseline's half-load rate (the same offered load; the baseline's own runs are above):")
+		fmt.Fprintln(w, "| server | sign-ins/s | p50 ms | p99 ms | begin p99 ms | finish p99 ms |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		for _, s := range same {
+			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms, s.BeginP99Ms, s.FinishP99Ms)
+		}
+		if len(same) > 1 {
+			fmt.Fprintf(w, "| rpserver, median of %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n", len(same),
+				median(same, func(s *sample) float64 { return s.PerSecond }), median(same, func(s *sample) float64 { return s.P50Ms }),
+				median(same, func(s *sample) float64 { return s.P99Ms }), median(same, func(s *sample) float64 { return s.BeginP99Ms }),
+				median(same, func(s *sample) float64 { return s.FinishP99Ms }))
 		}
 	}
 }

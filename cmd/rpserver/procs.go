@@ -20,9 +20,9 @@ import (
 // flurry of handlers) take every core while the database backend that
 // holds a sign-in's commit waits for one, and each hand-off between the
 // server's threads wakes an idle core. On the bench's 2-core machine one
-// processor fewer gave 1.05-1.08x the full-load rate and cut the
-// 99th percentile at half load by a quarter (docs/performance.md,
-// "Leaving PostgreSQL a core"). It returns the value in force and why.
+// processor fewer gave 1.05-1.08x the full-load rate and a lower 99th
+// percentile at half load (docs/performance.md, "Leaving PostgreSQL a
+// core"). It returns the value in force and why.
 func tuneProcs(maxProcs int, dsn string) (int, string) {
 	switch {
 	case maxProcs > 0:
