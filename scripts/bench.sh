@@ -7,7 +7,8 @@
 # table of throughput, p50/p99, CPU µs per sign-in (server, PostgreSQL,
 # generator; from /proc), statements, commits and WAL fsyncs per sign-in
 # (pg_stat_statements, pg_stat_database, pg_stat_wal), and the ratios of
-# rpserver to the baseline. It takes about three minutes with the defaults.
+# rpserver to the baseline. It takes about five minutes with the defaults
+# (3 rounds, then 3 half-load runs per server).
 #
 # Arguments go to bench/compare (see `go run ./bench/compare -h`), e.g.
 #   bash scripts/bench.sh -rounds 3 -duration 8s -json /tmp/bench.json

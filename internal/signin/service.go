@@ -69,9 +69,10 @@ type Service struct {
 }
 
 // PasskeyStats reports how many passkey sign-ins were decided on this
-// server's copies without the take's round trip, and how many of those
-// the commit sent the long way (the facts, the policies or the challenge
-// had moved on).
+// server's copies without the take's round trip, whatever the decision (a
+// block, a counter the commit found behind), and how many more the commit
+// sent the long way (the facts, the policies or the challenge had moved
+// on), which are not in the first count.
 func (s *Service) PasskeyStats() (fromCopies, claimsRefused int64) {
 	return s.fromCopies.Load(), s.claimsRefused.Load()
 }
