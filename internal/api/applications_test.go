@@ -66,13 +66,21 @@ func TestApplicationsAPI(t *testing.T) {
 	if r := e.do("POST", "/v1.0/servicePrincipals", admin, `{"appId":"`+strings.Repeat("1", 8)+`-1111-1111-1111-111111111111"}`); r.status != 400 || r.code() != "noBackingApplication" {
 		t.Fatalf("orphan principal: %d %s", r.status, r.raw)
 	}
-	r = e.do("POST", "/v1.0/servicePrincipals", e.token(directory.RoleCloudApplicationAdministrator), `{"appId":"`+appID+`","appRoleAssignmentRequired":true}`)
-	if r.status != 201 || r.body["displayName"] != "Demo app 2" || r.body["accountEnabled"] != true || r.body["appRoleAssignmentRequired"] != true {
+	// Without app role assignments the lab cannot enforce "assignment
+	// required": it refuses the setting rather than store and ignore it.
+	if r := e.do("POST", "/v1.0/servicePrincipals", admin, `{"appId":"`+appID+`","appRoleAssignmentRequired":true}`); r.status != 400 || r.code() != "appRoleAssignmentNotSupported" {
+		t.Fatalf("assignment required: %d %s", r.status, r.raw)
+	}
+	r = e.do("POST", "/v1.0/servicePrincipals", e.token(directory.RoleCloudApplicationAdministrator), `{"appId":"`+appID+`","appRoleAssignmentRequired":false}`)
+	if r.status != 201 || r.body["displayName"] != "Demo app 2" || r.body["accountEnabled"] != true || r.body["appRoleAssignmentRequired"] != false {
 		t.Fatalf("create principal: %d %s", r.status, r.raw)
 	}
 	spID := r.body["id"].(string)
 	if r := e.do("POST", "/v1.0/servicePrincipals", admin, `{"appId":"`+appID+`"}`); r.status != 409 {
 		t.Fatalf("duplicate principal: %d %s", r.status, r.raw)
+	}
+	if r := e.do("PATCH", "/v1.0/servicePrincipals/"+spID, admin, `{"appRoleAssignmentRequired":true}`); r.status != 400 || r.code() != "appRoleAssignmentNotSupported" {
+		t.Fatalf("patch assignment required: %d %s", r.status, r.raw)
 	}
 	if r := e.do("PATCH", "/v1.0/servicePrincipals/"+spID, admin, `{"accountEnabled":false}`); r.status != 204 {
 		t.Fatalf("disable principal: %d %s", r.status, r.raw)

@@ -29,6 +29,10 @@ const (
 	CodeNoBackingApplication = "noBackingApplication"
 	CodeBuiltInPrincipal     = "builtInServicePrincipal"
 	CodeInvalidTag           = "invalidTag"
+	// CodeAssignmentNotModeled refuses appRoleAssignmentRequired true:
+	// the lab has no app role assignments, so it could not honour it
+	// (Entra would let only assigned users and groups sign in).
+	CodeAssignmentNotModeled = "appRoleAssignmentNotSupported"
 )
 
 // Limits, from Entra's documented ones where it has them.
@@ -337,11 +341,21 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, sp ServicePrincipa
 	if err := validateTags(sp.Tags); err != nil {
 		return ServicePrincipal{}, err
 	}
+	if sp.AppRoleAssignmentRequired {
+		return ServicePrincipal{}, errAssignmentRequired()
+	}
 	if sp.Tags == nil {
 		sp.Tags = []string{}
 	}
 	sp.ID, sp.DisplayName = uuid.NewString(), app.DisplayName
 	return s.Store.CreateServicePrincipal(ctx, sp)
+}
+
+// errAssignmentRequired refuses what the lab could only pretend to
+// enforce: without app role assignments, a stored true would let every
+// user in where Entra lets only the assigned ones.
+func errAssignmentRequired() error {
+	return apperr.Invalid(CodeAssignmentNotModeled, "appRoleAssignmentRequired true is not supported: the lab has no app role assignments to enforce it with; leave it false and use a Conditional Access policy that includes only the intended users or groups for this app").WithTarget("appRoleAssignmentRequired")
 }
 
 func validateTags(tags []string) error {
@@ -364,6 +378,9 @@ const BuiltInTag = "builtIn"
 func (s *Service) UpdateServicePrincipal(ctx context.Context, id string, p ServicePrincipalPatch) (ServicePrincipal, error) {
 	if err := ValidateID(id); err != nil {
 		return ServicePrincipal{}, err
+	}
+	if p.AppRoleAssignmentRequired != nil && *p.AppRoleAssignmentRequired {
+		return ServicePrincipal{}, errAssignmentRequired()
 	}
 	if p.Tags != nil {
 		if err := validateTags(*p.Tags); err != nil {
