@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,17 +19,20 @@ import (
 // Why: the lab's default is server and database on one small machine. With
 // a processor per core, the server's bursts (a collection's marking, a
 // flurry of handlers) take every core while the database backend that
-// holds a sign-in's commit waits for one, and each hand-off between the
-// server's threads wakes an idle core. On the bench's 2-core machine one
-// processor fewer gave 1.05-1.08x the full-load rate and a lower 99th
-// percentile at half load (docs/performance.md, "Leaving PostgreSQL a
-// core"). It returns the value in force and why.
+// holds a sign-in's commit waits for one. On the bench's 2-core machine,
+// with the load generator on it too, one processor fewer gave 1.05-1.08x
+// the full-load rate and a lower 99th percentile at half load, for 1.18x
+// the server's own CPU per sign-in (docs/performance.md, "Leaving
+// PostgreSQL a core"). A loopback URL can also be a local proxy in front of
+// a remote database: -max-procs then says what to use. Once set, Go no
+// longer adjusts GOMAXPROCS to a container's changing CPU limit. It returns
+// the value in force and why.
 func tuneProcs(maxProcs int, dsn string) (int, string) {
 	switch {
 	case maxProcs > 0:
 		runtime.GOMAXPROCS(maxProcs)
 		return maxProcs, "-max-procs"
-	case os.Getenv("GOMAXPROCS") != "":
+	case envProcs():
 		return runtime.GOMAXPROCS(0), "GOMAXPROCS"
 	}
 	n := runtime.GOMAXPROCS(0)
@@ -37,6 +41,13 @@ func tuneProcs(maxProcs int, dsn string) (int, string) {
 	}
 	runtime.GOMAXPROCS(n - 1)
 	return n - 1, "one fewer than Go's default: PostgreSQL runs on this machine"
+}
+
+// envProcs says whether the environment sets GOMAXPROCS as Go reads it:
+// a positive integer (Go ignores anything else, and so does this).
+func envProcs() bool {
+	n, err := strconv.Atoi(os.Getenv("GOMAXPROCS"))
+	return err == nil && n > 0
 }
 
 // databaseOnThisMachine says whether every host of the PostgreSQL URL dsn

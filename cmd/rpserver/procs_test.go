@@ -39,6 +39,7 @@ func TestTuneProcs(t *testing.T) {
 		{"remote database keeps every core", "", 0, remote, 2, 2, "Go's default"},
 		{"never below one", "", 0, local, 1, 1, "Go's default"},
 		{"the environment's GOMAXPROCS is kept", "2", 0, local, 2, 2, "GOMAXPROCS"},
+		{"an invalid GOMAXPROCS is ignored, as Go ignores it", "abc", 0, local, 2, 1, "one fewer than Go's default: PostgreSQL runs on this machine"},
 		{"the flag wins over the environment", "2", 3, local, 2, 3, "-max-procs"},
 	}
 	for _, c := range cases {

@@ -24,7 +24,11 @@ const (
 // defaultMaxInFlight admits enough requests to keep the CPUs and the
 // database pool busy while each waits on a round trip, and no more: past
 // that, extra requests only lengthen everyone's queue.
-func defaultMaxInFlight() int { return 128 * runtime.GOMAXPROCS(0) }
+//
+// Per CPU, not per Go processor: serve may run fewer processors than cores
+// (-max-procs), and the argon2id queue (secrethash) is sized the same way,
+// so it stays longer than what admission lets in.
+func defaultMaxInFlight() int { return 128 * runtime.NumCPU() }
 
 // probePaths are never shed or cut short: a busy server must still say so.
 var probePaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}

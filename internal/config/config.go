@@ -59,8 +59,8 @@ type Config struct {
 	AAGUIDCatalog  string // RPSERVER_AAGUID_CATALOG: JSON names/icons by AAGUID, over MDS and the embedded lists
 	LabCA          bool   // RPSERVER_LAB_CA: trust the lab CA of DataDir (made on first start)
 	PprofListen    string // RPSERVER_PPROF_LISTEN: loopback address for net/http/pprof; empty: off
-	// MaxProcs (RPSERVER_MAX_PROCS) is serve's GOMAXPROCS; 0: Go's choice
-	// (or the GOMAXPROCS variable), less one when PostgreSQL is local.
+	// MaxProcs (RPSERVER_MAX_PROCS) is serve's GOMAXPROCS; 0: a GOMAXPROCS
+	// variable as it is, else Go's choice, less one when PostgreSQL is local.
 	MaxProcs int
 	TLSCert  string // RPSERVER_TLS_CERT: PEM certificate (chain); with TLSKey, serve HTTPS (HTTP/2), reloaded on SIGHUP
 	TLSKey   string // RPSERVER_TLS_KEY
@@ -76,7 +76,7 @@ type Config struct {
 
 	// Overload and shutdown (docs/deploy.md).
 	RequestTimeout  time.Duration // RPSERVER_REQUEST_TIMEOUT: deadline of every request
-	MaxInFlight     int           // RPSERVER_MAX_IN_FLIGHT: requests served at once; 0: 128 per Go processor
+	MaxInFlight     int           // RPSERVER_MAX_IN_FLIGHT: requests served at once; 0: 128 per CPU
 	ShutdownDelay   time.Duration // RPSERVER_SHUTDOWN_DELAY: on SIGTERM, /readyz fails this long before the listener closes
 	ShutdownTimeout time.Duration // RPSERVER_SHUTDOWN_TIMEOUT: longest wait for in-flight requests on SIGTERM
 
@@ -138,8 +138,8 @@ func Flags(fs *flag.FlagSet) func() (Config, error) {
 	sampleRatio := fs.Float64("trace-sample-ratio", envFloat("RPSERVER_TRACE_SAMPLE_RATIO", 1), "share of new traces kept when tracing, 0 < r <= 1 (RPSERVER_TRACE_SAMPLE_RATIO)")
 	trustedProxies := fs.String("trusted-proxies", os.Getenv("RPSERVER_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, for named locations and the sign-in log (RPSERVER_TRUSTED_PROXIES); empty: the peer address is the client")
 	reqTimeout := fs.Duration("request-timeout", envDuration("RPSERVER_REQUEST_TIMEOUT", 15*time.Second), "deadline of every request; a hung database cannot hold a request longer (RPSERVER_REQUEST_TIMEOUT)")
-	maxProcs := fs.Int64("max-procs", envInt("RPSERVER_MAX_PROCS", 0), "threads running the server's Go code at once, GOMAXPROCS (RPSERVER_MAX_PROCS); 0: the GOMAXPROCS variable if set, else Go's choice (one per core), less one when PostgreSQL runs on this machine (the throwaway cluster or a loopback URL)")
-	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per Go processor (-max-procs)")
+	maxProcs := fs.Int64("max-procs", envInt("RPSERVER_MAX_PROCS", 0), "threads running the server's Go code at once, GOMAXPROCS (RPSERVER_MAX_PROCS); 0: the GOMAXPROCS variable if set, else Go's choice (the cores, or a container's CPU limit), less one when PostgreSQL runs on this machine (the throwaway cluster or a loopback or socket URL)")
+	maxInFlight := fs.Int64("max-in-flight", envInt("RPSERVER_MAX_IN_FLIGHT", 0), "requests served at once; beyond it requests queue briefly, then get 503 serverBusy (RPSERVER_MAX_IN_FLIGHT); 0: 128 per CPU")
 	shutdownDelay := fs.Duration("shutdown-delay", envDuration("RPSERVER_SHUTDOWN_DELAY", 0), "on SIGTERM, answer /readyz 503 for this long before closing the listener, so a load balancer moves away first (RPSERVER_SHUTDOWN_DELAY)")
 	labInit := fs.Bool("lab-init", envBool("RPSERVER_LAB_INIT", false), "on an empty tenant, create the rollout article's starting tenant once listening and print admin1's one-time TAP, as rpserver lab init does; a tenant with users is never touched (RPSERVER_LAB_INIT; scripts/run.sh turns it on)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", envDuration("RPSERVER_SHUTDOWN_TIMEOUT", 20*time.Second), "longest wait for in-flight requests on SIGTERM (RPSERVER_SHUTDOWN_TIMEOUT)")

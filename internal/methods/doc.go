@@ -51,7 +51,7 @@
 // neither is distinguishable from a wrong pass), the policy and validity
 // window, and finally the store's single conditional UPDATE that marks a
 // one-time pass used: of concurrent redemptions exactly one succeeds.
-// Argon2id verifications run under a semaphore (2 x GOMAXPROCS) so a burst
+// Argon2id verifications run under a semaphore (2 per CPU) so a burst
 // of guesses cannot exhaust memory.
 //
 // # Changing one's own methods

@@ -128,7 +128,7 @@ func NeedsRehash(encoded string) bool {
 // per CPU, beyond what the request admission limit lets in) and a waiter
 // gives up with its request's deadline; past the queue a check is refused
 // at once (503 serverBusy), never counted as a wrong guess.
-var slots = admission.New(2*runtime.GOMAXPROCS(0), 256*runtime.GOMAXPROCS(0), time.Minute, "password and pass checks")
+var slots = admission.New(2*runtime.NumCPU(), 256*runtime.NumCPU(), time.Minute, "password and pass checks")
 
 // Acquire waits (boundedly) for a hashing slot, or gives up when ctx ends.
 // Call release when the Verify (or Hash) is done.
