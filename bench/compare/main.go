@@ -74,6 +74,9 @@ func main() {
 	flag.StringVar(&o.pgSettings, "pg-settings", "", "extra PostgreSQL settings for both servers' databases, space-separated name=value, e.g. log_autovacuum_min_duration=0")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
 	flag.Parse()
+	if o.sameLoad && !o.halfLoad {
+		log.Fatal("-same-load runs within the half-load rounds: it needs -half-load")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
@@ -182,20 +185,30 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 	if o.halfLoad {
+		// Each round runs baseline, then rpserver, at its own half load;
+		// with -same-load rpserver also runs at the baseline's, after its
+		// own run in odd rounds and before it in even ones, so neither
+		// comes always second.
+		type halfRun struct {
+			t    *target
+			load string
+			of   *target // whose full-load rate is halved
+		}
 		for round := 1; round <= max(o.halfRounds, 1); round++ {
-			for _, t := range []*target{base, rp} {
-				full := median(filter(samples, t.name, "full"), func(s *sample) float64 { return s.PerSecond })
-				s, err := measure(ctx, o, mix, t, round, "half", full/2)
-				if err != nil {
-					return fmt.Errorf("%s at half load: %w", t.name, err)
-				}
-				samples = append(samples, s)
-			}
+			runs := []halfRun{{base, "half", base}, {rp, "half", rp}}
 			if o.sameLoad {
-				full := median(filter(samples, base.name, "full"), func(s *sample) float64 { return s.PerSecond })
-				s, err := measure(ctx, o, mix, rp, round, loadBaselineHalf, full/2)
+				same := halfRun{rp, loadBaselineHalf, base}
+				if round%2 == 1 {
+					runs = append(runs, same)
+				} else {
+					runs = []halfRun{runs[0], same, runs[1]}
+				}
+			}
+			for _, h := range runs {
+				full := median(filter(samples, h.of.name, "full"), func(s *sample) float64 { return s.PerSecond })
+				s, err := measure(ctx, o, mix, h.t, round, h.load, full/2)
 				if err != nil {
-					return fmt.Errorf("%s at the baseline's half load: %w", rp.name, err)
+					return fmt.Errorf("%s at %s load: %w", h.t.name, h.load, err)
 				}
 				samples = append(samples, s)
 			}
@@ -682,17 +695,19 @@ func report(w io.Writer, o options, samples []*sample) {
 		}
 	}
 	if same := filter(samples, "rpserver", loadBaselineHalf); len(same) > 0 && len(bh) > 0 {
-		fmt.Fprintln(w, "\nrpserver at the baseline's half-load rate (the same offered load; the baseline's own runs are above):")
+		fmt.Fprintln(w, "\nrpserver at the baseline's half-load rate (the same offered load), with the baseline's own half-load median:")
 		fmt.Fprintln(w, "| server | sign-ins/s | p50 ms | p99 ms | begin p99 ms | finish p99 ms |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range same {
 			fmt.Fprintf(w, "| %s | %.1f | %.2f | %.2f | %.2f | %.2f |\n", s.Server, s.PerSecond, s.P50Ms, s.P99Ms, s.BeginP99Ms, s.FinishP99Ms)
 		}
 		if len(same) > 1 {
-			fmt.Fprintf(w, "| rpserver, median of %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n", len(same),
-				median(same, func(s *sample) float64 { return s.PerSecond }), median(same, func(s *sample) float64 { return s.P50Ms }),
-				median(same, func(s *sample) float64 { return s.P99Ms }), median(same, func(s *sample) float64 { return s.BeginP99Ms }),
-				median(same, func(s *sample) float64 { return s.FinishP99Ms }))
+			for _, h := range [][]*sample{bh, same} {
+				fmt.Fprintf(w, "| %s, median of %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n", h[0].Server, len(h),
+					median(h, func(s *sample) float64 { return s.PerSecond }), median(h, func(s *sample) float64 { return s.P50Ms }),
+					median(h, func(s *sample) float64 { return s.P99Ms }), median(h, func(s *sample) float64 { return s.BeginP99Ms }),
+					median(h, func(s *sample) float64 { return s.FinishP99Ms }))
+			}
 		}
 	}
 }

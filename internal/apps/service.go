@@ -355,7 +355,7 @@ func (s *Service) CreateServicePrincipal(ctx context.Context, sp ServicePrincipa
 // enforce: without app role assignments, a stored true would let every
 // user in where Entra lets only the assigned ones.
 func errAssignmentRequired() error {
-	return apperr.Invalid(CodeAssignmentNotModeled, "appRoleAssignmentRequired true is not supported: the lab has no app role assignments to enforce it with; leave it false and use a Conditional Access policy that includes only the intended users or groups for this app").WithTarget("appRoleAssignmentRequired")
+	return apperr.Invalid(CodeAssignmentNotModeled, "appRoleAssignmentRequired true is not supported: the lab has no app role assignments to enforce it with; leave it false; to keep everyone else out, add a Conditional Access policy for this app that includes all users, excludes the intended group and grants block").WithTarget("appRoleAssignmentRequired")
 }
 
 func validateTags(tags []string) error {
