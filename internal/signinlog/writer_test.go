@@ -263,20 +263,13 @@ func TestWriterLingerBatchesArrivals(t *testing.T) {
 	}
 }
 
-// Two uses of one credential queued into the same batch are committed in
-// separate transactions, so each is judged against the counter the other
-// left: the counter-0 pair both pass, the equal nonzero pair does not.
-func TestWriterSplitsRepeatedCredentialUses(t *testing.T) {
-	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
-	w := NewBatchWriter(m, Options{})
-	defer w.Close(context.Background())
+// writeUsesInOneBatch writes the uses concurrently while m's gate holds a
+// first transaction, so they all queue into the batch that follows it,
+// and returns each one's answer.
+func writeUsesInOneBatch(w *BatchWriter, m *memStore, uses []*CredentialUse) []error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = w.Write(context.Background(), SignIn{AppID: "first"}) })
 	m.gate <- struct{}{} // the first transaction runs; the rest queue behind it
-	uses := []*CredentialUse{
-		{CredentialID: []byte("synced"), SignCount: 0}, {CredentialID: []byte("synced"), SignCount: 0},
-		{CredentialID: []byte("key"), SignCount: 7}, {CredentialID: []byte("key"), SignCount: 7},
-	}
 	errs := make([]error, len(uses))
 	for i, u := range uses {
 		wg.Go(func() { errs[i] = w.WriteUse(context.Background(), SignIn{AppID: "passkey"}, u) })
@@ -284,6 +277,20 @@ func TestWriterSplitsRepeatedCredentialUses(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	close(m.gate)
 	wg.Wait()
+	return errs
+}
+
+// Two uses of one credential queued into the same batch are committed in
+// separate transactions, so each is judged against the counter the other
+// left: the counter-0 pair both pass, the equal nonzero pair does not.
+func TestWriterSplitsRepeatedCredentialUses(t *testing.T) {
+	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
+	w := NewBatchWriter(m, Options{})
+	defer w.Close(context.Background())
+	errs := writeUsesInOneBatch(w, m, []*CredentialUse{
+		{CredentialID: []byte("synced"), SignCount: 0}, {CredentialID: []byte("synced"), SignCount: 0},
+		{CredentialID: []byte("key"), SignCount: 7}, {CredentialID: []byte("key"), SignCount: 7},
+	})
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("counter-0 uses: %v, %v", errs[0], errs[1])
 	}
@@ -305,18 +312,8 @@ func TestWriterSplitsRepeatedClaims(t *testing.T) {
 	m := &memStore{rows: map[string]SignIn{}, gate: make(chan struct{})}
 	w := NewBatchWriter(m, Options{})
 	defer w.Close(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = w.Write(context.Background(), SignIn{AppID: "first"}) })
-	m.gate <- struct{}{}
 	claim := &ChallengeClaim{Nonce: []byte("nonce")}
-	uses := []*CredentialUse{{CredentialID: []byte("a"), Claim: claim}, {CredentialID: []byte("b"), Claim: claim}}
-	errs := make([]error, len(uses))
-	for i, u := range uses {
-		wg.Go(func() { errs[i] = w.WriteUse(context.Background(), SignIn{AppID: "passkey"}, u) })
-	}
-	time.Sleep(20 * time.Millisecond)
-	close(m.gate)
-	wg.Wait()
+	errs := writeUsesInOneBatch(w, m, []*CredentialUse{{CredentialID: []byte("a"), Claim: claim}, {CredentialID: []byte("b"), Claim: claim}})
 	if (errs[0] == nil) == (errs[1] == nil) || !errors.Is(errors.Join(errs[0], errs[1]), ErrClaimRefused) {
 		t.Fatalf("want exactly one ErrClaimRefused, got %v, %v", errs[0], errs[1])
 	}

@@ -36,12 +36,7 @@ func TestSignInFactsCopyFollowsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := connect(t, dsn)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	exec := execer(t, conn)
 	n := 0
 	take := func() signin.Facts {
 		t.Helper()

@@ -149,6 +149,16 @@ func connect(t testing.TB, dsn string) *pgx.Conn {
 	return conn
 }
 
+// execer runs statements on conn for a test's set-up, failing it on error.
+func execer(t testing.TB, conn *pgx.Conn) func(sql string, args ...any) {
+	return func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+}
+
 // truncate empties tables as a crash empties unlogged ones.
 func truncate(t testing.TB, dsn string, tables ...string) {
 	t.Helper()
@@ -239,12 +249,7 @@ func TestCheckOnlyUseIsCheckedAtCommit(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
 	conn := connect(t, dsn)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execer(t, conn)
 	now := time.Now()
 	_, cred := userWithPasskey(t, db, "check@lab.example", ceremony.Credential{ID: []byte("check-cred")})
 	_, other := userWithPasskey(t, db, "write@lab.example", ceremony.Credential{ID: []byte("write-cred")})
@@ -358,12 +363,7 @@ func TestChallengeClaimInTheCommit(t *testing.T) {
 	ctx := context.Background()
 	db, dsn := openDSN(t)
 	conn := connect(t, dsn)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execer(t, conn)
 	scalar := func(sql string, args ...any) int64 {
 		t.Helper()
 		var v int64
