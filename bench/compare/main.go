@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ import (
 
 	"github.com/rpserver/rpserver/internal/loadgen"
 	"github.com/rpserver/rpserver/internal/pgdev"
+	"github.com/rpserver/rpserver/internal/procs"
 )
 
 type options struct {
@@ -52,6 +54,8 @@ type options struct {
 	prefill                 int
 	serverArgs, dsnQuery    string
 	pgSettings              string
+	generatorProcs          int
+	generatorProcsWhy       string
 }
 
 func main() {
@@ -72,11 +76,18 @@ func main() {
 	flag.StringVar(&o.serverArgs, "rpserver-args", "", "extra arguments for rpserver serve, space-separated")
 	flag.StringVar(&o.dsnQuery, "rpserver-db-params", "", "extra query parameters of rpserver's database URL, e.g. pool_max_conns=2 (pgx pool settings)")
 	flag.StringVar(&o.pgSettings, "pg-settings", "", "extra PostgreSQL settings for both servers' databases, space-separated name=value, e.g. log_autovacuum_min_duration=0")
+	flag.IntVar(&o.generatorProcs, "generator-procs", 0, "Go processors of the generator (this process; default: the environment's GOMAXPROCS, else half the cores, as rpserver loadtest)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
 	flag.Parse()
 	if o.sameLoad && !o.halfLoad {
 		log.Fatal("-same-load runs within the half-load rounds: it needs -half-load")
 	}
+	if o.generatorProcs < 0 {
+		log.Fatal("-generator-procs: want a positive count of Go processors, or 0 for the default")
+	}
+	// The generator shares the machine with both servers and their
+	// databases, as rpserver loadtest does, so it leaves them the same share.
+	o.generatorProcs, o.generatorProcsWhy = procs.Generator(o.generatorProcs)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
@@ -594,6 +605,7 @@ func prefill(ctx context.Context, dsn string, rows int) error {
 func report(w io.Writer, o options, samples []*sample) {
 	fmt.Fprintf(w, "\n%d rounds x %s per server, %d users, concurrency %d, mix %s, fsync on, each server on its own PostgreSQL\n",
 		o.rounds, o.duration, o.users, o.conc, o.mix)
+	fmt.Fprintf(w, "the generator on %d Go processors of %d cores (%s)\n", o.generatorProcs, runtime.NumCPU(), o.generatorProcsWhy)
 	if o.prefill > 0 {
 		fmt.Fprintf(w, "then rpserver's sign-in log prefilled with %d rows and the rounds run again\n", o.prefill)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/labca"
 	"github.com/rpserver/rpserver/internal/loadgen"
+	"github.com/rpserver/rpserver/internal/procs"
 	"github.com/rpserver/rpserver/virtualauthn"
 )
 
@@ -39,7 +41,7 @@ Progress goes to stderr; the report to stdout (-json for machines).
 func runLoadtest(args []string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	return loadtest(ctx, args, os.Stdout, os.Stderr, isTerminal(os.Stderr), nil)
+	return loadtest(ctx, args, os.Stdout, os.Stderr, isTerminal(os.Stderr), nil, procs.Generator)
 }
 
 // isTerminal says whether f is a character device, which is enough to
@@ -50,8 +52,10 @@ func isTerminal(f *os.File) bool {
 }
 
 // loadtest is the command without process globals; sessions overrides the
-// TAP bootstrap (tests on a server without TAP).
-func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool, sessions loadgen.SessionFunc) error {
+// TAP bootstrap (tests on a server without TAP), and setProcs is what sets
+// the process's Go processors from -max-procs (procs.Generator; tests keep
+// theirs).
+func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool, sessions loadgen.SessionFunc, setProcs func(flag int) (int, string)) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, loadtestUsage); fs.PrintDefaults() }
@@ -79,6 +83,7 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	caKey := fs.String("ca-key", "", "private key PEM of -ca-cert")
 	writeCA := fs.String("write-ca", "", "write a new attestation CA to PREFIX.pem and PREFIX-key.pem and exit")
 	timeout := fs.Duration("timeout", 30*time.Second, "per-request timeout")
+	maxProcs := fs.Int("max-procs", 0, "Go processors (GOMAXPROCS) of the generator (default: the environment's GOMAXPROCS, else half the cores: the servers it drives share this machine)")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout")
 	var thresholdFlags listFlag
 	fs.Func("threshold", "pass/fail rule, repeatable: signin.p99<50ms, errors<0.1%, dropped<1%, signin.rate>=900 ...; the run exits 1 when one fails", func(v string) error {
@@ -98,6 +103,10 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	if *writeCA != "" {
 		return writeTestCA(*writeCA, stdout)
 	}
+	if *maxProcs < 0 {
+		return fmt.Errorf("loadtest: -max-procs %d: want a positive count of Go processors, or 0 for the default", *maxProcs)
+	}
+	gomaxprocs, procsWhy := setProcs(*maxProcs)
 	mix, err := loadgen.ParseMix(*mixFlag)
 	if err != nil {
 		return err
@@ -204,6 +213,7 @@ func loadtest(ctx context.Context, args []string, stdout, stderr io.Writer, tty 
 	if rep == nil {
 		return runErr
 	}
+	rep.GoProcessors, rep.GoProcessorsWhy = gomaxprocs, procsWhy
 	if *group == "" && (rep.Setup.Errors["temporaryAccessPassNotEnabledForUser"] > 0 || rep.Setup.Errors["methodNotEnabledForUser"] > 0) {
 		fmt.Fprintln(stderr, "loadtest: the TAP or FIDO2 policy targets groups the new users are not in: pass -group <id of a targeted group>")
 	}
@@ -283,6 +293,9 @@ func printReport(w io.Writer, r *loadgen.Report) {
 		fmt.Fprintf(w, "open loop: %s, at most %d in flight; latency timed from each arrival's scheduled start\n", describeSchedule(r), r.MaxOutstanding)
 	} else {
 		fmt.Fprintf(w, "closed loop: concurrency %d\n", r.Concurrency)
+	}
+	if r.GoProcessors > 0 {
+		fmt.Fprintf(w, "generator: %d Go processors of %d cores (%s)\n", r.GoProcessors, runtime.NumCPU(), r.GoProcessorsWhy)
 	}
 	fmt.Fprintf(w, "\nsetup: %d of %d users registered in %.2fs\n", r.UsersReady, r.Users, r.Setup.ElapsedSeconds)
 	printPhase(w, r.Setup)

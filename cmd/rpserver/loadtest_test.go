@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -32,9 +33,10 @@ func TestLoadtestRefusesBadSetups(t *testing.T) {
 		"rate + stages":     {"-token", "x", "-rate", "5", "-stages", "1s:5"},
 		"stages + dur":      {"-token", "x", "-stages", "1s:5", "-duration", "2s"},
 		"one remote of two": {"-token", "x", "-sign-ins", "1", "-target", "http://127.0.0.1:1", "-target", "http://192.0.2.1:80"},
+		"negative procs":    {"-token", "x", "-max-procs", "-1"},
 	} {
 		var out, errb bytes.Buffer
-		if err := loadtest(context.Background(), args, &out, &errb, false, nil); err == nil {
+		if err := loadtest(context.Background(), args, &out, &errb, false, nil, keepProcs); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -43,7 +45,7 @@ func TestLoadtestRefusesBadSetups(t *testing.T) {
 func TestLoadtestWriteCA(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "lab-ca")
 	var out bytes.Buffer
-	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil); err != nil {
+	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil, keepProcs); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := loadTestCA(prefix+".pem", prefix+"-key.pem"); err != nil {
@@ -53,7 +55,7 @@ func TestLoadtestWriteCA(t *testing.T) {
 		t.Fatalf("key mode %v", st.Mode())
 	}
 	// Never overwrite a CA a server may already trust.
-	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil); err == nil {
+	if err := loadtest(context.Background(), []string{"-write-ca", prefix}, &out, &out, false, nil, keepProcs); err == nil {
 		t.Fatal("overwrote an existing CA")
 	}
 }
@@ -87,7 +89,7 @@ func TestLoadtestThresholdsFailTheRun(t *testing.T) {
 	args := []string{"-target", srv.URL, "-target", second.URL, "-origin", srv.Config.Origins[0], "-token", srv.AdminToken(t),
 		"-users", "4", "-rate", "40", "-sign-ins", "20", "-data-dir", t.TempDir(), "-out", out}
 	var stdout, stderr bytes.Buffer
-	err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<1us", "-threshold", "errors<0.1%"), &stdout, &stderr, false, sessions)
+	err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<1us", "-threshold", "errors<0.1%"), &stdout, &stderr, false, sessions, keepProcs)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 thresholds failed") {
 		t.Fatalf("err %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
@@ -104,14 +106,20 @@ func TestLoadtestThresholdsFailTheRun(t *testing.T) {
 		}
 	}
 	stdout.Reset()
-	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<30s", "-json"), &stdout, &stderr, false, sessions); err != nil {
+	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99<30s", "-json"), &stdout, &stderr, false, sessions, keepProcs); err != nil {
 		t.Fatalf("kept threshold failed the run: %v\n%s", err, stderr.String())
 	}
 	var rep loadgen.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || len(rep.Thresholds) != 1 || !rep.Thresholds[0].Passed || len(rep.Targets) != 2 {
 		t.Fatalf("json %v %+v", err, rep.Thresholds)
 	}
-	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99"), &stdout, &stderr, false, sessions); err == nil {
+	if rep.GoProcessors != runtime.GOMAXPROCS(0) || rep.GoProcessorsWhy != "the test's" {
+		t.Errorf("report: %d Go processors (%q), want the ones the run had", rep.GoProcessors, rep.GoProcessorsWhy)
+	}
+	if err := loadtest(context.Background(), append(args, "-threshold", "signin.p99"), &stdout, &stderr, false, sessions, keepProcs); err == nil {
 		t.Fatal("a malformed threshold was accepted")
 	}
 }
+
+// keepProcs leaves the test process's Go processors as they are.
+func keepProcs(int) (int, string) { return runtime.GOMAXPROCS(0), "the test's" }

@@ -23,6 +23,7 @@ import (
 	"github.com/rpserver/rpserver/internal/attestation"
 	"github.com/rpserver/rpserver/internal/config"
 	"github.com/rpserver/rpserver/internal/labca"
+	"github.com/rpserver/rpserver/internal/procs"
 	"github.com/rpserver/rpserver/internal/server"
 	"github.com/rpserver/rpserver/internal/store"
 	"github.com/rpserver/rpserver/internal/tlsreload"
@@ -222,8 +223,8 @@ func runServe(args []string) error {
 		return err
 	}
 	defer stopDB()
-	procs, why := tuneProcs(c.MaxProcs, dsn)
-	slog.Info("go processors", "gomaxprocs", procs, "cores", runtime.NumCPU(), "why", why)
+	gomaxprocs, why := procs.Server(c.MaxProcs, dsn)
+	slog.Info("go processors", "gomaxprocs", gomaxprocs, "cores", runtime.NumCPU(), "why", why)
 	tp, stopTracing, err := startTracing(ctx, c)
 	if err != nil {
 		return err

@@ -98,29 +98,32 @@ type Config struct {
 
 // Report of a run; this is the -json output.
 type Report struct {
-	Target           string          `json:"target"`
-	Targets          []string        `json:"targets"`
-	Mode             string          `json:"mode"` // closed-loop or open-loop
-	Rate             float64         `json:"ratePerSecond,omitempty"`
-	Stages           []Stage         `json:"stages,omitempty"`
-	MaxOutstanding   int             `json:"maxOutstanding,omitempty"`
-	Origin           string          `json:"origin"`
-	RunID            string          `json:"runId"`
-	Mix              []MixEntry      `json:"mix"`
-	Scenarios        []ScenarioEntry `json:"scenarios"`
-	CAPolicies       int             `json:"conditionalAccessPolicies,omitempty"`
-	CAState          string          `json:"conditionalAccessState,omitempty"`
-	Users            int             `json:"users"`
-	UsersReady       int             `json:"usersReady"` // registered and used in the timed phase
-	Concurrency      int             `json:"concurrency"`
-	DurationLimit    float64         `json:"durationLimitSeconds,omitempty"`
-	SignInsLimit     int             `json:"signInsLimit,omitempty"`
-	Discoverable     bool            `json:"discoverable"`
-	StoppedBy        string          `json:"stoppedBy"` // duration, sign-ins, interrupted, setup-failed
-	Setup            Phase           `json:"setup"`
-	SignIn           Phase           `json:"signIn"`
-	SessionBootstrap string          `json:"sessionBootstrap"` // tap or custom
-	Cleanup          Cleanup         `json:"cleanup"`
+	Target         string          `json:"target"`
+	Targets        []string        `json:"targets"`
+	Mode           string          `json:"mode"` // closed-loop or open-loop
+	Rate           float64         `json:"ratePerSecond,omitempty"`
+	Stages         []Stage         `json:"stages,omitempty"`
+	MaxOutstanding int             `json:"maxOutstanding,omitempty"`
+	Origin         string          `json:"origin"`
+	RunID          string          `json:"runId"`
+	Mix            []MixEntry      `json:"mix"`
+	Scenarios      []ScenarioEntry `json:"scenarios"`
+	// The generator's Go processors and why (cmd's -max-procs, procs.Generator).
+	GoProcessors     int     `json:"goProcessors,omitempty"`
+	GoProcessorsWhy  string  `json:"goProcessorsWhy,omitempty"`
+	CAPolicies       int     `json:"conditionalAccessPolicies,omitempty"`
+	CAState          string  `json:"conditionalAccessState,omitempty"`
+	Users            int     `json:"users"`
+	UsersReady       int     `json:"usersReady"` // registered and used in the timed phase
+	Concurrency      int     `json:"concurrency"`
+	DurationLimit    float64 `json:"durationLimitSeconds,omitempty"`
+	SignInsLimit     int     `json:"signInsLimit,omitempty"`
+	Discoverable     bool    `json:"discoverable"`
+	StoppedBy        string  `json:"stoppedBy"` // duration, sign-ins, interrupted, setup-failed
+	Setup            Phase   `json:"setup"`
+	SignIn           Phase   `json:"signIn"`
+	SessionBootstrap string  `json:"sessionBootstrap"` // tap or custom
+	Cleanup          Cleanup `json:"cleanup"`
 	// Thresholds checked after the run (cmd's -threshold), in order.
 	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
 }
