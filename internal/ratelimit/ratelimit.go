@@ -77,11 +77,15 @@ type FailureLimiter struct {
 	// MaxWait bounds how long a request waits for in-flight attempts of
 	// its key to settle before it is refused.
 	MaxWait time.Duration
-	// SettleLinger is how long a settlement waits for a reservation of its
-	// key to carry it before it is stored on its own (with a BatchSettler
-	// store; default 10ms). Until stored it counts as in flight.
-	SettleLinger time.Duration
-	Now          func() time.Time
+	// SettleLinger is how long a key must be quiet (no settlement, no
+	// settled success reused) before its settlements are stored on their
+	// own (with a BatchSettler store; default 10ms); SettleMaxHold is the
+	// longest any settlement stays unstored however busy its key (default
+	// 1s, under MaxWait so that a reservation elsewhere waiting for these
+	// attempts sees them settle). Until stored an attempt counts as in flight.
+	SettleLinger  time.Duration
+	SettleMaxHold time.Duration
+	Now           func() time.Time
 
 	settleOnce sync.Once
 	settle     *settler // when Store is a BatchSettler
@@ -89,7 +93,8 @@ type FailureLimiter struct {
 
 // New returns a limiter over store; max <= 0 disables it.
 func New(store Store, max int, window time.Duration) *FailureLimiter {
-	return &FailureLimiter{Store: store, Max: max, Window: window, MaxWait: 2 * time.Second, SettleLinger: 10 * time.Millisecond, Now: time.Now}
+	return &FailureLimiter{Store: store, Max: max, Window: window, MaxWait: 2 * time.Second,
+		SettleLinger: 10 * time.Millisecond, SettleMaxHold: time.Second, Now: time.Now}
 }
 
 func (l *FailureLimiter) enabled() bool { return l != nil && l.Max > 0 }
@@ -234,11 +239,14 @@ func (r *Reservation) Done(ctx context.Context, failed bool) error {
 func (l *FailureLimiter) settler() *settler {
 	l.settleOnce.Do(func() {
 		if bs, ok := l.Store.(BatchSettler); ok {
-			linger := l.SettleLinger
+			linger, hold := l.SettleLinger, l.SettleMaxHold
 			if linger <= 0 {
 				linger = 10 * time.Millisecond
 			}
-			l.settle = newSettler(bs, linger)
+			if hold <= 0 {
+				hold = time.Second
+			}
+			l.settle = newSettler(bs, linger, hold)
 		}
 	})
 	return l.settle

@@ -11,10 +11,23 @@ import (
 // With it, Done does not wait for the database: a settlement waits in the
 // process, merged with the others of its key, until the key's next
 // reservation carries it (Claim.Settle: no statement of its own, which is
-// what a busy client's attempts cost) or, after SettleLinger without one,
-// one goroutine stores whatever is due in one statement. The bound is
-// unaffected: until its settlement is stored an attempt still counts as
-// in flight, which only makes the limiter stricter for those milliseconds.
+// what a busy client's attempts cost) or a new attempt of the key takes
+// over a settled success's place (settler.reuse), or else until the key
+// has been quiet for SettleLinger (no settlement came, none was reused),
+// or at the latest SettleMaxHold after its oldest unstored settlement;
+// then one goroutine stores whatever is due in one statement. The bound
+// is unaffected: until its settlement is stored an attempt still counts
+// as in flight, which only makes the limiter stricter meanwhile.
+//
+// Why quiet, not age: a busy key's unstored successes are what its next
+// attempts reuse. Stored on age alone (10 ms after the first), a key busy
+// at half the bench's load lost its pool about 30 times a second, and the
+// attempts that came next each took a reservation of the store instead:
+// 8-9% of that load's passkey sign-ins ran the take's statement rather
+// than none, in the bursts that already made the tail (docs/performance.md).
+// SettleMaxHold bounds what another server sharing the store sees of this
+// one's pool: attempts in flight a little longer, which its reservations
+// wait for (MaxWait) rather than being refused.
 type BatchSettler interface {
 	SettleMany(ctx context.Context, s []Settlement) error
 }
@@ -32,15 +45,17 @@ type Settlement struct {
 const maxSettleBatch = 1024
 
 type queuedSettlement struct {
-	s     Settlement
-	since time.Time // when the key's first unstored settlement came
+	s       Settlement
+	since   time.Time // when the key's first unstored settlement came
+	touched time.Time // the key's last settlement or reuse
 }
 
 // settler holds the unstored settlements, one merged entry per key, and
 // the goroutine that stores those no reservation carried in time.
 type settler struct {
-	store  BatchSettler
-	linger time.Duration
+	store   BatchSettler
+	linger  time.Duration // quiet time before a key's settlements are stored
+	maxHold time.Duration // the longest any settlement stays unstored
 
 	mu      sync.Mutex
 	pending map[string]*queuedSettlement
@@ -51,8 +66,8 @@ type settler struct {
 	done    chan struct{}
 }
 
-func newSettler(store BatchSettler, linger time.Duration) *settler {
-	st := &settler{store: store, linger: linger, pending: map[string]*queuedSettlement{},
+func newSettler(store BatchSettler, linger, maxHold time.Duration) *settler {
+	st := &settler{store: store, linger: linger, maxHold: maxHold, pending: map[string]*queuedSettlement{},
 		wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go st.loop()
 	return st
@@ -70,9 +85,10 @@ func (st *settler) add(s Settlement) bool {
 		return false
 	}
 	q, ok := st.pending[s.Key]
+	now := time.Now()
 	switch {
 	case !ok:
-		st.pending[s.Key] = &queuedSettlement{s: s, since: time.Now()}
+		st.pending[s.Key] = &queuedSettlement{s: s, since: now, touched: now}
 		select {
 		case st.wake <- struct{}{}:
 		default:
@@ -80,8 +96,9 @@ func (st *settler) add(s Settlement) bool {
 	case s.WindowStart.Equal(q.s.WindowStart):
 		q.s.Attempts += s.Attempts
 		q.s.Failures += s.Failures
+		q.touched = now
 	case s.WindowStart.After(q.s.WindowStart):
-		q.s = s
+		q.s, q.since, q.touched = s, now, now
 	}
 	return true
 }
@@ -119,6 +136,8 @@ func (st *settler) reuse(key string, now time.Time, window time.Duration) (windo
 	q.s.Attempts--
 	if q.s.Attempts == 0 {
 		delete(st.pending, key)
+	} else {
+		q.touched = time.Now()
 	}
 	return q.s.WindowStart, true
 }
@@ -159,9 +178,9 @@ func (st *settler) loop() {
 	}
 }
 
-// due takes the settlements that waited SettleLinger (all of them once
-// closing) and says how long until the next is due (-1: none pending);
-// finished once closed and empty.
+// due takes the settlements of keys quiet for SettleLinger or held for
+// SettleMaxHold (all of them once closing) and says how long until the
+// next is due (-1: none pending); finished once closed and empty.
 func (st *settler) due() (due []Settlement, next time.Duration, finished bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -171,7 +190,8 @@ func (st *settler) due() (due []Settlement, next time.Duration, finished bool) {
 	next = -1
 	now := time.Now()
 	for k, q := range st.pending {
-		if wait := st.linger - now.Sub(q.since); st.closed || wait <= 0 {
+		wait := min(st.linger-now.Sub(q.touched), st.maxHold-now.Sub(q.since))
+		if st.closed || wait <= 0 {
 			due = append(due, q.s)
 			delete(st.pending, k)
 		} else if next < 0 || wait < next {
