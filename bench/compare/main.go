@@ -56,6 +56,7 @@ type options struct {
 	pgSettings              string
 	generatorProcs          int
 	generatorProcsWhy       string
+	timeSeries              string
 }
 
 func main() {
@@ -78,6 +79,7 @@ func main() {
 	flag.StringVar(&o.pgSettings, "pg-settings", "", "extra PostgreSQL settings for both servers' databases, space-separated name=value, e.g. log_autovacuum_min_duration=0")
 	flag.IntVar(&o.generatorProcs, "generator-procs", 0, "Go processors of the generator (this process; default: the environment's GOMAXPROCS, else half the cores, as rpserver loadtest)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every run's figures as JSON to this file")
+	flag.StringVar(&o.timeSeries, "timeseries", "", "also write each run's per-second series (as rpserver loadtest -out's timeseries.csv) into this folder, one file per run: where in a phase its tail is")
 	flag.Parse()
 	if o.sameLoad && !o.halfLoad {
 		log.Fatal("-same-load runs within the half-load rounds: it needs -half-load")
@@ -397,6 +399,11 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 	if err != nil {
 		return nil, err
 	}
+	if o.timeSeries != "" {
+		if err := writeTimeSeries(o.timeSeries, s, rep); err != nil {
+			return nil, err
+		}
+	}
 	op := rep.SignIn.Op(loadgen.OpSignIn)
 	s.SignIns, s.Errors, s.Seconds, s.PerSecond, s.P50Ms, s.P99Ms = op.Count, op.Errors, rep.SignIn.ElapsedSeconds, op.Throughput, op.P50Ms, op.P99Ms
 	s.ErrorsByCode = rep.SignIn.Errors
@@ -436,6 +443,24 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 	}()
 	t.pendings = append(t.pendings, done)
 	return s, nil
+}
+
+// writeTimeSeries stores rep's per-second series as
+// <server>-<load>-<round>.csv in dir.
+func writeTimeSeries(dir string, s *sample, rep *loadgen.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("timeseries folder: %w", err)
+	}
+	name := fmt.Sprintf("%s-%s-%d.csv", s.Server, strings.ReplaceAll(s.Load, " ", "_"), s.Round)
+	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(name, "'", "")))
+	if err != nil {
+		return fmt.Errorf("timeseries: %w", err)
+	}
+	if err := loadgen.WriteTimeSeries(f, rep.SignIn); err != nil {
+		f.Close()
+		return fmt.Errorf("timeseries %s: %w", f.Name(), err)
+	}
+	return f.Close()
 }
 
 // cpuSnap is cumulative CPU time in microseconds; pgBackends is the live
