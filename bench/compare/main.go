@@ -84,6 +84,12 @@ func main() {
 	if o.sameLoad && !o.halfLoad {
 		log.Fatal("-same-load runs within the half-load rounds: it needs -half-load")
 	}
+	if o.timeSeries != "" {
+		// Refused now, not after the first phase has run.
+		if err := os.MkdirAll(o.timeSeries, 0o755); err != nil {
+			log.Fatalf("-timeseries: %v", err)
+		}
+	}
 	if o.generatorProcs < 0 {
 		log.Fatal("-generator-procs: want a positive count of Go processors, or 0 for the default")
 	}
@@ -446,13 +452,16 @@ func measure(ctx context.Context, o options, mix []loadgen.MixEntry, t *target, 
 }
 
 // writeTimeSeries stores rep's per-second series as
-// <server>-<load>-<round>.csv in dir.
+// <server>-<load>-<round>.csv in dir (made at start).
 func writeTimeSeries(dir string, s *sample, rep *loadgen.Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("timeseries folder: %w", err)
-	}
-	name := fmt.Sprintf("%s-%s-%d.csv", s.Server, strings.ReplaceAll(s.Load, " ", "_"), s.Round)
-	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(name, "'", "")))
+	// The load names are prose ("baseline's half", "full, log prefilled").
+	load := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ReplaceAll(s.Load, "'", ""))
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.csv", s.Server, load, s.Round)))
 	if err != nil {
 		return fmt.Errorf("timeseries: %w", err)
 	}
