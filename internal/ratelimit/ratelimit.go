@@ -91,10 +91,16 @@ type FailureLimiter struct {
 	settle     *settler // when Store is a BatchSettler
 }
 
+// The settler's defaults (FailureLimiter.SettleLinger, SettleMaxHold).
+const (
+	defaultSettleLinger  = 10 * time.Millisecond
+	defaultSettleMaxHold = time.Second
+)
+
 // New returns a limiter over store; max <= 0 disables it.
 func New(store Store, max int, window time.Duration) *FailureLimiter {
 	return &FailureLimiter{Store: store, Max: max, Window: window, MaxWait: 2 * time.Second,
-		SettleLinger: 10 * time.Millisecond, SettleMaxHold: time.Second, Now: time.Now}
+		SettleLinger: defaultSettleLinger, SettleMaxHold: defaultSettleMaxHold, Now: time.Now}
 }
 
 func (l *FailureLimiter) enabled() bool { return l != nil && l.Max > 0 }
@@ -241,10 +247,10 @@ func (l *FailureLimiter) settler() *settler {
 		if bs, ok := l.Store.(BatchSettler); ok {
 			linger, hold := l.SettleLinger, l.SettleMaxHold
 			if linger <= 0 {
-				linger = 10 * time.Millisecond
+				linger = defaultSettleLinger
 			}
 			if hold <= 0 {
-				hold = time.Second
+				hold = defaultSettleMaxHold
 			}
 			l.settle = newSettler(bs, linger, hold)
 		}
